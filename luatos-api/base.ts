@@ -1,0 +1,122 @@
+/**
+ * Base of the device VM: standard libraries as the firmware has them, `print`, the firmware's
+ * `require`, and the boot helpers used by runtime/lua/boot.lua.
+ *
+ * - `print` converts every argument with the global `tostring`, joins them with single spaces
+ *   (not tabs) and writes one `luat:U` record (luatos-api.md §4.2).
+ * - `require` ignores package.path and searches `/`, `/luadb/`, `/lua/` (.luac before .lua),
+ *   after up to 4 templates from rtos.setPaths; the chunk is called with (path, name); errors
+ *   use the firmware's texts (§2).
+ * - Absent as on the device: os.execute, io.popen, package.loadlib, C modules, os.exit
+ *   (it would end the host process; the device has no such thing).
+ * - Chunk names are `@<file name>`, so error positions read `main.lua:12:` (the device log
+ *   shows both this and `[string "main.lua"]:12:`; this is the choice made here).
+ */
+import * as path from 'node:path';
+import { LuaError, LUA_OK, LUA_TNIL, LUA_TNONE, LUA_TTABLE } from '../runtime/engine/types';
+import type { Vm } from '../runtime/vm';
+
+const SPACE = Buffer.from(' ');
+
+export function openBase(vm: Vm): void {
+  const { e, L } = vm;
+  e.openlibs(L);
+
+  if (e.luaVersion === '5.4') vm.runBundledChunk(L, 'compat53.lua');
+  if (e.gcCountKB(L) === null) vm.runBundledChunk(L, 'gc-estimate.lua');
+
+  // remove what the device does not have
+  const remove = (table: string, fields: string[]) => {
+    if (e.getglobal(L, table) === LUA_TTABLE) {
+      for (const f of fields) {
+        e.pushnil(L);
+        e.setfield(L, -2, f);
+      }
+    }
+    e.pop(L, 1);
+  };
+  remove('os', ['execute', 'exit', 'tmpname', 'getenv', 'remove', 'rename']);
+  remove('io', ['popen', 'open', 'lines', 'input', 'output', 'read', 'write', 'close', 'tmpfile']);
+  remove('package', ['loadlib', 'searchpath', 'cpath']);
+  e.pushnil(L);
+  e.setglobal(L, 'dofile');
+  e.pushnil(L);
+  e.setglobal(L, 'loadfile');
+
+  vm.setGlobalFunction('print', (a) => {
+    const n = a.count;
+    const parts: Buffer[] = [];
+    for (let i = 1; i <= n; i++) {
+      e.getglobal(a.L, 'tostring');
+      e.pushvalue(a.L, i);
+      e.call(a.L, 1, 1);
+      const b = e.tobytes(a.L, -1);
+      if (b === null) throw new LuaError("'tostring' must return a string to 'print'");
+      if (i > 1) parts.push(SPACE);
+      parts.push(Buffer.from(b));
+      e.pop(a.L, 1);
+    }
+    vm.device.logUser(Buffer.concat(parts));
+    return 0;
+  });
+
+  vm.setGlobalFunction('require', (a) => {
+    const name = a.string(1);
+    const len = Buffer.byteLength(name);
+    if (len < 1 || len > 48) throw new LuaError(`module name '${name}' len ${len} is invalid`);
+    // package.loaded cache
+    e.getglobal(a.L, 'package');
+    e.getfield(a.L, -1, 'loaded');
+    const loaded = e.absindex(a.L, -1);
+    const t = e.getfield(a.L, loaded, name);
+    if (t !== LUA_TNIL && t !== LUA_TNONE) return 1;
+    e.pop(a.L, 1);
+    const vpath = vm.vfs.findModule(name, vm.customPaths);
+    if (!vpath) throw new LuaError(`module '${name}' not found`);
+    const code = vm.vfs.readFile(vpath) ?? Buffer.alloc(0);
+    if (e.loadbuffer(a.L, code, '@' + path.posix.basename(vpath)) !== LUA_OK) {
+      const msg = e.tostring(a.L, -1) ?? '?';
+      e.pop(a.L, 1);
+      throw new LuaError(`error loading module '${name}' from file '${vpath}':\n\t${msg}`);
+    }
+    e.pushstring(a.L, vpath);
+    e.pushstring(a.L, name);
+    e.call(a.L, 2, 1);
+    if (e.type(a.L, -1) === LUA_TNIL) {
+      e.pop(a.L, 1);
+      // a module may have set package.loaded[name] itself
+      if (e.getfield(a.L, loaded, name) === LUA_TNIL) {
+        e.pop(a.L, 1);
+        e.pushboolean(a.L, true);
+      }
+    }
+    e.pushvalue(a.L, -1);
+    e.setfield(a.L, loaded, name);
+    return 1;
+  });
+
+  // helpers for runtime/lua/boot.lua (removed from _G by the boot chunk)
+  e.createtable(L, 0, 2);
+  vm.pushBinding('boot_lines', () => {
+    const p = vm.device.profile;
+    vm.log('I', 'main', `LuatOS@${p.bsp} base ${p.baseVersion} bsp ${p.version} ${e.integerBits === 32 ? '32bit' : '64bit'}`);
+    vm.log('I', 'main', `ROM Build: ${p.buildDate} (luatos-pc, engine ${e.name}, Lua ${e.luaVersion})`);
+    return 0;
+  });
+  e.setfield(L, -2, 'boot_lines');
+  vm.pushBinding('load_main', (a) => {
+    const vpath = vm.vfs.findModule('main', vm.customPaths);
+    if (!vpath) {
+      vm.device.noMain();
+      throw new LuaError("module 'main' not found");
+    }
+    const code = vm.vfs.readFile(vpath) ?? Buffer.alloc(0);
+    if (e.loadbuffer(a.L, code, '@' + path.posix.basename(vpath)) !== LUA_OK) {
+      vm.loadFailed = true;
+      return e.error(a.L);
+    }
+    return 1;
+  });
+  e.setfield(L, -2, 'load_main');
+  e.setglobal(L, '__LUATOS_BOOT');
+}

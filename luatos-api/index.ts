@@ -1,0 +1,21 @@
+/**
+ * The LuatOS API as seen by scripts: one file per firmware module, each a thin binding that
+ * checks Lua arguments and calls into runtime/. `installApi` opens them all into a new VM,
+ * as the firmware opens its built-in C libraries before running main.lua.
+ */
+import type { Vm } from '../runtime/vm';
+import { openBase } from './base';
+import { openLog } from './log';
+import { openRtos } from './rtos';
+import { openJson } from './json';
+import { openWdt } from './wdt';
+import { openMcu } from './mcu';
+
+export type ModuleOpener = (vm: Vm) => void;
+
+/** Every module in load order. Later issues append theirs here. */
+export const MODULES: ModuleOpener[] = [openBase, openLog, openRtos, openJson, openWdt, openMcu];
+
+export function installApi(vm: Vm): void {
+  for (const open of MODULES) open(vm);
+}

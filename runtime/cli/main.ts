@@ -1,0 +1,270 @@
+/**
+ * The `luatos` command line.
+ *
+ *   luatos run <folder | files...> [options]
+ *
+ * Exit codes: 0 expectations met (or none, and the run ended by timeout or normally);
+ * 1 a fail text appeared, the VM crashed under --reboot exit, or the script could not load;
+ * 2 usage error; 42 timeout with expectations unmet.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Device, StopReason } from '../device';
+import { ENGINE_NAMES, EngineName } from '../engine';
+import { LogSink } from '../log';
+import { loadProfileFile, makeProfile } from '../profile';
+
+export class UsageError extends Error {}
+
+const HELP = `luatos — run LuatOS firmware scripts on a PC
+
+Usage:
+  luatos run <folder | files...> [options]
+  luatos --help | --version
+
+Options for run:
+  --engine wasmoon|fengari   Lua engine (default wasmoon)
+  --lib DIR                  extra Lua library folder (repeatable)
+  --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
+  --name NAME                device name (state folder, ids)
+  --state DIR                where the device's writable file system lives
+                             (default ./.luatos-state/<name>)
+  --log-file PATH            also write the log to PATH (Luatools format)
+  --log-level D|I|W|E        hide firmware lines below this level (Lua output is always shown)
+  --format text|jsonl        terminal output format (default text)
+  --timeout SEC              stop after SEC seconds of device time
+  --expect TEXT              all must appear; the run stops as soon as they have (repeatable)
+  --fail TEXT                stop with exit code 1 when this appears (repeatable)
+  --reboot restart|exit      what a VM exit does (default restart, like the device)
+  --max-boots N              stop a reboot loop after N boots
+  --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
+`;
+
+export interface RunOptions {
+  targets: string[];
+  engine: EngineName;
+  libDirs: string[];
+  profileFile?: string;
+  name?: string;
+  stateDir?: string;
+  logFile?: string;
+  logLevel: 'D' | 'I' | 'W' | 'E';
+  format: 'text' | 'jsonl';
+  timeoutSec?: number;
+  expect: string[];
+  fail: string[];
+  reboot: 'restart' | 'exit';
+  maxBoots: number;
+  runawayMs?: number;
+}
+
+function takeValue(args: string[], i: number, flag: string): string {
+  const v = args[i + 1];
+  if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${flag} needs a value`);
+  return v;
+}
+
+export function parseRunArgs(args: string[]): RunOptions {
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const val = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      const v = takeValue(args, i, flag);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--engine': {
+        const v = val();
+        if (!ENGINE_NAMES.includes(v as EngineName)) throw new UsageError(`--engine must be one of ${ENGINE_NAMES.join(', ')}`);
+        o.engine = v as EngineName;
+        break;
+      }
+      case '--lib':
+        o.libDirs.push(val());
+        break;
+      case '--profile':
+        o.profileFile = val();
+        break;
+      case '--name':
+        o.name = val();
+        break;
+      case '--state':
+        o.stateDir = val();
+        break;
+      case '--log-file':
+        o.logFile = val();
+        break;
+      case '--log-level': {
+        const v = val().toUpperCase().slice(0, 1);
+        if (!['D', 'I', 'W', 'E'].includes(v)) throw new UsageError('--log-level must be D, I, W or E');
+        o.logLevel = v as RunOptions['logLevel'];
+        break;
+      }
+      case '--format': {
+        const v = val();
+        if (v !== 'text' && v !== 'jsonl') throw new UsageError('--format must be text or jsonl');
+        o.format = v;
+        break;
+      }
+      case '--timeout': {
+        const v = Number(val());
+        if (!Number.isFinite(v) || v <= 0) throw new UsageError('--timeout needs a positive number of seconds');
+        o.timeoutSec = v;
+        break;
+      }
+      case '--expect':
+        o.expect.push(val());
+        break;
+      case '--fail':
+        o.fail.push(val());
+        break;
+      case '--reboot': {
+        const v = val();
+        if (v !== 'restart' && v !== 'exit') throw new UsageError('--reboot must be restart or exit');
+        o.reboot = v;
+        break;
+      }
+      case '--max-boots': {
+        const v = Number(val());
+        if (!Number.isInteger(v) || v < 1) throw new UsageError('--max-boots needs a whole number >= 1');
+        o.maxBoots = v;
+        break;
+      }
+      case '--runaway-ms': {
+        const v = Number(val());
+        if (!Number.isFinite(v) || v < 10) throw new UsageError('--runaway-ms needs a number >= 10');
+        o.runawayMs = v;
+        break;
+      }
+      default:
+        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+        o.targets.push(a);
+    }
+  }
+  if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');
+  return o;
+}
+
+/** Resolve targets to a folder or a file list; checks they exist. */
+function resolveScripts(targets: string[]): string | string[] {
+  if (targets.length === 1 && fs.existsSync(targets[0]) && fs.statSync(targets[0]).isDirectory()) return path.resolve(targets[0]);
+  for (const t of targets) {
+    if (!fs.existsSync(t)) throw new UsageError(`no such file or folder: ${t}`);
+    if (fs.statSync(t).isDirectory()) throw new UsageError(`give one folder, or files: ${t} is a folder`);
+  }
+  return targets.map((t) => path.resolve(t));
+}
+
+export interface RunResult {
+  code: number;
+  reason: string;
+}
+
+/** Run a device until it stops, an expectation settles, or the timeout. */
+export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<RunResult> {
+  const scripts = resolveScripts(o.targets);
+  for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
+  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
+  const overrides: Record<string, unknown> = {};
+  if (o.name) overrides.name = o.name;
+  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
+  const profile = makeProfile(fileProfile, overrides);
+  const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
+  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format });
+  const device = new Device({
+    scripts,
+    libDirs: o.libDirs,
+    engine: o.engine,
+    profile,
+    log: sink,
+    dataDir: path.join(stateDir, 'fs'),
+    reboot: o.reboot,
+    maxBoots: o.maxBoots,
+  });
+
+  return await new Promise<RunResult>((resolve) => {
+    const pendingExpect = new Set(o.expect);
+    let done = false;
+    let timeoutHandle: ReturnType<Device['clock']['setTimer']> | null = null;
+    const finish = (r: RunResult) => {
+      if (done) return;
+      done = true;
+      device.clock.clearTimer(timeoutHandle);
+      off();
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      device.dispose();
+      sink.close();
+      resolve(r);
+    };
+    const off = sink.on((_r, text) => {
+      for (const f of o.fail) {
+        if (text.includes(f)) return finish({ code: 1, reason: `fail text appeared: ${f}` });
+      }
+      for (const x of [...pendingExpect]) if (text.includes(x)) pendingExpect.delete(x);
+      if (o.expect.length > 0 && pendingExpect.size === 0) finish({ code: 0, reason: 'all expectations met' });
+    });
+    const onSig = () => finish({ code: 130, reason: 'interrupted' });
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
+    device.on('stopped', (r: StopReason) => {
+      if (done) return;
+      // let the listeners see the last lines first
+      setImmediate(() => {
+        if (r.kind === 'load-error' || r.kind === 'no-main') return finish({ code: 1, reason: 'the script could not load' });
+        if (r.kind === 'exit') {
+          if (r.exit && r.exit.kind !== 'reboot') return finish({ code: 1, reason: `the VM ended (${r.exit.kind})` });
+          return finish({ code: pendingExpect.size > 0 ? 1 : 0, reason: 'rebooted under --reboot exit' });
+        }
+        if (r.kind === 'max-boots') return finish({ code: 1, reason: 'boot limit reached' });
+        finish({ code: pendingExpect.size > 0 ? 42 : 0, reason: 'stopped' });
+      });
+    });
+    if (o.timeoutSec) {
+      timeoutHandle = device.clock.setTimer(o.timeoutSec * 1000, () => {
+        timeoutHandle = null;
+        if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
+        else finish({ code: 0, reason: 'timeout' });
+      });
+    }
+    device.start().catch((e: Error) => {
+      out.write(`luatos: cannot start the device: ${e.message}\n`);
+      finish({ code: 1, reason: 'start failed' });
+    });
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      process.stdout.write(HELP);
+      return cmd ? 0 : 2;
+    }
+    if (cmd === '--version' || cmd === '-v') {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      process.stdout.write(require('../../../package.json').version + '\n');
+      return 0;
+    }
+    if (cmd === 'run') {
+      const o = parseRunArgs(rest);
+      const r = await runDevice(o);
+      if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
+      return r.code === 130 ? 0 : r.code;
+    }
+    throw new UsageError(`unknown command '${cmd}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`luatos: ${e.message}\nTry 'luatos --help'.\n`);
+      return 2;
+    }
+    process.stderr.write(`luatos: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

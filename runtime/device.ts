@@ -1,0 +1,257 @@
+/**
+ * One simulated device (an Air8101 by default): its profile, clock, file system and log, and
+ * the VM of the current boot. It boots the script folder the way the firmware does, counts
+ * boots and applies the reboot rules when the VM exits.
+ *
+ * There are no module-level singletons: everything a binding needs hangs off this object
+ * (`vm.device`), so several devices can share one process.
+ */
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { Clock, RealClock, TimerHandle } from './clock';
+import { createEngine, EngineName } from './engine';
+import { LuaEngine } from './engine/types';
+import { LogKind, LogRecord, LogSink } from './log';
+import { DeviceProfile, makeProfile } from './profile';
+import { Vfs } from './vfs';
+import { DeviceNetwork } from './net/types';
+import { DirectNetwork } from './net/direct';
+import { Vm, VmExit } from './vm';
+import { installApi } from '../luatos-api';
+
+export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
+
+export interface DeviceOptions {
+  /** the script folder, or a list of script files */
+  scripts: string | string[];
+  libDirs?: string[];
+  engine?: EngineName;
+  profile?: DeviceProfile;
+  clock?: Clock;
+  log?: LogSink;
+  /** writable data directory for `/` */
+  dataDir: string;
+  /** what a VM exit does: reboot (device behaviour) or end the run (tests) */
+  reboot?: 'restart' | 'exit';
+  /** stop after this many boots (a reboot loop guard); 0 = unlimited */
+  maxBoots?: number;
+  /** the network the device uses (default: DirectNetwork, always up) */
+  network?: DeviceNetwork;
+}
+
+export interface DeviceEvents {
+  boot: [bootNo: number];
+  vmexit: [exit: VmExit, bootNo: number];
+  /** the device stopped for good (reboot policy 'exit', max boots, stop()) */
+  stopped: [reason: StopReason];
+}
+
+export interface StopReason {
+  kind: 'exit' | 'max-boots' | 'stopped' | 'load-error' | 'no-main';
+  exit?: VmExit;
+}
+
+export class Device extends EventEmitter {
+  readonly profile: DeviceProfile;
+  readonly clock: Clock;
+  readonly logSink: LogSink;
+  readonly vfs: Vfs;
+  readonly opts: DeviceOptions;
+  engine: LuaEngine | null = null;
+  vm: Vm | null = null;
+  boots = 0;
+  private rebootTimer: TimerHandle | null = null;
+  private stoppedFlag = false;
+  /** boot time of the device (for ms-since-boot when no VM runs) */
+  private bootTime: number;
+  /** watchdog state (wdt.*) */
+  wdt: { timeoutMs: number; timer: TimerHandle | null } | null = null;
+  /** the device's network (replaced by the Wi-Fi model) */
+  net: DeviceNetwork;
+  /** current log level set by log.setLevel (gates Lua and firmware lines) */
+  logLevel = 1;
+
+  constructor(opts: DeviceOptions) {
+    super();
+    this.opts = opts;
+    this.profile = opts.profile ?? makeProfile();
+    this.clock = opts.clock ?? new RealClock();
+    this.logSink = opts.log ?? new LogSink();
+    this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
+    this.bootTime = this.clock.now();
+    this.net = opts.network ?? new DirectNetwork();
+  }
+
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
+  uptime(): number {
+    return this.clock.now() - (this.vm ? this.vm.bootTime : this.bootTime);
+  }
+
+  /** A single run of Lua code longer than this ends the VM (the hardware watchdog if armed). */
+  runawayBudgetMs(): number {
+    return this.wdt ? Math.min(this.wdt.timeoutMs, this.profile.runawayMs) : this.profile.runawayMs;
+  }
+
+  /** Stop the reminder timer of a missing main.lua (used when the process ends). */
+  dispose(): void {
+    this.clock.clearTimer(this.noMainTimer);
+    this.stop();
+  }
+
+  // ------------------------------------------------------------------ logging
+
+  private record(kind: LogKind, payload: Buffer, module?: string): LogRecord {
+    return { kind, ms: this.uptime(), wall: this.clock.wallNow(), module, payload, boot: this.boots };
+  }
+
+  /** A firmware line `luat:<L>(ms):<module>:<message>`; log.setLevel gates it as on the device. */
+  logRuntime(level: Exclude<LogKind, 'U'>, module: string, message: string, _vm?: Vm): void {
+    const lv = { D: 1, I: 2, W: 3, E: 4 }[level];
+    if (lv < this.logLevel) return;
+    this.logSink.write(this.record(level, Buffer.from(message), module));
+  }
+
+  /** Lua output (print / log.*): a `luat:U(ms):` record with raw bytes. */
+  logUser(payload: Buffer): void {
+    this.logSink.write(this.record('U', payload));
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Boot (or reboot) the device. */
+  async start(): Promise<void> {
+    if (this.stoppedFlag) return;
+    this.engine ??= await createEngine(this.opts.engine ?? 'wasmoon');
+    this.bootOnce();
+  }
+
+  private bootOnce(): void {
+    if (this.stoppedFlag) return;
+    const engine = this.engine as LuaEngine;
+    this.boots++;
+    this.bootTime = this.clock.now();
+    const vm = new Vm(this, engine, this.boots);
+    this.vm = vm;
+    this.emit('boot', this.boots);
+    try {
+      installApi(vm);
+    } catch (e) {
+      this.logRuntime('E', 'main', `runtime setup failed: ${(e as Error).message}`);
+      this.stop({ kind: 'load-error' });
+      return;
+    }
+    const boot = this.vfs.readFile('/lua/boot.lua');
+    if (!boot) throw new Error('runtime is incomplete: runtime/lua/boot.lua is missing');
+    vm.start(boot, '@boot.lua');
+  }
+
+  /** Called by the VM when it ends. Logs the firmware's exit lines and applies the reboot rule. */
+  onVmExit(vm: Vm, x: VmExit): void {
+    if (vm !== this.vm) return;
+    const delay = this.profile.exitRebootDelayMs;
+    switch (x.kind) {
+      case 'error':
+      case 'load':
+        this.logRuntime('E', 'main', 'Luat: ');
+        this.logRuntime('E', 'main', x.message ?? '');
+        this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
+        break;
+      case 'returned':
+        this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
+        break;
+      case 'watchdog':
+        this.logRuntime('E', 'wdt', x.message ?? 'watchdog timeout');
+        this.logRuntime('E', 'main', 'watchdog reset, rebooting');
+        break;
+      case 'reboot':
+        this.logRuntime('I', 'rtos', `rtos.reboot(${x.code ?? ''}) called, rebooting`);
+        break;
+      case 'stopped':
+        break;
+    }
+    this.emit('vmexit', x, vm.bootNo);
+    this.stopWdt();
+    if (this.noMainFlag) {
+      setImmediate(() => vm.close());
+      this.startNoMainReminder();
+      this.stop({ kind: 'no-main', exit: x }, true);
+      return;
+    }
+    // free the Lua state once the current call stack has unwound
+    setImmediate(() => vm.close());
+    if (this.stoppedFlag || x.kind === 'stopped') return;
+    if (this.opts.reboot === 'exit') {
+      this.stop({ kind: x.kind === 'load' ? 'load-error' : 'exit', exit: x });
+      return;
+    }
+    const max = this.opts.maxBoots ?? 0;
+    if (max > 0 && this.boots >= max) {
+      this.logRuntime('W', 'main', `boot limit reached (--max-boots ${max}), not rebooting`);
+      this.stop({ kind: 'max-boots', exit: x });
+      return;
+    }
+    // rtos.reboot and watchdog resets are immediate; a VM exit waits like the firmware
+    const wait = x.kind === 'reboot' || x.kind === 'watchdog' ? 0 : delay;
+    this.rebootTimer = this.clock.setTimer(wait, () => {
+      this.rebootTimer = null;
+      this.bootOnce();
+    });
+  }
+
+  /** Reboot from the host (fault injection, web console): like pressing reset. */
+  reboot(reason = 'host reset'): void {
+    if (this.stoppedFlag) return;
+    if (this.vm && !this.vm.isDead) this.vm.kill(reason);
+  }
+
+  /** Stop the device for good: ends the VM, cancels pending reboots. */
+  stop(reason: StopReason = { kind: 'stopped' }, keepReminder = false): void {
+    if (this.stoppedFlag) return;
+    this.stoppedFlag = true;
+    if (!keepReminder) this.clock.clearTimer(this.noMainTimer);
+    this.clock.clearTimer(this.rebootTimer);
+    this.stopWdt();
+    if (this.vm && !this.vm.isDead) this.vm.close();
+    this.logSink.flush();
+    this.emit('stopped', reason);
+  }
+
+  /** main.lua is missing: the firmware logs a reminder every second and does not reboot. */
+  private noMainTimer: TimerHandle | null = null;
+  private noMainFlag = false;
+  noMain(): void {
+    this.noMainFlag = true;
+  }
+  private startNoMainReminder(): void {
+    const tick = () => {
+      this.logRuntime('E', 'main', '未找到main.lua,请刷入脚本 / main.lua not found, please flash the script');
+      this.noMainTimer = this.clock.setTimer(1000, tick);
+    };
+    tick();
+  }
+
+  // ------------------------------------------------------------------ watchdog (wdt.*)
+
+  wdtInit(timeoutMs: number): void {
+    this.stopWdt();
+    this.wdt = { timeoutMs, timer: null };
+    this.wdtFeed();
+  }
+  wdtFeed(): void {
+    if (!this.wdt) return;
+    this.clock.clearTimer(this.wdt.timer);
+    const ms = this.wdt.timeoutMs;
+    this.wdt.timer = this.clock.setTimer(ms, () => {
+      if (this.wdt) this.wdt.timer = null;
+      this.logRuntime('E', 'wdt', `watchdog not fed for ${ms} ms`);
+      this.reboot(`watchdog timeout: not fed for ${ms} ms`);
+    });
+  }
+  stopWdt(): void {
+    if (this.wdt) this.clock.clearTimer(this.wdt.timer);
+    this.wdt = null;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The device log, in the format Luatools shows for an Air8101:
+ *
+ *   [YYYY-MM-DD HH:MM:SS.mmm] luat:U(<ms since boot>):I/user.<tag> <args>     Lua print/log output
+ *   [YYYY-MM-DD HH:MM:SS.mmm] luat:<D|I|W|E>(<ms>):<module>:<message>           firmware (C-level) lines
+ *
+ * The bracketed stamp is the PC's receive time (Luatools adds it); `<ms>` is the device's
+ * uptime. Lua output is bytes (GBK or binary strings survive); it is written to the outputs
+ * as is. Writing never blocks the VM: lines are batched and flushed on the next turn of
+ * Node's event loop.
+ *
+ * Long print lines: the firmware's print collects output in a 512-byte buffer and the
+ * Air8101 turns every flush into its own record, so lines longer than that appear split over
+ * several `luat:U` records. We split the same way (at 512 bytes, moved back to a UTF-8
+ * character boundary so text stays readable — a choice; the device cuts mid-character).
+ * Listeners (`--expect`, the web console) still receive the whole logical line.
+ */
+import * as fs from 'node:fs';
+
+export type LogKind = 'U' | 'D' | 'I' | 'W' | 'E';
+
+export interface LogRecord {
+  /** 'U' for Lua output; D/I/W/E for firmware lines */
+  kind: LogKind;
+  /** ms since boot */
+  ms: number;
+  /** wall clock (ms since epoch) when the line was produced */
+  wall: number;
+  /** firmware module tag for D/I/W/E lines (e.g. "wlan"), undefined for U lines */
+  module?: string;
+  /** the payload bytes (for U: `I/user.tag args`; for others: the message without module) */
+  payload: Buffer;
+  /** boot number (1 for the first boot) */
+  boot: number;
+}
+
+export const PRINT_RECORD_BYTES = 512;
+
+const LEVEL_ORDER: Record<string, number> = { D: 1, I: 2, W: 3, E: 4 };
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+export function formatStamp(wall: number): string {
+  const d = new Date(wall);
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
+  );
+}
+
+/** The bytes after the stamp: `luat:U(123):...` */
+export function formatRecordBody(r: LogRecord): Buffer {
+  const head = r.kind === 'U' ? `luat:U(${Math.floor(r.ms)}):` : `luat:${r.kind}(${Math.floor(r.ms)}):${r.module}:`;
+  return Buffer.concat([Buffer.from(head), r.payload]);
+}
+
+/** The full Luatools-style line without the newline. */
+export function formatRecord(r: LogRecord): Buffer {
+  return Buffer.concat([Buffer.from(`[${formatStamp(r.wall)}] `), formatRecordBody(r)]);
+}
+
+/** Text of a record for matching (`--expect`): the line as UTF-8 text. */
+export function recordText(r: LogRecord): string {
+  return formatRecord(r).toString('utf8');
+}
+
+/** Split a payload into device-sized records, keeping UTF-8 sequences whole. */
+export function splitPayload(payload: Buffer, max = PRINT_RECORD_BYTES): Buffer[] {
+  if (payload.length <= max) return [payload];
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < payload.length) {
+    let end = Math.min(start + max, payload.length);
+    if (end < payload.length) {
+      let e = end;
+      // back off while the byte at e is a UTF-8 continuation byte
+      while (e > start && (payload[e] & 0xc0) === 0x80) e--;
+      if (e > start) end = e;
+    }
+    out.push(payload.subarray(start, end));
+    start = end;
+  }
+  return out;
+}
+
+export type LogListener = (r: LogRecord, text: string) => void;
+
+export interface LogOutputOptions {
+  /** write to this stream (default process.stdout); null for none */
+  stream?: NodeJS.WritableStream | null;
+  /** colour by level (default: when the stream is a TTY) */
+  color?: boolean;
+  /** also append to this file */
+  file?: string;
+  /** hide runtime lines below this level ('D' shows all) */
+  minRuntimeLevel?: 'D' | 'I' | 'W' | 'E';
+  /** output format */
+  format?: 'text' | 'jsonl';
+}
+
+const COLORS: Record<string, string> = { D: '\x1b[90m', I: '', W: '\x1b[33m', E: '\x1b[31m' };
+
+/** Level letter of a record: firmware level, or the `X/user.` letter inside a U payload. */
+export function recordLevel(r: LogRecord): 'D' | 'I' | 'W' | 'E' | 'U' {
+  if (r.kind !== 'U') return r.kind;
+  const c = String.fromCharCode(r.payload[0] ?? 0);
+  if (r.payload[1] === 0x2f && (c === 'D' || c === 'I' || c === 'W' || c === 'E')) return c;
+  return 'U';
+}
+
+/**
+ * Where log records go: terminal, file, listeners. Batches writes per event-loop turn.
+ */
+export class LogSink {
+  private readonly listeners = new Set<LogListener>();
+  private pending: Buffer[] = [];
+  private pendingFile: Buffer[] = [];
+  private flushScheduled = false;
+  private fileFd: number | null = null;
+  private readonly stream: NodeJS.WritableStream | null;
+  private readonly color: boolean;
+  private readonly minRuntime: number;
+  private readonly format: 'text' | 'jsonl';
+
+  constructor(opts: LogOutputOptions = {}) {
+    this.stream = opts.stream === undefined ? process.stdout : opts.stream;
+    const s = this.stream as NodeJS.WriteStream | null;
+    this.color = opts.color ?? !!(s && s.isTTY);
+    this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
+    this.format = opts.format ?? 'text';
+    if (opts.file) this.fileFd = fs.openSync(opts.file, 'a');
+  }
+
+  on(fn: LogListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Emit one logical line. U payloads longer than 512 bytes become several records. */
+  write(r: LogRecord): void {
+    const text = recordText(r);
+    if (r.kind !== 'U' && LEVEL_ORDER[r.kind] < this.minRuntime) {
+      // hidden from the outputs, still seen by listeners
+    } else {
+      const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
+      for (const p of parts) {
+        const rec = parts.length === 1 ? r : { ...r, payload: p };
+        this.queueOut(rec);
+      }
+    }
+    for (const l of this.listeners) {
+      try {
+        l(r, text);
+      } catch {
+        /* a listener must never break the device */
+      }
+    }
+  }
+
+  private queueOut(r: LogRecord): void {
+    const line = formatRecord(r);
+    if (this.fileFd !== null) this.pendingFile.push(line, Buffer.from('\n'));
+    if (this.stream) {
+      if (this.format === 'jsonl') {
+        this.pending.push(Buffer.from(JSON.stringify(toJsonRecord(r)) + '\n'));
+      } else if (this.color) {
+        const lv = recordLevel(r);
+        const c = COLORS[lv === 'U' ? 'I' : lv];
+        this.pending.push(c ? Buffer.concat([Buffer.from(c), line, Buffer.from('\x1b[0m\n')]) : Buffer.concat([line, Buffer.from('\n')]));
+      } else {
+        this.pending.push(line, Buffer.from('\n'));
+      }
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Write out everything batched so far (synchronous for the file). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length && this.stream) {
+      const b = Buffer.concat(this.pending);
+      this.pending = [];
+      this.stream.write(b);
+    }
+    if (this.pendingFile.length && this.fileFd !== null) {
+      const b = Buffer.concat(this.pendingFile);
+      this.pendingFile = [];
+      fs.writeSync(this.fileFd, b);
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fileFd !== null) {
+      fs.closeSync(this.fileFd);
+      this.fileFd = null;
+    }
+  }
+}
+
+export interface JsonLogRecord {
+  time: string;
+  boot_ms: number;
+  level: string;
+  tag: string | null;
+  module: string | null;
+  message: string;
+}
+
+/** The structured form used by `--format jsonl`. */
+export function toJsonRecord(r: LogRecord): JsonLogRecord {
+  const text = r.payload.toString('utf8');
+  if (r.kind === 'U') {
+    const m = /^([DIWE])\/user\.(\S*)(?: ([\s\S]*))?$/.exec(text);
+    if (m) return { time: new Date(r.wall).toISOString(), boot_ms: Math.floor(r.ms), level: m[1], tag: m[2], module: 'user', message: m[3] ?? '' };
+    return { time: new Date(r.wall).toISOString(), boot_ms: Math.floor(r.ms), level: 'U', tag: null, module: null, message: text };
+  }
+  return { time: new Date(r.wall).toISOString(), boot_ms: Math.floor(r.ms), level: r.kind, tag: null, module: r.module ?? null, message: text };
+}

@@ -1,0 +1,8 @@
+/** Native RTMP publisher (see publisher.ts for the protocol flow and events). */
+export { RtmpPublisher, defaultSocketFactory } from './publisher';
+export type { RtmpPublisherOptions, RtmpSocket, SocketFactory, LogLevel, DropEvent } from './publisher';
+export { RtmpState, RtmpErrorCode, RtmpError, RtmpUrlError, RtmpProtocolError, Amf0DecodeError } from './errors';
+export { parseRtmpUrl } from './url';
+export type { RtmpUrl } from './url';
+export { formatStatsLine } from './stats';
+export type { RtmpStats } from './stats';

@@ -1,0 +1,473 @@
+/**
+ * One boot of the device: a Lua state, the firmware's message queue and timers, and the
+ * event loop that connects them to Node (lua-engine.md §5, design c).
+ *
+ * `main.lua` runs in a Lua thread the host resumes. `rtos.receive` is a host function: when a
+ * message is queued it runs the message's handler at once; otherwise it yields the thread back
+ * to Node with a continuation. Timers and I/O put handlers in the queue and schedule a resume;
+ * the continuation runs the next handler *inside* `rtos.receive`, as the firmware's C message
+ * handlers run inside it (a timer handler returns `MSG_TIMER, id, repeat`; others call
+ * `sys_pub` and return nothing). Node's event loop is never blocked while scripts wait.
+ *
+ * The thread running main.lua is presented to Lua as the main thread (`coroutine.running()`
+ * returns it with `true`, `coroutine.yield` from it fails with the stock message), so the
+ * firmware's `sys.lua` behaves as on the device.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Clock, TimerHandle } from './clock';
+import { LuaEngine, LuaError, LuaState, LUA_OK, LUA_TFUNCTION, LUA_TNIL, LUA_TTABLE, LUA_YIELD } from './engine/types';
+import { Args, JsLuaValue, pushValue, pushValues } from './lua-value';
+import { LogKind } from './log';
+import { Vfs } from './vfs';
+import type { Device } from './device';
+
+export type MsgHandler = (L: LuaState) => number;
+export type BindingFn = (a: Args) => number | void;
+
+export const MSG_TIMER = 1;
+export const INF_TIMEOUT = -1;
+
+/** Why a VM ended. */
+export interface VmExit {
+  kind: 'error' | 'returned' | 'reboot' | 'watchdog' | 'stopped' | 'load';
+  message?: string;
+  /** rtos.reboot(code) */
+  code?: number;
+}
+
+const LIB_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
+
+/** Events handled in one resume before yielding to Node anyway (I/O fairness). */
+const MAX_EVENTS_PER_RESUME = 256;
+const MAX_RESUME_SLICE_MS = 20;
+const HOOK_COUNT = 10000;
+
+let hostObjectSeq = 1;
+
+export class Vm {
+  readonly e: LuaEngine;
+  readonly L: LuaState;
+  /** the thread running main.lua */
+  T!: LuaState;
+  readonly device: Device;
+  readonly vfs: Vfs;
+  readonly clock: Clock;
+  readonly bootTime: number;
+  readonly bootNo: number;
+
+  private readonly queue: MsgHandler[] = [];
+  private waiting = false;
+  private pumpScheduled = false;
+  private running = false;
+  private dead = false;
+  private resumeStart = 0;
+  private eventsThisResume = 0;
+  private receiveTimeout: TimerHandle | null = null;
+  private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number }>();
+  private readonly hostObjects = new Map<number, unknown>();
+  private readonly closers = new Set<() => void>();
+  private killReason: string | null = null;
+  /** rtos.setPaths templates */
+  customPaths: string[] = [];
+  /** main.lua (or the boot chunk) failed to load: a syntax error */
+  loadFailed = false;
+  private futureSeq = 0n;
+
+  constructor(device: Device, engine: LuaEngine, bootNo: number) {
+    this.device = device;
+    this.e = engine;
+    this.vfs = device.vfs;
+    this.clock = device.clock;
+    this.bootNo = bootNo;
+    this.bootTime = this.clock.now();
+    this.L = engine.newstate();
+  }
+
+  /** ms since this boot */
+  uptime(): number {
+    return this.clock.now() - this.bootTime;
+  }
+
+  /** A firmware (C-level) log line: `luat:<L>(<ms>):<module>:<message>` */
+  log(level: Exclude<LogKind, 'U'>, module: string, message: string): void {
+    this.device.logRuntime(level, module, message, this);
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  /** Register a global module table of host functions and constants. */
+  defineModule(name: string, fns: Record<string, BindingFn>, consts: Record<string, JsLuaValue> = {}): void {
+    const { e, L } = this;
+    if (e.getglobal(L, name) !== LUA_TTABLE) {
+      e.pop(L, 1);
+      e.createtable(L, 0, Object.keys(fns).length + Object.keys(consts).length);
+    }
+    for (const [k, fn] of Object.entries(fns)) {
+      this.pushBinding(`${name}.${k}`, fn);
+      e.setfield(L, -2, k);
+    }
+    for (const [k, v] of Object.entries(consts)) {
+      pushValue(e, L, v);
+      e.setfield(L, -2, k);
+    }
+    e.setglobal(L, name);
+  }
+
+  /** Push a host function that receives checked arguments. `fname` is used in error texts. */
+  pushBinding(fname: string, fn: BindingFn, L: LuaState = this.L): void {
+    const short = fname.includes('.') ? fname.slice(fname.lastIndexOf('.') + 1) : fname;
+    this.e.pushfunction(L, (L2) => {
+      const r = fn(new Args(this.e, L2, short));
+      return typeof r === 'number' ? r : 0;
+    });
+  }
+
+  setGlobalFunction(name: string, fn: BindingFn): void {
+    this.pushBinding(name, fn);
+    this.e.setglobal(this.L, name);
+  }
+
+  /** Keep a JS object reachable from Lua userdata (`newhostobject`). */
+  addHostObject(obj: unknown): number {
+    const id = hostObjectSeq++;
+    this.hostObjects.set(id, obj);
+    return id;
+  }
+  getHostObject<T>(id: number | null): T | undefined {
+    return id === null ? undefined : (this.hostObjects.get(id) as T | undefined);
+  }
+  removeHostObject(id: number): void {
+    this.hostObjects.delete(id);
+  }
+
+  /** Run `fn` when this VM ends (close sockets, kill children, stop timers). */
+  onClose(fn: () => void): () => void {
+    this.closers.add(fn);
+    return () => this.closers.delete(fn);
+  }
+
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  // ---------------------------------------------------------------- message queue
+
+  /** Queue a C-side message; its handler runs inside rtos.receive. */
+  post(h: MsgHandler): void {
+    if (this.dead) return;
+    this.queue.push(h);
+    if (this.waiting) this.schedulePump();
+  }
+
+  /** Queue `sys_pub(topic, ...)` as a C handler would. */
+  publish(topic: string | Uint8Array, ...args: JsLuaValue[]): void {
+    this.post((L) => {
+      this.callGlobal(L, 'sys_pub', [topic, ...args]);
+      return 0;
+    });
+  }
+
+  /** Call a global Lua function unprotected (errors end the VM, as in the firmware). */
+  callGlobal(L: LuaState, name: string, args: JsLuaValue[]): void {
+    if (this.e.getglobal(L, name) !== LUA_TFUNCTION) {
+      this.e.pop(L, 1);
+      return;
+    }
+    pushValues(this.e, L, args);
+    this.e.call(L, args.length, 0);
+  }
+
+  /** Call a Lua function held in the registry (a callback), unprotected. */
+  callRef(L: LuaState, ref: number, args: JsLuaValue[]): void {
+    this.e.rawgeti(L, this.e.REGISTRYINDEX, ref);
+    if (this.e.type(L, -1) !== LUA_TFUNCTION) {
+      this.e.pop(L, 1);
+      return;
+    }
+    pushValues(this.e, L, args);
+    this.e.call(L, args.length, 0);
+  }
+
+  /**
+   * A future for an async host API (luatos-api.md §3.8): pushes `sys_cw(topic)` and returns the
+   * topic; complete it later with `resolveFuture(topic, ...results)`.
+   */
+  pushFuture(L: LuaState): Buffer {
+    const id = ++this.futureSeq;
+    const topic = Buffer.alloc(9);
+    topic[0] = 0x01;
+    topic.writeBigUInt64LE(id, 1);
+    this.e.getglobal(L, 'sys_cw');
+    this.e.pushbytes(L, topic);
+    this.e.call(L, 1, 1);
+    return topic;
+  }
+  /** A future that already failed: `.wait()` returns these values at once. */
+  pushFailedFuture(L: LuaState, values: JsLuaValue[]): void {
+    this.e.getglobal(L, 'sys_cw');
+    this.e.pushnil(L);
+    pushValues(this.e, L, values);
+    this.e.call(L, 1 + values.length, 1);
+  }
+  resolveFuture(topic: Buffer, results: JsLuaValue[]): void {
+    this.publish(topic, ...results);
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.dead) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private runNext(L: LuaState): number {
+    const h = this.queue.shift() as MsgHandler;
+    this.eventsThisResume++;
+    return h(L);
+  }
+
+  /** rtos.receive(timeout) */
+  receive(L: LuaState, timeout: number): number {
+    if (this.queue.length > 0 && this.eventsThisResume < MAX_EVENTS_PER_RESUME && this.clock.now() - this.resumeStart < MAX_RESUME_SLICE_MS) {
+      return this.runNext(L);
+    }
+    if (timeout >= 0 && this.queue.length === 0) {
+      this.receiveTimeout = this.clock.setTimer(timeout, () => {
+        this.receiveTimeout = null;
+        this.post((L2) => {
+          this.e.pushinteger(L2, -1);
+          return 1;
+        });
+      });
+    }
+    this.waiting = true;
+    if (this.queue.length > 0) this.schedulePump();
+    const k = (L2: LuaState): number => {
+      this.waiting = false;
+      if (this.receiveTimeout) {
+        this.clock.clearTimer(this.receiveTimeout);
+        this.receiveTimeout = null;
+      }
+      if (this.queue.length === 0) {
+        this.waiting = true;
+        return this.e.yieldk(L2, 0, k);
+      }
+      return this.runNext(L2);
+    };
+    return this.e.yieldk(L, 0, k);
+  }
+
+  // ---------------------------------------------------------------- timers (rtos.timer_*)
+
+  timerStart(id: number, ms: number, repeat: number): boolean {
+    if (ms < 1) return false;
+    this.timerStop(id);
+    const arm = (rep: number) => {
+      const h = this.clock.setTimer(ms, () => {
+        const entry = this.timers.get(id);
+        if (!entry || entry.h !== h) return;
+        const before = entry.repeat;
+        if (before === -1) arm(-1);
+        else if (before > 0) arm(before - 1);
+        else this.timers.delete(id);
+        this.post((L) => {
+          this.e.pushinteger(L, MSG_TIMER);
+          this.e.pushinteger(L, id);
+          this.e.pushinteger(L, before);
+          return 3;
+        });
+      });
+      this.timers.set(id, { h, ms, repeat: rep });
+    };
+    arm(repeat);
+    return true;
+  }
+
+  timerStop(id: number): void {
+    const t = this.timers.get(id);
+    if (t) {
+      this.clock.clearTimer(t.h);
+      this.timers.delete(id);
+    }
+  }
+
+  get activeTimers(): number {
+    return this.timers.size;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Load a Lua library shipped with the runtime (runtime/lua/NAME.lua) and run it in L. */
+  runBundledChunk(L: LuaState, file: string, nargs = 0, nresults = 0): void {
+    const code = fs.readFileSync(path.join(LIB_DIR, file));
+    if (this.e.loadbuffer(L, code, '@' + file) !== LUA_OK) {
+      const msg = this.e.tostring(L, -1);
+      throw new Error(`cannot load bundled ${file}: ${msg}`);
+    }
+    if (nargs > 0) this.e.insert(L, -(nargs + 1));
+    this.e.call(L, nargs, nresults);
+  }
+
+  /**
+   * Start the boot chunk in the main thread: it installs the Lua-side parts of the runtime,
+   * loads sys/sysplus and runs main.lua. Everything after this is driven by events.
+   */
+  start(bootChunk: Uint8Array, chunkname: string): void {
+    const { e, L } = this;
+    this.T = e.newthread(L);
+    // anchor the thread in the registry so it is never collected
+    this.threadRef = e.ref(L, e.REGISTRYINDEX);
+    if (e.loadbuffer(this.T, bootChunk, chunkname) !== LUA_OK) {
+      const msg = e.tostring(this.T, -1) ?? 'boot chunk failed to load';
+      this.finish({ kind: 'load', message: msg });
+      return;
+    }
+    this.installHook();
+    this.resumeMain(0);
+  }
+  private threadRef = 0;
+
+  private installHook(): void {
+    this.e.setcounthook(this.L, HOOK_COUNT, () => this.onHook());
+  }
+
+  private onHook(): void {
+    if (this.killReason) throw new LuaError(this.killReason);
+    if (!this.running) return;
+    const budget = this.device.runawayBudgetMs();
+    if (this.clock.now() - this.resumeStart > budget) {
+      this.killReason = `watchdog: Lua code ran for more than ${budget} ms without yielding (runaway loop?)`;
+      // raise on every following instruction too, so pcall cannot swallow it
+      this.e.setcounthook(this.L, 1, () => this.onHook());
+      throw new LuaError(this.killReason);
+    }
+  }
+
+  /** End the VM from the host (rtos.reboot, a watchdog timeout): stops at the next instruction. */
+  kill(reason: string): void {
+    if (this.dead) return;
+    if (this.running) {
+      this.killReason = reason;
+      this.e.setcounthook(this.L, 1, () => this.onHook());
+    } else {
+      this.finish({ kind: 'watchdog', message: reason });
+    }
+  }
+
+  private pump(): void {
+    if (this.dead || this.running || !this.waiting) return;
+    this.resumeMain(0);
+  }
+
+  private resumeMain(nargs: number): void {
+    this.running = true;
+    this.resumeStart = this.clock.now();
+    this.eventsThisResume = 0;
+    let status: number;
+    let nres: number;
+    try {
+      ({ status, nres } = this.e.resume(this.T, null, nargs));
+    } catch (err) {
+      this.running = false;
+      this.finish({ kind: 'error', message: `internal error: ${(err as Error).message}` });
+      return;
+    }
+    this.running = false;
+    if (this.dead) return;
+    if (status === LUA_YIELD) {
+      this.e.pop(this.T, nres);
+      if (this.pendingExit) {
+        const x = this.pendingExit;
+        this.pendingExit = null;
+        this.finish(x);
+        return;
+      }
+      if (!this.waiting) {
+        this.finish({ kind: 'error', message: 'attempt to yield from outside a coroutine' });
+        return;
+      }
+      if (this.queue.length > 0) this.schedulePump();
+      return;
+    }
+    if (status === LUA_OK) {
+      this.finish({ kind: 'returned' });
+      return;
+    }
+    const msg = this.e.type(this.T, -1) === LUA_TNIL ? 'nil' : this.e.tostring(this.T, -1) ?? `(error object is a ${this.e.typename(this.T, -1)} value)`;
+    if (this.pendingExit) {
+      const x = this.pendingExit;
+      this.pendingExit = null;
+      this.finish(x);
+      return;
+    }
+    if (this.killReason) {
+      this.finish({ kind: 'watchdog', message: this.killReason });
+      return;
+    }
+    this.finish({ kind: this.loadFailed ? 'load' : 'error', message: msg });
+  }
+
+  /** Request a VM exit from inside a host function (rtos.reboot): unwinds the Lua stack. */
+  private pendingExit: VmExit | null = null;
+  requestExit(x: VmExit, L: LuaState): never {
+    this.pendingExit = x;
+    this.killReason = x.kind === 'reboot' ? 'rtos.reboot' : x.message ?? 'exit';
+    this.e.setcounthook(this.L, 1, () => this.onHook());
+    throw new LuaError(this.killReason);
+    void L;
+  }
+
+  private finish(x: VmExit): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.waiting = false;
+    this.queue.length = 0;
+    for (const t of this.timers.values()) this.clock.clearTimer(t.h);
+    this.timers.clear();
+    if (this.receiveTimeout) this.clock.clearTimer(this.receiveTimeout);
+    for (const c of [...this.closers]) {
+      try {
+        c();
+      } catch {
+        /* closing must go on */
+      }
+    }
+    this.closers.clear();
+    this.device.onVmExit(this, x);
+  }
+
+  /** Free the Lua state (after finish). */
+  close(): void {
+    if (!this.dead) this.finish({ kind: 'stopped' });
+    this.hostObjects.clear();
+    try {
+      this.e.setcounthook(this.L, 0, null);
+      this.e.close(this.L);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Lua heap in bytes (wasmoon: real; fengari: an estimate, see luatos-api/rtos.ts). */
+  luaHeapBytes(): number | null {
+    const kb = this.e.gcCountKB(this.L);
+    return kb === null ? null : Math.round(kb * 1024);
+  }
+
+  nextFutureTopic(): bigint {
+    return ++this.futureSeq;
+  }
+
+  /** Create a global table `name` if missing and leave it on the stack. */
+  getOrCreateGlobalTable(name: string): void {
+    if (this.e.getglobal(this.L, name) !== LUA_TTABLE) {
+      this.e.pop(this.L, 1);
+      this.e.createtable(this.L, 0, 0);
+      this.e.pushvalue(this.L, -1);
+      this.e.setglobal(this.L, name);
+    }
+  }
+}
