@@ -10,11 +10,38 @@ import { openRtos } from './rtos';
 import { openJson } from './json';
 import { openWdt } from './wdt';
 import { openMcu } from './mcu';
+import { openZbuff } from './zbuff';
+import { openStringx } from './stringx';
+import { openCrypto } from './crypto';
+import { openPm } from './pm';
+import { openMobile } from './mobile';
+import { openIo } from './io';
+import { openWlan } from './wlan';
+import { openSocket } from './socket';
+import { openNetdrv } from './netdrv';
+import { openHttp } from './http';
 
 export type ModuleOpener = (vm: Vm) => void;
 
-/** Every module in load order. Later issues append theirs here. */
-export const MODULES: ModuleOpener[] = [openBase, openLog, openRtos, openJson, openWdt, openMcu];
+/** Every module in load order (base first: it opens the standard libraries). */
+export const MODULES: ModuleOpener[] = [
+  openBase,
+  openLog,
+  openRtos,
+  openJson,
+  openWdt,
+  openMcu,
+  openZbuff,
+  openStringx,
+  openCrypto,
+  openPm,
+  openMobile,
+  openIo,
+  openWlan,
+  openSocket,
+  openNetdrv,
+  openHttp,
+];
 
 export function installApi(vm: Vm): void {
   for (const open of MODULES) open(vm);

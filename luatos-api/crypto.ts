@@ -1,0 +1,6 @@
+/** crypto: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openCrypto(_vm: Vm): void {
+  /* not implemented yet */
+}

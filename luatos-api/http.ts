@@ -1,0 +1,6 @@
+/** http: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openHttp(_vm: Vm): void {
+  /* not implemented yet */
+}

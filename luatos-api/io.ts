@@ -1,0 +1,6 @@
+/** io: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openIo(_vm: Vm): void {
+  /* not implemented yet */
+}

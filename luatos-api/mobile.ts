@@ -1,0 +1,6 @@
+/** mobile: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openMobile(_vm: Vm): void {
+  /* not implemented yet */
+}

@@ -1,0 +1,6 @@
+/** pm: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openPm(_vm: Vm): void {
+  /* not implemented yet */
+}

@@ -1,0 +1,6 @@
+/** socket: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openSocket(_vm: Vm): void {
+  /* not implemented yet */
+}

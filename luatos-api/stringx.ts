@@ -1,0 +1,6 @@
+/** stringx: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openStringx(_vm: Vm): void {
+  /* not implemented yet */
+}

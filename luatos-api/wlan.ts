@@ -1,0 +1,6 @@
+/** wlan: placeholder until the module is implemented. */
+import type { Vm } from '../runtime/vm';
+
+export function openWlan(_vm: Vm): void {
+  /* not implemented yet */
+}
