@@ -15,6 +15,7 @@
 import * as path from 'node:path';
 import { LuaError, LUA_OK, LUA_TNIL, LUA_TNONE, LUA_TTABLE } from '../runtime/engine/types';
 import type { Vm } from '../runtime/vm';
+import { formatG } from '../runtime/numfmt';
 
 const SPACE = Buffer.from(' ');
 
@@ -118,5 +119,10 @@ export function openBase(vm: Vm): void {
     return 1;
   });
   e.setfield(L, -2, 'load_main');
+  vm.pushBinding('fmt_float', (a) => {
+    e.pushstring(a.L, formatG(a.number(1), 14));
+    return 1;
+  });
+  e.setfield(L, -2, 'fmt_float');
   e.setglobal(L, '__LUATOS_BOOT');
 }

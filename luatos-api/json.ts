@@ -11,35 +11,13 @@
  */
 import { LuaEngine, LuaError, LuaState, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
 import type { Vm } from '../runtime/vm';
+import { formatF, formatG } from '../runtime/numfmt';
 
 const MAX_DEPTH = 1000;
 const DBL_EPSILON = 2.220446049250313e-16;
 const TYPE_NAMES = ['nil', 'boolean', 'userdata', 'number', 'string', 'table', 'function', 'userdata', 'thread'];
 
 class EncodeError extends Error {}
-
-/** C-like "%.<p>g" */
-export function formatG(x: number, p: number): string {
-  if (p === 0) p = 1;
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const exp = Number(x.toExponential(p - 1).split('e')[1]);
-  if (exp < -4 || exp >= p) {
-    let [m, e] = x.toExponential(p - 1).split('e');
-    if (m.includes('.')) m = m.replace(/0+$/, '').replace(/\.$/, '');
-    const en = Number(e);
-    return `${m}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
-  }
-  let s = x.toFixed(Math.max(0, p - 1 - exp));
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
-
-/** C-like "%.<p>f" (exact for large magnitudes too) */
-export function formatF(x: number, p: number): string {
-  if (Math.abs(x) < 1e21) return x.toFixed(p);
-  const int = BigInt(Math.trunc(x)).toString();
-  return p > 0 ? `${int}.${'0'.repeat(p)}` : int;
-}
 
 interface FloatFormat {
   kind: 'f' | 'g';

@@ -317,6 +317,8 @@ export class Vm {
    */
   start(bootChunk: Uint8Array, chunkname: string): void {
     const { e, L } = this;
+    // the count hook is inherited by threads created afterwards (the main thread, coroutines)
+    this.installHook();
     this.T = e.newthread(L);
     // anchor the thread in the registry so it is never collected
     this.threadRef = e.ref(L, e.REGISTRYINDEX);
@@ -325,24 +327,30 @@ export class Vm {
       this.finish({ kind: 'load', message: msg });
       return;
     }
-    this.installHook();
     this.resumeMain(0);
   }
   private threadRef = 0;
 
+  private readonly hookFn = (L: LuaState): void => this.onHook(L);
+
   private installHook(): void {
-    this.e.setcounthook(this.L, HOOK_COUNT, () => this.onHook());
+    this.e.setcounthook(this.L, HOOK_COUNT, this.hookFn);
   }
 
-  private onHook(): void {
-    if (this.killReason) throw new LuaError(this.killReason);
+  /** raise the kill reason in the running thread, and on every instruction after that */
+  private raiseKill(L: LuaState): never {
+    this.e.setcounthook(L, 1, this.hookFn);
+    throw new LuaError(this.killReason as string);
+  }
+
+  private onHook(L: LuaState): void {
+    if (this.killReason) this.raiseKill(L);
     if (!this.running) return;
     const budget = this.device.runawayBudgetMs();
     if (this.clock.now() - this.resumeStart > budget) {
+      // pcall cannot swallow it: the hook raises again on the next instruction
       this.killReason = `watchdog: Lua code ran for more than ${budget} ms without yielding (runaway loop?)`;
-      // raise on every following instruction too, so pcall cannot swallow it
-      this.e.setcounthook(this.L, 1, () => this.onHook());
-      throw new LuaError(this.killReason);
+      this.raiseKill(L);
     }
   }
 
@@ -351,7 +359,7 @@ export class Vm {
     if (this.dead) return;
     if (this.running) {
       this.killReason = reason;
-      this.e.setcounthook(this.L, 1, () => this.onHook());
+      this.e.setcounthook(this.T, 1, this.hookFn);
     } else {
       this.finish({ kind: 'watchdog', message: reason });
     }
@@ -415,9 +423,7 @@ export class Vm {
   requestExit(x: VmExit, L: LuaState): never {
     this.pendingExit = x;
     this.killReason = x.kind === 'reboot' ? 'rtos.reboot' : x.message ?? 'exit';
-    this.e.setcounthook(this.L, 1, () => this.onHook());
-    throw new LuaError(this.killReason);
-    void L;
+    return this.raiseKill(L);
   }
 
   private finish(x: VmExit): void {

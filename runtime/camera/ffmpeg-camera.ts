@@ -345,7 +345,7 @@ export class FfmpegCamera extends EventEmitter {
         const expected = this.stopping;
         if (this.child === child) this.child = undefined;
         if (!settled) {
-          failStart(startupError(this.spec!, code, signal, recent));
+          failStart(expected ? new Error('camera: stopped before the first frame') : startupError(this.spec!, code, signal, recent));
           return;
         }
         if (expected || !started) return;
@@ -381,20 +381,18 @@ export class FfmpegCamera extends EventEmitter {
 
   /** camera.stop: kill the encoder (SIGTERM, SIGKILL after 1.5 s). The camera stays open. */
   async stop(): Promise<void> {
-    if (this.startPromise) {
-      try {
-        await this.startPromise;
-      } catch {
-        /* start failed: nothing to stop */
-      }
-    }
+    const pending = this.startPromise;
     const child = this.child;
     if (!child) {
+      if (pending) await pending.catch(() => {}); // still opening: let it settle, then stop what it started
+      if (pending && this.child) return this.stop();
       if (this._state !== 'closed') this._state = 'open';
       return;
     }
     this.stopping = true;
+    // A start() still waiting for its first frame rejects with "stopped before the first frame".
     await killTree(child, 'SIGTERM', 1500);
+    if (pending) await pending.catch(() => {});
     if (this.child === child) this.child = undefined;
     this.gop = [];
     this._state = 'open';

@@ -195,47 +195,50 @@ export class FlvDemuxer {
  * Emits Annex-B buffers exactly as received (start codes as the encoder wrote them).
  */
 export class AnnexBSplitter {
+  /** unconsumed bytes: from the start code of the NAL in progress (lastStart = 0), or a short tail */
   private buf: Buffer = Buffer.alloc(0);
   private scanFrom = 0;
+  private lastStart = -1;
   private cur: Buffer[] = [];
   private curHasVcl = false;
   private curKey = false;
-  private lastStart = -1;
 
   constructor(private readonly onAccessUnit: (au: Buffer, keyframe: boolean) => void) {}
 
   push(chunk: Buffer): void {
     const b = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let i = this.scanFrom;
-    for (; i + 3 <= b.length; i++) {
+    while (i + 3 <= b.length) {
       if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 1) {
+        const hdr = i + 3;
+        if (hdr + 1 >= b.length) break; // need the NAL header and the next byte: wait for more
         const sc = i > 0 && b[i - 1] === 0 && i - 1 > this.lastStart ? i - 1 : i;
-        if (this.lastStart >= 0) this.nal(b.subarray(this.lastStart, sc));
+        if (this.lastStart >= 0) this.cur.push(Buffer.from(b.subarray(this.lastStart, sc)));
+        this.beginNal(b[hdr], b[hdr + 1]);
         this.lastStart = sc;
-        i += 2;
+        i = hdr;
+        continue;
       }
+      i++;
     }
     if (this.lastStart >= 0) {
-      // keep from the last NAL start (its end is not known yet)
       this.buf = Buffer.from(b.subarray(this.lastStart));
-      this.scanFrom = Math.max(3, i - this.lastStart);
+      this.scanFrom = i - this.lastStart;
       this.lastStart = 0;
     } else {
       // no start code yet: keep a tail that may hold the first bytes of one
-      const keep = Math.min(3, b.length);
+      const keep = Math.min(5, b.length);
       this.buf = Buffer.from(b.subarray(b.length - keep));
       this.scanFrom = 0;
     }
   }
 
-  private nal(withStartCode: Buffer): void {
-    const off = withStartCode[2] === 1 ? 3 : 4;
-    const type = withStartCode[off] & 0x1f;
+  /** A new NAL unit starts (its header is known): close the access unit first if it begins a new one. */
+  private beginNal(header: byte, next: byte): void {
+    const type = header & 0x1f;
     const vcl = type >= 1 && type <= 5;
-    const firstSliceOfPicture = vcl && (withStartCode[off + 1] & 0x80) !== 0; // first_mb_in_slice == 0
-    const startsNewAu = (this.curHasVcl && (firstSliceOfPicture || type === 9 || type === 7 || type === 8 || type === 6));
-    if (startsNewAu) this.flush();
-    this.cur.push(withStartCode);
+    const firstSliceOfPicture = vcl && (next & 0x80) !== 0; // first_mb_in_slice == 0 (ue(v) "1")
+    if (this.curHasVcl && (firstSliceOfPicture || type === 9 || type === 7 || type === 8 || type === 6)) this.flush();
     if (vcl) this.curHasVcl = true;
     if (type === 5) this.curKey = true;
   }
@@ -247,11 +250,14 @@ export class AnnexBSplitter {
     this.curKey = false;
   }
 
-  /** end of stream: emit the pending NAL and access unit */
+  /** End of stream: emit the pending NAL and access unit. */
   end(): void {
-    if (this.buf.length && this.lastStart >= 0) this.nal(this.buf);
+    if (this.lastStart >= 0 && this.buf.length) this.cur.push(Buffer.from(this.buf.subarray(this.lastStart)));
     this.buf = Buffer.alloc(0);
     this.lastStart = -1;
+    this.scanFrom = 0;
     this.flush();
   }
 }
+
+type byte = number;

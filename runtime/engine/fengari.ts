@@ -11,6 +11,32 @@
  */
 import { Continuation, HostFunction, LuaEngine, LuaError, LuaState } from './types';
 
+/*
+ * fengari 0.1.5 bug: lua_pcallk, on the yieldable path, records the caller's 'allowhook' flag
+ * with `callstatus &= ~CIST_OAH | allowhook` instead of setting the bit, so an error raised by
+ * a hook and caught by pcall inside a coroutine leaves hooks disabled for good in that thread
+ * (the runaway watchdog would then never fire again). Record the flag correctly before the
+ * call. This must run before fengari's lua.js copies lua_pcallk, i.e. before require('fengari').
+ */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const lapi = require('fengari/src/lapi.js');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const lstate = require('fengari/src/lstate.js');
+{
+  const original = lapi.lua_pcallk;
+  if (!original.__luatosPatched) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const patched = function (L: any, nargs: number, nresults: number, errfunc: number, ctx: unknown, k: unknown) {
+      if (L && L.ci) {
+        if (L.allowhook) L.ci.callstatus |= lstate.CIST_OAH;
+        else L.ci.callstatus &= ~lstate.CIST_OAH;
+      }
+      return original(L, nargs, nresults, errfunc, ctx, k);
+    };
+    patched.__luatosPatched = true;
+    lapi.lua_pcallk = patched;
+  }
+}
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const fengari = require('fengari');
 const lua = fengari.lua;

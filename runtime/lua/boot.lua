@@ -35,14 +35,11 @@ end
 
 -- LuatOS tostring: integers with %d, floats with %.14g and no ".0" suffix (tostring(2.0) == "2").
 do
-  local raw_tostring, mtype, fmt, select, error = tostring, math.type, string.format, select, error
+  local raw_tostring, mtype, fmtg, select, error = tostring, math.type, host.fmt_float, select, error
   tostring = function(...)
     if select("#", ...) == 0 then error("bad argument #1 to 'tostring' (value expected)", 2) end
     local v = ...
-    if mtype(v) == "float" then
-      if v ~= v then return (fmt("%.14g", v)) end
-      return (fmt("%.14g", v))
-    end
+    if mtype(v) == "float" then return fmtg(v) end
     return raw_tostring(v)
   end
 end

@@ -144,6 +144,10 @@ export class RtmpPublisher extends EventEmitter {
   private readonly packetizer = new AvcPacketizer();
   private queue: SendQueue;
   private needDrain = false;
+  /** dts of media messages written to the socket whose write callback has not fired yet */
+  private unflushed: number[] = [];
+  private unflushedHead = 0;
+  private unflushedEpoch = 0;
   private firstDts: number | undefined;
   private lastTs = 0;
   private haveKey = false;
@@ -372,7 +376,7 @@ export class RtmpPublisher extends EventEmitter {
     return {
       ...this.st,
       queueBytes: this.queue.bytes + sockPending,
-      queueMs: this.queue.durationMs(),
+      queueMs: this.queue.durationMs(this.oldestUnflushedDts()),
       queueLength: this.queue.length,
       avgKbps: connected && elapsed > 0 ? Math.round(((this.st.bytesSent - this.bytesAtConnected) * 8) / elapsed) : 0,
       windowKbps: connected ? this.rate.kbps(now, this.connectedAt!) : 0,
@@ -427,6 +431,9 @@ export class RtmpPublisher extends EventEmitter {
   }
 
   private resetPublishState(): void {
+    this.unflushedEpoch++;
+    this.unflushed = [];
+    this.unflushedHead = 0;
     for (const q of this.queue.clear()) this.noteDrop(q.kind, q.key, q.dts, q.msg.payload.length, 'stopped');
     this.packetizer.reset();
     this.firstDts = undefined;
@@ -471,20 +478,37 @@ export class RtmpPublisher extends EventEmitter {
     this.closeTimer = undefined;
   }
 
-  /** Write bytes to the socket (counted as bytes on the wire). */
-  private writeRaw(buf: Buffer): boolean {
+  private oldestUnflushedDts(): number | undefined {
+    return this.unflushedHead < this.unflushed.length ? this.unflushed[this.unflushedHead] : undefined;
+  }
+
+  /** Write bytes to the socket (counted as bytes on the wire); `mediaDts` tracks media until flushed. */
+  private writeRaw(buf: Buffer, mediaDts?: number): boolean {
     const s = this.socket;
     if (!s || s.destroyed || !s.writable) return false;
     this.st.bytesSent += buf.length;
     if (this.connectedAt !== undefined) this.rate.add(this.opts.now(), buf.length);
-    const ok = s.write(buf);
+    let ok: boolean;
+    if (mediaDts === undefined) ok = s.write(buf);
+    else {
+      const epoch = this.unflushedEpoch;
+      this.unflushed.push(mediaDts);
+      ok = s.write(buf, () => {
+        if (epoch !== this.unflushedEpoch) return;
+        this.unflushedHead++;
+        if (this.unflushedHead > 256 && this.unflushedHead * 2 > this.unflushed.length) {
+          this.unflushed = this.unflushed.slice(this.unflushedHead);
+          this.unflushedHead = 0;
+        }
+      });
+    }
     if (!ok) this.needDrain = true;
     return ok;
   }
 
-  private sendMessage(msg: RtmpMessage): number {
+  private sendMessage(msg: RtmpMessage, mediaDts?: number): number {
     const buf = this.writer.encode(msg);
-    this.writeRaw(buf);
+    this.writeRaw(buf, mediaDts);
     return buf.length;
   }
 
@@ -745,7 +769,7 @@ export class RtmpPublisher extends EventEmitter {
   }
 
   private enqueue(item: QueuedMedia): void {
-    const drops = this.queue.enqueue(item);
+    const drops = this.queue.enqueue(item, this.oldestUnflushedDts());
     for (const d of drops) {
       this.noteDrop(d.item.kind, d.item.key, d.item.dts, d.item.msg.payload.length, d.reason);
       if (d.reason === 'overflow') {
@@ -766,7 +790,7 @@ export class RtmpPublisher extends EventEmitter {
     while (!this.needDrain && this.socket && !this.socket.destroyed) {
       const q = this.queue.shift();
       if (!q) return;
-      const n = this.sendMessage(q.msg);
+      const n = this.sendMessage(q.msg, q.dts);
       if (q.kind === 'video') {
         this.st.packets++;
         this.st.videoFrames++;

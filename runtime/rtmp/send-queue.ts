@@ -67,17 +67,27 @@ export class SendQueue {
     return this.dropUntilKey;
   }
 
-  /** media time span of what is queued, ms */
-  durationMs(): number {
-    if (this.length === 0 || this.newestDts === undefined) return 0;
-    return Math.max(0, this.newestDts - this.items[this.head].dts);
+  /**
+   * Media time span of what is waiting, ms: newest dts − oldest dts still queued or, when given,
+   * still buffered in the socket (`oldestUnflushedDts`, written but not yet flushed).
+   */
+  durationMs(oldestUnflushedDts?: number): number {
+    const oldest = this.oldestDts(oldestUnflushedDts);
+    if (oldest === undefined || this.newestDts === undefined) return 0;
+    return Math.max(0, this.newestDts - oldest);
+  }
+
+  private oldestDts(oldestUnflushedDts?: number): number | undefined {
+    const q = this.length > 0 ? this.items[this.head].dts : undefined;
+    if (q === undefined) return oldestUnflushedDts;
+    return oldestUnflushedDts === undefined ? q : Math.min(q, oldestUnflushedDts);
   }
 
   /**
    * Queue a message, applying the drop policy. Returns the messages dropped (possibly including
    * `item` itself, then with reason 'wait-key', 'congestion' or 'overflow').
    */
-  enqueue(item: QueuedMedia): DropInfo[] {
+  enqueue(item: QueuedMedia, oldestUnflushedDts?: number): DropInfo[] {
     const dropped: DropInfo[] = [];
     const droppable = item.kind === 'video' && !item.key;
     if (item.kind === 'video' && item.key) this.dropUntilKey = false;
@@ -86,7 +96,8 @@ export class SendQueue {
       return dropped;
     }
     const newest = this.newestDts === undefined ? item.dts : Math.max(this.newestDts, item.dts);
-    if (droppable && this.length > 0 && newest - this.items[this.head].dts > this.dropThresholdMs) {
+    const oldest = this.oldestDts(oldestUnflushedDts);
+    if (droppable && oldest !== undefined && newest - oldest > this.dropThresholdMs) {
       // congested: drop every queued non-key video frame and this one; resume at the next IDR
       this.removeWhere((q) => q.kind === 'video' && !q.key, dropped, 'congestion');
       this.dropUntilKey = true;
