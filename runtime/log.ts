@@ -141,14 +141,12 @@ export class LogSink {
   /** Emit one logical line. U payloads longer than 512 bytes become several records. */
   write(r: LogRecord): void {
     const text = recordText(r);
-    if (r.kind !== 'U' && LEVEL_ORDER[r.kind] < this.minRuntime) {
-      // hidden from the outputs, still seen by listeners
-    } else {
-      const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
-      for (const p of parts) {
-        const rec = parts.length === 1 ? r : { ...r, payload: p };
-        this.queueOut(rec);
-      }
+    // --log-level hides firmware lines from the terminal only; the log file keeps everything
+    const toStream = r.kind === 'U' || LEVEL_ORDER[r.kind] >= this.minRuntime;
+    const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
+    for (const p of parts) {
+      const rec = parts.length === 1 ? r : { ...r, payload: p };
+      this.queueOut(rec, toStream);
     }
     for (const l of this.listeners) {
       try {
@@ -159,10 +157,10 @@ export class LogSink {
     }
   }
 
-  private queueOut(r: LogRecord): void {
+  private queueOut(r: LogRecord, toStream: boolean): void {
     const line = formatRecord(r);
     if (this.fileFd !== null) this.pendingFile.push(line, Buffer.from('\n'));
-    if (this.stream) {
+    if (this.stream && toStream) {
       if (this.format === 'jsonl') {
         this.pending.push(Buffer.from(JSON.stringify(toJsonRecord(r)) + '\n'));
       } else if (this.color) {

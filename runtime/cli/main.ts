@@ -213,6 +213,10 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     const onSig = () => finish({ code: 130, reason: 'interrupted' });
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
+    device.on('vmexit', (x: { kind: string }) => {
+      // a script that cannot load ends the run whatever the reboot policy says
+      if (x.kind === 'load') setImmediate(() => finish({ code: 1, reason: 'the script could not load' }));
+    });
     device.on('stopped', (r: StopReason) => {
       if (done) return;
       // let the listeners see the last lines first
