@@ -17,6 +17,11 @@ export interface Clock {
   clearTimer(h: TimerHandle | undefined | null): void;
   /** set the wall clock (SNTP): the offset applies to wallNow from now on */
   setWallTime(msSinceEpoch: number): void;
+  /**
+   * Real I/O is in flight (a socket, an HTTP request, ffmpeg): a virtual clock must run at
+   * wall speed until the returned release function is called. No-op on the real clock.
+   */
+  hold(reason: string): () => void;
 }
 
 /** The host clock: performance.now for monotonic time, Node timers for timers. */
@@ -54,5 +59,141 @@ export class RealClock implements Clock {
   /** number of pending timers (for tests) */
   get pending(): number {
     return this.timers.size;
+  }
+  hold(_reason: string): () => void {
+    return () => undefined;
+  }
+}
+
+interface VTimer {
+  id: number;
+  due: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * `--clock virtual`: device time that jumps ahead when only timers are pending.
+ *
+ * - While nothing holds the clock, it repeatedly takes the earliest due timer, sets the time to
+ *   its due time and fires it, one timer per turn of Node's event loop (so the VM handles each
+ *   event before time moves on). An hour of timer-driven logic takes seconds.
+ * - While real I/O holds it (`hold()`), time runs at wall speed from where it stands and timers
+ *   fire through real Node timers, so sockets and child processes see correct timeouts.
+ * - Timers due at the same time fire in the order they were set: runs are deterministic.
+ * - The wall clock (log stamps, os.time) is the start wall time plus the virtual time.
+ */
+export class VirtualClock implements Clock {
+  private t = 0;
+  private anchor: number | null = null; // performance.now() when wall-speed mode began
+  private holds = new Map<number, string>();
+  private holdSeq = 1;
+  private nextId = 1;
+  private seq = 0;
+  private readonly timers = new Map<number, VTimer>();
+  private stepScheduled = false;
+  private realTimer: NodeJS.Timeout | null = null;
+  private readonly wallStart: number;
+  private wallOffset = 0;
+
+  constructor(wallStart: number = Date.now()) {
+    this.wallStart = wallStart;
+  }
+
+  now(): number {
+    return this.anchor === null ? this.t : this.t + (performance.now() - this.anchor);
+  }
+  wallNow(): number {
+    return this.wallStart + this.now() + this.wallOffset;
+  }
+  setWallTime(ms: number): void {
+    this.wallOffset = ms - (this.wallStart + this.now());
+  }
+  get holding(): boolean {
+    return this.holds.size > 0;
+  }
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    const id = this.nextId++;
+    this.timers.set(id, { id, due: this.now() + Math.max(0, ms), seq: this.seq++, fn });
+    this.reschedule();
+    return { id };
+  }
+  clearTimer(h: TimerHandle | undefined | null): void {
+    if (h && this.timers.delete(h.id)) this.reschedule();
+  }
+
+  hold(reason: string): () => void {
+    const id = this.holdSeq++;
+    if (this.holds.size === 0) {
+      // switch to wall speed from the current virtual time
+      this.t = this.now();
+      this.anchor = performance.now();
+    }
+    this.holds.set(id, reason);
+    this.reschedule();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds.delete(id);
+      if (this.holds.size === 0 && this.anchor !== null) {
+        this.t = this.now();
+        this.anchor = null;
+      }
+      this.reschedule();
+    };
+  }
+
+  private earliest(): VTimer | undefined {
+    let best: VTimer | undefined;
+    for (const v of this.timers.values()) {
+      if (!best || v.due < best.due || (v.due === best.due && v.seq < best.seq)) best = v;
+    }
+    return best;
+  }
+
+  private reschedule(): void {
+    if (this.realTimer) {
+      clearTimeout(this.realTimer);
+      this.realTimer = null;
+    }
+    const next = this.earliest();
+    if (!next) return;
+    if (this.anchor !== null) {
+      this.realTimer = setTimeout(() => {
+        this.realTimer = null;
+        this.fireDue();
+        this.reschedule();
+      }, Math.max(0, next.due - this.now()));
+      return;
+    }
+    if (!this.stepScheduled) {
+      this.stepScheduled = true;
+      setImmediate(() => {
+        this.stepScheduled = false;
+        if (this.anchor !== null) return this.reschedule();
+        const v = this.earliest();
+        if (!v) return;
+        if (v.due > this.t) this.t = v.due;
+        this.timers.delete(v.id);
+        v.fn();
+        this.reschedule();
+      });
+    }
+  }
+
+  /** wall-speed mode: fire everything due by now */
+  private fireDue(): void {
+    const now = this.now();
+    for (;;) {
+      const v = this.earliest();
+      if (!v || v.due > now) return;
+      this.timers.delete(v.id);
+      v.fn();
+    }
   }
 }

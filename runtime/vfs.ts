@@ -83,13 +83,30 @@ export class Vfs {
     }
     const host = path.join(this.dataDir, vpath);
     if (!within(this.dataDir, host)) throw new VfsError(`path escapes the device file system: ${p}`);
-    // refuse symlinks that lead outside the data directory
-    try {
-      const real = fs.realpathSync(host);
-      if (!within(fs.realpathSync(this.dataDir), real)) throw new VfsError(`path escapes the device file system: ${p}`);
-    } catch (e) {
-      if (e instanceof VfsError) throw e;
-      /* not existing yet: fine */
+    // refuse symlinks that lead outside the data directory: the path itself (even dangling) and
+    // the nearest existing ancestor must resolve inside it
+    const root = fs.realpathSync(this.dataDir);
+    let probe = host;
+    for (;;) {
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.lstatSync(probe);
+      } catch {
+        st = null;
+      }
+      if (st) {
+        let real: string;
+        try {
+          real = fs.realpathSync(probe);
+        } catch {
+          throw new VfsError(`path escapes the device file system: ${p}`); // dangling symlink
+        }
+        if (!within(root, real)) throw new VfsError(`path escapes the device file system: ${p}`);
+        break;
+      }
+      const parent = path.dirname(probe);
+      if (parent === probe || !within(this.dataDir, parent)) break;
+      probe = parent;
     }
     return { vpath, host, readonly: false };
   }

@@ -231,7 +231,7 @@ export class Vm {
 
   /** rtos.receive(timeout) */
   receive(L: LuaState, timeout: number): number {
-    if (this.queue.length > 0 && this.eventsThisResume < MAX_EVENTS_PER_RESUME && this.clock.now() - this.resumeStart < MAX_RESUME_SLICE_MS) {
+    if (this.queue.length > 0 && this.eventsThisResume < MAX_EVENTS_PER_RESUME && performance.now() - this.resumeStart < MAX_RESUME_SLICE_MS) {
       return this.runNext(L);
     }
     if (timeout >= 0 && this.queue.length === 0) {
@@ -330,6 +330,8 @@ export class Vm {
     this.resumeMain(0);
   }
   private threadRef = 0;
+  private closeAfterResume = false;
+  private closed = false;
 
   private readonly hookFn = (L: LuaState): void => this.onHook(L);
 
@@ -347,7 +349,7 @@ export class Vm {
     if (this.killReason) this.raiseKill(L);
     if (!this.running) return;
     const budget = this.device.runawayBudgetMs();
-    if (this.clock.now() - this.resumeStart > budget) {
+    if (performance.now() - this.resumeStart > budget) {
       // pcall cannot swallow it: the hook raises again on the next instruction
       this.killReason = `watchdog: Lua code ran for more than ${budget} ms without yielding (runaway loop?)`;
       this.raiseKill(L);
@@ -372,7 +374,8 @@ export class Vm {
 
   private resumeMain(nargs: number): void {
     this.running = true;
-    this.resumeStart = this.clock.now();
+    // real time, not device time: the runaway budget and I/O fairness are about the host
+    this.resumeStart = performance.now();
     this.eventsThisResume = 0;
     let status: number;
     let nres: number;
@@ -381,9 +384,15 @@ export class Vm {
     } catch (err) {
       this.running = false;
       this.finish({ kind: 'error', message: `internal error: ${(err as Error).message}` });
+      if (this.closeAfterResume) this.close();
       return;
     }
     this.running = false;
+    if (this.closeAfterResume) {
+      this.closeAfterResume = false;
+      this.close();
+      return;
+    }
     if (this.dead) return;
     if (status === LUA_YIELD) {
       this.e.pop(this.T, nres);
@@ -445,9 +454,22 @@ export class Vm {
     this.device.onVmExit(this, x);
   }
 
-  /** Free the Lua state (after finish). */
+  /**
+   * Free the Lua state (after finish). Safe to call from inside the VM (a log listener, a host
+   * function): then the state is freed once the running resume has returned.
+   */
   close(): void {
     if (!this.dead) this.finish({ kind: 'stopped' });
+    if (this.running) {
+      this.closeAfterResume = true;
+      if (!this.killReason) {
+        this.killReason = 'device stopped';
+        this.e.setcounthook(this.T, 1, this.hookFn);
+      }
+      return;
+    }
+    if (this.closed) return;
+    this.closed = true;
     this.hostObjects.clear();
     try {
       this.e.setcounthook(this.L, 0, null);

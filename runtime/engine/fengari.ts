@@ -12,6 +12,31 @@
 import { Continuation, HostFunction, LuaEngine, LuaError, LuaState } from './types';
 
 /*
+ * fengari 0.1.5 bug: the string table key (luaS_hash) concatenates each byte's hex digits
+ * without zero padding, so distinct byte strings such as "\1\2" and "\x12" get the same key
+ * and become the same Lua string (constants, table keys). That breaks binary safety. Replace
+ * it with a padded version before any other fengari module copies the function.
+ */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const lstring = require('fengari/src/lstring.js');
+if (!lstring.luaS_hash.__luatosPatched) {
+  const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
+  const hash = function (str: Uint8Array): string {
+    let s = '|';
+    for (let i = 0; i < str.length; i++) s += HEX[str[i]];
+    return s;
+  };
+  hash.__luatosPatched = true;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const hashlong = function (ts: any): string {
+    if (ts.hash === null) ts.hash = hash(ts.getstr());
+    return ts.hash;
+  };
+  lstring.luaS_hash = hash;
+  lstring.luaS_hashlongstr = hashlong;
+}
+
+/*
  * fengari 0.1.5 bug: lua_pcallk, on the yieldable path, records the caller's 'allowhook' flag
  * with `callstatus &= ~CIST_OAH | allowhook` instead of setting the bit, so an error raised by
  * a hook and caught by pcall inside a coroutine leaves hooks disabled for good in that thread

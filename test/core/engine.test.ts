@@ -27,6 +27,17 @@ for (const name of ENGINE_NAMES) {
     e.close(L);
   });
 
+  test(`${name}: distinct byte strings stay distinct (constants and table keys)`, async () => {
+    const e = await createEngine(name);
+    const L = e.newstate();
+    e.openlibs(L);
+    const src = 'local a, b = "\\1\\2", "\\x12"; local t = {[a] = 1, [b] = 2}; return a == b, #a, #b, t[a], t[b]';
+    assert.equal(e.loadbuffer(L, Buffer.from(src), '=t'), LUA_OK);
+    assert.equal(e.pcall(L, 0, 5, 0), LUA_OK);
+    assert.deepEqual([e.toboolean(L, -5), e.tointeger(L, -4), e.tointeger(L, -3), e.tointeger(L, -2), e.tointeger(L, -1)], [false, 2, 1, 1, 2]);
+    e.close(L);
+  });
+
   test(`${name}: a JS exception in a host function becomes a Lua error with position, and the VM stays usable`, async () => {
     const e = await createEngine(name);
     const L = e.newstate();
@@ -70,6 +81,20 @@ for (const name of ENGINE_NAMES) {
     e.close(L);
   });
 }
+
+test('a device stopped from inside its own log listener frees its VM safely; the next device works', async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await runLua({ 'main.lua': 'sys.taskInit(function() while true do sys.wait(1) log.info("x", "y") end end) sys.run()' }, {
+      onDevice: (d) => d.logSink.on((rec) => {
+        if (rec.kind === 'U') d.dispose();
+      }),
+      timeoutMs: 3000,
+    });
+    assert.ok(r.user.length >= 1);
+  }
+  const ok = await runLua({ 'main.lua': 'log.info("fine", json.encode({1, 2}))' }, { until: 'fine' });
+  assert.ok(ok.user.includes('I/user.fine [1,2]'), ok.lines.join('\n'));
+});
 
 test('wasmoon: 300 boots in one process (reboot loop) do not corrupt the shared wasm instance', async () => {
   const src = 'log.info("b", json.encode({n = 1})) sys.timerStart(rtos.reboot, 1) sys.run()';

@@ -60,3 +60,16 @@ test('a file in the writable root overrides the packed script (firmware order / 
   const r2 = await runLua(dir, { until: 'I/user.END', device: { dataDir } });
   assert.ok(r2.user.includes('I/user.which root'), r2.user.join('\n'));
 });
+
+test('the writable file system refuses symlinks that lead outside it (also dangling and via a parent)', async () => {
+  const { Vfs } = await import('../../runtime/vfs');
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-outside-'));
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-data-'));
+  fs.symlinkSync(outside, path.join(data, 'linkdir'));
+  fs.symlinkSync(path.join(outside, 'nofile'), path.join(data, 'dangling'));
+  const vfs = new Vfs({ scripts: [], dataDir: data });
+  assert.throws(() => vfs.writablePath('/linkdir/new.txt'), /escapes/);
+  assert.throws(() => vfs.writablePath('/dangling'), /escapes/);
+  assert.equal(vfs.writablePath('/../x.txt'), path.join(data, 'x.txt'));
+  assert.equal(vfs.writablePath('/sub/ok.txt'), path.join(data, 'sub', 'ok.txt'));
+});

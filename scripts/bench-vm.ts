@@ -1,0 +1,169 @@
+/**
+ * `npm run bench:vm`: Lua CPU micro-benchmarks and sys timer throughput on both engines, and on
+ * native lua5.3 when it is on PATH. Prints medians (of --runs, default 5) and ratios to native.
+ * Targets (issue 2), printed, not asserted: default engine <= 2.0x native (geometric mean),
+ * >= 50,000 timer events/s.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createEngine, EngineName, LUA_OK } from '../runtime/engine';
+import { Device } from '../runtime/device';
+import { LogSink } from '../runtime/log';
+import { makeProfile } from '../runtime/profile';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SUITE = fs.readFileSync(path.join(ROOT, 'scripts', 'bench', 'vm-suite.lua'));
+const COMPAT = fs.readFileSync(path.join(ROOT, 'runtime', 'lua', 'compat53.lua'));
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+const RUNS = arg('--runs', 5);
+const TIMER_SECONDS = arg('--timer-seconds', 3);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
+
+type Results = Map<string, number[]>;
+
+function parse(out: string, into: Results): void {
+  for (const line of out.split('\n')) {
+    const m = /^RESULT (\S+) ([\d.]+)/.exec(line);
+    if (m) {
+      const a = into.get(m[1]) ?? [];
+      a.push(Number(m[2]));
+      into.set(m[1], a);
+    }
+  }
+}
+
+async function runEngine(name: EngineName): Promise<Results> {
+  const e = await createEngine(name, { isolated: true });
+  const res: Results = new Map();
+  for (let r = 0; r < RUNS + 1; r++) {
+    const L = e.newstate();
+    e.openlibs(L);
+    if (e.luaVersion === '5.4') {
+      e.loadbuffer(L, COMPAT, '@compat53.lua');
+      e.call(L, 0, 0);
+    }
+    let out = '';
+    e.pushfunction(L, (L2) => {
+      out += (e.tostring(L2, 1) ?? '') + '\n';
+      return 0;
+    });
+    e.setglobal(L, 'print');
+    e.pushfunction(L, (L2) => {
+      e.pushnumber(L2, performance.now());
+      return 1;
+    });
+    e.setglobal(L, 'now_ms');
+    if (e.name === 'fengari') {
+      // fengari has no lua_gc: make the suite's collectgarbage() a no-op
+      e.loadbuffer(L, Buffer.from('collectgarbage = function() return 0 end'), '=gc');
+      e.call(L, 0, 0);
+    }
+    if (e.loadbuffer(L, SUITE, '@vm-suite.lua') !== LUA_OK) throw new Error(e.tostring(L, -1) ?? 'load failed');
+    if (e.pcall(L, 0, 0, 0) !== LUA_OK) throw new Error(e.tostring(L, -1) ?? 'run failed');
+    e.close(L);
+    if (r > 0) parse(out, res); // first run is a warm-up
+  }
+  return res;
+}
+
+function runNative(): Results | null {
+  for (const exe of ['lua5.3', 'lua53']) {
+    const probe = spawnSync(exe, ['-v'], { encoding: 'utf8' });
+    if (probe.status !== 0) continue;
+    const res: Results = new Map();
+    const file = path.join(ROOT, 'scripts', 'bench', 'vm-suite.lua');
+    for (let r = 0; r < RUNS + 1; r++) {
+      const p = spawnSync(exe, [file], { encoding: 'utf8' });
+      if (r > 0) parse(p.stdout, res);
+    }
+    return res;
+  }
+  return null;
+}
+
+/** Timer events per second through the whole runtime: tasks looping on sys.wait(1). */
+async function timerEvents(engine: EngineName): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
+  fs.writeFileSync(
+    path.join(dir, 'main.lua'),
+    `
+    COUNT = 0
+    for t = 1, 200 do
+      sys.taskInit(function() while true do sys.wait(1); COUNT = COUNT + 1 end end)
+    end
+    sys.timerStart(function() log.info("bench", "count", COUNT) end, ${TIMER_SECONDS * 1000})
+    sys.run()
+  `,
+  );
+  const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
+  const dev = new Device({ scripts: dir, engine, profile: makeProfile({ runawayMs: 60000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
+  return await new Promise<number>((resolve) => {
+    sink.on((r) => {
+      const m = /count (\d+)/.exec(r.payload.toString());
+      if (m) {
+        dev.dispose();
+        resolve(Number(m[1]) / TIMER_SECONDS);
+      }
+    });
+    void dev.start();
+  });
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:vm — ${RUNS} runs per benchmark (median), Node ${process.version}, ${os.cpus().length} cores`);
+  const native = runNative();
+  if (!native) console.log('native lua5.3 not found on PATH: ratios are not printed (apt-get install lua5.3)');
+  const engines: EngineName[] = ['wasmoon', 'fengari'];
+  const all: Record<string, Results> = {};
+  for (const n of engines) all[n] = await runEngine(n);
+  const names = [...all.wasmoon.keys()];
+  const header = ['benchmark', ...(native ? ['lua5.3 ms'] : []), ...engines.map((e) => `${e} ms`), ...(native ? engines.map((e) => `${e}/native`) : [])];
+  console.log('\n' + header.join('\t'));
+  const ratios: Record<string, number[]> = { wasmoon: [], fengari: [] };
+  for (const b of names) {
+    const row: string[] = [b];
+    const nat = native ? median(native.get(b) ?? [NaN]) : NaN;
+    if (native) row.push(nat.toFixed(1));
+    for (const e of engines) row.push(median(all[e].get(b) ?? [NaN]).toFixed(1));
+    if (native) {
+      for (const e of engines) {
+        const r = median(all[e].get(b) ?? [NaN]) / nat;
+        ratios[e].push(r);
+        row.push(r.toFixed(2));
+      }
+    }
+    console.log(row.join('\t'));
+  }
+  if (native) {
+    for (const e of engines) console.log(`geometric mean ${e}/native: ${geomean(ratios[e]).toFixed(2)}`);
+    const g = geomean(ratios.wasmoon);
+    console.log(`target default engine (wasmoon) <= 2.0x native: ${g <= 2.0 ? 'PASS' : 'MISS'} (${g.toFixed(2)}x)`);
+  }
+  console.log('');
+  for (const e of engines) {
+    const rates: number[] = [];
+    for (let i = 0; i < 3; i++) rates.push(await timerEvents(e));
+    const m = median(rates);
+    console.log(`sys timer events/s on ${e} (200 tasks on sys.wait(1), ${TIMER_SECONDS}s, median of 3): ${Math.round(m)}${e === 'wasmoon' ? `  target >= 50000: ${m >= 50000 ? 'PASS' : 'MISS'}` : ''}`);
+  }
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
