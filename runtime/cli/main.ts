@@ -13,6 +13,8 @@ import { Device, StopReason } from '../device';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { LogSink } from '../log';
 import { loadProfileFile, makeProfile } from '../profile';
+import { RealClock, VirtualClock } from '../clock';
+import { logsCommand } from '../logs/command';
 
 export class UsageError extends Error {}
 
@@ -20,6 +22,7 @@ const HELP = `luatos — run LuatOS firmware scripts on a PC
 
 Usage:
   luatos run <folder | files...> [options]
+  luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
   luatos --help | --version
 
 Options for run:
@@ -38,6 +41,7 @@ Options for run:
   --reboot restart|exit      what a VM exit does (default restart, like the device)
   --max-boots N              stop a reboot loop after N boots
   --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
+  --clock real|virtual       virtual: device time jumps ahead while only timers are pending
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
 `;
@@ -58,6 +62,7 @@ export interface RunOptions {
   reboot: 'restart' | 'exit';
   maxBoots: number;
   runawayMs?: number;
+  clock: 'real' | 'virtual';
 }
 
 function takeValue(args: string[], i: number, flag: string): string {
@@ -67,7 +72,7 @@ function takeValue(args: string[], i: number, flag: string): string {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0 };
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -142,6 +147,12 @@ export function parseRunArgs(args: string[]): RunOptions {
         o.runawayMs = v;
         break;
       }
+      case '--clock': {
+        const v = val();
+        if (v !== 'real' && v !== 'virtual') throw new UsageError('--clock must be real or virtual');
+        o.clock = v;
+        break;
+      }
       default:
         if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
         o.targets.push(a);
@@ -186,6 +197,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     dataDir: path.join(stateDir, 'fs'),
     reboot: o.reboot,
     maxBoots: o.maxBoots,
+    clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
   });
 
   return await new Promise<RunResult>((resolve) => {
@@ -256,6 +268,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(require('../../../package.json').version + '\n');
       return 0;
     }
+    if (cmd === 'logs') return await logsCommand(rest, process.stdout);
     if (cmd === 'run') {
       const o = parseRunArgs(rest);
       const r = await runDevice(o);
