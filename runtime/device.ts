@@ -16,6 +16,7 @@ import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './vfs';
 import { DeviceNetwork } from './net/types';
 import { DirectNetwork } from './net/direct';
+import { FaultError, FaultRegistry } from './faults';
 import { Vm, VmExit } from './vm';
 import { installApi } from '../luatos-api';
 
@@ -66,6 +67,8 @@ export class Device extends EventEmitter {
   private bootTime: number;
   /** watchdog state (wdt.*) */
   wdt: { timeoutMs: number; timer: TimerHandle | null } | null = null;
+  /** fault injection points registered by the parts of the simulated world */
+  readonly faults = new FaultRegistry();
   /** the device's network (replaced by the Wi-Fi model) */
   net: DeviceNetwork;
   /** current log level set by log.setLevel (gates Lua and firmware lines) */
@@ -80,6 +83,8 @@ export class Device extends EventEmitter {
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
     this.net = opts.network ?? new DirectNetwork();
+    this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
+    void FaultError;
   }
 
   get stopped(): boolean {
