@@ -17,6 +17,7 @@ import { Vfs } from './vfs';
 import { DeviceNetwork } from './net/types';
 import { DirectNetwork } from './net/direct';
 import { FaultError, FaultRegistry } from './faults';
+import { ApiCoverage } from './coverage';
 import { Vm, VmExit } from './vm';
 import { installApi } from '../luatos-api';
 
@@ -38,6 +39,8 @@ export interface DeviceOptions {
   maxBoots?: number;
   /** the network the device uses (default: DirectNetwork, always up) */
   network?: DeviceNetwork;
+  /** record API use (luatos run --coverage) */
+  coverage?: boolean;
 }
 
 export interface DeviceEvents {
@@ -67,6 +70,8 @@ export class Device extends EventEmitter {
   private bootTime: number;
   /** watchdog state (wdt.*) */
   wdt: { timeoutMs: number; timer: TimerHandle | null } | null = null;
+  /** API use, when --coverage asked for it */
+  coverage: ApiCoverage | null = null;
   /** fault injection points registered by the parts of the simulated world */
   readonly faults = new FaultRegistry();
   /** the device's network (replaced by the Wi-Fi model) */
@@ -83,6 +88,7 @@ export class Device extends EventEmitter {
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
     this.net = opts.network ?? new DirectNetwork();
+    if (opts.coverage) this.coverage = new ApiCoverage();
     this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
     void FaultError;
   }

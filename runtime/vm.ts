@@ -117,7 +117,9 @@ export class Vm {
   /** Push a host function that receives checked arguments. `fname` is used in error texts. */
   pushBinding(fname: string, fn: BindingFn, L: LuaState = this.L): void {
     const short = fname.includes('.') ? fname.slice(fname.lastIndexOf('.') + 1) : fname;
+    const cov = this.device.coverage;
     this.e.pushfunction(L, (L2) => {
+      if (cov) cov.record(fname);
       const r = fn(new Args(this.e, L2, short));
       return typeof r === 'number' ? r : 0;
     });
@@ -126,6 +128,42 @@ export class Vm {
   setGlobalFunction(name: string, fn: BindingFn): void {
     this.pushBinding(name, fn);
     this.e.setglobal(this.L, name);
+  }
+
+  /**
+   * Make a lookup of a missing function on a LuatOS module table log a warning naming it
+   * (`rtmp.foo is not implemented by this runtime`), once per name. The lookup still returns
+   * nil, so scripts that test for optional functions (`if netdrv.on then`) behave as on a
+   * firmware without them; a call then fails with Lua's own message right after the warning.
+   */
+  watchMissing(modules: string[]): void {
+    const { e, L } = this;
+    const warned = new Set<string>();
+    for (const name of modules) {
+      if (e.getglobal(L, name) !== LUA_TTABLE) {
+        e.pop(L, 1);
+        continue;
+      }
+      if (e.getmetatable(L, -1)) {
+        e.pop(L, 2); // a module with its own metatable keeps it
+        continue;
+      }
+      e.createtable(L, 0, 1);
+      this.pushBinding(`${name}.__index`, (a) => {
+        if (a.type(2) === 4 /* string */) {
+          const key = `${name}.${a.string(2)}`;
+          this.device.coverage?.recordMissing(key);
+          if (!warned.has(key)) {
+            warned.add(key);
+            this.log('W', 'luatos', `${key} is not implemented by this runtime`);
+          }
+        }
+        return 0;
+      });
+      e.setfield(L, -2, '__index');
+      e.setmetatable(L, -2);
+      e.pop(L, 1);
+    }
   }
 
   /** Keep a JS object reachable from Lua userdata (`newhostobject`). */

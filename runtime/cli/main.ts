@@ -42,6 +42,8 @@ Options for run:
   --max-boots N              stop a reboot loop after N boots
   --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
   --clock real|virtual       virtual: device time jumps ahead while only timers are pending
+  --coverage                 at the end, list the LuatOS functions the scripts used and
+                             whether each is implemented, simulated or missing
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
 `;
@@ -63,6 +65,7 @@ export interface RunOptions {
   maxBoots: number;
   runawayMs?: number;
   clock: 'real' | 'virtual';
+  coverage: boolean;
 }
 
 function takeValue(args: string[], i: number, flag: string): string {
@@ -72,7 +75,7 @@ function takeValue(args: string[], i: number, flag: string): string {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real' };
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -147,6 +150,9 @@ export function parseRunArgs(args: string[]): RunOptions {
         o.runawayMs = v;
         break;
       }
+      case '--coverage':
+        o.coverage = true;
+        break;
       case '--clock': {
         const v = val();
         if (v !== 'real' && v !== 'virtual') throw new UsageError('--clock must be real or virtual');
@@ -198,6 +204,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     reboot: o.reboot,
     maxBoots: o.maxBoots,
     clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
+    coverage: o.coverage,
   });
 
   return await new Promise<RunResult>((resolve) => {
@@ -213,6 +220,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       process.off('SIGTERM', onSig);
       device.dispose();
       sink.close();
+      if (device.coverage) out.write(device.coverage.report());
       resolve(r);
     };
     const off = sink.on((_r, text) => {

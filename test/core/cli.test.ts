@@ -132,3 +132,15 @@ test('Ctrl-C stops the run cleanly', async () => {
   assert.match(r.out, /I\/user\.tick 1/);
   assert.doesNotMatch(r.err, /Error/);
 });
+
+test('--coverage lists the functions used; a missing one is warned about by name', async () => {
+  const dir = makeScriptDir({
+    'main.lua': 'log.info("a", json.encode({1}))\nif netdrv.probe_only then end\nsys.taskInit(function() sys.wait(10); rtmp.foo() end)\nsys.run()',
+  });
+  const r = await luatos(['run', dir, '--coverage', '--reboot', 'exit']);
+  assert.match(r.out, /luat:W\(\d+\):luatos:rtmp\.foo is not implemented by this runtime/);
+  assert.match(r.out, /luat:W\(\d+\):luatos:netdrv\.probe_only is not implemented by this runtime/);
+  assert.match(r.out, /json\.encode\s+1\s+implemented/);
+  assert.match(r.out, /rtmp\.foo\s+1\s+missing/);
+  assert.doesNotMatch(r.out, /load_main|__index/);
+});

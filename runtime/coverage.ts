@@ -1,0 +1,52 @@
+/**
+ * API coverage (`luatos run --coverage`): which LuatOS functions the scripts called, and whether
+ * each is implemented, simulated (backed by a model of the hardware or network rather than the
+ * real thing) or missing (looked up on a module table that does not have it).
+ */
+export type ApiStatus = 'implemented' | 'simulated' | 'missing';
+
+/** runtime helpers that are not LuatOS API */
+const INTERNAL = new Set(['boot_lines', 'load_main', 'fmt_float']);
+
+/** Modules whose functions act on simulated hardware or networks. */
+export const SIMULATED_MODULES = new Set(['wlan', 'netdrv', 'camera', 'mobile', 'pm', 'wdt', 'mcu']);
+
+export class ApiCoverage {
+  readonly calls = new Map<string, number>();
+  readonly missing = new Map<string, number>();
+
+  record(fname: string): void {
+    if (INTERNAL.has(fname) || fname.endsWith('.__index')) return;
+    this.calls.set(fname, (this.calls.get(fname) ?? 0) + 1);
+  }
+
+  recordMissing(fname: string): void {
+    this.missing.set(fname, (this.missing.get(fname) ?? 0) + 1);
+  }
+
+  status(fname: string): ApiStatus {
+    if (this.missing.has(fname) && !this.calls.has(fname)) return 'missing';
+    const mod = fname.split('.')[0];
+    return SIMULATED_MODULES.has(mod) ? 'simulated' : 'implemented';
+  }
+
+  rows(): { name: string; calls: number; status: ApiStatus }[] {
+    const names = new Set([...this.calls.keys(), ...this.missing.keys()]);
+    return [...names].sort().map((name) => ({ name, calls: this.calls.get(name) ?? this.missing.get(name) ?? 0, status: this.status(name) }));
+  }
+
+  report(): string {
+    const rows = this.rows();
+    const w = Math.max(8, ...rows.map((r) => r.name.length));
+    const lines = [`API coverage: ${rows.length} functions used`, `${'function'.padEnd(w)}  ${'calls'.padStart(7)}  status`];
+    for (const r of rows) lines.push(`${r.name.padEnd(w)}  ${String(r.calls).padStart(7)}  ${r.status}`);
+    const n = (s: ApiStatus) => rows.filter((r) => r.status === s).length;
+    lines.push(`implemented ${n('implemented')}, simulated ${n('simulated')}, missing ${n('missing')}`);
+    return lines.join('\n') + '\n';
+  }
+}
+
+/** LuatOS modules whose missing functions are reported (not Lua's standard libraries). */
+export const WATCHED_MODULES = [
+  'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
+];
