@@ -15,7 +15,7 @@ import { LogKind, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './vfs';
 import { DeviceNetwork } from './net/types';
-import { DirectNetwork } from './net/direct';
+import { createNetworkFromOptions } from './net/options';
 import { FaultError, FaultRegistry } from './faults';
 import { ApiCoverage } from './coverage';
 import { Vm, VmExit } from './vm';
@@ -87,7 +87,7 @@ export class Device extends EventEmitter {
     this.logSink = opts.log ?? new LogSink();
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
-    this.net = opts.network ?? new DirectNetwork();
+    this.net = opts.network ?? createNetworkFromOptions(this.profile);
     if (opts.coverage) this.coverage = new ApiCoverage();
     this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
     void FaultError;

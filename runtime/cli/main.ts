@@ -15,6 +15,7 @@ import { LogSink } from '../log';
 import { loadProfileFile, makeProfile } from '../profile';
 import { RealClock, VirtualClock } from '../clock';
 import { logsCommand } from '../logs/command';
+import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 
 export class UsageError extends Error {}
 
@@ -41,6 +42,13 @@ Options for run:
   --reboot restart|exit      what a VM exit does (default restart, like the device)
   --max-boots N              stop a reboot loop after N boots
   --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
+Network (the simulated Air8101 Wi-Fi):
+  --wifi SSID:PASSWORD       a virtual access point (repeatable; none = any SSID joins)
+  --map HOST[:PORT]=ADDR[:PORT]  send the scripts' connections for HOST to ADDR (repeatable)
+  --sntp host|real           socket.sntp takes the PC's clock (default) or asks NTP servers
+  --ip, --netmask, --gateway, --mac, --dns A,B   what the STA reports
+  --camera SOURCE            testsrc (default), v4l2:/dev/videoN, avfoundation:N, dshow:NAME,
+                             file:PATH
   --clock real|virtual       virtual: device time jumps ahead while only timers are pending
   --coverage                 at the end, list the LuatOS functions the scripts used and
                              whether each is implemented, simulated or missing
@@ -66,6 +74,8 @@ export interface RunOptions {
   runawayMs?: number;
   clock: 'real' | 'virtual';
   coverage: boolean;
+  net: NetworkCliOptions;
+  camera?: string;
 }
 
 function takeValue(args: string[], i: number, flag: string): string {
@@ -75,7 +85,7 @@ function takeValue(args: string[], i: number, flag: string): string {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false };
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] } };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -150,6 +160,36 @@ export function parseRunArgs(args: string[]): RunOptions {
         o.runawayMs = v;
         break;
       }
+      case '--wifi':
+        (o.net.wifi as string[]).push(val());
+        break;
+      case '--map':
+        (o.net.map as string[]).push(val());
+        break;
+      case '--sntp': {
+        const v = val();
+        if (v !== 'real' && v !== 'host') throw new UsageError('--sntp must be host or real');
+        o.net.sntp = v;
+        break;
+      }
+      case '--ip':
+        o.net.ip = val();
+        break;
+      case '--netmask':
+        o.net.netmask = val();
+        break;
+      case '--gateway':
+        o.net.gateway = val();
+        break;
+      case '--mac':
+        o.net.mac = val();
+        break;
+      case '--dns':
+        o.net.dns = val().split(',').filter(Boolean);
+        break;
+      case '--camera':
+        o.camera = val();
+        break;
       case '--coverage':
         o.coverage = true;
         break;
@@ -191,7 +231,14 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   const overrides: Record<string, unknown> = {};
   if (o.name) overrides.name = o.name;
   if (o.runawayMs) overrides.runawayMs = o.runawayMs;
+  if (o.camera) overrides.camera = { source: o.camera };
   const profile = makeProfile(fileProfile, overrides);
+  let network;
+  try {
+    network = createNetworkFromOptions(profile, o.net);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
   const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format });
   const device = new Device({
@@ -205,6 +252,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     maxBoots: o.maxBoots,
     clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
     coverage: o.coverage,
+    network,
   });
 
   return await new Promise<RunResult>((resolve) => {

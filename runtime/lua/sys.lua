@@ -15,7 +15,7 @@ local sys = {}
 local rtos, log = rtos, log
 local co_create, co_resume, co_running, co_yield = coroutine.create, coroutine.resume, coroutine.running, coroutine.yield
 local unpack, tinsert, tremove = table.unpack, table.insert, table.remove
-local select, type, pairs, ipairs, next, tostring = select, type, pairs, ipairs, next, tostring
+local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
 
 SCRIPT_LIB_VER = "2.3.2"
 COROUTINE_ERROR_ROLL_BACK = true
@@ -197,6 +197,11 @@ end
 
 ----------------------------------------------------------------- messages
 
+-- topic -> list of callbacks in subscription order (each callback at most once per topic).
+-- The firmware keeps a table keyed by callback and delivers in `pairs` order, i.e. in an order
+-- set by memory addresses. Here delivery is deterministic: the most recent subscriber first,
+-- which is the order the reference device log shows for the demo's IP_READY (netdrv_wifi's
+-- handler, then dnsproxy's, then the task waiting in waitUntil). Scripts cannot rely on either.
 local subscribers = {}
 local queue = {}
 
@@ -205,12 +210,15 @@ function sys.subscribe(topic, cb)
     for _, t in pairs(topic) do sys.subscribe(t, cb) end
     return
   end
-  local set = subscribers[topic]
-  if not set then
-    set = {}
-    subscribers[topic] = set
+  local list = subscribers[topic]
+  if not list then
+    list = {}
+    subscribers[topic] = list
   end
-  set[cb] = true
+  for i = 1, #list do
+    if list[i] == cb then return end
+  end
+  list[#list + 1] = cb
 end
 
 function sys.unsubscribe(topic, cb)
@@ -218,10 +226,15 @@ function sys.unsubscribe(topic, cb)
     for _, t in pairs(topic) do sys.unsubscribe(t, cb) end
     return
   end
-  local set = subscribers[topic]
-  if not set then return end
-  set[cb] = nil
-  if next(set) == nil then subscribers[topic] = nil end
+  local list = subscribers[topic]
+  if not list then return end
+  for i = 1, #list do
+    if list[i] == cb then
+      tremove(list, i)
+      break
+    end
+  end
+  if #list == 0 then subscribers[topic] = nil end
 end
 
 function sys.publish(...)
@@ -231,11 +244,11 @@ end
 local function dispatch()
   while #queue > 0 do
     local msg = tremove(queue, 1)
-    local set = subscribers[msg[1]]
-    if set then
-      local list = {}
-      for cb in pairs(set) do list[#list + 1] = cb end
-      for _, cb in ipairs(list) do
+    local list = subscribers[msg[1]]
+    if list then
+      local snapshot = {}
+      for i = #list, 1, -1 do snapshot[#snapshot + 1] = list[i] end
+      for _, cb in ipairs(snapshot) do
         if type(cb) == "function" then
           cb(unpack(msg, 2, #msg))
         elseif type(cb) == "thread" then
