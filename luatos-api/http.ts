@@ -1,6 +1,264 @@
-/** http: placeholder until the module is implemented. */
+/**
+ * http (luatos-api.md §7): `http.request(method, url, headers?, body?, opts?, server_ca?,
+ * client_cert?, client_key?, client_key_password?)` → a future (§3.8).
+ *
+ * - `.wait()` (inside a task) gives `code, headers, body` for any HTTP status; a failure gives
+ *   ONE negative code (−1 … −9, see runtime/http/types.ts and the files next to it). Argument
+ *   and setup failures (bad URL, method over 11 bytes, adapter out of range, `dst` together
+ *   with `fota`) give −4 at once, without yielding. A non-string `url` or `method` raises the
+ *   stock argument error, as luaL_check* does.
+ * - `opts`: `timeout` ms (below 1000, 0 and absent included: 60 s, or 300 s for a download),
+ *   `dst` (download into the device file system), `adapter`, `callback(content_len,
+ *   received_len, userdata)` + `userdata` (run as a C-side message, like the firmware's),
+ *   `fota` (bool/table), `debug` and `ipv6` (accepted, no effect).
+ * - `body`: a string is sent with Content-Length; a zbuff's used bytes are sent for POST/PUT,
+ *   for other methods the zbuff receives the response body (the body result is then its
+ *   length).
+ * - HTTPS: the certificate is NOT verified unless `server_ca` (PEM) is given; then the chain
+ *   and the host name of the URL are verified for real. `client_cert`/`client_key`/password
+ *   are used for mutual TLS.
+ * - The wire (request head format, response parsing, result codes) is runtime/http/; it runs on
+ *   sockets from the device network (`vm.device.net.connectTcp`: host mapping, link loss).
+ *
+ * Firmware log lines at the device's points: `http idp:<n>` (I) when the request starts; for
+ * a host name the DNS query lines (`DNS:<host> state 0 id <n> ipv6 0 use dns server0, try 0`,
+ * `net:adatper <a> dns server <dns>`, `net:dns udp sendto <dns>:53 from <ip>`) and, once
+ * connected, `DNS:dns all done ,now stop`; then `net:adapter <a> connect <ip>:<port> TCP` with
+ * the address the connection really went to (after `--map`), and `http close 0x...` (I) when the
+ * request ends (also after an immediate failure). The Wi-Fi model logs the DNS/connect lines
+ * itself (`logsConnections: true` on the DeviceNetwork); then the binding leaves them out. For
+ * other networks (DirectNetwork) the binding logs them, with the DNS server and device IP from
+ * the profile's `network.dns` / `network.ip` (else 223.5.5.5 and the host's primary IPv4).
+ *
+ * While a request is in flight the device clock is held (`Clock.hold`), so under
+ * `--clock virtual` the timeout is real time. When the VM ends, in-flight requests are
+ * cancelled and their sockets closed.
+ */
+import * as os from 'node:os';
+import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
+import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
+import { ADAPTER_QTY } from '../runtime/net/adapters';
+import { startHttpRequest, HttpExchange } from '../runtime/http/client';
+import { FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
+import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
+import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
+import { getZbuff } from '../runtime/zbuff';
 
-export function openHttp(_vm: Vm): void {
-  /* not implemented yet */
+const METHOD_MAX = 11;
+
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+function primaryIpv4(): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '192.168.1.100';
+}
+
+/** DNS server and device IP for the network log lines (profile `network` section, else defaults). */
+function netLogInfo(vm: Vm): { dns: string; ip: string } {
+  const sec = vm.device.profile.network as { dns?: unknown; ip?: unknown } | undefined;
+  const dns = Array.isArray(sec?.dns) && sec.dns.length ? String(sec.dns[0]) : '223.5.5.5';
+  const ip = typeof sec?.ip === 'string' && sec.ip ? sec.ip : primaryIpv4();
+  return { dns, ip };
+}
+
+export function openHttp(vm: Vm): void {
+  const { e } = vm;
+  const active = new Set<HttpExchange>();
+  let dnsId = 0;
+  let ctrlSeq = 0;
+  /** a stable stand-in for the firmware's http_ctrl pointer in `http close 0x...` */
+  const ctrlHandle = (): string => `0x${(0x609c1a68 + ctrlSeq++ * 0x1a0).toString(16).padStart(8, '0')}`;
+  vm.onClose(() => {
+    for (const x of active) x.cancel();
+    active.clear();
+  });
+
+  const env: HttpEnv = {
+    net: vm.device.net,
+    setTimer: (ms, fn) => vm.clock.setTimer(ms, fn),
+    clearTimer: (h) => vm.clock.clearTimer(h),
+    hold: (reason) => vm.clock.hold(reason),
+    log: (level, module, message) => vm.log(level, module, message),
+  };
+  if (!(vm.device.net as { logsConnections?: boolean }).logsConnections) {
+    env.logDnsStart = (host, adapter) => {
+      const { dns, ip } = netLogInfo(vm);
+      vm.log('D', 'DNS', `${host} state 0 id ${++dnsId} ipv6 0 use dns server0, try 0`);
+      vm.log('D', 'net', `adatper ${adapter} dns server ${dns}`);
+      vm.log('D', 'net', `dns udp sendto ${dns}:53 from ${ip}`);
+    };
+    env.logConnected = (host, ip, port, adapter) => {
+      if (!/^[0-9.]+$/.test(host) && !host.includes(':')) vm.log('I', 'DNS', 'dns all done ,now stop');
+      vm.log('D', 'net', `adapter ${adapter} connect ${ip.replace(/^::ffff:/, '')}:${port} TCP`);
+    };
+  }
+
+  /** the string form of a header key/value as the firmware's lua_tostring / tostring gives it */
+  const fieldText = (L: LuaState, idx: number): Buffer => {
+    const t = e.type(L, idx);
+    if (t === LUA_TSTRING || t === LUA_TNUMBER) {
+      e.pushvalue(L, idx); // a copy: converting a key in place would break lua_next
+      const b = Buffer.from(e.tobytes(L, -1) as Uint8Array);
+      e.pop(L, 1);
+      return b;
+    }
+    const b = Buffer.from(e.tolstringmeta(L, idx));
+    e.pop(L, 1);
+    return b;
+  };
+
+  const request = (a: Args): number => {
+    const L = a.L;
+    const handle = ctrlHandle();
+    const failNow = (msg: string | null, level: 'I' | 'E' = 'E'): number => {
+      if (msg) vm.log(level, 'http', msg);
+      vm.log('I', 'http', `http close ${handle}`);
+      vm.pushFailedFuture(L, [HTTP_ERROR_CONNECT]);
+      return 1;
+    };
+
+    // ---- opts (read first, as the firmware does)
+    let adapter: number | undefined;
+    let timeout = 0;
+    let dst: string | null = null;
+    let fota = false;
+    let hasCallback = false;
+    if (e.type(L, 5) === LUA_TTABLE) {
+      if (e.getfield(L, 5, 'adapter') === LUA_TNUMBER) adapter = Math.trunc(e.tonumber(L, -1) as number);
+      e.pop(L, 1);
+      if (e.getfield(L, 5, 'timeout') === LUA_TNUMBER) timeout = Math.trunc(e.tonumber(L, -1) as number);
+      e.pop(L, 1);
+      if (e.getfield(L, 5, 'dst') === LUA_TSTRING) dst = latin1(e.tobytes(L, -1) as Uint8Array);
+      e.pop(L, 1);
+      const ft = e.getfield(L, 5, 'fota');
+      fota = ft === LUA_TTABLE || (ft === LUA_TBOOLEAN && e.toboolean(L, -1));
+      e.pop(L, 1);
+      hasCallback = e.getfield(L, 5, 'callback') === LUA_TFUNCTION;
+      e.pop(L, 1);
+    }
+    if (fota && dst !== null) return failNow('Only one can be selected for FOTA and Download');
+    const adapterIdx = adapter ?? vm.device.net.defaultAdapter();
+    if (adapterIdx < 0 || adapterIdx >= ADAPTER_QTY) return failNow(`bad network adapter index ${adapterIdx}`);
+
+    // ---- method, url
+    const method = a.isNoneOrNil(1) ? 'GET' : latin1(a.bytes(1));
+    if (method.length > METHOD_MAX) return failNow(`method is too long ${method}`);
+    const urlText = latin1(a.bytes(2));
+    let url;
+    try {
+      url = parseFirmwareUrl(urlText);
+    } catch (err) {
+      if (err instanceof UrlError) return failNow(err.message, 'I');
+      throw err;
+    }
+
+    // ---- headers in table order
+    const headers: Array<[Buffer, Buffer]> = [];
+    if (e.type(L, 3) === LUA_TTABLE) {
+      e.pushnil(L);
+      while (e.next(L, 3)) {
+        headers.push([fieldText(L, -2), fieldText(L, -1)]);
+        e.pop(L, 1);
+      }
+    }
+
+    // ---- body
+    const isPost = method === 'POST' || method === 'PUT';
+    let body: Buffer | null = null;
+    let sink: BodySink | null = null;
+    if (e.isstring(L, 4)) {
+      body = Buffer.from(a.bytes(4));
+    } else {
+      const z = getZbuff(vm, L, 4);
+      if (z) {
+        if (isPost) body = Buffer.from(z.usedBytes());
+        else sink = new ZbuffSink(z);
+      }
+    }
+    if (dst !== null) {
+      const d = dst;
+      sink = new FileSink(d, () => vm.vfs.writablePath(d), (l, m, s) => vm.log(l, m, s));
+    } else if (fota) {
+      sink = new FotaSink((l, m, s) => vm.log(l, m, s));
+    }
+    sink ??= new MemorySink();
+
+    // ---- TLS material (https only)
+    let tlsOpts: HttpTls | undefined;
+    if (url.tls) {
+      tlsOpts = {};
+      if (e.isstring(L, 6)) tlsOpts.ca = Buffer.from(a.bytes(6));
+      if (e.isstring(L, 7)) tlsOpts.cert = Buffer.from(a.bytes(7));
+      if (e.isstring(L, 8)) tlsOpts.key = Buffer.from(a.bytes(8));
+      if (e.isstring(L, 9)) tlsOpts.passphrase = latin1(a.bytes(9));
+    }
+
+    if (timeout < 1000) timeout = dst !== null ? 300000 : 60000;
+
+    // ---- progress callback + userdata, kept in the registry until the request ends
+    let cbRef = 0;
+    let udRef = 0;
+    if (hasCallback) {
+      e.getfield(L, 5, 'callback');
+      cbRef = e.ref(L, e.REGISTRYINDEX);
+      e.getfield(L, 5, 'userdata');
+      udRef = e.ref(L, e.REGISTRYINDEX);
+    }
+
+    const topic = vm.pushFuture(L);
+    const idp = topic.readBigUInt64LE(1);
+    vm.log('I', 'http', `http idp:${idp}`);
+
+    const onProgress = cbRef
+      ? (contentLen: number, received: number) =>
+          vm.post((L2) => {
+            e.rawgeti(L2, e.REGISTRYINDEX, cbRef);
+            if (e.type(L2, -1) !== LUA_TFUNCTION) {
+              e.pop(L2, 1);
+              return 0;
+            }
+            e.pushinteger(L2, contentLen);
+            e.pushinteger(L2, received);
+            e.rawgeti(L2, e.REGISTRYINDEX, udRef);
+            e.call(L2, 3, 0);
+            return 0;
+          })
+      : undefined;
+
+    let x: HttpExchange;
+    try {
+      x = startHttpRequest({ method, url, headers, body, timeoutMs: timeout, adapter, tls: tlsOpts, sink, onProgress }, env);
+    } catch (err) {
+      throw new LuaError(`http.request: ${(err as Error).message}`);
+    }
+    active.add(x);
+    void x.done.then((o) => {
+      active.delete(x);
+      if (vm.isDead) return;
+      vm.log('I', 'http', `http close ${handle}`);
+      if (o.kind === 'error') {
+        vm.resolveFuture(topic, [o.code]);
+      } else {
+        const table: Record<string, Buffer> = {};
+        for (const [n, v] of o.headers) table[n.toString('latin1')] = v;
+        vm.resolveFuture(topic, [o.status, table, o.body]);
+      }
+      if (cbRef || udRef) {
+        // after any queued progress calls
+        vm.post((L2) => {
+          if (cbRef) e.unref(L2, e.REGISTRYINDEX, cbRef);
+          if (udRef) e.unref(L2, e.REGISTRYINDEX, udRef);
+          return 0;
+        });
+      }
+    });
+    return 1;
+  };
+
+  vm.defineModule('http', { request });
 }

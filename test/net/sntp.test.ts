@@ -59,8 +59,11 @@ for (const engine of ENGINES) {
     const before = Math.floor(Date.now() / 1000);
     const r = await runNet({ 'main.lua': src }, model, { engine, until: 'I/user.DONE' });
     assert.equal(r.timedOut, false, r.lines.join('\n'));
-    assert.deepEqual(r.user.slice(0, 3), ['I/user.before false', 'I/user.NTP_UPDATE 1 0', 'I/user.tm true true integer true true true true']);
-    const tsec = Number(r.user[3].split(' ')[1]);
+    // NTP_UPDATE reaches a subscriber and a waiting task: their order is sys's choice
+    assert.equal(r.user[0], 'I/user.before false');
+    assert.ok(r.user.includes('I/user.NTP_UPDATE 1 0'), r.user.join('\n'));
+    assert.ok(r.user.includes('I/user.tm true true integer true true true true'), r.user.join('\n'));
+    const tsec = Number((r.user.find((u) => u.startsWith('I/user.tsec ')) as string).split(' ')[1]);
     assert.ok(Math.abs(tsec - before) <= 3, `tsec ${tsec} vs ${before}`);
     const q = findRec(r.records, 'sntp:query ntp.aliyun.com');
     const u = findRec(r.records, /^sntp:Unix timestamp: \d+$/);
@@ -83,9 +86,10 @@ for (const engine of ENGINES) {
     const r = await runNet({ 'main.lua': src }, model, { engine, until: 'I/user.DONE' });
     srv.close();
     assert.equal(r.timedOut, false, r.lines.join('\n'));
-    assert.equal(r.user[1], 'I/user.NTP_UPDATE 1 0');
-    const m = /^I\/user\.tm true true (\d+)$/.exec(r.user[2]);
-    assert.ok(m && Math.abs(Number(m[1]) - T2030) <= 1, r.user[2]);
+    assert.ok(r.user.includes('I/user.NTP_UPDATE 1 0'), r.user.join('\n'));
+    const tmLine = r.user.find((u) => u.startsWith('I/user.tm ')) ?? '';
+    const m = /^I\/user\.tm true true (\d+)$/.exec(tmLine);
+    assert.ok(m && Math.abs(Number(m[1]) - T2030) <= 1, tmLine);
     assert.ok(findRec(r.records, `sntp:Unix timestamp: ${T2030}`) >= 0, r.lines.join('\n'));
     assert.ok(findRec(r.records, 'DNS:ntp.aliyun.com state 0 id 1 ipv6 0 use dns server0, try 0') >= 0);
     assert.ok(findRec(r.records, `net:adapter 2 connect 127.0.0.1:${srv.port} UDP`) >= 0);
@@ -104,7 +108,8 @@ for (const engine of ENGINES) {
       log.info("DONE")`);
     const r = await runNet({ 'main.lua': src }, model, { engine, until: 'I/user.DONE' });
     srv.close();
-    assert.deepEqual(r.user, ['I/user.before false', 'I/user.NTP_ERROR 0', 'I/user.err true false', 'I/user.DONE']);
+    assert.equal(r.user[0], 'I/user.before false');
+    assert.deepEqual([...r.user].sort(), ['I/user.DONE', 'I/user.NTP_ERROR 0', 'I/user.before false', 'I/user.err true false']);
     for (const h of ['ntp.aliyun.com', 'ntp.ntsc.ac.cn', 'time1.cloud.tencent.com']) assert.ok(findRec(r.records, `sntp:query ${h}`) >= 0, h);
     assert.equal(srv.hits(), 3);
   });

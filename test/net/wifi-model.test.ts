@@ -302,16 +302,16 @@ for (const engine of ENGINES) {
         });
       },
     });
-    assert.deepEqual(r.user, [
+    // the last IP_READY reaches a subscriber and a waiting task: their order is sys's choice
+    assert.deepEqual(r.user.slice(0, 6), [
       'I/user.sta CONNECTED lab 6',
       'I/user.ready 2',
       'I/user.sta DISCONNECTED 256',
       'I/user.lose 2',
       'I/user.sta DISCONNECTED 258',
       'I/user.sta CONNECTED lab 6',
-      'I/user.ready 2',
-      'I/user.DONE',
     ]);
+    assert.deepEqual([...r.user.slice(6)].sort(), ['I/user.DONE', 'I/user.ready 2']);
   });
 
   test(`exnetif: empty list, multi-network mode logs what is unsupported (${engine})`, async () => {

@@ -1,0 +1,272 @@
+/**
+ * One HTTP request as the device's http client runs it (luatos-api.md §7), on a TCP socket
+ * from the device network (`DeviceNetwork.connectTcp`: host mapping, adapters, link loss).
+ *
+ * Why not undici for the wire: the product names undici and it was tried first, but its
+ * request writer cannot produce the device's requests. It always writes its own lower-case
+ * `host:` line first and `connection: keep-alive`/`close` after it, silently drops a user
+ * `Connection` header it does not know, refuses user `Transfer-Encoding`, `Keep-Alive`,
+ * `Upgrade` and `Expect` headers and values with control bytes (the device sends them as
+ * given), and always adds its own `content-length`. The device sends `Connection: Close`
+ * before `Host: host:port` and user headers as `Name:value`, and test servers and scripts see
+ * exactly that. Its strict llhttp parser also gives no way to tell a broken header from a
+ * broken body the way the firmware's codes do. So the wire is this small HTTP/1.1 client
+ * (request head in ./url.ts, response parser in ./parser.ts); TLS is Node's `tls` layered on
+ * the device socket.
+ *
+ * Result codes:
+ * - connect failures (refused, DNS, link down, TLS handshake or certificate) → −4;
+ * - no complete response within the timeout (connect included) → −8;
+ * - the server closes or resets before the response is complete, or the link drops → −5;
+ * - any other socket/TLS error while receiving → −6;
+ * - response format errors → −1/−2/−3 (./parser.ts); sink errors → −7 (download) / −9 (FOTA).
+ * After the headers, a download sink may turn a failure into `code, headers, -1`.
+ */
+import * as tls from 'node:tls';
+import type * as net from 'node:net';
+import { NetError } from '../net/types';
+import { TimerHandle } from '../clock';
+import { ResponseParser } from './parser';
+import { buildRequestHead, FirmwareUrl } from './url';
+import {
+  BodySink,
+  HttpEnv,
+  HttpFailure,
+  HttpOutcome,
+  HttpTls,
+  HTTP_ERROR_CLOSE,
+  HTTP_ERROR_CONNECT,
+  HTTP_ERROR_RX,
+  HTTP_ERROR_TIMEOUT,
+  RawHeader,
+} from './types';
+
+export interface HttpRequestSpec {
+  method: string;
+  url: FirmwareUrl;
+  /** user headers in order (Content-Length already allowed for: it is dropped) */
+  headers: Array<[Buffer, Buffer]>;
+  /** request body, or null */
+  body: Buffer | null;
+  timeoutMs: number;
+  /** adapter index; undefined = the default adapter */
+  adapter?: number;
+  tls?: HttpTls;
+  sink: BodySink;
+  /** progress: (content length or 0, received body bytes) after the headers and each piece */
+  onProgress?: (contentLength: number, received: number) => void;
+}
+
+export interface HttpExchange {
+  readonly done: Promise<HttpOutcome>;
+  /** stop at once (VM ended); `done` never settles afterwards */
+  cancel(): void;
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function connectFailure(e: unknown): HttpFailure {
+  if (e instanceof NetError) {
+    return new HttpFailure(e.kind === 'timeout' ? HTTP_ERROR_TIMEOUT : HTTP_ERROR_CONNECT, `connect failed (${e.kind}): ${e.message}`);
+  }
+  return new HttpFailure(HTTP_ERROR_CONNECT, `connect failed: ${(e as Error)?.message ?? String(e)}`);
+}
+
+/** Start a request; the returned promise resolves with the response or a failure code. */
+export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExchange {
+  let settled = false;
+  let cancelled = false;
+  let timer: TimerHandle | null = null;
+  let sock: net.Socket | null = null;
+  let rawSock: net.Socket | null = null;
+  let resolveDone!: (o: HttpOutcome) => void;
+  const done = new Promise<HttpOutcome>((r) => (resolveDone = r));
+
+  let status = 0;
+  let headers: RawHeader[] = [];
+  let contentLength = 0;
+  let received = 0;
+
+  let release: (() => void) | null = env.hold?.(`http ${spec.method} ${spec.url.host}:${spec.url.port}`) ?? null;
+  const cleanup = () => {
+    if (release) {
+      release();
+      release = null;
+    }
+    if (timer) env.clearTimer(timer);
+    timer = null;
+    if (sock) {
+      sock.removeAllListeners('data');
+      sock.destroy();
+      sock = null;
+    }
+    if (rawSock) {
+      rawSock.destroy();
+      rawSock = null;
+    }
+  };
+
+  const finish = (o: HttpOutcome) => {
+    if (settled || cancelled) return;
+    settled = true;
+    cleanup();
+    resolveDone(o);
+  };
+
+  const fail = (f: HttpFailure) => {
+    if (settled || cancelled) return;
+    if (parser.headersDone) {
+      let body: number | null = null;
+      try {
+        body = spec.sink.abort(f.code);
+      } catch {
+        body = null;
+      }
+      if (body !== null) {
+        finish({ kind: 'response', status, headers, body });
+        return;
+      }
+    } else {
+      try {
+        spec.sink.abort(f.code);
+      } catch {
+        /* nothing opened yet */
+      }
+    }
+    finish({ kind: 'error', code: f.code, reason: f.message });
+  };
+
+  const parser = new ResponseParser(
+    {
+      onHeaders: (st, hs, cl) => {
+        status = st;
+        headers = hs;
+        contentLength = cl;
+        spec.sink.open(st);
+        spec.onProgress?.(cl, 0);
+      },
+      onBody: (chunk) => {
+        if (chunk.length === 0) return;
+        spec.sink.write(chunk);
+        received += chunk.length;
+        spec.onProgress?.(contentLength, received);
+      },
+      onComplete: () => {
+        const body = spec.sink.finish(status);
+        finish({ kind: 'response', status, headers, body });
+      },
+    },
+    spec.method === 'HEAD',
+  );
+
+  const guard = (fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      fail(e instanceof HttpFailure ? e : new HttpFailure(HTTP_ERROR_RX, (e as Error)?.message ?? String(e)));
+    }
+  };
+
+  timer = env.setTimer(spec.timeoutMs, () => {
+    timer = null;
+    fail(new HttpFailure(HTTP_ERROR_TIMEOUT, `no complete response within ${spec.timeoutMs} ms`));
+  });
+
+  const adapter = spec.adapter ?? env.net.defaultAdapter();
+  const run = async () => {
+    const isName = !/^[0-9.]+$/.test(spec.url.host) && !spec.url.host.includes(':');
+    if (isName) env.logDnsStart?.(spec.url.host, adapter);
+    let raw: net.Socket;
+    try {
+      raw = await env.net.connectTcp({ host: spec.url.host, port: spec.url.port, adapter: spec.adapter, timeoutMs: spec.timeoutMs, owner: 'http' });
+    } catch (e) {
+      fail(connectFailure(e));
+      return;
+    }
+    if (settled || cancelled) {
+      raw.destroy();
+      return;
+    }
+    sock = raw;
+    rawSock = raw;
+    // errors are handled on the stream we read from (the TLS socket for https); never let one
+    // on the raw socket go unhandled
+    raw.on('error', () => {});
+    env.logConnected?.(spec.url.host, raw.remoteAddress ?? spec.url.host, raw.remotePort ?? spec.url.port, adapter);
+    let s: net.Socket = raw;
+    if (spec.url.tls) {
+      try {
+        s = await handshake(raw, spec);
+      } catch (e) {
+        fail(new HttpFailure(HTTP_ERROR_CONNECT, `TLS handshake failed: ${(e as Error)?.message ?? String(e)}`));
+        return;
+      }
+      if (settled || cancelled) {
+        s.destroy();
+        return;
+      }
+      sock = s;
+    }
+    s.on('data', (d: Buffer) => guard(() => parser.feed(d)));
+    s.on('end', () => guard(() => parser.end()));
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      const code = e.code && RESET_CODES.has(e.code) ? HTTP_ERROR_CLOSE : HTTP_ERROR_RX;
+      fail(new HttpFailure(code, `receive failed: ${e.message}`));
+    });
+    s.on('close', () => fail(new HttpFailure(HTTP_ERROR_CLOSE, 'connection closed before the response was complete')));
+    const head = buildRequestHead({ method: spec.method, url: spec.url, headers: spec.headers, bodyLength: spec.body ? spec.body.length : null });
+    s.write(spec.body && spec.body.length ? Buffer.concat([head, spec.body]) : head);
+  };
+  void run().catch((e) => fail(new HttpFailure(HTTP_ERROR_CONNECT, (e as Error)?.message ?? String(e))));
+
+  return {
+    done,
+    cancel: () => {
+      if (settled || cancelled) return;
+      cancelled = true;
+      cleanup();
+      try {
+        spec.sink.abort(HTTP_ERROR_CLOSE);
+      } catch {
+        /* ignore */
+      }
+    },
+  };
+}
+
+/** TLS on the device socket. Without a CA nothing is verified (the device's default). */
+function handshake(raw: net.Socket, spec: HttpRequestSpec): Promise<tls.TLSSocket> {
+  const t = spec.tls ?? {};
+  const host = spec.url.host;
+  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
+  return new Promise((resolve, reject) => {
+    let s: tls.TLSSocket;
+    try {
+      s = tls.connect({
+        socket: raw,
+        servername: isIp ? undefined : host,
+        rejectUnauthorized: !!t.ca,
+        ca: t.ca ? [t.ca] : undefined,
+        cert: t.cert,
+        key: t.key,
+        passphrase: t.passphrase,
+      });
+    } catch (e) {
+      raw.destroy();
+      reject(e);
+      return;
+    }
+    const onError = (e: Error) => {
+      s.destroy();
+      reject(e);
+    };
+    const onClose = () => reject(new Error('connection closed during the TLS handshake'));
+    s.once('error', onError);
+    s.once('close', onClose);
+    s.once('secureConnect', () => {
+      s.off('error', onError);
+      s.off('close', onClose);
+      resolve(s);
+    });
+  });
+}
