@@ -16,6 +16,8 @@ import { loadProfileFile, makeProfile } from '../profile';
 import { RealClock, VirtualClock } from '../clock';
 import { logsCommand } from '../logs/command';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
+import { listCameras } from '../camera/sources';
+import { locateFfmpeg } from '../media/ffmpeg-locate';
 
 export class UsageError extends Error {}
 
@@ -24,6 +26,7 @@ const HELP = `luatos — run LuatOS firmware scripts on a PC
 Usage:
   luatos run <folder | files...> [options]
   luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
+  luatos cameras                      list the cameras this PC has (for --camera)
   luatos --help | --version
 
 Options for run:
@@ -325,6 +328,18 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'logs') return await logsCommand(rest, process.stdout);
+    if (cmd === 'cameras') {
+      let ffmpegPath: string | undefined;
+      try {
+        ffmpegPath = locateFfmpeg().path;
+      } catch {
+        ffmpegPath = undefined;
+      }
+      const cams = await listCameras({ ffmpegPath });
+      if (cams.length === 0) process.stdout.write('no camera found (use --camera testsrc or --camera file:PATH)\n');
+      for (const c of cams) process.stdout.write(`${c.source}\t${c.name}\n`);
+      return 0;
+    }
     if (cmd === 'run') {
       const o = parseRunArgs(rest);
       const r = await runDevice(o);
