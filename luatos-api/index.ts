@@ -4,6 +4,7 @@
  * as the firmware opens its built-in C libraries before running main.lua.
  */
 import type { Vm } from '../runtime/vm';
+import { WATCHED_MODULES } from '../runtime/coverage';
 import { openBase } from './base';
 import { openLog } from './log';
 import { openRtos } from './rtos';
@@ -20,6 +21,8 @@ import { openWlan } from './wlan';
 import { openSocket } from './socket';
 import { openNetdrv } from './netdrv';
 import { openHttp } from './http';
+import { openRtmp } from './rtmp';
+import { openCamera } from './camera';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -41,8 +44,11 @@ export const MODULES: ModuleOpener[] = [
   openSocket,
   openNetdrv,
   openHttp,
+  openCamera,
+  openRtmp,
 ];
 
 export function installApi(vm: Vm): void {
   for (const open of MODULES) open(vm);
+  vm.watchMissing(WATCHED_MODULES);
 }
