@@ -39,6 +39,7 @@ import type { Args, JsLuaValue } from '../runtime/lua-value';
 import { deviceMedia, DEFAULT_CAMERA_INIT_MS } from '../runtime/device-media';
 import { getZbuff, ZBUFF_TYPE, type ZbuffState } from '../runtime/zbuff';
 import type { Vm } from '../runtime/vm';
+import { FaultError } from '../runtime/faults';
 
 export const CAMERA_DVP = 0;
 export const CAMERA_USB = 0x20;
@@ -79,6 +80,20 @@ export function cameraSlot(id: number): number {
 export function openCamera(vm: Vm): void {
   const { e } = vm;
   const media = deviceMedia(vm);
+  // fault injection: camera unplug | plug (the flag lives on the device, like the hardware)
+  vm.device.faults.register({ name: 'camera', usage: 'unplug | plug', description: 'pull the USB camera out / plug it back in' }, (args) => {
+    if (args[0] === 'unplug') {
+      vm.device.cameraUnplugged = true;
+      if (!vm.isDead) media.unplug();
+      return;
+    }
+    if (args[0] === 'plug') {
+      vm.device.cameraUnplugged = false;
+      if (!vm.isDead) media.plug();
+      return;
+    }
+    throw new FaultError(`camera: expected unplug | plug, got '${args.join(' ')}'`);
+  });
   const callbacks = new Map<number, number>();
   const rawCallbacks = new Map<number, number>();
   let lastPath = '/capture.jpg';

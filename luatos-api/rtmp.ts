@@ -263,6 +263,7 @@ export function openRtmp(vm: Vm): void {
           e.pushnil(a.L);
           return 1;
         }
+        deviceMedia(vm).trackPublisher(pub, url);
         const ctx: RtmpCtx = {
           pub,
           url,

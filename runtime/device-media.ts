@@ -92,6 +92,11 @@ export class DeviceMedia extends EventEmitter {
   private inited = false;
   private started = false;
   private closed = false;
+  /** the most recently created rtmp object and its URL (for the web console's status) */
+  lastPublisher: { pub: RtmpPublisher; url: string } | undefined;
+  trackPublisher(pub: RtmpPublisher, url: string): void {
+    this.lastPublisher = { pub, url };
+  }
   /** the publisher in PUBLISHING that receives frames */
   private sink: RtmpPublisher | undefined;
   private wantStream = false;
@@ -154,6 +159,7 @@ export class DeviceMedia extends EventEmitter {
       this.camera.setSize(width, height);
       return { ok: true };
     }
+    if (this.vm.device.cameraUnplugged) return { ok: false, reason: 'USB camera not found: it is unplugged' };
     const prof = this.profile;
     let spec: SourceSpec;
     let ffmpegPath: string;
@@ -312,6 +318,9 @@ export class DeviceMedia extends EventEmitter {
         const cam = this.camera;
         if (!cam || this.closed) break;
         const running = cam.state === 'streaming' || cam.state === 'starting';
+        if (this.wantStream && !running && this.vm.device.cameraUnplugged) {
+          break; // nothing to capture until the camera is plugged in again
+        }
         if (this.wantStream && !running) {
           try {
             await this.opened();
@@ -332,6 +341,26 @@ export class DeviceMedia extends EventEmitter {
     } finally {
       this.reconciling = false;
     }
+  }
+
+  /**
+   * Fault injection: the USB camera is pulled out. A running encoder stops (an E line and a
+   * camera error, as the device's USB_DISCONNECT), RTMP keeps its state with no frames, and
+   * camera.init fails until `plug()`.
+   */
+  unplug(): void {
+    const cam = this.camera;
+    if (cam && (cam.state === 'streaming' || cam.state === 'starting')) {
+      this.vm.log('E', 'camera', 'USB camera disconnected');
+      this.emit('camera-error', 'USB camera disconnected');
+      void cam.stop().catch(() => undefined);
+    }
+  }
+
+  /** Fault injection: the camera is back; streaming resumes if RTMP wants frames. */
+  plug(): void {
+    this.vm.log('I', 'camera', 'USB camera connected');
+    void this.reconcile();
   }
 
   /** VM end: kill the encoder and any capture, forget the publishers. */

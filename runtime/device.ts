@@ -16,6 +16,8 @@ import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './vfs';
 import { DeviceNetwork } from './net/types';
 import { createNetworkFromOptions } from './net/options';
+import { WifiNetwork } from './net/model';
+import { registerNetworkFaults } from './net/faults';
 import { FaultError, FaultRegistry } from './faults';
 import { ApiCoverage } from './coverage';
 import { Vm, VmExit } from './vm';
@@ -70,6 +72,8 @@ export class Device extends EventEmitter {
   private bootTime: number;
   /** watchdog state (wdt.*) */
   wdt: { timeoutMs: number; timer: TimerHandle | null } | null = null;
+  /** the USB camera is pulled out (fault injection; survives reboots like hardware does) */
+  cameraUnplugged = false;
   /** API use, when --coverage asked for it */
   coverage: ApiCoverage | null = null;
   /** fault injection points registered by the parts of the simulated world */
@@ -89,6 +93,7 @@ export class Device extends EventEmitter {
     this.bootTime = this.clock.now();
     this.net = opts.network ?? createNetworkFromOptions(this.profile);
     if (opts.coverage) this.coverage = new ApiCoverage();
+    if (this.net instanceof WifiNetwork) registerNetworkFaults(this.net, this.faults);
     this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
     void FaultError;
   }

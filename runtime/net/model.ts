@@ -417,6 +417,9 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     this.emitSocket(adapter, 'connecting', params);
     return await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: ip, port: to.port });
+      // a virtual clock runs at wall speed while the connection exists (real I/O)
+      const release = this.device?.clock.hold(`tcp ${ip}:${to.port}`);
+      s.once('close', () => release?.());
       let settled = false;
       const pend: Pending = {
         adapter,
@@ -471,6 +474,17 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     });
   }
 
+  /** host names whose DNS lookups fail (fault injection: `dns fail <host>`) */
+  private readonly failingDns = new Set<string>();
+
+  /** Make DNS lookups of `host` fail (no answer) until `clearDnsFailures()`. */
+  failDns(host: string): void {
+    this.failingDns.add(host.toLowerCase());
+  }
+  clearDnsFailures(): void {
+    this.failingDns.clear();
+  }
+
   /**
    * Resolve the host a script named: the device's DNS lines for a name (with the adapter's DNS
    * server, as in the reference log), then the mapped target (`target`, already mapped) via the
@@ -483,6 +497,10 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
       this.log('D', 'DNS', `${asked} state 0 id ${++this.dnsSeq} ipv6 0 use dns server0, try 0`);
       this.log('D', 'net', `adatper ${adapter} dns server ${server}`);
       this.log('D', 'net', `dns udp sendto ${server}:53 from ${this.ipInfo(adapter).ip}`);
+      if (this.failingDns.has(asked.toLowerCase())) {
+        this.log('E', 'DNS', `${asked} dns fail, no answer`);
+        throw new NetError(`DNS lookup of ${asked} failed`, 'dns');
+      }
     }
     const ip = net.isIP(target) ? target : (await dns.promises.lookup(target, { family: 4 })).address;
     if (isName) this.log('I', 'DNS', 'dns all done ,now stop');

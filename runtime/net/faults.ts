@@ -1,0 +1,31 @@
+/**
+ * The Wi-Fi model's fault injection points, registered on the device's fault registry:
+ *   wifi down | up | password <new> [ssid]
+ *   dns fail <host> | dns ok
+ */
+import { FaultError, FaultRegistry } from '../faults';
+import { WifiNetwork } from './model';
+
+export function registerNetworkFaults(model: WifiNetwork, registry: FaultRegistry): void {
+  registry.register(
+    { name: 'wifi', usage: 'down | up | password <new> [ssid]', description: 'switch the access point off/on, or change its password' },
+    (args) => {
+      const [what, ...rest] = args;
+      if (what === 'down') return model.linkDown();
+      if (what === 'up') return model.linkUp();
+      if (what === 'password') {
+        const pw = rest[0];
+        if (pw === undefined) throw new FaultError('wifi password needs the new password');
+        const ssid = rest[1] ?? model.connectedAp?.ssid ?? model.lastCredentials?.ssid;
+        if (!ssid) throw new FaultError('wifi password: no access point joined yet; name the SSID');
+        return model.setApPassword(ssid, pw);
+      }
+      throw new FaultError(`wifi: expected down | up | password <new>, got '${args.join(' ')}'`);
+    },
+  );
+  registry.register({ name: 'dns', usage: 'fail <host> | ok', description: 'make DNS lookups of a host fail' }, (args) => {
+    if (args[0] === 'fail' && args[1]) return model.failDns(args[1]);
+    if (args[0] === 'ok') return model.clearDnsFailures();
+    throw new FaultError(`dns: expected fail <host> | ok, got '${args.join(' ')}'`);
+  });
+}
