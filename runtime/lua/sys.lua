@@ -199,9 +199,10 @@ end
 
 -- topic -> list of callbacks in subscription order (each callback at most once per topic).
 -- The firmware keeps a table keyed by callback and delivers in `pairs` order, i.e. in an order
--- set by memory addresses. Here delivery is deterministic: the most recent subscriber first,
--- which is the order the reference device log shows for the demo's IP_READY (netdrv_wifi's
--- handler, then dnsproxy's, then the task waiting in waitUntil). Scripts cannot rely on either.
+-- set by memory addresses. Here delivery is deterministic: callback functions first, the most
+-- recently subscribed first, then waiting tasks (coroutines) in the order they subscribed. This
+-- reproduces the reference device log for the demo's IP_READY (netdrv_wifi's handler, then
+-- dnsproxy's, then the task waiting in waitUntil). Scripts cannot rely on either order.
 local subscribers = {}
 local queue = {}
 
@@ -247,7 +248,12 @@ local function dispatch()
     local list = subscribers[msg[1]]
     if list then
       local snapshot = {}
-      for i = #list, 1, -1 do snapshot[#snapshot + 1] = list[i] end
+      for i = #list, 1, -1 do
+        if type(list[i]) == "function" then snapshot[#snapshot + 1] = list[i] end
+      end
+      for i = 1, #list do
+        if type(list[i]) == "thread" then snapshot[#snapshot + 1] = list[i] end
+      end
       for _, cb in ipairs(snapshot) do
         if type(cb) == "function" then
           cb(unpack(msg, 2, #msg))
