@@ -51,8 +51,9 @@ export function openRtos(vm: Vm): void {
       },
       version: (a) => {
         const p = vm.device.profile;
+        const more = a.boolean(1);
         e.pushstring(a.L, p.version);
-        if (a.boolean(1)) {
+        if (more) {
           e.pushinteger(a.L, p.firmwareType);
           e.pushinteger(a.L, e.integerBits === 32 ? 32 : 64);
           return 3;

@@ -160,7 +160,7 @@ sys.taskInit(function()
   check("waitUntilExt timeout false", ok3 == false)
   local m1, m2, m3 = rtos.meminfo()
   check("meminfo", math.type(m1) == "integer" and m2 > 0 and m3 >= m2, m2)
-  check("version/bsp", type(rtos.version()) == "string" and rtos.bsp() == "Air8101")
+  check("version/bsp", type(rtos.version()) == "string" and select("#", rtos.version()) == 1 and select("#", rtos.version(true)) == 3 and rtos.bsp() == "Air8101")
   log.info("suite", "SUITE DONE", passed, failed)
 end)
 
