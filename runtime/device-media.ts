@@ -184,10 +184,15 @@ export class DeviceMedia extends EventEmitter {
     cam.on('frame', (f: EncodedVideoFrame) => this.onCameraFrame(f));
     this.camera = cam;
     this.inited = true;
-    this.opening = cam.open().catch((e: Error) => {
-      // open() repeats the checks above, so this is unexpected; the next start() reports it again
-      this.vm.log('E', 'camera', `camera open failed: ${e.message}`);
-    });
+    // opening probes ffmpeg (real I/O): a virtual clock runs at wall speed meanwhile
+    const release = this.vm.clock.hold('camera open');
+    this.opening = cam
+      .open()
+      .catch((e: Error) => {
+        // open() repeats the checks above, so this is unexpected; the next start() reports it again
+        this.vm.log('E', 'camera', `camera open failed: ${e.message}`);
+      })
+      .finally(release);
     return { ok: true };
   }
 
@@ -236,8 +241,14 @@ export class DeviceMedia extends EventEmitter {
   async capture(quality: number, opts: CaptureOptions = {}): Promise<Buffer> {
     const cam = this.camera;
     if (!this.inited || !cam) throw new Error('camera not initialised (camera.init first)');
-    await this.opened();
-    return cam.capture(quality, opts);
+    // real I/O (a short ffmpeg run): a virtual clock must run at wall speed meanwhile
+    const release = this.vm.clock.hold('camera capture');
+    try {
+      await this.opened();
+      return await cam.capture(quality, opts);
+    } finally {
+      release();
+    }
   }
 
   /** Write a JPEG into the device file system (a virtual path such as "/capture.jpg"). */

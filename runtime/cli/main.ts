@@ -18,6 +18,10 @@ import { logsCommand } from '../logs/command';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 import { listCameras } from '../camera/sources';
 import { locateFfmpeg } from '../media/ffmpeg-locate';
+import { LocalPlatform, startLocalPlatform } from '../platform';
+import { startWebConsole, WebConsole } from '../web';
+import { statusProvider } from '../status';
+import { testCommand } from '../scenario/command';
 
 export class UsageError extends Error {}
 
@@ -26,6 +30,7 @@ const HELP = `luatos — run LuatOS firmware scripts on a PC
 Usage:
   luatos run <folder | files...> [options]
   luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
+  luatos test <scenario.yaml | folder> [options]   run test scenarios; luatos test --help
   luatos cameras                      list the cameras this PC has (for --camera)
   luatos --help | --version
 
@@ -52,6 +57,12 @@ Network (the simulated Air8101 Wi-Fi):
   --ip, --netmask, --gateway, --mac, --dns A,B   what the STA reports
   --camera SOURCE            testsrc (default), v4l2:/dev/videoN, avfoundation:N, dshow:NAME,
                              file:PATH
+Demo environment:
+  --platform local|none      local: start the embedded video platform (device API over HTTP
+                             and HTTPS, RTMP ingest) and map video.luatos.com to it
+  --platform-config FILE     devices, credentials and URL lists for the local platform (JSON)
+  --web [PORT]               serve the web console (live log, device panel, live video, faults)
+  --web-host HOST            listen address of the web console (default 127.0.0.1)
   --clock real|virtual       virtual: device time jumps ahead while only timers are pending
   --coverage                 at the end, list the LuatOS functions the scripts used and
                              whether each is implemented, simulated or missing
@@ -79,6 +90,10 @@ export interface RunOptions {
   coverage: boolean;
   net: NetworkCliOptions;
   camera?: string;
+  platform: 'local' | 'none';
+  platformConfig?: string;
+  web?: number;
+  webHost?: string;
 }
 
 function takeValue(args: string[], i: number, flag: string): string {
@@ -88,7 +103,7 @@ function takeValue(args: string[], i: number, flag: string): string {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] } };
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -193,6 +208,28 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--camera':
         o.camera = val();
         break;
+      case '--platform': {
+        const v = val();
+        if (v !== 'local' && v !== 'none') throw new UsageError('--platform must be local or none');
+        o.platform = v;
+        break;
+      }
+      case '--platform-config':
+        o.platformConfig = val();
+        break;
+      case '--web': {
+        // optional port: `--web`, `--web 8080`, `--web=8080`
+        let v: string | undefined;
+        if (eq > 0) v = a.slice(eq + 1);
+        else if (args[i + 1] !== undefined && /^\d+$/.test(args[i + 1])) v = args[++i];
+        const port = v === undefined ? 0 : Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--web takes an optional port number');
+        o.web = port;
+        break;
+      }
+      case '--web-host':
+        o.webHost = val();
+        break;
       case '--coverage':
         o.coverage = true;
         break;
@@ -236,10 +273,20 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   if (o.runawayMs) overrides.runawayMs = o.runawayMs;
   if (o.camera) overrides.camera = { source: o.camera };
   const profile = makeProfile(fileProfile, overrides);
+  let platform: LocalPlatform | null = null;
+  if (o.platform === 'local') {
+    try {
+      platform = await startLocalPlatform({ config: o.platformConfig });
+    } catch (e) {
+      throw new Error(`cannot start the local platform: ${(e as Error).message}`);
+    }
+    out.write(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
+  }
   let network;
   try {
-    network = createNetworkFromOptions(profile, o.net);
+    network = createNetworkFromOptions(profile, { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] });
   } catch (e) {
+    await platform?.stop();
     throw new UsageError((e as Error).message);
   }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
@@ -257,6 +304,25 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     coverage: o.coverage,
     network,
   });
+  platform?.registerFaults(device.faults);
+  let web: WebConsole | null = null;
+  if (o.web !== undefined) {
+    const p = platform;
+    web = await startWebConsole({
+      device,
+      host: o.webHost,
+      port: o.web,
+      status: statusProvider(device),
+      videoUrl: p
+        ? () => {
+            const path = p.publishing()[0];
+            return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
+          }
+        : undefined,
+      onWarning: (m) => out.write(`luatos: WARNING: ${m}\n`),
+    });
+    out.write(`luatos: web console: ${web.url}\n`);
+  }
 
   return await new Promise<RunResult>((resolve) => {
     const pendingExpect = new Set(o.expect);
@@ -272,7 +338,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       device.dispose();
       sink.close();
       if (device.coverage) out.write(device.coverage.report());
-      resolve(r);
+      Promise.allSettled([web?.close(), platform?.stop()]).then(() => resolve(r));
     };
     const off = sink.on((_r, text) => {
       for (const f of o.fail) {
@@ -302,10 +368,14 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       });
     });
     if (o.timeoutSec) {
-      timeoutHandle = device.clock.setTimer(o.timeoutSec * 1000, () => {
-        timeoutHandle = null;
-        if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
-        else finish({ code: 0, reason: 'timeout' });
+      // armed at the first boot: device time starts there (a virtual clock would otherwise jump
+      // straight to the timeout while the engine loads)
+      device.once('boot', () => {
+        timeoutHandle = device.clock.setTimer((o.timeoutSec as number) * 1000, () => {
+          timeoutHandle = null;
+          if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
+          else finish({ code: 0, reason: 'timeout' });
+        });
       });
     }
     device.start().catch((e: Error) => {
@@ -328,6 +398,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'logs') return await logsCommand(rest, process.stdout);
+    if (cmd === 'test') return await testCommand(rest, process.stdout);
     if (cmd === 'cameras') {
       let ffmpegPath: string | undefined;
       try {
