@@ -4,7 +4,7 @@
  * as the firmware opens its built-in C libraries before running main.lua.
  */
 import type { Vm } from '../runtime/vm';
-import { WATCHED_MODULES } from '../runtime/coverage';
+import { ABSENT_MODULES, WATCHED_MODULES } from '../runtime/coverage';
 import { openBase } from './base';
 import { openLog } from './log';
 import { openRtos } from './rtos';
@@ -51,4 +51,5 @@ export const MODULES: ModuleOpener[] = [
 export function installApi(vm: Vm): void {
   for (const open of MODULES) open(vm);
   vm.watchMissing(WATCHED_MODULES);
+  vm.watchAbsentModules(ABSENT_MODULES);
 }

@@ -125,6 +125,9 @@ export function openSocket(vm: Vm): void {
   };
   for (const name of NOT_IMPLEMENTED) {
     fns[name] = (a) => {
+      // the firmware returns nothing, silently, when the socket argument is nil (L_CTRL_CHECK):
+      // libraries such as dnsproxy call close/connect on sockets they never created
+      if (name !== 'create' && a.isNoneOrNil(1)) return 0;
       vm.log('W', 'socket', `socket.${name} is not implemented yet (luatos-pc)`);
       if (name === 'create') e.pushnil(a.L);
       else e.pushboolean(a.L, false);

@@ -166,6 +166,38 @@ export class Vm {
     }
   }
 
+  /**
+   * Reading a global named like a LuatOS module this runtime lacks (`gpio`, `icmp`, ...) logs
+   * `gpio is not implemented by this runtime` once and gives nil, as a firmware built without it.
+   */
+  watchAbsentModules(names: string[]): void {
+    const { e, L } = this;
+    const absent = new Set(names);
+    const warned = new Set<string>();
+    e.getglobal(L, '_G');
+    if (e.getmetatable(L, -1)) {
+      e.pop(L, 2);
+      return;
+    }
+    e.createtable(L, 0, 1);
+    this.pushBinding('_G.__index', (a) => {
+      if (a.type(2) === 4 /* string */) {
+        const key = a.string(2);
+        if (absent.has(key)) {
+          this.device.coverage?.recordMissing(key);
+          if (!warned.has(key)) {
+            warned.add(key);
+            this.log('W', 'luatos', `${key} is not implemented by this runtime`);
+          }
+        }
+      }
+      return 0;
+    });
+    e.setfield(L, -2, '__index');
+    e.setmetatable(L, -2);
+    e.pop(L, 1);
+  }
+
   /** Keep a JS object reachable from Lua userdata (`newhostobject`). */
   addHostObject(obj: unknown): number {
     const id = hostObjectSeq++;

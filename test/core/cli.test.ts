@@ -135,12 +135,15 @@ test('Ctrl-C stops the run cleanly', async () => {
 
 test('--coverage lists the functions used; a missing one is warned about by name', async () => {
   const dir = makeScriptDir({
-    'main.lua': 'log.info("a", json.encode({1}))\nif netdrv.probe_only then end\nsys.taskInit(function() sys.wait(10); rtmp.foo() end)\nsys.run()',
+    'main.lua': 'log.info("a", json.encode({1}))\nif netdrv.probe_only then end\nlog.info("gpio", gpio, undefined_global_xyz)\nsys.taskInit(function() sys.wait(10); rtmp.foo() end)\nsys.run()',
   });
   const r = await luatos(['run', dir, '--coverage', '--reboot', 'exit']);
   assert.match(r.out, /luat:W\(\d+\):luatos:rtmp\.foo is not implemented by this runtime/);
   assert.match(r.out, /luat:W\(\d+\):luatos:netdrv\.probe_only is not implemented by this runtime/);
   assert.match(r.out, /json\.encode\s+1\s+implemented/);
   assert.match(r.out, /rtmp\.foo\s+1\s+missing/);
+  assert.match(r.out, /luat:W\(\d+\):luatos:gpio is not implemented by this runtime/);
+  assert.match(r.out, /I\/user\.gpio nil nil/);
+  assert.doesNotMatch(r.out, /undefined_global_xyz is not/);
   assert.doesNotMatch(r.out, /load_main|__index/);
 });

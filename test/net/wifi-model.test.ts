@@ -218,7 +218,7 @@ for (const engine of ENGINES) {
       log.info("localIP4", n(socket.localIP(socket.LWIP_ETH)))
       log.info("setDNS", socket.setDNS(socket.LWIP_ETH, 1, "1.1.1.1"), socket.setDNS(nil, 2, 0x0101A8C0))
       log.info("close_all", socket.close_all(socket.LWIP_STA), socket.close_all(99))
-      log.info("create", socket.create(socket.LWIP_STA, function() end), socket.connect(nil, "1.2.3.4", 80))
+      log.info("create", socket.create(socket.LWIP_STA, function() end), socket.connect({}, "1.2.3.4", 80), select("#", socket.close(nil)))
       log.info("sntp_port", socket.sntp_port(), socket.sntp_port(1123), socket.sntp_port())
       log.info("ntptm", socket.ntptm().vaild)
       log.info("mac", netdrv.mac(socket.LWIP_STA), netdrv.mac(socket.LWIP_AP), netdrv.mac(socket.LWIP_ETH), n(netdrv.mac(socket.LWIP_STA, "abc")), #netdrv.mac(socket.LWIP_STA, nil, false))
@@ -249,7 +249,7 @@ for (const engine of ENGINES) {
       'I/user.localIP4 0',
       'I/user.setDNS false true',
       'I/user.close_all true false',
-      'I/user.create nil false',
+      'I/user.create nil false 0',
       'I/user.sntp_port 123 1123 1123',
       'I/user.ntptm false',
       'I/user.mac C8C2C68C5DEA C8C2C68C5DEB 000000000000 0 6',
