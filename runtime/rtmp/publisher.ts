@@ -37,6 +37,7 @@ import {
   pingResponseMessage,
   setChunkSizeMessage,
   type RtmpMessage,
+  windowAckSizeMessage,
 } from './messages';
 import {
   commandMessage,
@@ -154,6 +155,7 @@ export class RtmpPublisher extends EventEmitter {
 
   // server-side flow control
   private serverWindow = 0;
+  private sentOwnWindow = false;
   private lastAckAt = 0;
 
   // stats
@@ -425,6 +427,7 @@ export class RtmpPublisher extends EventEmitter {
     this.msgStreamId = 0;
     this.needDrain = false;
     this.serverWindow = 0;
+    this.sentOwnWindow = false;
     this.lastAckAt = 0;
     this.faulting = false;
     this.resetPublishState();
@@ -645,6 +648,13 @@ export class RtmpPublisher extends EventEmitter {
         if (m.payload.length >= 4) {
           this.serverWindow = m.payload.readUInt32BE(0);
           this.log('D', `RTMP: Received Window Acknowledgement Size: ${this.serverWindow}`);
+          // Answer at once with our own window: the segment carries the TCP ACK for the server's
+          // message. Servers that write control messages separately with Nagle on (node-media-
+          // server) otherwise wait ~40 ms for the delayed ACK before Set Peer Bandwidth.
+          if (!this.sentOwnWindow) {
+            this.sentOwnWindow = true;
+            this.sendMessage(windowAckSizeMessage(this.serverWindow));
+          }
         }
         return;
       case MSG.SET_PEER_BANDWIDTH:
