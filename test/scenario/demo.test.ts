@@ -19,17 +19,21 @@ const ROOT = [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..',
 const SCEN = path.join(ROOT, 'demo', 'scenarios');
 const BROKEN = path.join(ROOT, 'test', 'fixtures', 'broken-demo');
 
-/** demo/*.lua with the variant's files laid over them, in a temp folder */
+/** demo/*.lua with the variant's edits (patch.json) applied, in a temp folder */
 function assemble(variant: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `luatos-broken-${variant}-`));
   for (const f of fs.readdirSync(path.join(ROOT, 'demo'))) if (f.endsWith('.lua')) fs.copyFileSync(path.join(ROOT, 'demo', f), path.join(dir, f));
-  const vdir = path.join(BROKEN, variant);
-  const files = fs.readdirSync(vdir).filter((f) => f.endsWith('.lua'));
-  assert.ok(files.length > 0, `variant ${variant} has no files`);
-  for (const f of files) {
-    assert.ok(fs.existsSync(path.join(dir, f)), `${variant}/${f} replaces no demo file`);
-    fs.copyFileSync(path.join(vdir, f), path.join(dir, f));
+  const patch = JSON.parse(fs.readFileSync(path.join(BROKEN, variant, 'patch.json'), 'utf8')) as { file: string; edits: { find: string; replace: string }[] };
+  const target = path.join(dir, patch.file);
+  assert.ok(fs.existsSync(target), `${variant}/patch.json edits no demo file (${patch.file})`);
+  let text = fs.readFileSync(target, 'utf8');
+  assert.ok(patch.edits.length > 0, `variant ${variant} has no edits`);
+  for (const e of patch.edits) {
+    const n = text.split(e.find).length - 1;
+    assert.equal(n, 1, `${variant}: the text to replace occurs ${n} times in demo/${patch.file} (the demo changed?)`);
+    text = text.replace(e.find, () => e.replace);
   }
+  fs.writeFileSync(target, text);
   return dir;
 }
 
