@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import { RtmpPublisher, RtmpState, RtmpErrorCode } from '../../runtime/rtmp';
 import { encodeAmf0 } from '../../runtime/rtmp/amf0';
 import { MSG, USER_CONTROL } from '../../runtime/rtmp/messages';
-import { FakeRtmpServer, cooperative } from './helpers/fake-server';
+import { FakeRtmpServer, cooperative, type FakeConn } from './helpers/fake-server';
 import { NmsServer } from './helpers/servers';
 import { makeH264 } from './helpers/h264-source';
 import { connectAndPublish, feed, record, trackProcessFaults, waitState } from './helpers/publish-util';
@@ -181,6 +181,54 @@ test('PingRequest is answered, Acknowledgements sent at the server window, publi
   pub.destroy();
 });
 
+
+test('server holding the connect _result until the client ACKs its control messages (a Nagle server against our delayed ACK) gets an early Acknowledgement at once', async () => {
+  // node-media-server writes Window Ack Size, Set Peer Bandwidth, Set Chunk Size and _result in
+  // four writes on a Nagle socket: the last write waits for the TCP ACK of the previous one. This
+  // server makes that wait explicit: _result only after the client sent an RTMP message once Set
+  // Peer Bandwidth + Set Chunk Size were out. Without the early Acknowledgement the publisher
+  // times out here (nothing else is sent while connect is pending).
+  let controlBytes = 0;
+  let held: { c: FakeConn; tx: number } | undefined;
+  const f = await fake({
+    onMessage: (c, msg, cmd) => {
+      if (cmd?.[0] === 'connect') {
+        c.send({ csid: 2, type: MSG.WINDOW_ACK_SIZE, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0x4c, 0x4b, 0x40]) });
+        // wait for the client's own window answer, then send the next two and hold _result
+        held = { c, tx: cmd[1] as number };
+        return;
+      }
+      if (msg.type === MSG.WINDOW_ACK_SIZE && held && controlBytes === 0) {
+        c.send({ csid: 2, type: MSG.SET_PEER_BANDWIDTH, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0x4c, 0x4b, 0x40, 2]) });
+        c.send({ csid: 2, type: MSG.SET_CHUNK_SIZE, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) });
+        controlBytes = c.socket.bytesWritten - 3073; // after S0+S1+S2
+        return;
+      }
+      if (msg.type === MSG.ACK && held) {
+        const h = held;
+        held = undefined;
+        h.c.command('_result', h.tx, { fmsVer: 'FMS/3,0,1,123' }, { level: 'status', code: 'NetConnection.Connect.Success' });
+        return;
+      }
+      cooperative()(c, msg, cmd);
+    },
+  });
+  const pub = new RtmpPublisher(f.url('live/early'), { statsIntervalMs: 0, timeoutMs: 3000 });
+  const rec = record(pub);
+  pub.connect();
+  pub.start();
+  await waitState(pub, RtmpState.PUBLISHING, 5000);
+  const conn = f.conns[0];
+  const acks = conn.received.filter((m) => m.type === MSG.ACK);
+  // one per read that held only control messages: Set Peer Bandwidth and Set Chunk Size may
+  // arrive together or apart
+  assert.ok(acks.length >= 1 && acks.length <= 2, `1 or 2 early Acknowledgements, got ${acks.length}`);
+  // sequence number = chunk-stream bytes received after the handshake, all three messages in the end
+  assert.ok(controlBytes > 0);
+  assert.equal(acks[acks.length - 1].payload.readUInt32BE(0), controlBytes);
+  assert.ok(rec.logs.some((l) => l.msg === `RTMP: Sent Acknowledgement (${controlBytes} bytes received, answer pending)`));
+  pub.destroy();
+});
 test('server drops the connection while publishing → 4 → 5 → 0 → 6 (NETWORK) within 5 s', async () => {
   const f = await fake({ onMessage: cooperative() });
   const { pub, rec } = await connectAndPublish(f.url('live/x'));
