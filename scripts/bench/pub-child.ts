@@ -49,6 +49,8 @@ export interface AbResult {
   bytesSent: number;
   droppedFrames: number;
   prewarmMs: number;
+  /** CPU µs per pushVideo while hot (second half of the pre-warm burst, to the sink) */
+  hotUsPerFrame?: number;
 }
 
 /** The same real-time loop as AbJob without a publisher: the CPU cost of a paced Node process. */
@@ -158,16 +160,20 @@ function waitState(pub: RtmpPublisher, want: RtmpState, timeoutMs: number): Prom
  * the packetizer and chunk writer run optimised code; a camera process that streams for hours
  * spends almost all its time in that state, and the real-time A/B run has only ~15 frames/s.
  */
-async function prewarm(clip: Clip, url: string, frames: number): Promise<string | undefined> {
+async function prewarm(clip: Clip, url: string, frames: number): Promise<{ err?: string; hotUsPerFrame: number }> {
   const pub = new RtmpPublisher(url, { statsIntervalMs: 0 });
   pub.connect();
   pub.start();
   const err = await waitState(pub, RtmpState.PUBLISHING, 10_000);
   if (err) {
     pub.destroy();
-    return err;
+    return { err, hotUsPerFrame: NaN };
   }
+  // CPU per frame over the second half, when the code is optimised and the process stays hot
+  const half = Math.floor(frames / 2);
+  let c0 = process.cpuUsage();
   for (let i = 0; i < frames; i++) {
+    if (i === half) c0 = process.cpuUsage();
     pub.pushVideo(frameAt(clip, i));
     // stay far below the 700 ms (media time) drop threshold: write callbacks need a loop turn
     if (i % 4 === 3) {
@@ -175,11 +181,13 @@ async function prewarm(clip: Clip, url: string, frames: number): Promise<string 
       while (pub.getStats().queueMs > 300) await delay(1);
     }
   }
+  const c1 = process.cpuUsage(c0);
+  const hotUsPerFrame = (c1.user + c1.system) / Math.max(1, frames - half);
   const dropped = pub.getStats().droppedFrames;
   pub.disconnect();
   await waitState(pub, RtmpState.IDLE, 2000);
   pub.destroy();
-  return dropped > 0 ? `${dropped} frames dropped` : undefined;
+  return { err: dropped > 0 ? `${dropped} frames dropped` : undefined, hotUsPerFrame };
 }
 
 async function runAb(job: AbJob): Promise<AbResult> {
@@ -189,9 +197,10 @@ async function runAb(job: AbJob): Promise<AbResult> {
   const res: AbResult = { ev: 'ab', ok: false, connectMs: NaN, feed: [], cpuWindowS: NaN, schedWindowS: NaN, windowMs: NaN, cpuTotalS: NaN, rssMB: NaN, bytesSent: 0, droppedFrames: 0, prewarmMs: 0 };
   if (job.prewarmFrames > 0) {
     const tw = nowMs();
-    const err = await prewarm(clip, job.prewarmUrl, job.prewarmFrames);
-    if (err) return { ...res, error: `pre-warm: ${err}` };
+    const w = await prewarm(clip, job.prewarmUrl, job.prewarmFrames);
+    if (w.err) return { ...res, error: `pre-warm: ${w.err}` };
     res.prewarmMs = nowMs() - tw;
+    res.hotUsPerFrame = w.hotUsPerFrame;
   }
   const tc = nowMs();
   pub.connect();
