@@ -6,16 +6,21 @@
  *   `init` (the demo calls it first). One encoder per device: the id is not checked (the demo
  *   passes 0 for a USB camera). Settings apply when the encoder next starts.
  * - `camera.init(table)` → 0 on success, false on failure (with an E `camera` line saying why:
- *   missing/unsupported device, missing ffmpeg naming every place searched, bad size). Reads
- *   `id`, `sensor_width`, `sensor_height`, `usb_port`, `async`; `zbar_scan`, `draw_lcd`, `i2c_*`,
- *   `pwm_*`, `color_bit`, `id_reg`, `id_value`, `stream`, `format`, `init_cmd` are accepted and
- *   ignored. For `camera.USB` it logs the device's `usb_driv`/`uvc_stre` lines. Starts no process.
- *   Blocking like the device (≈0.4 s, profile `camera.initMs`):
+ *   missing/unsupported device, a busy USB camera or one that is not a capture device, missing
+ *   ffmpeg naming every place searched, bad size). Reads `id`, `sensor_width`, `sensor_height`,
+ *   `usb_port`, `async`; `zbar_scan`, `draw_lcd`, `i2c_*`, `pwm_*`, `color_bit`, `id_reg`,
+ *   `id_value`, `stream`, `format`, `init_cmd` are accepted and ignored. For `camera.USB` it logs
+ *   the device's `usb_driv`/`uvc_stre` lines. A real camera source (v4l2/avfoundation/dshow) is
+ *   probed by a short ffmpeg run grabbing one frame (a "Device or resource busy" answer → false);
+ *   testsrc and files start no process here.
+ *   Blocking like the device (≈0.4 s, profile `camera.initMs`, or as long as the probe takes):
  *     * in a task: the calling task is suspended (the host function yields with a continuation)
  *       and resumed from the main loop when the camera is ready and the time has passed;
  *     * from the main chunk or a callback (not yieldable): returns at once (choice: the checks are
- *       synchronous, the rest of the opening continues in the background);
- *     * `async = 1`: returns a future (`.wait()` → 0, or false at once on failure).
+ *       synchronous, the rest of the opening continues in the background; a probe failure found
+ *       later is logged as E `camera init failed: …` and leaves the camera uninitialised);
+ *     * `async = 1`: returns a future (`.wait()` → 0, or false: at once for the synchronous
+ *       checks, after the probe for a busy or absent device).
  *   A second init keeps the camera (new size applies at the next encoder start) and returns 0.
  *   The SPI form `camera.init(spi_id, ...)` is not supported (false).
  * - `camera.start(id)` / `stop(id)` / `close(id)` → booleans (false before init). start does not
@@ -175,9 +180,17 @@ export function openCamera(vm: Vm): void {
 
         const initMs = media.profile.initMs ?? DEFAULT_CAMERA_INIT_MS;
         const t0 = vm.clock.now();
+        // The camera is opened in the background (a real USB device is probed for one frame);
+        // the result reaches the script when init returns, after ≈ initMs or the probe, whichever
+        // is later. A busy or absent device thus makes init return false, as on the device.
+        let ok = r.ok;
         const whenReady = (fn: () => void): void => {
-          const p = r.ok ? media.opened() : Promise.resolve();
-          void p.then(() => {
+          const p = r.ok && r.opening ? r.opening : Promise.resolve(r);
+          void p.then((o) => {
+            if (!o.ok && ok) {
+              ok = false;
+              if (!vm.isDead) vm.log('E', 'camera', `camera init failed: ${o.reason}`);
+            }
             const left = Math.max(0, initMs - (vm.clock.now() - t0));
             vm.clock.setTimer(left, () => {
               if (!vm.isDead) fn();
@@ -191,12 +204,16 @@ export function openCamera(vm: Vm): void {
             return 1;
           }
           const topic = vm.pushFuture(L);
-          whenReady(() => vm.resolveFuture(topic, [0]));
+          whenReady(() => vm.resolveFuture(topic, [ok ? 0 : false]));
           return 1;
         }
         if (L === vm.T || !e.isyieldable(L)) {
-          if (r.ok) e.pushinteger(L, 0);
-          else e.pushboolean(L, false);
+          // main chunk (cannot wait): 0 at once; a later probe failure is logged as E and the
+          // camera stays uninitialised (camera.start → false)
+          if (r.ok) {
+            e.pushinteger(L, 0);
+            whenReady(() => undefined);
+          } else e.pushboolean(L, false);
           return 1;
         }
         // in a task: suspend it until the camera is ready (≈ initMs)
@@ -212,7 +229,7 @@ export function openCamera(vm: Vm): void {
         });
         const k = (L2: LuaState): number => {
           if (!done) return e.yieldk(L2, 0, k);
-          if (r.ok) e.pushinteger(L2, 0);
+          if (ok) e.pushinteger(L2, 0);
           else e.pushboolean(L2, false);
           return 1;
         };

@@ -64,7 +64,11 @@ export interface CameraProfile {
 
 export const DEFAULT_CAMERA_INIT_MS = 400;
 
-export type CameraInitResult = { ok: true } | { ok: false; reason: string };
+/**
+ * camera.init's outcome. `opening` (first init only) settles when the camera has been opened: a
+ * real device is probed then, so a busy or absent USB camera turns the result into a failure.
+ */
+export type CameraInitResult = { ok: true; opening?: Promise<CameraInitResult> } | { ok: false; reason: string };
 
 const HUB = Symbol('luatos.deviceMedia');
 type WithHub = Vm & { [HUB]?: DeviceMedia };
@@ -88,7 +92,7 @@ export class DeviceMedia extends EventEmitter {
   /** encoder settings (camera.config / camera.init sizes), applied at the next encoder start */
   readonly config: EncoderConfig = defaultEncoderConfig();
   private camera: FfmpegCamera | undefined;
-  private opening: Promise<void> | undefined;
+  private opening: Promise<CameraInitResult> | undefined;
   private inited = false;
   private started = false;
   private closed = false;
@@ -141,7 +145,8 @@ export class DeviceMedia extends EventEmitter {
 
   /**
    * The synchronous part of camera.init: size, source and ffmpeg are checked and the camera object
-   * is created; `opened()` then waits for the rest (the drawtext probe of testsrc). Never throws.
+   * is created; `opened()` then waits for the rest (the drawtext probe of testsrc, one frame from
+   * a real device) and tells whether it worked. Never throws.
    */
   initCamera(size: { width?: number; height?: number } = {}): CameraInitResult {
     if (this.closed) return { ok: false, reason: 'the VM has ended' };
@@ -184,21 +189,33 @@ export class DeviceMedia extends EventEmitter {
     cam.on('frame', (f: EncodedVideoFrame) => this.onCameraFrame(f));
     this.camera = cam;
     this.inited = true;
-    // opening probes ffmpeg (real I/O): a virtual clock runs at wall speed meanwhile
+    // opening probes ffmpeg and, for a real device, grabs one frame (real I/O): a virtual clock
+    // runs at wall speed meanwhile. A failure (busy or absent device, see FfmpegCamera.open)
+    // un-initialises the camera; camera.init reports it when it returns (in a task or async).
     const release = this.vm.clock.hold('camera open');
-    this.opening = cam
+    const opening: Promise<CameraInitResult> = cam
       .open()
-      .catch((e: Error) => {
-        // open() repeats the checks above, so this is unexpected; the next start() reports it again
-        this.vm.log('E', 'camera', `camera open failed: ${e.message}`);
-      })
+      .then(
+        () => ({ ok: true as const }),
+        (e: Error) => {
+          if (this.camera === cam) {
+            this.inited = false;
+            this.started = false;
+            this.camera = undefined;
+            this.opening = undefined;
+            cam.removeAllListeners('frame');
+          }
+          return { ok: false as const, reason: e.message };
+        },
+      )
       .finally(release);
-    return { ok: true };
+    this.opening = opening;
+    return { ok: true, opening };
   }
 
   /** Resolves when the camera opened by initCamera is ready (at once when there is none). */
-  opened(): Promise<void> {
-    return this.opening ?? Promise.resolve();
+  opened(): Promise<CameraInitResult> {
+    return this.opening ?? Promise.resolve({ ok: true });
   }
 
   /** camera.start: the device's camera.start powers the camera; frames only flow for RTMP. */
@@ -244,7 +261,8 @@ export class DeviceMedia extends EventEmitter {
     // real I/O (a short ffmpeg run): a virtual clock must run at wall speed meanwhile
     const release = this.vm.clock.hold('camera capture');
     try {
-      await this.opened();
+      const o = await this.opened();
+      if (!o.ok) throw new Error(o.reason);
       return await cam.capture(quality, opts);
     } finally {
       release();

@@ -7,7 +7,8 @@
  *
  *   const cam = new FfmpegCamera({ source: 'testsrc' });
  *   cam.configure(0x220, 15) ...        // camera.config(id, key, value) → 0 / -1
- *   await cam.open();                   // camera.init: validates ffmpeg + source, no process yet
+ *   await cam.open();                   // camera.init: validates ffmpeg + source; a real device is
+ *                                       // probed for one frame (busy/absent → CameraSourceError)
  *   cam.on('frame', f => ...);          // EncodedVideoFrame
  *   await cam.start();                  // spawns ffmpeg, resolves at the first frame
  *   await cam.capture(1);               // JPEG Buffer
@@ -73,6 +74,14 @@ export interface FfmpegCameraOptions {
   startTimeoutMs?: number;
   /** max time for capture() (default 20000 ms) */
   captureTimeoutMs?: number;
+  /**
+   * Open a real capture device (v4l2/avfoundation/dshow) once in open(): ffmpeg grabs one frame
+   * to nowhere, so a busy, unplugged or non-capture device fails camera.init instead of the later
+   * encoder start. Default true; the probe is skipped for testsrc and files.
+   */
+  probeDevice?: boolean;
+  /** max time for that probe (default 8000 ms; a UVC camera needs ~0.5–2 s to deliver a frame) */
+  probeTimeoutMs?: number;
   /**
    * Keep dts increasing across stop()/start() of this camera: frames of a later run get the
    * wall-clock time since the first frame of the first run added (default true). The first run
@@ -203,8 +212,43 @@ export class FfmpegCamera extends EventEmitter {
         this.log('W', `camera: ffmpeg drawtext does not work with ${font}; using the plain testsrc2 picture`);
       }
     }
+    if ((spec.kind === 'v4l2' || spec.kind === 'avfoundation' || spec.kind === 'dshow') && this.opts.probeDevice !== false) {
+      await this.probeDevice(spec, ffmpeg);
+    }
     this._state = 'open';
     this.log('I', `camera: open source=${formatSource(spec)} ${this.config.width}x${this.config.height}@${this.config.fps} gop=${gopSize(this.config)} ffmpeg=${ffmpeg}`);
+  }
+
+  /**
+   * One frame from the device into ffmpeg's null muxer. Throws CameraSourceError: EBUSY ("Device
+   * or resource busy": another program holds the camera), ENODEV (no such device, or not a capture
+   * device), EFFMPEG (no frame within probeTimeoutMs, or any other ffmpeg failure).
+   */
+  private async probeDevice(spec: SourceSpec, ffmpeg: string): Promise<void> {
+    const timeoutMs = this.opts.probeTimeoutMs ?? 8000;
+    const src = formatSource(spec);
+    const args = [
+      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
+      ...sourceInputArgs(spec, this.config),
+      '-frames:v', '1',
+      ...this.tagArgs(),
+      '-f', 'null', '-',
+    ];
+    const lines: string[] = [];
+    const t0 = Date.now();
+    this.log('D', `camera: probing ${src}: ${ffmpeg} ${args.join(' ')}`);
+    try {
+      await runOnce(ffmpeg, args, undefined, timeoutMs, (l) => {
+        lines.push(l);
+        this.log('D', l);
+      });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/timed out/.test(msg)) throw new CameraSourceError(`camera ${src} delivered no frame within ${timeoutMs} ms`, 'EFFMPEG');
+      if (/cannot run ffmpeg/.test(msg)) throw new CameraSourceError(msg, 'EFFMPEG');
+      throw probeError(src, lines);
+    }
+    this.log('D', `camera: ${src} delivered a frame in ${Date.now() - t0} ms`);
   }
 
   private tagArgs(): string[] {
@@ -466,6 +510,18 @@ function startupError(spec: SourceSpec, code: number | null, signal: NodeJS.Sign
   }
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   return new CameraSourceError(`camera: ffmpeg ${how} before the first frame${detail}`, 'EFFMPEG');
+}
+
+/** Classify a failed device probe from ffmpeg's stderr lines. */
+export function probeError(src: string, lines: string[]): CameraSourceError {
+  const text = lines.join('\n');
+  const detail = lines.length ? ': ' + lines.slice(-3).join(' | ') : '';
+  if (/Device or resource busy/i.test(text)) return new CameraSourceError(`camera ${src} is busy (Device or resource busy): another program is using it`, 'EBUSY');
+  if (/No such file or directory|No such device/i.test(text)) return new CameraSourceError(`camera ${src} cannot be opened (no such device)${detail}`, 'ENODEV');
+  if (/Inappropriate ioctl|Not a video capture device|QUERYCAP|Could not find video device|Could not enumerate video devices/i.test(text)) {
+    return new CameraSourceError(`camera ${src} is not a video capture device${detail}`, 'ENODEV');
+  }
+  return new CameraSourceError(`camera ${src}: ffmpeg could not capture from it${detail}`, 'EFFMPEG');
 }
 
 /** Run a short-lived ffmpeg, collect stdout; rejects on non-zero exit or timeout. */

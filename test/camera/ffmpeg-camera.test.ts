@@ -164,6 +164,36 @@ test('busy device: ffmpeg failing at start-up with "Device or resource busy" is 
   assert.ok(logs.some(([l, m]) => l === 'D' && /resource busy/.test(m)), 'stderr lines are D logs');
 });
 
+test('open() probes a real device for one frame: busy (stand-in ffmpeg script: no camera here) → EBUSY, not a capture device (real ffmpeg) → ENODEV, silent → EFFMPEG after probeTimeoutMs', { skip: !isLinux && 'needs Linux (v4l2)', timeout: 30000 }, async () => {
+  // /dev/null passes the character-device check, so ffmpeg itself is asked
+  const busy = path.join(tmp, 'fake-ffmpeg-probe-busy.sh');
+  fs.writeFileSync(busy, '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x5555] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n', { mode: 0o755 });
+  const { cam, logs } = camera({ source: 'v4l2:/dev/null', ffmpegPath: busy });
+  await assert.rejects(cam.open(), (e: CameraSourceError) => e.code === 'EBUSY' && e.message === 'camera v4l2:/dev/null is busy (Device or resource busy): another program is using it');
+  assert.equal(cam.state, 'closed');
+  assert.ok(logs.some(([l, m]) => l === 'D' && /VIDIOC_STREAMON\): Device or resource busy/.test(m)), 'probe stderr as D lines');
+  // without the probe the same camera opens (and would fail later, at start)
+  const { cam: unprobed } = camera({ source: 'v4l2:/dev/null', ffmpegPath: busy, probeDevice: false });
+  await unprobed.open();
+  assert.equal(unprobed.state, 'open');
+  await assert.rejects(unprobed.start(), (e: CameraSourceError) => e.code === 'EBUSY');
+
+  const silent = path.join(tmp, 'fake-ffmpeg-probe-silent.sh');
+  fs.writeFileSync(silent, `#!/bin/sh\n# ${TAG}\nexec sleep 30\n`, { mode: 0o755 });
+  const { cam: c3 } = camera({ source: 'v4l2:/dev/null', ffmpegPath: silent, probeTimeoutMs: 500 });
+  const t0 = Date.now();
+  await assert.rejects(c3.open(), (e: CameraSourceError) => e.code === 'EFFMPEG' && /delivered no frame within 500 ms/.test(e.message));
+  assert.ok(Date.now() - t0 < 5000);
+  assert.ok(await waitFor(() => trackedChildren().length === 0, 3000), 'the probe process is killed');
+
+  if (ffmpeg) {
+    const { cam: real } = camera({ source: 'v4l2:/dev/null' });
+    await assert.rejects(real.open(), (e: CameraSourceError) => e.code === 'ENODEV' && /is not a video capture device: .*Inappropriate ioctl/.test(e.message));
+  } else {
+    console.log('# skipped the real-ffmpeg half: no ffmpeg on this machine');
+  }
+});
+
 test('ffmpeg killed mid-stream → error event + E log, no crash; a restart continues the timestamps', { ...needFfmpeg, timeout: 60000 }, async () => {
   const { cam, logs } = camera({ source: 'testsrc:plain', config: { width: 320, height: 240, fps: 15 } });
   const frames: EncodedVideoFrame[] = [];

@@ -7,6 +7,8 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
 import { isJpeg } from '../../runtime/camera/ffmpeg-camera';
 import { jpegSize } from '../camera/helpers';
@@ -158,6 +160,61 @@ sys.run()
     assert.equal(r.stop?.kind, 'max-boots', `stopped after the retry: ${JSON.stringify(r.stop)}`);
     assert.equal(r.user.filter((l) => l === 'I/user.摄像头初始化 false').length, 2, r.user.join('\n'));
     assert.ok(r.lines.some((l) => /camera:camera init failed: camera device \/dev\/video99 does not exist/.test(l)), r.lines.join('\n'));
+  });
+
+  test(`[${engine}] busy USB camera (stand-in ffmpeg script answering "Device or resource busy": no camera on this machine) → init false after the probe; async form too; demo's retry path runs`, { skip: process.platform !== 'linux' && 'needs Linux (v4l2 source, sh script)' }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-busy-'));
+    const fake = path.join(dir, 'ffmpeg');
+    // the v4l2 demuxer's own words when another process streams from the camera
+    fs.writeFileSync(fake, '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x55d0] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n', { mode: 0o755 });
+    try {
+      const r = await runLua(
+        {
+          'main.lua': `
+sys.taskInit(function()
+    local f = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1, async = 1})
+    log.info("async", f.wait())
+    log.info("start after failed init", camera.start(camera.USB))
+    local result = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1})
+    log.info("摄像头初始化", result)
+    if result ~= 0 then
+        log.info("摄像头初始化失败, 5秒后重启设备, 进行重试")
+        sys.wait(100)
+        rtos.reboot()
+    end
+end)
+sys.run()
+`,
+        },
+        // /dev/null passes the character-device check; the stand-in ffmpeg then reports "busy"
+        { engine, reboot: 'restart', maxBoots: 2, timeoutMs: 10_000, profile: camProfile({ source: 'v4l2:/dev/null', ffmpeg: fake }) },
+      );
+      assert.equal(r.stop?.kind, 'max-boots', `stopped after the retry: ${JSON.stringify(r.stop)}`);
+      assert.equal(r.user.filter((l) => l === 'I/user.async false').length, 2, r.user.join('\n'));
+      assert.equal(r.user.filter((l) => l === 'I/user.start after failed init false').length, 2, r.user.join('\n'));
+      assert.equal(r.user.filter((l) => l === 'I/user.摄像头初始化 false').length, 2, r.user.join('\n'));
+      const busy = r.lines.filter((l) => /luat:E\(\d+\):camera:camera init failed: camera v4l2:\/dev\/null is busy \(Device or resource busy\): another program is using it/.test(l));
+      assert.equal(busy.length, 4, r.lines.join('\n'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`[${engine}] a device that cannot capture (v4l2:/dev/null with the real ffmpeg) → init false naming the reason`, { skip: process.platform !== 'linux' && 'needs Linux (v4l2)' }, async () => {
+    const r = await runLua(
+      {
+        'main.lua': `
+sys.taskInit(function()
+    log.info("init", camera.init({id = camera.USB, sensor_width = 640, sensor_height = 360, usb_port = 1}))
+    log.info("DONE")
+end)
+sys.run()
+`,
+      },
+      { engine, until: 'I/user.DONE', timeoutMs: 15_000, profile: camProfile({ source: 'v4l2:/dev/null' }) },
+    );
+    assert.ok(r.user.includes('I/user.init false'), r.user.join('\n'));
+    assert.ok(r.lines.some((l) => /camera:camera init failed: camera v4l2:\/dev\/null is not a video capture device: .*Inappropriate ioctl/.test(l)), r.lines.join('\n'));
   });
 
   test(`[${engine}] excamera: open, photo, rtmp, close`, { timeout: 30_000 }, async () => {
