@@ -181,6 +181,7 @@ test('[wasmoon] frames from any source: deviceMedia(vm).feed() into the Lua-crea
   try {
     const clip = makeH264({ width: 320, height: 240, fps: 25, seconds: 2, gop: 25 });
     let dev: Device | undefined;
+    let earlyFeed: number | undefined;
     const lines: string[] = [];
     const run = runLua(
       {
@@ -205,13 +206,18 @@ sys.run()
         onDevice: (d) => {
           dev = d;
           d.logSink.on((_r, t) => lines.push(t));
-          d.on('boot', () => deviceMedia(d.vm!).setStreamInfo({ width: 320, height: 240, framerate: 25, videodatarate: 300, videocodecid: 7 }));
+          d.on('boot', () => {
+            const hub = deviceMedia(d.vm!);
+            hub.setStreamInfo({ width: 320, height: 240, framerate: 25, videodatarate: 300, videocodecid: 7 });
+            // checked at boot: later the publisher may already be up (connect takes ~5 ms)
+            earlyFeed = hub.feed(clip.frames[0]);
+          });
         },
       },
     );
     await waitFor(() => !!dev?.vm, 5000, 'vm');
     const hub = deviceMedia(dev!.vm!);
-    assert.equal(hub.feed(clip.frames[0]), -1, 'nothing publishing yet → -1');
+    assert.equal(earlyFeed, -1, 'nothing publishing yet → -1');
     await waitFor(() => lines.some((l) => l.includes('I/user.cb 4')), 10_000, 'PUBLISHING');
     // in real time (by dts), as an encoder would deliver them
     const t0 = Date.now();
