@@ -12,6 +12,17 @@
  * 2. Encoder CPU per stream, from /proc/<pid>/stat (utime+stime of the ffmpeg child, not Node's
  *    process.cpuUsage): for the two encoders above (encode only) and for a full FfmpegCamera
  *    testsrc camera (pattern generation + clock overlay + encode), plus its RSS and bitrate.
+ * 3. Capture-to-server latency for testsrc: the camera's own ffmpeg command line
+ *    (FfmpegCamera.encoderArgs(): testsrc2 + burnt-in clock + libx264 → FLV pipe), with ffmpeg's
+ *    `showinfo` filter put first in the filter chain. It prints one line per picture as the
+ *    picture enters the filters, right after it was generated: the time Node reads line n is the
+ *    machine-readable twin of the clock burnt into picture n (the picture itself carries the same
+ *    wall time for a human to read off the video). The frames go through FlvDemuxer and our
+ *    RtmpPublisher to an RTMP server on loopback (scripts/bench/sink.ts, in this process, which
+ *    timestamps the arrival of the last byte of every access unit). Latency of picture n =
+ *    arrival − capture, p50/p95/max over the steady part (first 2 s dropped). The stderr read
+ *    happens a little after ffmpeg writes the line, so the figure errs on the low side by that
+ *    (well under 1 ms on an idle machine).
  */
 import * as fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -19,7 +30,10 @@ import { locateFfmpeg } from '../runtime/media/ffmpeg-locate';
 import { defaultEncoderConfig, x264Args, type EncoderConfig } from '../runtime/camera/encoder-config';
 import { AnnexBSplitter, FlvDemuxer } from '../runtime/camera/flv-demux';
 import { FfmpegCamera } from '../runtime/camera/ffmpeg-camera';
-import { spawnTracked } from '../runtime/media/child-registry';
+import { spawnTracked, killTree } from '../runtime/media/child-registry';
+import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
+import { RtmpSink } from './bench/sink';
+import { nowMs } from './bench/util';
 
 const seconds = Number(process.argv[2] ?? 20);
 const width = Number(process.argv[3] ?? 1280);
@@ -162,9 +176,89 @@ async function cameraCpu(): Promise<void> {
   console.log(`${nf} frames = ${(nf / wall).toFixed(2)} fps, ${((bytes - b0) * 8 / wall / 1000).toFixed(0)} kbit/s (estimate in onMetaData: ${cam.info().videodatarate} kbit/s)`);
 }
 
+/** Insert `showinfo` at the head of the -vf chain (or add `-vf showinfo`). */
+function withShowinfo(args: string[]): string[] {
+  const out = [...args];
+  const i = out.indexOf('-vf');
+  if (i >= 0) out[i + 1] = `showinfo,${out[i + 1]}`;
+  else out.splice(out.indexOf('-c:v'), 0, '-vf', 'showinfo');
+  return out;
+}
+
+async function captureToServer(ffmpeg: string): Promise<void> {
+  const sink = await RtmpSink.start();
+  const cam = new FfmpegCamera({ source: 'testsrc', ffmpegPath: ffmpeg, config: { width, height, fps } });
+  await cam.open(); // finds the font for the burnt-in clock, builds the same arguments as the camera
+  const args = withShowinfo(cam.encoderArgs());
+  const pub = new RtmpPublisher(sink.url('cam'), { streamInfo: cam.info(), statsIntervalMs: 0 });
+  pub.connect();
+  pub.start();
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('publisher did not reach PUBLISHING in 10 s')), 10_000);
+    pub.on('state', (st: RtmpState) => {
+      if (st === RtmpState.PUBLISHING) {
+        clearTimeout(t);
+        resolve();
+      } else if (st === RtmpState.ERROR) {
+        clearTimeout(t);
+        reject(new Error('publisher ERROR'));
+      }
+    });
+  });
+  const capture: number[] = []; // wall ms (epoch, sub-ms) when showinfo line n was read
+  let firstDts: number | undefined;
+  const demux = new FlvDemuxer({
+    onFrame: (f) => {
+      if (firstDts === undefined) firstDts = f.dts;
+      pub.pushVideo(f);
+    },
+  });
+  const child = spawnTracked(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'], name: 'bench-camera-latency' });
+  child.stdout!.on('data', (d: Buffer) => demux.push(d));
+  let partial = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    const t = nowMs();
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      const m = /Parsed_showinfo.*\bn:\s*(\d+)\s+pts:/.exec(l);
+      if (m) capture[Number(m[1])] = t;
+    }
+  });
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await killTree(child, 'SIGTERM', 1500);
+  await new Promise((r) => setTimeout(r, 200));
+  const conn = sink.conns.find((c) => c.stream === 'cam');
+  const lat: number[] = [];
+  const frameMs = 1000 / fps;
+  let unmatched = 0;
+  if (conn && firstDts !== undefined) {
+    for (let k = 0; k < conn.arrivals.length; k++) {
+      const n = Math.round((conn.timestamps[k] + firstDts) / frameMs);
+      if (n < 2 * fps) continue;
+      if (capture[n] === undefined) {
+        unmatched++;
+        continue;
+      }
+      lat.push(conn.arrivals[k] - capture[n]);
+    }
+  }
+  const st = pub.getStats();
+  pub.destroy();
+  await cam.close();
+  sink.reset();
+  await new Promise<void>((r) => sink.server.close(() => r()));
+  console.log(`\n== capture-to-server latency: FfmpegCamera testsrc ${width}x${height}@${fps} → FlvDemuxer → RtmpPublisher → RTMP server on loopback, ${seconds} s`);
+  console.log(`pictures captured ${capture.filter((x) => x !== undefined).length}, access units at the server ${conn?.arrivals.length ?? 0}, dropped by the publisher ${st.droppedFrames}${unmatched ? `, ${unmatched} without a capture time` : ''}`);
+  if (lat.length) console.log(`capture → server arrival:    ${summary(lat)}   (encode + FLV pipe + publish; one frame interval = ${frameMs.toFixed(1)} ms)`);
+  else console.log('no latency samples (no access unit matched a captured picture)');
+}
+
 async function main(): Promise<void> {
   const ffmpeg = locateFfmpeg().path;
   console.log(`ffmpeg: ${ffmpeg}; CPU readings need Linux /proc`);
+  await captureToServer(ffmpeg);
   await pipeDelay(ffmpeg);
   await cameraCpu();
 }
