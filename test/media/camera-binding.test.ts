@@ -15,6 +15,15 @@ import { jpegSize } from '../camera/helpers';
 import { assertNoProcesses } from './helpers';
 
 const engines = ['wasmoon', 'fengari'] as const;
+/** the reference demo's camera.init with its reboot-and-retry error path (body of a task) */
+const DEMO_INIT_OR_REBOOT = `    local result = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1})
+    log.info("摄像头初始化", result)
+    if result ~= 0 then
+        log.info("摄像头初始化失败, 5秒后重启设备, 进行重试")
+        sys.wait(100)
+        rtos.reboot()
+    end
+`;
 const TAG = `luatos-media-camera-${process.pid}`;
 const camProfile = (extra: Record<string, unknown> = {}) => ({ camera: { tag: TAG, ...extra } });
 
@@ -144,14 +153,7 @@ sys.run()
       {
         'main.lua': `
 sys.taskInit(function()
-    local result = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1})
-    log.info("摄像头初始化", result)
-    if result ~= 0 then
-        log.info("摄像头初始化失败, 5秒后重启设备, 进行重试")
-        sys.wait(100)
-        rtos.reboot()
-    end
-end)
+${DEMO_INIT_OR_REBOOT}end)
 sys.run()
 `,
       },
@@ -175,14 +177,7 @@ sys.taskInit(function()
     local f = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1, async = 1})
     log.info("async", f.wait())
     log.info("start after failed init", camera.start(camera.USB))
-    local result = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1})
-    log.info("摄像头初始化", result)
-    if result ~= 0 then
-        log.info("摄像头初始化失败, 5秒后重启设备, 进行重试")
-        sys.wait(100)
-        rtos.reboot()
-    end
-end)
+${DEMO_INIT_OR_REBOOT}end)
 sys.run()
 `,
         },
