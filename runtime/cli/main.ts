@@ -22,6 +22,7 @@ import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { statusProvider } from '../status';
 import { testCommand } from '../scenario/command';
+import { ArgReader } from './args';
 
 export class UsageError extends Error {}
 
@@ -96,152 +97,108 @@ export interface RunOptions {
   webHost?: string;
 }
 
-function takeValue(args: string[], i: number, flag: string): string {
-  const v = args[i + 1];
-  if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
-
 export function parseRunArgs(args: string[]): RunOptions {
   const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none' };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const val = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      const v = takeValue(args, i, flag);
-      i++;
-      return v;
-    };
+  const r = new ArgReader(args, (m) => new UsageError(m));
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
-      case '--engine': {
-        const v = val();
-        if (!ENGINE_NAMES.includes(v as EngineName)) throw new UsageError(`--engine must be one of ${ENGINE_NAMES.join(', ')}`);
-        o.engine = v as EngineName;
+      case '--engine':
+        o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
         break;
-      }
       case '--lib':
-        o.libDirs.push(val());
+        o.libDirs.push(r.value());
         break;
       case '--profile':
-        o.profileFile = val();
+        o.profileFile = r.value();
         break;
       case '--name':
-        o.name = val();
+        o.name = r.value();
         break;
       case '--state':
-        o.stateDir = val();
+        o.stateDir = r.value();
         break;
       case '--log-file':
-        o.logFile = val();
+        o.logFile = r.value();
         break;
-      case '--log-level': {
-        const v = val().toUpperCase().slice(0, 1);
-        if (!['D', 'I', 'W', 'E'].includes(v)) throw new UsageError('--log-level must be D, I, W or E');
-        o.logLevel = v as RunOptions['logLevel'];
+      case '--log-level':
+        o.logLevel = r.choice(['D', 'I', 'W', 'E'] as const, '--log-level must be D, I, W or E', (v) => v.toUpperCase().slice(0, 1));
         break;
-      }
-      case '--format': {
-        const v = val();
-        if (v !== 'text' && v !== 'jsonl') throw new UsageError('--format must be text or jsonl');
-        o.format = v;
+      case '--format':
+        o.format = r.choice(['text', 'jsonl'] as const, '--format must be text or jsonl');
         break;
-      }
-      case '--timeout': {
-        const v = Number(val());
-        if (!Number.isFinite(v) || v <= 0) throw new UsageError('--timeout needs a positive number of seconds');
-        o.timeoutSec = v;
+      case '--timeout':
+        o.timeoutSec = r.number((v) => Number.isFinite(v) && v > 0, '--timeout needs a positive number of seconds');
         break;
-      }
       case '--expect':
-        o.expect.push(val());
+        o.expect.push(r.value());
         break;
       case '--fail':
-        o.fail.push(val());
+        o.fail.push(r.value());
         break;
-      case '--reboot': {
-        const v = val();
-        if (v !== 'restart' && v !== 'exit') throw new UsageError('--reboot must be restart or exit');
-        o.reboot = v;
+      case '--reboot':
+        o.reboot = r.choice(['restart', 'exit'] as const, '--reboot must be restart or exit');
         break;
-      }
-      case '--max-boots': {
-        const v = Number(val());
-        if (!Number.isInteger(v) || v < 1) throw new UsageError('--max-boots needs a whole number >= 1');
-        o.maxBoots = v;
+      case '--max-boots':
+        o.maxBoots = r.number((v) => Number.isInteger(v) && v >= 1, '--max-boots needs a whole number >= 1');
         break;
-      }
-      case '--runaway-ms': {
-        const v = Number(val());
-        if (!Number.isFinite(v) || v < 10) throw new UsageError('--runaway-ms needs a number >= 10');
-        o.runawayMs = v;
+      case '--runaway-ms':
+        o.runawayMs = r.number((v) => Number.isFinite(v) && v >= 10, '--runaway-ms needs a number >= 10');
         break;
-      }
       case '--wifi':
-        (o.net.wifi as string[]).push(val());
+        (o.net.wifi as string[]).push(r.value());
         break;
       case '--map':
-        (o.net.map as string[]).push(val());
+        (o.net.map as string[]).push(r.value());
         break;
-      case '--sntp': {
-        const v = val();
-        if (v !== 'real' && v !== 'host') throw new UsageError('--sntp must be host or real');
-        o.net.sntp = v;
+      case '--sntp':
+        o.net.sntp = r.choice(['host', 'real'] as const, '--sntp must be host or real');
         break;
-      }
       case '--ip':
-        o.net.ip = val();
+        o.net.ip = r.value();
         break;
       case '--netmask':
-        o.net.netmask = val();
+        o.net.netmask = r.value();
         break;
       case '--gateway':
-        o.net.gateway = val();
+        o.net.gateway = r.value();
         break;
       case '--mac':
-        o.net.mac = val();
+        o.net.mac = r.value();
         break;
       case '--dns':
-        o.net.dns = val().split(',').filter(Boolean);
+        o.net.dns = r.value().split(',').filter(Boolean);
         break;
       case '--camera':
-        o.camera = val();
+        o.camera = r.value();
         break;
-      case '--platform': {
-        const v = val();
-        if (v !== 'local' && v !== 'none') throw new UsageError('--platform must be local or none');
-        o.platform = v;
+      case '--platform':
+        o.platform = r.choice(['local', 'none'] as const, '--platform must be local or none');
         break;
-      }
       case '--platform-config':
-        o.platformConfig = val();
+        o.platformConfig = r.value();
         break;
       case '--web': {
         // optional port: `--web`, `--web 8080`, `--web=8080`
         let v: string | undefined;
-        if (eq > 0) v = a.slice(eq + 1);
-        else if (args[i + 1] !== undefined && /^\d+$/.test(args[i + 1])) v = args[++i];
+        if (r.inline) v = r.value();
+        else if (r.peek() !== undefined && /^\d+$/.test(r.peek()!)) v = r.skip();
         const port = v === undefined ? 0 : Number(v);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--web takes an optional port number');
+        if (!Number.isInteger(port) || port < 0 || port > 65535) r.fail('--web takes an optional port number');
         o.web = port;
         break;
       }
       case '--web-host':
-        o.webHost = val();
+        o.webHost = r.value();
         break;
       case '--coverage':
         o.coverage = true;
         break;
-      case '--clock': {
-        const v = val();
-        if (v !== 'real' && v !== 'virtual') throw new UsageError('--clock must be real or virtual');
-        o.clock = v;
+      case '--clock':
+        o.clock = r.choice(['real', 'virtual'] as const, '--clock must be real or virtual');
         break;
-      }
       default:
-        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-        o.targets.push(a);
+        if (r.arg.startsWith('--')) r.fail(`unknown option ${r.arg}`);
+        o.targets.push(r.arg);
     }
   }
   if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');

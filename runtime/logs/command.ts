@@ -11,6 +11,7 @@ import { LineSplitter, LogParser, EncodingChoice, LogEntry } from './parse';
 import { FilterError, FilterSpec, LogFilter, compileRegex, parseLevel, parseTimeBound } from './filter';
 import { formatJsonl, formatText } from './format';
 import { followFile } from './follow';
+import { ArgReader } from '../cli/args';
 
 export const LOGS_HELP = `luatos logs — read saved LuatOS device logs
 
@@ -73,8 +74,10 @@ export function parseLogsArgs(args: string[]): LogsOptions {
   let until: string | undefined;
   let level: string | undefined;
   let onlyFiles = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+  // values may look like options here (`--grep --verbose`)
+  const r = new ArgReader(args, (m) => new UsageError(m), { dashValues: true });
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
+    const a = r.arg;
     if (onlyFiles || a === '-' || !a.startsWith('-')) {
       o.files.push(a);
       continue;
@@ -83,19 +86,11 @@ export function parseLogsArgs(args: string[]): LogsOptions {
       onlyFiles = true;
       continue;
     }
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const val = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      const v = args[i + 1];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      i++;
-      return v;
-    };
     /** a date alone may be followed by the time as the next argument */
     const timeVal = (): string => {
-      let v = val();
-      if (eq < 0 && RE_DATE_ONLY.test(v) && args[i + 1] !== undefined && RE_TIME_ONLY.test(args[i + 1])) v += ' ' + args[++i];
+      let v = r.value();
+      const next = r.peek();
+      if (!r.inline && RE_DATE_ONLY.test(v) && next !== undefined && RE_TIME_ONLY.test(next)) v += ' ' + r.skip();
       return v;
     };
     switch (flag) {
@@ -105,19 +100,19 @@ export function parseLogsArgs(args: string[]): LogsOptions {
         break;
       case '-l':
       case '--level':
-        level = val();
+        level = r.value();
         break;
       case '-t':
       case '--tag':
-        tags.push(val());
+        tags.push(r.value());
         break;
       case '-g':
       case '--grep':
-        grep.push(val());
+        grep.push(r.value());
         break;
       case '-e':
       case '--regex':
-        regexSrc.push(val());
+        regexSrc.push(r.value());
         break;
       case '-i':
       case '--ignore-case':
@@ -133,30 +128,21 @@ export function parseLogsArgs(args: string[]): LogsOptions {
       case '--follow':
         o.follow = true;
         break;
-      case '--format': {
-        const v = val();
-        if (v !== 'text' && v !== 'jsonl') throw new UsageError('--format must be text or jsonl');
-        o.format = v;
+      case '--format':
+        o.format = r.choice(['text', 'jsonl'] as const, '--format must be text or jsonl');
         break;
-      }
       case '--color':
-      case '--colour': {
-        const v = val();
-        if (v !== 'auto' && v !== 'always' && v !== 'never') throw new UsageError('--color must be auto, always or never');
-        o.color = v;
+      case '--colour':
+        o.color = r.choice(['auto', 'always', 'never'] as const, '--color must be auto, always or never');
         break;
-      }
       case '--no-color':
         o.color = 'never';
         break;
-      case '--encoding': {
-        const v = val().toLowerCase().replace('-', '');
-        if (v !== 'auto' && v !== 'utf8' && v !== 'gbk') throw new UsageError('--encoding must be auto, utf8 or gbk');
-        o.encoding = v;
+      case '--encoding':
+        o.encoding = r.choice(['auto', 'utf8', 'gbk'] as const, '--encoding must be auto, utf8 or gbk', (v) => v.toLowerCase().replace('-', ''));
         break;
-      }
       default:
-        throw new UsageError(`unknown option ${a}`);
+        r.fail(`unknown option ${a}`);
     }
   }
   if (o.help) return o;

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { failureReport, junitXml, resultLine } from './report';
 import { runScenario, RunScenarioOptions, ScenarioResult } from './runner';
+import { ArgReader } from '../cli/args';
 
 export const TEST_HELP = `luatos test — run scenario files against the simulated device
 
@@ -46,50 +47,35 @@ interface TestArgs {
 
 function parseArgs(args: string[]): TestArgs {
   const o: TestArgs = { targets: [], verbose: false, help: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const val = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      const v = args[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new TestUsageError(`${flag} needs a value`);
-      i++;
-      return v;
-    };
+  const r = new ArgReader(args, (m) => new TestUsageError(m));
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
       case '--help':
       case '-h':
         o.help = true;
         break;
       case '--junit':
-        o.junit = val();
+        o.junit = r.value();
         break;
-      case '--engine': {
-        const v = val();
-        if (!ENGINE_NAMES.includes(v as EngineName)) throw new TestUsageError(`--engine must be one of ${ENGINE_NAMES.join(', ')}`);
-        o.engine = v as EngineName;
+      case '--engine':
+        o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
         break;
-      }
-      case '--clock': {
-        const v = val();
-        if (v !== 'virtual' && v !== 'real') throw new TestUsageError('--clock must be virtual or real');
-        o.clock = v;
+      case '--clock':
+        o.clock = r.choice(['virtual', 'real'] as const, '--clock must be virtual or real');
         break;
-      }
       case '--scripts':
-        o.scripts = val();
+        o.scripts = r.value();
         break;
       case '--log-dir':
-        o.logDir = val();
+        o.logDir = r.value();
         break;
       case '--verbose':
       case '-v':
         o.verbose = true;
         break;
       default:
-        if (a.startsWith('-')) throw new TestUsageError(`unknown option ${a}`);
-        o.targets.push(a);
+        if (r.arg.startsWith('-')) r.fail(`unknown option ${r.arg}`);
+        o.targets.push(r.arg);
     }
   }
   return o;

@@ -1,0 +1,87 @@
+/**
+ * The small command-line reader shared by `luatos run`, `luatos test` and `luatos logs`:
+ * `--flag value` and `--flag=value`, short flags, and typed values that throw the command's own
+ * usage error (each command maps it to exit code 2).
+ *
+ *   const r = new ArgReader(args, (m) => new UsageError(m));
+ *   for (let flag = r.next(); flag !== undefined; flag = r.next()) {
+ *     switch (flag) {
+ *       case '--engine': o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ...`); break;
+ *       default: o.targets.push(r.arg);
+ *     }
+ *   }
+ */
+export interface ArgReaderOptions {
+  /**
+   * Whether a separate value may look like an option (`--grep --foo`). Default false: `--x --y`
+   * is "--x needs a value" (a lone `--` is still taken as a value).
+   */
+  dashValues?: boolean;
+}
+
+export class ArgReader {
+  private i = -1;
+  private eq = -1;
+  /** the whole current argument (`--x=1`, `-f`, `main.lua`) */
+  arg = '';
+  /** its flag part (`--x` of `--x=1`; the argument itself otherwise) */
+  flag = '';
+
+  constructor(
+    private readonly args: readonly string[],
+    private readonly usage: (message: string) => Error,
+    private readonly opts: ArgReaderOptions = {},
+  ) {}
+
+  /** Advance; returns the flag part of the next argument, or undefined at the end. */
+  next(): string | undefined {
+    if (++this.i >= this.args.length) return undefined;
+    this.arg = this.args[this.i];
+    this.eq = this.arg.startsWith('--') ? this.arg.indexOf('=') : -1;
+    this.flag = this.eq > 0 ? this.arg.slice(0, this.eq) : this.arg;
+    return this.flag;
+  }
+
+  /** The current argument was written `--flag=value`. */
+  get inline(): boolean {
+    return this.eq > 0;
+  }
+
+  /** The argument after the current one, not consumed. */
+  peek(): string | undefined {
+    return this.args[this.i + 1];
+  }
+
+  /** Consume the argument after the current one (after a successful peek()). */
+  skip(): string {
+    return this.args[++this.i];
+  }
+
+  /** The flag's value: after `=`, or the next argument (consumed). */
+  value(): string {
+    if (this.eq > 0) return this.arg.slice(this.eq + 1);
+    const v = this.args[this.i + 1];
+    if (v === undefined || (!this.opts.dashValues && v.startsWith('--') && v.length > 2)) throw this.usage(`${this.flag} needs a value`);
+    this.i++;
+    return v;
+  }
+
+  /** A value out of `allowed` (after `normalise`), else the usage error `message`. */
+  choice<T extends string>(allowed: readonly T[], message: string, normalise: (v: string) => string = (v) => v): T {
+    const v = normalise(this.value());
+    if (!allowed.includes(v as T)) throw this.usage(message);
+    return v as T;
+  }
+
+  /** A number for which `ok` holds, else the usage error `message`. */
+  number(ok: (n: number) => boolean, message: string): number {
+    const n = Number(this.value());
+    if (!ok(n)) throw this.usage(message);
+    return n;
+  }
+
+  /** Throw the command's usage error. */
+  fail(message: string): never {
+    throw this.usage(message);
+  }
+}
