@@ -50,7 +50,7 @@ export const STATS_INTERVAL_MS = 10000;
 /** Library lines the device prints at level I although the library chose D. */
 const DEVICE_I_LINES = [
   'RTMP: C2 sent successfully',
-  'RTMP: Received S2',
+  'RTMP: Received 1536 bytes after C2, handshake confirmed',
   'RTMP: command sent successfully',
   'RTMP: Received Set Chunk Size from server',
   'RTMP: Sent setChunkSize',

@@ -576,10 +576,11 @@ export class RtmpPublisher extends EventEmitter {
           if (step.kind === 'send-c2') {
             this.log('I', 'RTMP: Received complete S0+S1 (1537 bytes), sending C2...');
             this.writeRaw(step.c2);
-            this.log('D', `RTMP: C2 sent successfully (${HANDSHAKE_SIZE} bytes, S1 echo)`);
+            this.log('D', `RTMP: C2 sent successfully (exactly ${HANDSHAKE_SIZE} bytes, S1 echo)`);
             this.armStep('handshake (S2)');
           } else if (step.kind === 'done') {
-            this.log('D', `RTMP: Received S2 (${HANDSHAKE_SIZE} bytes), handshake complete`);
+            // the device's words; it counts the bytes of its first read after C2, we count S2
+            this.log('D', `RTMP: Received ${HANDSHAKE_SIZE} bytes after C2, handshake confirmed`);
             this.afterHandshake();
             if (step.rest.length > 0 && gen === this.gen) this.onChunks(step.rest);
           }
