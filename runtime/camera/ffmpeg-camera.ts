@@ -517,6 +517,10 @@ export function probeError(src: string, lines: string[]): CameraSourceError {
   const text = lines.join('\n');
   const detail = lines.length ? ': ' + lines.slice(-3).join(' | ') : '';
   if (/Device or resource busy/i.test(text)) return new CameraSourceError(`camera ${src} is busy (Device or resource busy): another program is using it`, 'EBUSY');
+  // DirectShow: "Could not run graph (sometimes caused by a device already in use by other application)"
+  if (/already in use|in use by (an)?other application|Could not run graph/i.test(text)) {
+    return new CameraSourceError(`camera ${src} is busy (already in use): another program is using it${detail}`, 'EBUSY');
+  }
   if (/No such file or directory|No such device/i.test(text)) return new CameraSourceError(`camera ${src} cannot be opened (no such device)${detail}`, 'ENODEV');
   if (/Inappropriate ioctl|Not a video capture device|QUERYCAP|Could not find video device|Could not enumerate video devices/i.test(text)) {
     return new CameraSourceError(`camera ${src} is not a video capture device${detail}`, 'ENODEV');

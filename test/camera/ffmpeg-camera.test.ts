@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FfmpegCamera, captureQualityPercent, jpegQscale, isJpeg } from '../../runtime/camera/ffmpeg-camera';
+import { FfmpegCamera, captureQualityPercent, jpegQscale, isJpeg, probeError } from '../../runtime/camera/ffmpeg-camera';
 import { CameraSourceError } from '../../runtime/camera/sources';
 import { FfmpegNotFoundError, locateFfmpeg } from '../../runtime/media/ffmpeg-locate';
 import { trackedChildren } from '../../runtime/media/child-registry';
@@ -162,6 +162,24 @@ test('busy device: ffmpeg failing at start-up with "Device or resource busy" is 
   await assert.rejects(cam.start(), (e: CameraSourceError) => e.code === 'EBUSY' && /busy/.test(e.message));
   assert.equal(cam.state, 'open');
   assert.ok(logs.some(([l, m]) => l === 'D' && /resource busy/.test(m)), 'stderr lines are D logs');
+});
+
+test('probeError: ffmpeg device errors of Linux, Windows and macOS classified (busy / absent / not a camera / other)', () => {
+  const cases: [string, string[], string, RegExp][] = [
+    ['v4l2:/dev/video0', ['[video4linux2,v4l2 @ 0x1] ioctl(VIDIOC_STREAMON): Device or resource busy'], 'EBUSY', /is busy \(Device or resource busy\)/],
+    ['dshow:USB Camera', ['[dshow @ 0x1] Could not run graph (sometimes caused by a device already in use by other application)', 'video=USB Camera: I/O error'], 'EBUSY', /is busy \(already in use\)/],
+    ['v4l2:/dev/video3', ['[video4linux2,v4l2 @ 0x1] Cannot open video device /dev/video3: No such file or directory'], 'ENODEV', /cannot be opened \(no such device\)/],
+    ['v4l2:/dev/null', ['[video4linux2,v4l2 @ 0x1] ioctl(VIDIOC_QUERYCAP): Inappropriate ioctl for device'], 'ENODEV', /is not a video capture device/],
+    ['dshow:Nope', ['[dshow @ 0x1] Could not find video device with name [Nope] among source devices of type video.'], 'ENODEV', /is not a video capture device/],
+    ['avfoundation:7', ['[avfoundation @ 0x1] Invalid device index'], 'EFFMPEG', /ffmpeg could not capture from it: .*Invalid device index/],
+  ];
+  for (const [src, lines, code, re] of cases) {
+    const e = probeError(src, lines);
+    assert.ok(e instanceof CameraSourceError);
+    assert.equal(e.code, code, `${src}: ${e.message}`);
+    assert.match(e.message, re);
+    assert.ok(e.message.startsWith(`camera ${src}`), e.message);
+  }
 });
 
 test('open() probes a real device for one frame: busy (stand-in ffmpeg script: no camera here) → EBUSY, not a capture device (real ffmpeg) → ENODEV, silent → EFFMPEG after probeTimeoutMs', { skip: !isLinux && 'needs Linux (v4l2)', timeout: 30000 }, async () => {
