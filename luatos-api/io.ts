@@ -56,6 +56,20 @@ export const FILE_TYPE = 'luatos.FILE*';
 
 const MAX_NUMERAL = 200;
 
+/** io.mkdir / io.rmdir results: `true, 0` or `false, -errno`. */
+function dirResult(a: Args, op: () => void): number {
+  let code = 0;
+  try {
+    op();
+  } catch (err) {
+    if (!(err instanceof FsError)) throw err;
+    code = -err.errno;
+  }
+  a.e.pushboolean(a.L, code === 0);
+  a.e.pushinteger(a.L, code);
+  return 2;
+}
+
 export function openIo(vm: Vm): void {
   const { e, L } = vm;
   saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
@@ -474,32 +488,8 @@ export function openIo(vm: Vm): void {
       e.pushboolean(a.L, true);
       return 1;
     },
-    mkdir: (a) => {
-      const p = a.string(1);
-      let code = 0;
-      try {
-        makeDir(vm.vfs, p);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        code = -err.errno;
-      }
-      e.pushboolean(a.L, code === 0);
-      e.pushinteger(a.L, code);
-      return 2;
-    },
-    rmdir: (a) => {
-      const p = a.string(1);
-      let code = 0;
-      try {
-        removeDir(vm.vfs, p);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        code = -err.errno;
-      }
-      e.pushboolean(a.L, code === 0);
-      e.pushinteger(a.L, code);
-      return 2;
-    },
+    mkdir: (a) => dirResult(a, () => makeDir(vm.vfs, a.string(1))),
+    rmdir: (a) => dirResult(a, () => removeDir(vm.vfs, a.string(1))),
     lsdir: (a) => {
       const p = a.string(1);
       let len = a.optInteger(2, 10);

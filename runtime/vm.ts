@@ -150,20 +150,21 @@ export class Vm {
       }
       e.createtable(L, 0, 1);
       this.pushBinding(`${name}.__index`, (a) => {
-        if (a.type(2) === 4 /* string */) {
-          const key = `${name}.${a.string(2)}`;
-          this.device.coverage?.recordMissing(key);
-          if (!warned.has(key)) {
-            warned.add(key);
-            this.log('W', 'luatos', `${key} is not implemented by this runtime`);
-          }
-        }
+        if (a.type(2) === 4 /* string */) this.noteMissing(`${name}.${a.string(2)}`, warned);
         return 0;
       });
       e.setfield(L, -2, '__index');
       e.setmetatable(L, -2);
       e.pop(L, 1);
     }
+  }
+
+  /** A script looked up something this runtime lacks: count it, warn once per name. */
+  private noteMissing(key: string, warned: Set<string>): void {
+    this.device.coverage?.recordMissing(key);
+    if (warned.has(key)) return;
+    warned.add(key);
+    this.log('W', 'luatos', `${key} is not implemented by this runtime`);
   }
 
   /**
@@ -181,16 +182,7 @@ export class Vm {
     }
     e.createtable(L, 0, 1);
     this.pushBinding('_G.__index', (a) => {
-      if (a.type(2) === 4 /* string */) {
-        const key = a.string(2);
-        if (absent.has(key)) {
-          this.device.coverage?.recordMissing(key);
-          if (!warned.has(key)) {
-            warned.add(key);
-            this.log('W', 'luatos', `${key} is not implemented by this runtime`);
-          }
-        }
-      }
+      if (a.type(2) === 4 /* string */ && absent.has(a.string(2))) this.noteMissing(a.string(2), warned);
       return 0;
     });
     e.setfield(L, -2, '__index');

@@ -33,7 +33,7 @@ import { FfmpegCamera } from '../runtime/camera/ffmpeg-camera';
 import { spawnTracked, killTree } from '../runtime/media/child-registry';
 import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
 import { RtmpSink } from './bench/sink';
-import { nowMs } from './bench/util';
+import { nowMs, waitState } from './bench/util';
 
 const seconds = Number(process.argv[2] ?? 20);
 const width = Number(process.argv[3] ?? 1280);
@@ -193,18 +193,8 @@ async function captureToServer(ffmpeg: string): Promise<void> {
   const pub = new RtmpPublisher(sink.url('cam'), { streamInfo: cam.info(), statsIntervalMs: 0 });
   pub.connect();
   pub.start();
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('publisher did not reach PUBLISHING in 10 s')), 10_000);
-    pub.on('state', (st: RtmpState) => {
-      if (st === RtmpState.PUBLISHING) {
-        clearTimeout(t);
-        resolve();
-      } else if (st === RtmpState.ERROR) {
-        clearTimeout(t);
-        reject(new Error('publisher ERROR'));
-      }
-    });
-  });
+  const notPublishing = await waitState(pub, RtmpState.PUBLISHING, 10_000);
+  if (notPublishing) throw new Error(`publisher: ${notPublishing}`);
   const capture: number[] = []; // wall ms (epoch, sub-ms) when showinfo line n was read
   let firstDts: number | undefined;
   const demux = new FlvDemuxer({

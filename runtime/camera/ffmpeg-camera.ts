@@ -498,34 +498,40 @@ export class FfmpegCamera extends EventEmitter {
   }
 }
 
-function startupError(spec: SourceSpec, code: number | null, signal: NodeJS.Signals | null, recent: string[]): Error {
-  const text = recent.join('\n');
-  const src = formatSource(spec);
-  const detail = recent.length ? ': ' + recent.slice(-4).join(' | ') : '';
-  if (/Device or resource busy/i.test(text)) {
-    return new CameraSourceError(`camera ${src} is busy (Device or resource busy): another program is using it`, 'EBUSY');
+/**
+ * What ffmpeg's stderr says about the source, for a device probe and an encoder start alike:
+ * busy (EBUSY), absent (ENODEV), not a capture device (ENODEV); undefined when none of these.
+ */
+function sourceError(src: string, lines: string[]): CameraSourceError | undefined {
+  const text = lines.join('\n');
+  const detail = lines.length ? ': ' + lines.slice(-4).join(' | ') : '';
+  if (/Device or resource busy/i.test(text)) return new CameraSourceError(`camera ${src} is busy (Device or resource busy): another program is using it`, 'EBUSY');
+  // DirectShow: "Could not run graph (sometimes caused by a device already in use by other application)"
+  if (/already in use|in use by (an)?other application|Could not run graph/i.test(text)) {
+    return new CameraSourceError(`camera ${src} is busy (already in use): another program is using it${detail}`, 'EBUSY');
   }
   if (/No such file or directory|No such device/i.test(text)) {
-    return new CameraSourceError(`camera ${src} cannot be opened (no such device or file)${detail}`, 'ENODEV');
+    return new CameraSourceError(`camera ${src} cannot be opened (no such ${src.startsWith('file:') ? 'file' : 'device'})${detail}`, 'ENODEV');
   }
+  if (/Inappropriate ioctl|Not a video capture device|QUERYCAP|Could not find video device|Could not enumerate video devices/i.test(text)) {
+    return new CameraSourceError(`camera ${src} is not a video capture device${detail}`, 'ENODEV');
+  }
+  return undefined;
+}
+
+function startupError(spec: SourceSpec, code: number | null, signal: NodeJS.Signals | null, recent: string[]): Error {
+  const src = formatSource(spec);
+  const known = sourceError(src, recent);
+  if (known) return known;
+  const detail = recent.length ? ': ' + recent.slice(-4).join(' | ') : '';
   const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
   return new CameraSourceError(`camera: ffmpeg ${how} before the first frame${detail}`, 'EFFMPEG');
 }
 
 /** Classify a failed device probe from ffmpeg's stderr lines. */
 export function probeError(src: string, lines: string[]): CameraSourceError {
-  const text = lines.join('\n');
-  const detail = lines.length ? ': ' + lines.slice(-3).join(' | ') : '';
-  if (/Device or resource busy/i.test(text)) return new CameraSourceError(`camera ${src} is busy (Device or resource busy): another program is using it`, 'EBUSY');
-  // DirectShow: "Could not run graph (sometimes caused by a device already in use by other application)"
-  if (/already in use|in use by (an)?other application|Could not run graph/i.test(text)) {
-    return new CameraSourceError(`camera ${src} is busy (already in use): another program is using it${detail}`, 'EBUSY');
-  }
-  if (/No such file or directory|No such device/i.test(text)) return new CameraSourceError(`camera ${src} cannot be opened (no such device)${detail}`, 'ENODEV');
-  if (/Inappropriate ioctl|Not a video capture device|QUERYCAP|Could not find video device|Could not enumerate video devices/i.test(text)) {
-    return new CameraSourceError(`camera ${src} is not a video capture device${detail}`, 'ENODEV');
-  }
-  return new CameraSourceError(`camera ${src}: ffmpeg could not capture from it${detail}`, 'EFFMPEG');
+  const detail = lines.length ? ': ' + lines.slice(-4).join(' | ') : '';
+  return sourceError(src, lines) ?? new CameraSourceError(`camera ${src}: ffmpeg could not capture from it${detail}`, 'EFFMPEG');
 }
 
 /** Run a short-lived ffmpeg, collect stdout; rejects on non-zero exit or timeout. */

@@ -13,7 +13,7 @@
 import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
 import type { EncodedVideoFrame, VideoStreamInfo } from '../../runtime/media/types';
 import { loadClip, type Clip, type ClipSpec } from './clip';
-import { delay, nowMs, procSched, procSchedSeconds } from './util';
+import { delay, nowMs, procSched, procSchedSeconds, waitState } from './util';
 
 export const PUB_CHILD_ENTRY = __filename;
 
@@ -130,28 +130,6 @@ function frameAt(clip: Clip, i: number): EncodedVideoFrame {
 export function dtsAt(clipDts: number[], fps: number, i: number): number {
   const L = clipDts.length;
   return clipDts[i % L] - clipDts[0] + Math.floor(i / L) * Math.round((L * 1000) / fps);
-}
-
-function waitState(pub: RtmpPublisher, want: RtmpState, timeoutMs: number): Promise<string | undefined> {
-  if (pub.state === want) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      pub.off('state', on);
-      resolve(`state ${want} not reached within ${timeoutMs} ms (now ${pub.state})`);
-    }, timeoutMs);
-    const on = (s: RtmpState, _old: RtmpState, code?: number, reason?: string) => {
-      if (s === want) {
-        clearTimeout(timer);
-        pub.off('state', on);
-        resolve(undefined);
-      } else if (s === RtmpState.ERROR) {
-        clearTimeout(timer);
-        pub.off('state', on);
-        resolve(`ERROR ${code}: ${reason}`);
-      }
-    };
-    pub.on('state', on);
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Small shared helpers of the RTMP benchmark (clock, statistics, /proc readings). */
 import * as fs from 'node:fs';
+import { RtmpState, type RtmpPublisher } from '../../runtime/rtmp';
 
 /**
  * Wall-clock milliseconds with sub-ms resolution (performance.timeOrigin + performance.now()).
@@ -115,4 +116,27 @@ export function procSched(pid: number | 'self' | undefined): { run: number; wait
 
 export function procSchedSeconds(pid: number | 'self' | undefined): number | undefined {
   return procSched(pid)?.run;
+}
+
+/** Resolves undefined when `pub` reaches `want`, or a reason (ERROR with its code, or a timeout). */
+export function waitState(pub: RtmpPublisher, want: RtmpState, timeoutMs: number): Promise<string | undefined> {
+  if (pub.state === want) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      pub.off('state', on);
+      resolve(`state ${want} not reached within ${timeoutMs} ms (now ${pub.state})`);
+    }, timeoutMs);
+    const on = (s: RtmpState, _old: RtmpState, code?: number, reason?: string) => {
+      if (s === want) {
+        clearTimeout(timer);
+        pub.off('state', on);
+        resolve(undefined);
+      } else if (s === RtmpState.ERROR) {
+        clearTimeout(timer);
+        pub.off('state', on);
+        resolve(`ERROR ${code}: ${reason}`);
+      }
+    };
+    pub.on('state', on);
+  });
 }

@@ -12,7 +12,7 @@ import { CameraSourceError } from '../../runtime/camera/sources';
 import { FfmpegNotFoundError, locateFfmpeg } from '../../runtime/media/ffmpeg-locate';
 import { trackedChildren } from '../../runtime/media/child-registry';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
-import { childrenNamed, isLinux, jpegSize, nalTypes, pidsWithMarker, run, sleep, waitFor } from './helpers';
+import { childrenNamed, isLinux, jpegSize, nalTypes, pidsWithMarker, run, sleep, waitFor, writeBusyFfmpeg } from './helpers';
 
 const TAG = `camtest-${process.pid}-${Date.now()}`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'camtest-'));
@@ -155,8 +155,7 @@ test('missing device, missing file, missing ffmpeg: clear errors', { timeout: 20
 });
 
 test('busy device: ffmpeg failing at start-up with "Device or resource busy" is reported as EBUSY', { skip: process.platform === 'win32', timeout: 20000 }, async () => {
-  const fake = path.join(tmp, 'fake-ffmpeg-busy.sh');
-  fs.writeFileSync(fake, '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x5555] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n', { mode: 0o755 });
+  const fake = writeBusyFfmpeg(path.join(tmp, 'fake-ffmpeg-busy.sh'));
   const { cam, logs } = camera({ source: 'testsrc:plain', ffmpegPath: fake });
   await cam.open();
   await assert.rejects(cam.start(), (e: CameraSourceError) => e.code === 'EBUSY' && /busy/.test(e.message));
@@ -184,8 +183,7 @@ test('probeError: ffmpeg device errors of Linux, Windows and macOS classified (b
 
 test('open() probes a real device for one frame: busy (stand-in ffmpeg script: no camera here) → EBUSY, not a capture device (real ffmpeg) → ENODEV, silent → EFFMPEG after probeTimeoutMs', { skip: !isLinux && 'needs Linux (v4l2)', timeout: 30000 }, async () => {
   // /dev/null passes the character-device check, so ffmpeg itself is asked
-  const busy = path.join(tmp, 'fake-ffmpeg-probe-busy.sh');
-  fs.writeFileSync(busy, '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x5555] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n', { mode: 0o755 });
+  const busy = writeBusyFfmpeg(path.join(tmp, 'fake-ffmpeg-probe-busy.sh'));
   const { cam, logs } = camera({ source: 'v4l2:/dev/null', ffmpegPath: busy });
   await assert.rejects(cam.open(), (e: CameraSourceError) => e.code === 'EBUSY' && e.message === 'camera v4l2:/dev/null is busy (Device or resource busy): another program is using it');
   assert.equal(cam.state, 'closed');

@@ -108,3 +108,17 @@ export function jpegSize(b: Buffer): { width: number; height: number } | undefin
   }
   return undefined;
 }
+
+/**
+ * A stand-in ffmpeg (a shell script, POSIX only) that fails the way the real one does when
+ * another program streams from the camera: the v4l2 demuxer's "Device or resource busy" lines on
+ * stderr, exit code 1. For tests of the busy path on machines without a camera.
+ */
+export function writeBusyFfmpeg(file: string): string {
+  fs.writeFileSync(
+    file,
+    '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x5555] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n',
+    { mode: 0o755 },
+  );
+  return file;
+}

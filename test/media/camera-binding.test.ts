@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
 import { isJpeg } from '../../runtime/camera/ffmpeg-camera';
-import { jpegSize } from '../camera/helpers';
+import { jpegSize, writeBusyFfmpeg } from '../camera/helpers';
 import { assertNoProcesses } from './helpers';
 
 const engines = ['wasmoon', 'fengari'] as const;
@@ -166,9 +166,7 @@ sys.run()
 
   test(`[${engine}] busy USB camera (stand-in ffmpeg script answering "Device or resource busy": no camera on this machine) → init false after the probe; async form too; demo's retry path runs`, { skip: process.platform !== 'linux' && 'needs Linux (v4l2 source, sh script)' }, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-busy-'));
-    const fake = path.join(dir, 'ffmpeg');
-    // the v4l2 demuxer's own words when another process streams from the camera
-    fs.writeFileSync(fake, '#!/bin/sh\necho "[video4linux2,v4l2 @ 0x55d0] ioctl(VIDIOC_STREAMON): Device or resource busy" >&2\necho "/dev/video0: Device or resource busy" >&2\nexit 1\n', { mode: 0o755 });
+    const fake = writeBusyFfmpeg(path.join(dir, 'ffmpeg'));
     try {
       const r = await runLua(
         {
