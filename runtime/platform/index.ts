@@ -341,7 +341,7 @@ export class LocalPlatform extends EventEmitter {
   async start(): Promise<void> {
     const o = this.opts;
     process.on('exit', this.exitHook);
-    const tls = makeSelfSignedCert({ dnsNames: [...(o.apiHostNames ?? ['video.luatos.com']), 'localhost'], ipAddresses: [LOOPBACK] });
+    const tls = await makeSelfSignedCert({ dnsNames: [...(o.apiHostNames ?? ['video.luatos.com']), 'localhost'], ipAddresses: [LOOPBACK] });
     this.certificate = tls.cert;
     this.httpPort = await this.api.listen(LOOPBACK, o.httpPort ?? 0);
     this.httpsPort = await this.api.listen(LOOPBACK, o.httpsPort ?? 0, tls);

@@ -105,12 +105,12 @@ test('demo POST over HTTPS (self-signed, not verified by the client) and verifie
   const v = await request(p.apiUrl('AABBCCDDEEFF', 'https'), { ca: p.certificate, servername: 'video.luatos.com' });
   assert.equal(v.status, 200, String(v.error));
   // …and a verifying client without it refuses (it really is self-signed)
-  const n = await request(p.apiUrl('AABBCCDDEEFF', 'https'), { ca: makeSelfSignedCert().cert, servername: 'video.luatos.com' });
+  const n = await request(p.apiUrl('AABBCCDDEEFF', 'https'), { ca: (await makeSelfSignedCert()).cert, servername: 'video.luatos.com' });
   assert.ok(n.error, 'an untrusted certificate is rejected');
   assert.equal(requests.filter((x) => x.scheme === 'https').length, 2);
 });
 
-test('the certificate: X.509 v3, P-256, SAN video.luatos.com + 127.0.0.1, valid now, self-signed', () => {
+test('the certificate: X.509 v3, P-256, SAN video.luatos.com + 127.0.0.1, valid now, self-signed', async () => {
   const x = new crypto.X509Certificate(p.certificate);
   assert.ok(x.verify(x.publicKey), 'self-signed');
   assert.equal(x.checkHost('video.luatos.com'), 'video.luatos.com');
@@ -118,7 +118,7 @@ test('the certificate: X.509 v3, P-256, SAN video.luatos.com + 127.0.0.1, valid 
   assert.ok(new Date(x.validFrom).getTime() < Date.now() && new Date(x.validTo).getTime() > Date.now() + 365 * 86400_000);
   assert.equal(x.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
   // a year ≥ 2050 needs GeneralizedTime (RFC 5280): still parses
-  const far = new crypto.X509Certificate(makeSelfSignedCert({ days: 365 * 40, dnsNames: ['a.example'], ipAddresses: ['::1'] }).cert);
+  const far = new crypto.X509Certificate((await makeSelfSignedCert({ days: 365 * 40, dnsNames: ['a.example'], ipAddresses: ['::1'] })).cert);
   assert.ok(new Date(far.validTo).getUTCFullYear() >= 2060);
   assert.equal(far.checkIP('::1'), '::1');
 });
