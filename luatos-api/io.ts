@@ -50,6 +50,7 @@ import {
   validMode,
   VFile,
 } from '../runtime/fs/sandbox';
+import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
 
 /** Metatable key; `__name` is set to "FILE*" so messages read like stock Lua. */
 export const FILE_TYPE = 'luatos.FILE*';
@@ -594,6 +595,12 @@ export function openIo(vm: Vm): void {
       // skip a '#' first line, keeping the newline so line numbers stay right
       const nl = body.indexOf(0x0a);
       body = nl < 0 ? Buffer.alloc(0) : body.subarray(nl);
+    }
+    // as luaL_loadfilex: after a '#' line the next character decides text or binary
+    if (isBinaryChunk(body[0] === 0x0a ? body.subarray(1) : body)) {
+      e.pushnil(Lx);
+      e.pushstring(Lx, `${fname}: ${BINARY_CHUNK_MSG}`);
+      return 2;
     }
     const base = e.gettop(Lx);
     pushSavedGlobal(vm, Lx, 'load');
