@@ -33,7 +33,7 @@
  * Open files are closed by `__gc` (wasmoon) and always when the VM ends.
  */
 import * as path from 'node:path';
-import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
+import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
 import { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { asMethod, getZbuff, pushSavedGlobal, saveStdlib } from '../runtime/zbuff';
@@ -51,6 +51,7 @@ import {
   VFile,
 } from '../runtime/fs/sandbox';
 import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
+import { openFs } from './fs';
 
 /** Metatable key; `__name` is set to "FILE*" so messages read like stock Lua. */
 export const FILE_TYPE = 'luatos.FILE*';
@@ -74,6 +75,10 @@ function dirResult(a: Args, op: () => void): number {
 export function openIo(vm: Vm): void {
   const { e, L } = vm;
   saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
+  // a boot: the size of / from the profile, /ram/ emptied and /lfs2/ formatted
+  const fsProfile = vm.device.profile.filesystem;
+  if (fsProfile) vm.vfs.configure(fsProfile);
+  vm.vfs.bootReset();
   const open = new Set<VFile>();
   vm.onClose(() => {
     for (const f of open) {
@@ -324,7 +329,10 @@ export function openIo(vm: Vm): void {
       const f = toFile(a);
       const top = e.gettop(a.L);
       const parts: Uint8Array[] = [];
-      for (let i = 2; i <= top; i++) parts.push(a.bytes(i));
+      for (let i = 2; i <= top; i++) {
+        const z = e.type(a.L, i) === LUA_TUSERDATA ? getZbuff(vm, a.L, i) : null;
+        parts.push(z ? z.usedBytes() : a.bytes(i));
+      }
       try {
         for (const p of parts) f.write(p);
       } catch (err) {
@@ -390,6 +398,11 @@ export function openIo(vm: Vm): void {
   e.pop(L, 2);
 
   // ------------------------------------------------------------ io
+  const fileSize = (a: Args): number => {
+    const st = statKind(vm.vfs, a.string(1));
+    e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
+    return 1;
+  };
   const ioFns: Record<string, (a: Args) => number | void> = {
     open: (a) => {
       const fname = a.string(1);
@@ -431,11 +444,7 @@ export function openIo(vm: Vm): void {
       e.pushboolean(a.L, statKind(vm.vfs, a.string(1))?.kind === 'file');
       return 1;
     },
-    fileSize: (a) => {
-      const st = statKind(vm.vfs, a.string(1));
-      e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
-      return 1;
-    },
+    fileSize,
     readFile: (a) => {
       const fname = a.string(1);
       const mode = a.optString(2, 'rb');
@@ -479,14 +488,16 @@ export function openIo(vm: Vm): void {
         if (!(err instanceof FsError)) throw err;
         return 0;
       }
+      let ok = true;
       try {
         f.write(data);
       } catch (err) {
         if (!(err instanceof FsError)) throw err;
+        ok = false; // on the device the failed flush surfaces at fclose: false
       } finally {
         f.close();
       }
-      e.pushboolean(a.L, true);
+      e.pushboolean(a.L, ok);
       return 1;
     },
     mkdir: (a) => dirResult(a, () => makeDir(vm.vfs, a.string(1))),
@@ -525,6 +536,8 @@ export function openIo(vm: Vm): void {
       const mounts = [
         ['/', 'lfs2'],
         ['/luadb/', 'luadb'],
+        ['/ram/', 'ram'],
+        ['/lfs2/', 'lfs2'],
       ];
       e.createtable(a.L, mounts.length, 0);
       mounts.forEach(([p, fsName], i) => {
@@ -545,6 +558,7 @@ export function openIo(vm: Vm): void {
     },
   };
   vm.defineModule('io', ioFns, { FILE: 0, DIR: 1 });
+  openFs(vm, fileSize);
   if (e.getglobal(L, 'io') === LUA_TTABLE) {
     for (const k of ['stdin', 'stdout', 'stderr']) {
       e.pushnil(L);
