@@ -20,15 +20,20 @@
  *   firmware words it), `io.type(x)`.
  * - LuatOS extensions: `io.exists(path)` (regular files only), `io.fileSize(path)` (0 when
  *   missing), `io.readFile(path, mode="rb", offset=0, len)` (nothing when missing),
- *   `io.writeFile(path, data, mode="wb+")` → true (nothing on failure), `io.mkdir/rmdir(path)`
+ *   `io.writeFile(path, data, mode="wb+")` → true, false when the data did not fit (the
+ *   device sees the failed flush at fclose), nothing when the open fails, `io.mkdir/rmdir(path)`
  *   → `true, 0` | `false, -errno`, `io.lsdir(path, n=10 (max 100), offset=0)` → `true,
  *   {{name, size, type}}` (type io.FILE=0 / io.DIR=1; symlinks are not listed) | `false,
- *   -errno`, `io.lsmount()` → `{{path="/", fs="lfs2"}, {path="/luadb/", fs="luadb"}}`,
+ *   -errno`, `io.lsmount()` → `{{path="/", fs="lfs2"}, {path="/luadb/", fs="luadb"}, {path="/ram/",
+ *   fs="ram"}, {path="/lfs2/", fs="lfs2"}}`; io.fsstat/dexist/fsize and `fs` in luatos-api/fs.ts,
  *   `io.mkfs()` → `false, -1` (never formats the host directory).
  * - `os.remove(path)` (a file or an empty directory), `os.rename(from, to)` → true |
  *   `nil, "<path>: <strerror>", errno`.
  * - `loadfile(path, mode?, env?)` / `dofile(path)` read through the VFS; chunk names are
- *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory".
+ *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory"; a
+ *   binary chunk gives "<path>: attempt to load a binary chunk: ..." (runtime/fs/chunk.ts).
+ * - Writes on `/` count against the profile's flash size; past it they fail with
+ *   `nil, "No space left on device", 28` (runtime/fs/volume.ts).
  * - io.stdin/stdout/stderr are removed (the firmware has none; they would reach the host).
  * Open files are closed by `__gc` (wasmoon) and always when the VM ends.
  */
