@@ -29,7 +29,7 @@
  *   `io.mkfs()` → `false, -1` (never formats the host directory).
  * - `os.remove(path)` (a file or an empty directory), `os.rename(from, to)` → true |
  *   `nil, "<path>: <strerror>", errno`.
- * - `loadfile(path, mode?, env?)` / `dofile(path)` read through the VFS; chunk names are
+ * - `loadfile(path, mode?, env?)` / `dofile(path)` (Lua, in boot.lua) read through the VFS; chunk names are
  *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory"; a
  *   binary chunk gives "<path>: attempt to load a binary chunk: ..." (runtime/fs/chunk.ts).
  * - Writes on `/` count against the profile's flash size; past it they fail with
@@ -601,6 +601,8 @@ export function openIo(vm: Vm): void {
   /** pushes the chunk (returns 1) or nil + message (returns 2) */
   const loadFile = (a: Args, fname: string, modeIdx: number, envIdx: number): number => {
     const Lx = a.L;
+    // decided before anything is pushed (the pushes below would fill empty slots)
+    const hasMode = modeIdx > 0 && modeIdx <= e.gettop(Lx) && !a.isNoneOrNil(modeIdx);
     const code = readVfsFile(vm.vfs, fname);
     if (!code) {
       const st = statKind(vm.vfs, fname);
@@ -625,7 +627,7 @@ export function openIo(vm: Vm): void {
     pushSavedGlobal(vm, Lx, 'load');
     e.pushbytes(Lx, body);
     e.pushstring(Lx, '@' + path.posix.basename(fname.replace(/\\/g, '/')));
-    if (modeIdx > 0 && !a.isNoneOrNil(modeIdx)) e.pushvalue(Lx, modeIdx);
+    if (hasMode) e.pushvalue(Lx, modeIdx);
     else e.pushnil(Lx);
     let nargs = 3;
     if (envIdx > 0) {
@@ -641,16 +643,5 @@ export function openIo(vm: Vm): void {
     if (!a.isNoneOrNil(2) && e.type(a.L, 2) !== LUA_TSTRING) a.typeError(2, 'string');
     return loadFile(a, fname, 2, a.count >= 3 ? 3 : 0);
   });
-  vm.setGlobalFunction('dofile', (a) => {
-    const fname = a.string(1);
-    e.settop(a.L, 1);
-    const n = loadFile(a, fname, 0, 0);
-    if (n !== 1 || e.type(a.L, -1) === 0) {
-      // nil, message: raise the message as stock dofile does (no position prefix)
-      return e.error(a.L);
-    }
-    const base = e.gettop(a.L) - 1;
-    e.call(a.L, 0, LUA_MULTRET);
-    return e.gettop(a.L) - base;
-  });
+  // dofile is Lua (runtime/lua/boot.lua) over this loadfile, so its chunk may yield
 }

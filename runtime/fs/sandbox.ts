@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Vfs } from '../vfs';
+import { readRegularFile, Vfs } from '../vfs';
 import { MemFileNode, MemFs, MemFsError } from './memfs';
 import { blocksFor, Volume } from './volume';
 
@@ -128,27 +128,9 @@ export function readVfsFile(vfs: Vfs, p: string): Buffer | null {
   try {
     const r = resolveHost(vfs, p);
     if (!r.host) return null;
-    return readRegular(r.host);
+    return readRegularFile(r.host);
   } catch {
     return null;
-  }
-}
-
-function readRegular(host: string): Buffer {
-  const fd = fs.openSync(host, fs.constants.O_RDONLY | O_NONBLOCK);
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new FsError(st.isDirectory() ? 'EISDIR' : 'EACCES');
-    const out = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < out.length) {
-      const k = fs.readSync(fd, out, got, out.length - got, got);
-      if (k === 0) break;
-      got += k;
-    }
-    return out.subarray(0, got);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

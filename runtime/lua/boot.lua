@@ -85,6 +85,21 @@ do
   end
 end
 
+-- dofile as stock 5.3 (lua_callk): the file's chunk may yield; load errors are raised as is
+do
+  local loadfile, error, type, select = loadfile, error, type, select
+  dofile = function(...)
+    local fname = ...
+    local t = type(fname)
+    if t ~= "string" and t ~= "number" then
+      error("bad argument #1 to 'dofile' (string expected, got " .. (select("#", ...) == 0 and "no value" or t) .. ")", 2)
+    end
+    local f, err = loadfile(fname)
+    if not f then error(err, 0) end
+    return f()
+  end
+end
+
 host.boot_lines()
 
 sys = require("sys")

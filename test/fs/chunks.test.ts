@@ -68,6 +68,25 @@ sys.run()`,
     cleanup(r);
   });
 
+  test(`a dofile'd chunk may yield too (stock 5.3 dofile is yieldable) (${engine})`, async () => {
+    const r = await runLua(
+      {
+        'main.lua': `io.writeFile("/step.lua", "sys.wait(20)\\nreturn 'waited', ...")
+sys.taskInit(function()
+  log.info("D", dofile("/step.lua"))
+  log.info("E", pcall(dofile))
+  log.info("F", pcall(dofile, "/none.lua"))
+end)
+sys.run()`,
+      },
+      { engine, until: 'I/user.F' },
+    );
+    assert.ok(r.user.includes('I/user.D waited'), r.lines.join('\n'));
+    assert.ok(r.user.some((u) => u.startsWith("I/user.E false ") && u.includes("bad argument #1 to 'dofile' (string expected, got no value)")), r.user.join('\n'));
+    assert.ok(r.user.includes('I/user.F false cannot open /none.lua: No such file or directory'), r.user.join('\n'));
+    cleanup(r);
+  });
+
   test(`a module that ends with sys.run() runs the scheduler when required from main.lua (${engine})`, async () => {
     const r = await runLua(
       {
