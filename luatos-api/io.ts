@@ -82,7 +82,14 @@ export function openIo(vm: Vm): void {
   saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
   // a boot: the size of / from the profile, /ram/ emptied and /lfs2/ formatted
   const fsProfile = vm.device.profile.filesystem;
-  if (fsProfile) vm.vfs.configure(fsProfile);
+  if (fsProfile !== undefined) {
+    try {
+      vm.vfs.configure(fsProfile);
+    } catch (err) {
+      // a bad profile keeps the previous size and says why, once per boot
+      vm.log('W', 'fs', (err as Error).message);
+    }
+  }
   vm.vfs.bootReset();
   const open = new Set<VFile>();
   vm.onClose(() => {

@@ -182,8 +182,11 @@ export class Vfs {
 
   /** Set the size of `/` (from the device profile). */
   configure(rootFs: { size: number; blockSize: number }): void {
-    const bs = Math.max(256, Math.floor(rootFs.blockSize) || DEFAULT_ROOT_FS.blockSize);
-    this.root.resize(Math.max(0, Math.floor(rootFs.size) || 0), bs);
+    const ok = (n: unknown, min: number) => typeof n === 'number' && Number.isFinite(n) && n >= min && n <= 2 ** 40;
+    if (!ok(rootFs?.size, 0) || !ok(rootFs?.blockSize, 128)) {
+      throw new VfsError(`profile filesystem must be {"size": bytes, "blockSize": bytes >= 128}, got ${JSON.stringify(rootFs)}`);
+    }
+    this.root.resize(Math.floor(rootFs.size), Math.floor(rootFs.blockSize));
   }
 
   /** A boot: `/ram/` is lost and `/lfs2/` formatted, as the firmware's RAM mounts. */
@@ -257,6 +260,7 @@ export class Vfs {
   /** Host path for writing a virtual path (throws for read-only areas). */
   writablePath(p: string): string {
     const r = this.resolve(p);
+    if (this.memMount(r.vpath)) throw new VfsError(`${r.vpath} is on an in-memory mount: it has no host path`);
     if (r.readonly || !r.host) throw new VfsError(`read-only file system: ${r.vpath}`);
     return r.host;
   }

@@ -218,3 +218,10 @@ eq("special files not listed", table.concat(names, ","), "")
     }
   });
 }
+
+test('a bad filesystem section in the profile is reported and the default size kept', async () => {
+  const r = await runLua({ 'main.lua': 'log.info("S", io.fsstat("/"))' }, { profile: { filesystem: { size: 'big', blockSize: 4096 } }, until: 'I/user.S' });
+  assert.ok(r.lines.some((l) => l.includes('luat:W(') && l.includes('profile filesystem must be')), r.lines.join('\n'));
+  assert.ok(r.user.includes('I/user.S true 128 2 4096 lfs2'), r.user.join('\n'));
+  cleanup(r);
+});
