@@ -242,6 +242,8 @@ export class VFile {
   /** read hit the end (feof) */
   eof = false;
   private readonly volume: Volume | null;
+  /** the size after this handle's last write (saves an fstat per write; see write) */
+  private knownSize: number | null = null;
 
   constructor(io: FileIo, vpath: string, mode: string, volume: Volume | null) {
     this.io = io;
@@ -336,7 +338,9 @@ export class VFile {
   write(b: Uint8Array): void {
     if (!this.writable) throw new FsError('EBADF');
     const io = this.d;
-    const size = io.size();
+    // another handle growing the same file makes knownSize low: growth is then counted twice,
+    // which errs on the full side until the next recount (opening for write recounts)
+    const size = this.append || this.knownSize === null ? io.size() : this.knownSize;
     if (this.append) this.pos = size;
     const end = this.pos + b.length;
     let grow = 0;
@@ -352,6 +356,7 @@ export class VFile {
     }
     if (grow > 0) this.volume?.adjust(grow);
     this.pos = end;
+    this.knownSize = Math.max(size, end);
     if (this.append) this.pos = io.size();
   }
 
