@@ -5,7 +5,7 @@
  * Ours because it must share the sandbox's errno results and the volume accounting
  * (runtime/fs/volume.ts); every object is a Map, so no name reaches a JS prototype.
  */
-import { blocksFor, DIR_BLOCKS, SUPERBLOCK_BLOCKS, Volume } from './volume';
+import { blocksFor, DIR_BLOCKS, roomForEntry, SUPERBLOCK_BLOCKS, Volume } from './volume';
 
 export interface MemFileNode {
   kind: 'file';
@@ -53,6 +53,10 @@ export class MemFs implements Volume {
     this.used += n;
   }
 
+  entries(): number {
+    return this.nodes.size - 1;
+  }
+
   get(p: string): MemNode | undefined {
     return this.nodes.get(p);
   }
@@ -87,6 +91,7 @@ export class MemFs implements Volume {
     }
     if (!create) throw new MemFsError('ENOENT');
     this.needParent(p);
+    if (!roomForEntry(this)) throw new MemFsError('ENOSPC');
     const f: MemFileNode = { kind: 'file', data: Buffer.alloc(0), size: 0 };
     this.nodes.set(p, f);
     return f;
@@ -95,6 +100,7 @@ export class MemFs implements Volume {
   mkdir(p: string): void {
     if (p === '/' || this.nodes.has(p)) throw new MemFsError('EEXIST');
     this.needParent(p);
+    if (!roomForEntry(this)) throw new MemFsError('ENOSPC');
     this.take(DIR_BLOCKS);
     this.nodes.set(p, { kind: 'dir' });
   }

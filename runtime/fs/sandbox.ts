@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRegularFile, Vfs } from '../vfs';
 import { MemFileNode, MemFs, MemFsError } from './memfs';
-import { blocksFor, Volume } from './volume';
+import { blocksFor, roomForEntry, Volume } from './volume';
 
 const O_NONBLOCK = (fs.constants as Record<string, number>).O_NONBLOCK ?? 0;
 
@@ -408,13 +408,18 @@ export function openFile(vfs: Vfs, p: string, mode: string): VFile {
   }
   const host = r.host as string;
   // refuse directories and special files before creating or truncating anything
+  let exists = false;
+  let oldSize = 0;
   try {
     const st = fs.statSync(host);
+    exists = true;
+    oldSize = st.size;
     if (st.isDirectory()) throw new FsError('EISDIR');
     if (!st.isFile()) throw new FsError('EACCES');
   } catch (e) {
     if (e instanceof FsError) throw e;
   }
+  if (!exists && mode[0] !== 'r' && !r.readonly && !roomForEntry(vfs.root)) throw new FsError('ENOSPC');
   let fd: number;
   try {
     // non-blocking, so a FIFO swapped in after the check cannot block Node; checked again below
@@ -430,7 +435,10 @@ export function openFile(vfs: Vfs, p: string, mode: string): VFile {
     throw FsError.from(e);
   }
   const volume = r.readonly ? null : vfs.root;
-  if (wants) volume?.invalidate(); // created or truncated
+  if (volume && wants) {
+    if (!exists) volume.addEntry();
+    else if (mode[0] === 'w') volume.adjust(-blocksFor(oldSize, volume.blockSize)); // truncated
+  }
   return new VFile(new HostIo(fd), r.vpath, mode, volume);
 }
 
@@ -520,7 +528,7 @@ export function makeDir(vfs: Vfs, p: string): void {
   if (m) return memOp(m, (f, rel) => f.mkdir(rel));
   const host = writableHost(vfs, p);
   const v = vfs.root;
-  if (v.usedBlocks() + 2 > v.totalBlocks) throw new FsError('ENOSPC');
+  if (v.usedBlocks() + 2 > v.totalBlocks || !roomForEntry(v)) throw new FsError('ENOSPC');
   try {
     fs.mkdirSync(host);
   } catch (e) {

@@ -8,6 +8,11 @@
  * metadata pair), and ceil(size / blockSize) per file. A write that would need more blocks
  * than are free fails with ENOSPC ("No space left on device", 28) and writes nothing
  * (documented choice: all or nothing per write call).
+ *
+ * Files are also counted: littlefs keeps small files inline in their directory's metadata,
+ * so empty files cost no data block, but a volume still holds only so many. Creating a file
+ * when a volume already has ENTRIES_PER_BLOCK × totalBlocks entries fails with ENOSPC (our
+ * bound, so a loop creating empty files cannot exhaust the PC's inodes or memory).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +21,8 @@ export const SUPERBLOCK_BLOCKS = 2;
 export const DIR_BLOCKS = 2;
 /** entries visited when counting a host directory (a hostile folder stays bounded) */
 const MAX_WALK = 200000;
+/** files and directories a volume holds at most, per block of its size */
+export const ENTRIES_PER_BLOCK = 16;
 
 export interface Volume {
   /** fs type name as io.fsstat / io.lsmount report it ("lfs2", "ram") */
@@ -27,6 +34,13 @@ export interface Volume {
   invalidate(): void;
   /** usage changed by n blocks (a write) */
   adjust(n: number): void;
+  /** files and directories on the volume */
+  entries(): number;
+}
+
+/** whether one more file or directory may be created on a volume */
+export function roomForEntry(v: Volume): boolean {
+  return v.entries() < v.totalBlocks * ENTRIES_PER_BLOCK;
 }
 
 export function blocksFor(size: number, blockSize: number): number {
@@ -39,6 +53,7 @@ export class HostVolume implements Volume {
   blockSize: number;
   totalBlocks: number;
   private cached: number | null = null;
+  private cachedEntries = 0;
 
   constructor(readonly root: string, size: number, blockSize: number) {
     this.blockSize = blockSize;
@@ -56,6 +71,16 @@ export class HostVolume implements Volume {
     return this.cached;
   }
 
+  entries(): number {
+    this.usedBlocks();
+    return this.cachedEntries;
+  }
+
+  /** a file was created through the sandbox (no recount needed) */
+  addEntry(): void {
+    if (this.cached !== null) this.cachedEntries++;
+  }
+
   invalidate(): void {
     this.cached = null;
   }
@@ -67,6 +92,7 @@ export class HostVolume implements Volume {
   private count(): number {
     let used = SUPERBLOCK_BLOCKS;
     let seen = 0;
+    this.cachedEntries = 0;
     const walk = (dir: string) => {
       let ents: fs.Dirent[];
       try {
@@ -76,6 +102,7 @@ export class HostVolume implements Volume {
       }
       for (const e of ents) {
         if (++seen > MAX_WALK) return;
+        if (e.isDirectory() || e.isFile()) this.cachedEntries++;
         const p = path.join(dir, e.name);
         if (e.isDirectory()) {
           used += DIR_BLOCKS;

@@ -49,6 +49,24 @@ f = io.open("/loop.bin", "wb")
 for i = 1, 10000 do if not f:write(string.rep("y", 1000)) then n = i break end end
 f:close()
 eq("small writes stop at the limit too", io.fileSize("/loop.bin") <= 13 * 4096 and n > 1, true)
+os.remove("/loop.bin")
+-- empty files cost no block but a volume holds 16 entries per block (here 256)
+local made, err = 0
+for i = 1, 1000 do
+  local f2, e2, code = io.open("/e" .. i, "w")
+  if not f2 then err = e2 .. "|" .. code break end
+  f2:close()
+  made = made + 1
+end
+eq("entries bounded", made, 255)
+eq("entries error", err, "/e256: No space left on device|28")
+eqv("ram entries bounded too", {nil, "/ram/x: No space left on device", 28}, (function()
+  for i = 1, 5000 do
+    local f3, e3, c3 = io.open("/ram/e" .. i, "w")
+    if not f3 then return nil, e3:gsub("e%d+", "x"), c3 end
+    f3:close()
+  end
+end)())
 `;
 
 const API_BODY = String.raw`
@@ -130,7 +148,7 @@ eq("io.fsize on io", io.fsize, fs.fsize)
 
 for (const engine of ENGINE_NAMES) {
   test(`the flash file system has the profile's size: no space results and fsstat (${engine})`, async () => {
-    const r = await runSuite(engine, LIMIT_BODY, {}, { profile: { filesystem: { size: 64 * 1024, blockSize: 4096 } } });
+    const r = await runSuite(engine, LIMIT_BODY, {}, { profile: { filesystem: { size: 64 * 1024, blockSize: 4096 }, runawayMs: 20000 }, timeoutMs: 30000 });
     assert.ok(r.checks >= 20);
     const onDisk = fs.readdirSync(r.run.device.vfs.dataDir).reduce((n, f) => n + fs.statSync(path.join(r.run.device.vfs.dataDir, f)).size, 0);
     assert.ok(onDisk <= 64 * 1024, `data dir holds ${onDisk} bytes`);
