@@ -6,14 +6,19 @@
  *   (not tabs) and writes one `luat:U` record (luatos-api.md §4.2).
  * - `require` ignores package.path and searches `/`, `/luadb/`, `/lua/` (.luac before .lua),
  *   after up to 4 templates from rtos.setPaths; the chunk is called with (path, name); errors
- *   use the firmware's texts (§2).
+ *   use the firmware's texts (§2). The search/load step is the host helper `require` below;
+ *   the global `require` is Lua (runtime/lua/boot.lua), so a module's main chunk may yield
+ *   (`sys.wait`, `sys.run()`) as on the device, on both engines.
+ * - Binary chunks are refused by `require`, main.lua, `load`, `loadfile` and `dofile`
+ *   (runtime/fs/chunk.ts).
  * - Absent as on the device: os.execute, io.popen, package.loadlib, C modules, os.exit
  *   (it would end the host process; the device has no such thing).
  * - Chunk names are `@<file name>`, so error positions read `main.lua:12:` (the device log
  *   shows both this and `[string "main.lua"]:12:`; this is the choice made here).
  */
 import * as path from 'node:path';
-import { LuaError, LUA_OK, LUA_TNIL, LUA_TNONE, LUA_TTABLE } from '../runtime/engine/types';
+import { LuaError, LUA_OK, LUA_TNONE, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
+import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
 import type { Vm } from '../runtime/vm';
 import { formatG } from '../runtime/numfmt';
 
@@ -61,43 +66,40 @@ export function openBase(vm: Vm): void {
     return 0;
   });
 
-  vm.setGlobalFunction('require', (a) => {
-    const name = a.string(1);
+  // helpers for runtime/lua/boot.lua (removed from _G by the boot chunk)
+  e.createtable(L, 0, 4);
+  // the search and load step of `require` (the Lua side in boot.lua calls the chunk, so a
+  // module's main chunk may yield): `chunk, path` or `nil, message` (never raises, so the
+  // Lua side can raise the message at the caller's position)
+  vm.pushBinding('require', (a) => {
+    const fail = (msg: string) => {
+      e.pushnil(a.L);
+      e.pushstring(a.L, msg);
+      return 2;
+    };
+    const t = e.type(a.L, 1);
+    if (t !== LUA_TSTRING && t !== LUA_TNUMBER) {
+      return fail(`bad argument #1 to 'require' (string expected, got ${t === LUA_TNONE ? 'no value' : e.typename(a.L, 1)})`);
+    }
+    const name = e.tostring(a.L, 1) ?? '';
     const len = Buffer.byteLength(name);
-    if (len < 1 || len > 48) throw new LuaError(`module name '${name}' len ${len} is invalid`);
-    // package.loaded cache
-    e.getglobal(a.L, 'package');
-    e.getfield(a.L, -1, 'loaded');
-    const loaded = e.absindex(a.L, -1);
-    const t = e.getfield(a.L, loaded, name);
-    if (t !== LUA_TNIL && t !== LUA_TNONE) return 1;
-    e.pop(a.L, 1);
+    if (len < 1 || len > 48) return fail(`module name '${name}' len ${len} is invalid`);
     const vpath = vm.vfs.findModule(name, vm.customPaths);
-    if (!vpath) throw new LuaError(`module '${name}' not found`);
+    if (!vpath) return fail(`module '${name}' not found`);
     const code = vm.vfs.readFile(vpath) ?? Buffer.alloc(0);
+    const loadErr = (msg: string) => fail(`error loading module '${name}' from file '${vpath}':\n\t${msg}`);
+    if (isBinaryChunk(code)) return loadErr(BINARY_CHUNK_MSG);
     if (e.loadbuffer(a.L, code, '@' + path.posix.basename(vpath)) !== LUA_OK) {
       const msg = e.tostring(a.L, -1) ?? '?';
       e.pop(a.L, 1);
-      throw new LuaError(`error loading module '${name}' from file '${vpath}':\n\t${msg}`);
+      return loadErr(msg);
     }
     e.pushstring(a.L, vpath);
-    e.pushstring(a.L, name);
-    e.call(a.L, 2, 1);
-    if (e.type(a.L, -1) === LUA_TNIL) {
-      e.pop(a.L, 1);
-      // a module may have set package.loaded[name] itself
-      if (e.getfield(a.L, loaded, name) === LUA_TNIL) {
-        e.pop(a.L, 1);
-        e.pushboolean(a.L, true);
-      }
-    }
-    e.pushvalue(a.L, -1);
-    e.setfield(a.L, loaded, name);
-    return 1;
+    return 2;
   });
-
-  // helpers for runtime/lua/boot.lua (removed from _G by the boot chunk)
-  e.createtable(L, 0, 2);
+  e.setfield(L, -2, 'require');
+  e.pushstring(L, BINARY_CHUNK_MSG);
+  e.setfield(L, -2, 'binary_msg');
   vm.pushBinding('boot_lines', () => {
     const p = vm.device.profile;
     vm.log('I', 'main', `LuatOS@${p.bsp} base ${p.baseVersion} bsp ${p.version} ${e.integerBits === 32 ? '32bit' : '64bit'}`);
@@ -112,6 +114,10 @@ export function openBase(vm: Vm): void {
       throw new LuaError("module 'main' not found");
     }
     const code = vm.vfs.readFile(vpath) ?? Buffer.alloc(0);
+    if (isBinaryChunk(code)) {
+      vm.loadFailed = true;
+      throw new LuaError(`${path.posix.basename(vpath)}: ${BINARY_CHUNK_MSG}`);
+    }
     if (e.loadbuffer(a.L, code, '@' + path.posix.basename(vpath)) !== LUA_OK) {
       vm.loadFailed = true;
       return e.error(a.L);

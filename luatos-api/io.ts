@@ -20,20 +20,25 @@
  *   firmware words it), `io.type(x)`.
  * - LuatOS extensions: `io.exists(path)` (regular files only), `io.fileSize(path)` (0 when
  *   missing), `io.readFile(path, mode="rb", offset=0, len)` (nothing when missing),
- *   `io.writeFile(path, data, mode="wb+")` → true (nothing on failure), `io.mkdir/rmdir(path)`
+ *   `io.writeFile(path, data, mode="wb+")` → true, false when the data did not fit (the
+ *   device sees the failed flush at fclose), nothing when the open fails, `io.mkdir/rmdir(path)`
  *   → `true, 0` | `false, -errno`, `io.lsdir(path, n=10 (max 100), offset=0)` → `true,
  *   {{name, size, type}}` (type io.FILE=0 / io.DIR=1; symlinks are not listed) | `false,
- *   -errno`, `io.lsmount()` → `{{path="/", fs="lfs2"}, {path="/luadb/", fs="luadb"}}`,
+ *   -errno`, `io.lsmount()` → `{{path="/", fs="lfs2"}, {path="/luadb/", fs="luadb"}, {path="/ram/",
+ *   fs="ram"}, {path="/lfs2/", fs="lfs2"}}`; io.fsstat/dexist/fsize and `fs` in luatos-api/fs.ts,
  *   `io.mkfs()` → `false, -1` (never formats the host directory).
  * - `os.remove(path)` (a file or an empty directory), `os.rename(from, to)` → true |
  *   `nil, "<path>: <strerror>", errno`.
- * - `loadfile(path, mode?, env?)` / `dofile(path)` read through the VFS; chunk names are
- *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory".
+ * - `loadfile(path, mode?, env?)` / `dofile(path)` (Lua, in boot.lua) read through the VFS; chunk names are
+ *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory"; a
+ *   binary chunk gives "<path>: attempt to load a binary chunk: ..." (runtime/fs/chunk.ts).
+ * - Writes on `/` count against the profile's flash size; past it they fail with
+ *   `nil, "No space left on device", 28` (runtime/fs/volume.ts).
  * - io.stdin/stdout/stderr are removed (the firmware has none; they would reach the host).
  * Open files are closed by `__gc` (wasmoon) and always when the VM ends.
  */
 import * as path from 'node:path';
-import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
+import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
 import { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { asMethod, getZbuff, pushSavedGlobal, saveStdlib } from '../runtime/zbuff';
@@ -50,6 +55,8 @@ import {
   validMode,
   VFile,
 } from '../runtime/fs/sandbox';
+import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
+import { openFs } from './fs';
 
 /** Metatable key; `__name` is set to "FILE*" so messages read like stock Lua. */
 export const FILE_TYPE = 'luatos.FILE*';
@@ -73,6 +80,17 @@ function dirResult(a: Args, op: () => void): number {
 export function openIo(vm: Vm): void {
   const { e, L } = vm;
   saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
+  // a boot: the size of / from the profile, /ram/ emptied and /lfs2/ formatted
+  const fsProfile = vm.device.profile.filesystem;
+  if (fsProfile !== undefined) {
+    try {
+      vm.vfs.configure(fsProfile);
+    } catch (err) {
+      // a bad profile keeps the previous size and says why, once per boot
+      vm.log('W', 'fs', (err as Error).message);
+    }
+  }
+  vm.vfs.bootReset();
   const open = new Set<VFile>();
   vm.onClose(() => {
     for (const f of open) {
@@ -323,7 +341,10 @@ export function openIo(vm: Vm): void {
       const f = toFile(a);
       const top = e.gettop(a.L);
       const parts: Uint8Array[] = [];
-      for (let i = 2; i <= top; i++) parts.push(a.bytes(i));
+      for (let i = 2; i <= top; i++) {
+        const z = e.type(a.L, i) === LUA_TUSERDATA ? getZbuff(vm, a.L, i) : null;
+        parts.push(z ? z.usedBytes() : a.bytes(i));
+      }
       try {
         for (const p of parts) f.write(p);
       } catch (err) {
@@ -389,6 +410,11 @@ export function openIo(vm: Vm): void {
   e.pop(L, 2);
 
   // ------------------------------------------------------------ io
+  const fileSize = (a: Args): number => {
+    const st = statKind(vm.vfs, a.string(1));
+    e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
+    return 1;
+  };
   const ioFns: Record<string, (a: Args) => number | void> = {
     open: (a) => {
       const fname = a.string(1);
@@ -430,11 +456,7 @@ export function openIo(vm: Vm): void {
       e.pushboolean(a.L, statKind(vm.vfs, a.string(1))?.kind === 'file');
       return 1;
     },
-    fileSize: (a) => {
-      const st = statKind(vm.vfs, a.string(1));
-      e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
-      return 1;
-    },
+    fileSize,
     readFile: (a) => {
       const fname = a.string(1);
       const mode = a.optString(2, 'rb');
@@ -478,14 +500,16 @@ export function openIo(vm: Vm): void {
         if (!(err instanceof FsError)) throw err;
         return 0;
       }
+      let ok = true;
       try {
         f.write(data);
       } catch (err) {
         if (!(err instanceof FsError)) throw err;
+        ok = false; // on the device the failed flush surfaces at fclose: false
       } finally {
         f.close();
       }
-      e.pushboolean(a.L, true);
+      e.pushboolean(a.L, ok);
       return 1;
     },
     mkdir: (a) => dirResult(a, () => makeDir(vm.vfs, a.string(1))),
@@ -524,6 +548,8 @@ export function openIo(vm: Vm): void {
       const mounts = [
         ['/', 'lfs2'],
         ['/luadb/', 'luadb'],
+        ['/ram/', 'ram'],
+        ['/lfs2/', 'lfs2'],
       ];
       e.createtable(a.L, mounts.length, 0);
       mounts.forEach(([p, fsName], i) => {
@@ -544,6 +570,7 @@ export function openIo(vm: Vm): void {
     },
   };
   vm.defineModule('io', ioFns, { FILE: 0, DIR: 1 });
+  openFs(vm, fileSize);
   if (e.getglobal(L, 'io') === LUA_TTABLE) {
     for (const k of ['stdin', 'stdout', 'stderr']) {
       e.pushnil(L);
@@ -581,6 +608,8 @@ export function openIo(vm: Vm): void {
   /** pushes the chunk (returns 1) or nil + message (returns 2) */
   const loadFile = (a: Args, fname: string, modeIdx: number, envIdx: number): number => {
     const Lx = a.L;
+    // decided before anything is pushed (the pushes below would fill empty slots)
+    const hasMode = modeIdx > 0 && modeIdx <= e.gettop(Lx) && !a.isNoneOrNil(modeIdx);
     const code = readVfsFile(vm.vfs, fname);
     if (!code) {
       const st = statKind(vm.vfs, fname);
@@ -595,11 +624,17 @@ export function openIo(vm: Vm): void {
       const nl = body.indexOf(0x0a);
       body = nl < 0 ? Buffer.alloc(0) : body.subarray(nl);
     }
+    // as luaL_loadfilex: after a '#' line the next character decides text or binary
+    if (isBinaryChunk(body[0] === 0x0a ? body.subarray(1) : body)) {
+      e.pushnil(Lx);
+      e.pushstring(Lx, `${fname}: ${BINARY_CHUNK_MSG}`);
+      return 2;
+    }
     const base = e.gettop(Lx);
     pushSavedGlobal(vm, Lx, 'load');
     e.pushbytes(Lx, body);
     e.pushstring(Lx, '@' + path.posix.basename(fname.replace(/\\/g, '/')));
-    if (modeIdx > 0 && !a.isNoneOrNil(modeIdx)) e.pushvalue(Lx, modeIdx);
+    if (hasMode) e.pushvalue(Lx, modeIdx);
     else e.pushnil(Lx);
     let nargs = 3;
     if (envIdx > 0) {
@@ -615,16 +650,5 @@ export function openIo(vm: Vm): void {
     if (!a.isNoneOrNil(2) && e.type(a.L, 2) !== LUA_TSTRING) a.typeError(2, 'string');
     return loadFile(a, fname, 2, a.count >= 3 ? 3 : 0);
   });
-  vm.setGlobalFunction('dofile', (a) => {
-    const fname = a.string(1);
-    e.settop(a.L, 1);
-    const n = loadFile(a, fname, 0, 0);
-    if (n !== 1 || e.type(a.L, -1) === 0) {
-      // nil, message: raise the message as stock dofile does (no position prefix)
-      return e.error(a.L);
-    }
-    const base = e.gettop(a.L) - 1;
-    e.call(a.L, 0, LUA_MULTRET);
-    return e.gettop(a.L) - base;
-  });
+  // dofile is Lua (runtime/lua/boot.lua) over this loadfile, so its chunk may yield
 }

@@ -46,9 +46,12 @@ export class ApiCoverage {
   }
 }
 
-/** LuatOS modules whose missing functions are reported (not Lua's standard libraries). */
+/**
+ * LuatOS modules whose missing functions are reported (not Lua's standard libraries, except
+ * `io`, which the firmware extends; `fs` is the same table as `io`, reported as `io.*`).
+ */
 export const WATCHED_MODULES = [
-  'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
+  'io', 'fs', 'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
 ];
 
 /** LuatOS modules that firmware builds often have and this runtime does not (yet). */

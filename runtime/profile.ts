@@ -31,6 +31,12 @@ export interface DeviceProfile {
   uniqueId?: string;
   /** mobile.imei() */
   imei?: string;
+  /**
+   * The flash file system mounted at `/` (littlefs): its size and block size in bytes. Writes
+   * beyond it fail with "No space left on device"; io.fsstat reports it. The Air8101's real
+   * partition size is unsure (not in the firmware facts); 512 KiB in 4 KiB blocks is our choice.
+   */
+  filesystem: { size: number; blockSize: number };
   /** the runaway budget: a single run of Lua code longer than this ends the VM (ms) */
   runawayMs: number;
   /** free-form extra sections used by other modules (network, camera, ...) */
@@ -53,6 +59,7 @@ export const AIR8101_PROFILE: DeviceProfile = {
     psram: 8388608,
     psramUsed: 3145728,
   },
+  filesystem: { size: 512 * 1024, blockSize: 4096 },
   runawayMs: 10000,
 };
 

@@ -6,10 +6,20 @@
  * directory, and a dangling symlink is refused (opening it for writing would create its
  * target). Errors are `FsError`s carrying the C errno number and strerror text, so the
  * bindings can return them as stock Lua does (`nil, "<path>: No such file or directory", 2`).
+ *
+ * Only regular files and directories are ever opened: a host file is opened non-blocking and
+ * checked with fstat on the open descriptor (a FIFO, socket or device node planted in the data
+ * directory gives "Permission denied" and never blocks Node). `/ram/` and `/lfs2/` are
+ * in-memory mounts (runtime/fs/memfs.ts). Writes are checked against the volume's size
+ * (runtime/fs/volume.ts): a write that does not fit fails with "No space left on device" (28).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Vfs } from '../vfs';
+import { readRegularFile, Vfs } from '../vfs';
+import { MemFileNode, MemFs, MemFsError } from './memfs';
+import { blocksFor, roomForEntry, Volume } from './volume';
+
+const O_NONBLOCK = (fs.constants as Record<string, number>).O_NONBLOCK ?? 0;
 
 const ERRNO: Record<string, [number, string]> = {
   EPERM: [1, 'Operation not permitted'],
@@ -25,6 +35,7 @@ const ERRNO: Record<string, [number, string]> = {
   EMFILE: [24, 'Too many open files'],
   ENOSPC: [28, 'No space left on device'],
   EROFS: [30, 'Read-only file system'],
+  EFBIG: [27, 'File too large'],
   ENAMETOOLONG: [36, 'File name too long'],
   ENOTEMPTY: [39, 'Directory not empty'],
   ELOOP: [40, 'Too many levels of symbolic links'],
@@ -42,6 +53,7 @@ export class FsError extends Error {
   /** from a Node error (or anything thrown by fs) */
   static from(err: unknown): FsError {
     if (err instanceof FsError) return err;
+    if (err instanceof MemFsError) return new FsError(err.code);
     const code = (err as NodeJS.ErrnoException)?.code ?? 'EIO';
     return new FsError(code);
   }
@@ -99,20 +111,37 @@ export function resolveHost(vfs: Vfs, p: string): HostPath {
   }
 }
 
-/** Whole file through the sandbox (null when missing or unreadable). */
+/** The in-memory mount of a path, or null (normalised like Vfs.resolve). */
+function mem(vfs: Vfs, p: string): { fs: MemFs; rel: string; vpath: string } | null {
+  const vpath = Vfs.normalize(p);
+  const m = vfs.memMount(vpath);
+  return m ? { fs: m.fs, rel: m.rel, vpath } : null;
+}
+
+/** Whole file through the sandbox (null when missing, unreadable or not a regular file). */
 export function readVfsFile(vfs: Vfs, p: string): Buffer | null {
+  const m = mem(vfs, p);
+  if (m) {
+    const n = m.fs.get(m.rel);
+    return n?.kind === 'file' ? Buffer.from(n.data.subarray(0, n.size)) : null;
+  }
   try {
     const r = resolveHost(vfs, p);
     if (!r.host) return null;
-    if (!fs.statSync(r.host).isFile()) return null;
-    return fs.readFileSync(r.host);
+    return readRegularFile(r.host);
   } catch {
     return null;
   }
 }
 
-/** Kind of an existing path: 'file', 'dir' or null. */
+/** Kind of an existing path: 'file' (regular files only), 'dir' or null. */
 export function statKind(vfs: Vfs, p: string): { kind: 'file' | 'dir'; size: number } | null {
+  const m = mem(vfs, p);
+  if (m) {
+    const n = m.fs.get(m.rel);
+    if (!n) return null;
+    return n.kind === 'dir' ? { kind: 'dir', size: 0 } : { kind: 'file', size: n.size };
+  }
   try {
     const r = resolveHost(vfs, p);
     if (r.readonly) {
@@ -120,10 +149,34 @@ export function statKind(vfs: Vfs, p: string): { kind: 'file' | 'dir'; size: num
       if (!r.host) return null;
     }
     const st = fs.statSync(r.host as string);
-    return { kind: st.isDirectory() ? 'dir' : 'file', size: st.isDirectory() ? 0 : st.size };
+    if (st.isDirectory()) return { kind: 'dir', size: 0 };
+    if (st.isFile()) return { kind: 'file', size: st.size };
+    return null;
   } catch {
     return null;
   }
+}
+
+/** io.fsstat: the volume holding a path (null for a path on no volume). */
+export function fsStat(vfs: Vfs, p: string): { total: number; used: number; blockSize: number; type: string } | null {
+  const m = mem(vfs, p);
+  if (m) return { total: m.fs.totalBlocks, used: m.fs.usedBlocks(), blockSize: m.fs.blockSize, type: m.fs.type };
+  let r: HostPath;
+  try {
+    r = resolveHost(vfs, p);
+  } catch {
+    return null;
+  }
+  if (r.vpath === '/luadb' || r.vpath.startsWith('/luadb/')) {
+    // the read-only image: full by construction (a choice; the firmware's luadb fsstat is unsure)
+    let bytes = 0;
+    for (const name of vfs.luadbNames()) bytes += statKind(vfs, '/luadb/' + name)?.size ?? 0;
+    const n = blocksFor(bytes, 4096);
+    return { total: n, used: n, blockSize: 4096, type: 'luadb' };
+  }
+  if (r.readonly) return null;
+  const v = vfs.root;
+  return { total: v.totalBlocks, used: Math.min(v.usedBlocks(), v.totalBlocks), blockSize: v.blockSize, type: v.type };
 }
 
 // ------------------------------------------------------------------ open files
@@ -137,9 +190,50 @@ export function validMode(mode: string): boolean {
   return MODE_RE.test(mode) && mode.split('+').length <= 2;
 }
 
-/** An open file: positioned reads/writes on a host descriptor (like a C FILE without buffering). */
+/** Positioned byte I/O of an open file (a host descriptor or an in-memory node). */
+interface FileIo {
+  read(out: Buffer, off: number, len: number, pos: number): number;
+  write(b: Uint8Array, pos: number): void;
+  size(): number;
+  close(): void;
+}
+
+class HostIo implements FileIo {
+  constructor(private readonly fd: number) {}
+  read(out: Buffer, off: number, len: number, pos: number): number {
+    return fs.readSync(this.fd, out, off, len, pos);
+  }
+  write(b: Uint8Array, pos: number): void {
+    let done = 0;
+    while (done < b.length) done += fs.writeSync(this.fd, b, done, b.length - done, pos + done);
+  }
+  size(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+class MemIo implements FileIo {
+  constructor(private readonly node: MemFileNode) {}
+  read(out: Buffer, off: number, len: number, pos: number): number {
+    return MemFs.readAt(this.node, out, off, len, pos);
+  }
+  write(b: Uint8Array, pos: number): void {
+    MemFs.writeAt(this.node, b, pos);
+  }
+  size(): number {
+    return this.node.size;
+  }
+  close(): void {
+    /* nothing to release */
+  }
+}
+
+/** An open file: positioned reads/writes (like a C FILE without buffering). */
 export class VFile {
-  fd: number | null;
+  private io: FileIo | null;
   pos = 0;
   readonly readable: boolean;
   readonly writable: boolean;
@@ -147,10 +241,14 @@ export class VFile {
   readonly vpath: string;
   /** read hit the end (feof) */
   eof = false;
+  private readonly volume: Volume | null;
+  /** the size after this handle's last write (saves an fstat per write; see write) */
+  private knownSize: number | null = null;
 
-  constructor(fd: number, vpath: string, mode: string) {
-    this.fd = fd;
+  constructor(io: FileIo, vpath: string, mode: string, volume: Volume | null) {
+    this.io = io;
     this.vpath = vpath;
+    this.volume = volume;
     const plus = mode.includes('+');
     this.readable = mode[0] === 'r' || plus;
     this.writable = mode[0] !== 'r' || plus;
@@ -158,33 +256,34 @@ export class VFile {
   }
 
   get closed(): boolean {
-    return this.fd === null;
+    return this.io === null;
   }
 
-  private get d(): number {
-    if (this.fd === null) throw new FsError('EBADF');
-    return this.fd;
+  private get d(): FileIo {
+    if (this.io === null) throw new FsError('EBADF');
+    return this.io;
   }
 
   size(): number {
-    return fs.fstatSync(this.d).size;
+    return this.d.size();
   }
 
   /** up to n bytes from the position */
   read(n: number): Buffer {
     if (!this.readable) throw new FsError('EBADF');
-    const out = Buffer.alloc(n);
+    const io = this.d;
+    // never allocate more than the file can give
+    const avail = Math.max(0, io.size() - this.pos);
+    const out = Buffer.alloc(Math.min(n, avail));
     let got = 0;
-    while (got < n) {
-      const k = fs.readSync(this.d, out, got, n - got, this.pos + got);
-      if (k === 0) {
-        this.eof = true;
-        break;
-      }
+    while (got < out.length) {
+      const k = io.read(out, got, out.length - got, this.pos + got);
+      if (k === 0) break;
       got += k;
     }
+    if (got < n) this.eof = true;
     this.pos += got;
-    return got === n ? out : out.subarray(0, got);
+    return got === out.length ? out : out.subarray(0, got);
   }
 
   readAll(): Buffer {
@@ -201,10 +300,11 @@ export class VFile {
   /** one line; `chop` drops the '\n'. null at EOF with nothing read. */
   readLine(chop: boolean): Buffer | null {
     if (!this.readable) throw new FsError('EBADF');
+    const io = this.d;
     const parts: Buffer[] = [];
     for (;;) {
       const chunk = Buffer.alloc(4096);
-      const k = fs.readSync(this.d, chunk, 0, 4096, this.pos);
+      const k = io.read(chunk, 0, 4096, this.pos);
       if (k === 0) {
         this.eof = true;
         const all = Buffer.concat(parts);
@@ -230,18 +330,34 @@ export class VFile {
   readAt(pos: number, n: number): Buffer {
     if (!this.readable) return Buffer.alloc(0);
     const b = Buffer.alloc(n);
-    const k = fs.readSync(this.d, b, 0, n, pos);
+    const k = this.d.read(b, 0, n, pos);
     return b.subarray(0, k);
   }
 
+  /** Write at the position (the end in append mode); ENOSPC, nothing written, when it does not fit. */
   write(b: Uint8Array): void {
     if (!this.writable) throw new FsError('EBADF');
-    const fd = this.d;
-    if (this.append) this.pos = fs.fstatSync(fd).size;
-    let done = 0;
-    while (done < b.length) done += fs.writeSync(fd, b, done, b.length - done, this.pos + done);
-    this.pos += done;
-    if (this.append) this.pos = fs.fstatSync(fd).size;
+    const io = this.d;
+    // another handle growing the same file makes knownSize low: growth is then counted twice,
+    // which errs on the full side until the next recount (opening for write recounts)
+    const size = this.append || this.knownSize === null ? io.size() : this.knownSize;
+    if (this.append) this.pos = size;
+    const end = this.pos + b.length;
+    let grow = 0;
+    if (this.volume && end > size) {
+      grow = blocksFor(end, this.volume.blockSize) - blocksFor(size, this.volume.blockSize);
+      if (grow > 0 && this.volume.usedBlocks() + grow > this.volume.totalBlocks) throw new FsError('ENOSPC');
+    }
+    try {
+      io.write(b, this.pos);
+    } catch (e) {
+      this.volume?.invalidate();
+      throw FsError.from(e);
+    }
+    if (grow > 0) this.volume?.adjust(grow);
+    this.pos = end;
+    this.knownSize = Math.max(size, end);
+    if (this.append) this.pos = io.size();
   }
 
   seek(whence: 'set' | 'cur' | 'end', off: number): number {
@@ -254,37 +370,76 @@ export class VFile {
   }
 
   close(): void {
-    if (this.fd === null) return;
-    const fd = this.fd;
-    this.fd = null;
-    fs.closeSync(fd);
+    if (this.io === null) return;
+    const io = this.io;
+    this.io = null;
+    io.close();
   }
 }
 
+const OPEN_FLAGS: Record<string, number> = {
+  r: fs.constants.O_RDONLY,
+  'r+': fs.constants.O_RDWR,
+  w: fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC,
+  'w+': fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC,
+  a: fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_APPEND,
+  'a+': fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND,
+};
+
 /** fopen(path, mode) on the sandbox; throws FsError. */
 export function openFile(vfs: Vfs, p: string, mode: string): VFile {
+  const plus = mode.includes('+');
+  const key = mode[0] + (plus ? '+' : '');
+  const m = mem(vfs, p);
+  if (m) {
+    let node: MemFileNode;
+    try {
+      node = m.fs.open(m.rel, mode[0] !== 'r', mode[0] === 'w');
+    } catch (e) {
+      throw FsError.from(e);
+    }
+    return new VFile(new MemIo(node), m.vpath, mode, m.fs);
+  }
   const r = resolveHost(vfs, p);
-  const wants = mode[0] !== 'r' || mode.includes('+');
+  const wants = mode[0] !== 'r' || plus;
   if (r.readonly) {
     if (!r.host) throw new FsError(wants ? 'EROFS' : 'ENOENT');
     if (wants) throw new FsError('EROFS');
   }
   const host = r.host as string;
-  const plus = mode.includes('+');
-  const flags = mode[0] === 'r' ? (plus ? 'r+' : 'r') : mode[0] === 'w' ? (plus ? 'w+' : 'w') : plus ? 'a+' : 'a';
-  // refuse directories before creating or truncating anything
+  // refuse directories and special files before creating or truncating anything
+  let exists = false;
+  let oldSize = 0;
   try {
-    if (fs.statSync(host).isDirectory()) throw new FsError('EISDIR');
+    const st = fs.statSync(host);
+    exists = true;
+    oldSize = st.size;
+    if (st.isDirectory()) throw new FsError('EISDIR');
+    if (!st.isFile()) throw new FsError('EACCES');
   } catch (e) {
     if (e instanceof FsError) throw e;
   }
+  if (!exists && mode[0] !== 'r' && !r.readonly && !roomForEntry(vfs.root)) throw new FsError('ENOSPC');
   let fd: number;
   try {
-    fd = fs.openSync(host, flags);
+    // non-blocking, so a FIFO swapped in after the check cannot block Node; checked again below
+    fd = fs.openSync(host, OPEN_FLAGS[key] | O_NONBLOCK);
   } catch (e) {
     throw FsError.from(e);
   }
-  return new VFile(fd, r.vpath, mode);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new FsError(st.isDirectory() ? 'EISDIR' : 'EACCES');
+  } catch (e) {
+    fs.closeSync(fd);
+    throw FsError.from(e);
+  }
+  const volume = r.readonly ? null : vfs.root;
+  if (volume && wants) {
+    if (!exists) volume.addEntry();
+    else if (mode[0] === 'w') volume.adjust(-blocksFor(oldSize, volume.blockSize)); // truncated
+  }
+  return new VFile(new HostIo(fd), r.vpath, mode, volume);
 }
 
 // ------------------------------------------------------------------ directories and names
@@ -298,6 +453,14 @@ export interface DirEntry {
 
 /** Entries of a directory (luadb and /lua are flat), sorted by name; throws FsError. */
 export function listDir(vfs: Vfs, p: string): DirEntry[] {
+  const m = mem(vfs, p);
+  if (m) {
+    try {
+      return m.fs.list(m.rel);
+    } catch (e) {
+      throw FsError.from(e);
+    }
+  }
   const r = resolveHost(vfs, p);
   if (r.vpath === '/luadb') {
     return vfs
@@ -339,6 +502,7 @@ function listHostDir(dir: string): DirEntry[] {
       }
       out.push({ name: d.name, size, type: 0 });
     }
+    // FIFOs, sockets, device nodes: not listed
   }
   return out;
 }
@@ -350,16 +514,33 @@ function writableHost(vfs: Vfs, p: string): string {
   return r.host;
 }
 
-export function makeDir(vfs: Vfs, p: string): void {
-  const host = writableHost(vfs, p);
+function memOp(m: { fs: MemFs; rel: string }, op: (f: MemFs, rel: string) => void): void {
+  if (m.rel === '/') throw new FsError('EACCES');
   try {
-    fs.mkdirSync(host);
+    op(m.fs, m.rel);
   } catch (e) {
     throw FsError.from(e);
   }
 }
 
+export function makeDir(vfs: Vfs, p: string): void {
+  const m = mem(vfs, p);
+  if (m) return memOp(m, (f, rel) => f.mkdir(rel));
+  const host = writableHost(vfs, p);
+  const v = vfs.root;
+  if (v.usedBlocks() + 2 > v.totalBlocks || !roomForEntry(v)) throw new FsError('ENOSPC');
+  try {
+    fs.mkdirSync(host);
+  } catch (e) {
+    throw FsError.from(e);
+  } finally {
+    v.invalidate();
+  }
+}
+
 export function removeDir(vfs: Vfs, p: string): void {
+  const m = mem(vfs, p);
+  if (m) return memOp(m, (f, rel) => f.rmdir(rel));
   const host = writableHost(vfs, p);
   let st: fs.Stats;
   try {
@@ -372,11 +553,15 @@ export function removeDir(vfs: Vfs, p: string): void {
     fs.rmdirSync(host);
   } catch (e) {
     throw FsError.from(e);
+  } finally {
+    vfs.root.invalidate();
   }
 }
 
 /** C remove(): a file or an empty directory. */
 export function removePath(vfs: Vfs, p: string): void {
+  const m = mem(vfs, p);
+  if (m) return memOp(m, (f, rel) => f.remove(rel));
   const host = writableHost(vfs, p);
   let st: fs.Stats;
   try {
@@ -389,10 +574,28 @@ export function removePath(vfs: Vfs, p: string): void {
     else fs.unlinkSync(host);
   } catch (e) {
     throw FsError.from(e);
+  } finally {
+    vfs.root.invalidate();
   }
 }
 
 export function renamePath(vfs: Vfs, from: string, to: string): void {
+  const ma = mem(vfs, from);
+  const mb = mem(vfs, to);
+  if (ma || mb) {
+    if (!ma || !mb || ma.fs !== mb.fs) {
+      // across mounts, as rename(2) across file systems
+      if (!statKind(vfs, from)) throw new FsError('ENOENT');
+      throw new FsError('EXDEV');
+    }
+    if (ma.rel === '/' || mb.rel === '/') throw new FsError('EACCES');
+    try {
+      ma.fs.rename(ma.rel, mb.rel);
+    } catch (e) {
+      throw FsError.from(e);
+    }
+    return;
+  }
   const a = resolveHost(vfs, from);
   if (a.readonly) throw new FsError(a.host ? 'EROFS' : 'ENOENT');
   const b = writableHost(vfs, to);
@@ -401,5 +604,7 @@ export function renamePath(vfs: Vfs, from: string, to: string): void {
     fs.renameSync(a.host as string, b);
   } catch (e) {
     throw FsError.from(e);
+  } finally {
+    vfs.root.invalidate();
   }
 }
