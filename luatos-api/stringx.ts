@@ -19,8 +19,14 @@
  *   character including '=' → "").
  * - `startsWith(s, prefix)`, `endsWith(s, suffix)` → boolean.
  * - `trim(s, left=true, right=true)` strips space, \t, \n, \r (only booleans change the sides).
+ *
+ * Memory: the firmware builds each result in the Lua heap (a luaL_Buffer), so a result larger
+ * than the profile's Lua heap (`profile.memory.lua`, 2 MB on the Air8101) fails there with
+ * "not enough memory"; the bindings check the result size BEFORE building it and raise the
+ * same error, so hundreds of MB of input end at once instead of churning the CPU. Every
+ * conversion here is one linear pass.
  */
-import { LUA_TBOOLEAN } from '../runtime/engine/types';
+import { LuaError, LUA_TBOOLEAN, NOT_ENOUGH_MEMORY } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { asMethod, saveStdlib } from '../runtime/zbuff';
@@ -47,17 +53,19 @@ const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <=
 const hexVal = (c: number) => (c <= 0x39 ? c - 0x30 : (c & 7) + 9);
 
 export function fromHexBytes(s: Uint8Array): Buffer {
-  const out: number[] = [];
+  const out = Buffer.allocUnsafe(s.length >> 1);
+  let n = 0;
   let half = -1;
-  for (const c of s) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
     if (isHexDigit(c)) {
       if (half >= 0) {
-        out.push(((half << 4) + hexVal(c)) & 0xff);
+        out[n++] = ((half << 4) + hexVal(c)) & 0xff;
         half = -1;
       } else half = hexVal(c);
     } else half = -1;
   }
-  return Buffer.from(out);
+  return Buffer.from(out.subarray(0, n));
 }
 
 export function splitBytes(s: Uint8Array, delim: Uint8Array, keepEmpty: boolean): Buffer[] {
@@ -201,16 +209,28 @@ export function openStringx(vm: Vm): void {
   saveStdlib(vm, ['tonumber', 'debug.getinfo']);
   const empty = Buffer.alloc(0);
   const pushB = (a: Args, b: Uint8Array) => e.pushbytes(a.L, b);
+  /** a result of n bytes must fit the device's Lua heap, as the firmware's luaL_Buffer */
+  const room = (n: number): void => {
+    if (n > vm.device.profile.memory.lua) throw new LuaError(NOT_ENOUGH_MEMORY);
+  };
+  /** the string length at i without copying it out of the VM */
+  const lenOf = (a: Args, i: number): number => {
+    if (!e.isstring(a.L, i)) a.typeError(i, 'string');
+    return e.rawlen(a.L, i);
+  };
 
   const fns: Record<string, (a: Args) => number | void> = {
     toHex: (a) => {
-      const s = a.bytes(1);
+      const n = lenOf(a, 1);
       const sep = a.isNoneOrNil(2) ? empty : a.bytes(2);
+      room(n * (2 + sep.length));
+      const s = a.bytes(1);
       pushB(a, toHexBytes(s, sep));
       e.pushinteger(a.L, s.length * 2);
       return 2;
     },
     fromHex: (a) => {
+      room(lenOf(a, 1) >> 1);
       pushB(a, fromHexBytes(a.bytes(1)));
       return 1;
     },
@@ -232,6 +252,7 @@ export function openStringx(vm: Vm): void {
       return 1;
     },
     toValue: (a) => {
+      room(lenOf(a, 1));
       const s = a.bytes(1);
       const out = Buffer.alloc(s.length);
       for (let i = 0; i < s.length; i++) {
@@ -243,6 +264,7 @@ export function openStringx(vm: Vm): void {
       return 2;
     },
     urlEncode: (a) => {
+      room(lenOf(a, 1)); // at least one byte per input byte; the exact size is checked below
       const s = a.bytes(1);
       const mode = a.count === 1 ? 0 : a.integer(2);
       let keep: Uint8Array = Buffer.from('.-*_');
@@ -254,10 +276,13 @@ export function openStringx(vm: Vm): void {
         plus = false;
         keep = Buffer.from('.-_');
       }
-      pushB(a, urlEncode(s, keep, plus));
+      const out = urlEncode(s, keep, plus);
+      room(out.length);
+      pushB(a, out);
       return 1;
     },
     toBase64: (a) => {
+      room(Math.ceil(lenOf(a, 1) / 3) * 4);
       pushB(a, base64Encode(a.bytes(1)));
       return 1;
     },
@@ -266,6 +291,7 @@ export function openStringx(vm: Vm): void {
       return 1;
     },
     toBase32: (a) => {
+      room(Math.ceil(lenOf(a, 1) / 5) * 8);
       pushB(a, base32Encode(a.bytes(1)));
       return 1;
     },

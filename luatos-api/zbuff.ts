@@ -29,6 +29,12 @@
  * - Left out: drawLine/drawRect/drawCircle (LCD helpers).
  * - Out-of-range cases that are undefined behaviour in C are clamped here (documented at
  *   each place). On fengari there is no `__gc`: buffers are released when the VM ends.
+ * - Growth is bounded like the device's heap: no zbuff grows past the size `zbuff.create`
+ *   accepts (the largest of the profile's PSRAM/SRAM sizes). Unsure in the firmware source
+ *   (the realloc result handling of `copy`), chosen here: a `copy` that would need a larger
+ *   buffer copies nothing and returns 0 (integer lists stop at the first byte that does not
+ *   fit), and `resize(n)` over the limit leaves the buffer unchanged. No JS error text ever
+ *   reaches the script: a failed JS allocation reads "not enough memory".
  */
 import { LuaError, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
@@ -138,6 +144,8 @@ export function openZbuff(vm: Vm): void {
     return z;
   };
   const isInt = (a: Args, i: number) => e.isinteger(a.L, i);
+  /** copy's growth (len + need, as the firmware); the exact need when that is over the limit */
+  const grow = (z: ZbuffState, need: number): boolean => z.resize(z.len + need) || z.resize(need);
   const push = (a: Args, v: number) => e.pushinteger(a.L, v);
 
   /** add_bytes: copy at the cursor, truncated at the end; returns bytes written */
@@ -451,7 +459,7 @@ export function openZbuff(vm: Vm): void {
         let n = 0;
         while (isInt(a, 3 + n)) {
           // the firmware grows when cur > len (writing at cur == len overflows); here >=
-          if (cur >= z.len) z.resize(Math.max(cur * 2, cur + 1));
+          if (cur >= z.len && !z.resize(Math.max(cur * 2, cur + 1)) && !z.resize(cur + 1)) break;
           z.data[cur++] = a.integer(3 + n) & 0xff;
           n++;
         }
@@ -462,7 +470,10 @@ export function openZbuff(vm: Vm): void {
       const t = e.type(a.L, 3);
       if (t === LUA_TSTRING || t === LUA_TNUMBER) {
         const s = a.bytes(3);
-        if (s.length + cur > z.len) z.resize(z.len + s.length + cur);
+        if (s.length + cur > z.len && !grow(z, s.length + cur)) {
+          push(a, 0);
+          return 1;
+        }
         z.data.set(s, cur);
         cur += s.length;
         z.used = Math.max(cur, z.used);
@@ -475,7 +486,10 @@ export function openZbuff(vm: Vm): void {
         const start = Math.max(0, a.optInteger(4, 0));
         let len = a.optInteger(5, src.used);
         if (len < 0) len = 0;
-        if (len + cur > z.len) z.resize(z.len + len + cur);
+        if (len + cur > z.len && !grow(z, len + cur)) {
+          push(a, 0);
+          return 1;
+        }
         // bytes past the source's end are undefined in C: zeros here
         const chunk = Buffer.alloc(len);
         src.data.copy(chunk, 0, Math.min(start, src.len), Math.min(start + len, src.len));
@@ -730,7 +744,7 @@ export function openZbuff(vm: Vm): void {
           e.pushstring(a.L, 'memory not enough');
           return 2;
         }
-        const z = new ZbuffState(len, isInt(a, 3) ? a.integer(3) : 0);
+        const z = new ZbuffState(len, isInt(a, 3) ? a.integer(3) : 0, maxAlloc());
         if (fb) {
           z.width = fb.w;
           z.height = fb.h;

@@ -140,8 +140,32 @@ export class Device extends EventEmitter {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    this.engine ??= await createEngine(this.opts.engine ?? 'wasmoon');
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon');
     this.bootOnce();
+  }
+
+  /**
+   * The next boot. An engine that trapped (wasm RuntimeError) is never entered again: the boot
+   * waits for a fresh instance instead.
+   */
+  private nextBoot(): void {
+    if (this.stoppedFlag) return;
+    if (!this.engine?.broken) {
+      this.bootOnce();
+      return;
+    }
+    this.engine = null;
+    createEngine(this.opts.engine ?? 'wasmoon').then(
+      (e) => {
+        if (this.stoppedFlag) return;
+        this.engine = e;
+        this.bootOnce();
+      },
+      (err: Error) => {
+        this.logRuntime('E', 'main', `cannot start a fresh Lua engine: ${err.message}`);
+        this.stop({ kind: 'load-error' });
+      },
+    );
   }
 
   private bootOnce(): void {
@@ -149,7 +173,15 @@ export class Device extends EventEmitter {
     const engine = this.engine as LuaEngine;
     this.boots++;
     this.bootTime = this.clock.now();
-    const vm = new Vm(this, engine, this.boots);
+    let vm: Vm;
+    try {
+      vm = new Vm(this, engine, this.boots);
+    } catch (e) {
+      // luaL_newstate failed (out of memory, or the engine trapped): no Node stack trace
+      this.logRuntime('E', 'main', `Lua VM could not start: ${(e as Error).message}`);
+      this.stop({ kind: 'load-error' });
+      return;
+    }
     this.vm = vm;
     this.emit('boot', this.boots);
     try {
@@ -213,7 +245,7 @@ export class Device extends EventEmitter {
     const wait = x.kind === 'reboot' || x.kind === 'watchdog' ? 0 : delay;
     this.rebootTimer = this.clock.setTimer(wait, () => {
       this.rebootTimer = null;
-      this.bootOnce();
+      this.nextBoot();
     });
   }
 

@@ -16,7 +16,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Clock, TimerHandle } from './clock';
-import { LuaEngine, LuaError, LuaState, LUA_OK, LUA_TFUNCTION, LUA_TNIL, LUA_TTABLE, LUA_YIELD } from './engine/types';
+import {
+  LuaEngine,
+  LuaError,
+  LuaState,
+  LUA_HOOKCALL,
+  LUA_HOOKCOUNT,
+  LUA_HOOKLINE,
+  LUA_HOOKRET,
+  LUA_HOOKTAILCALL,
+  LUA_MASKCALL,
+  LUA_MASKCOUNT,
+  LUA_MASKLINE,
+  LUA_MASKRET,
+  LUA_OK,
+  LUA_TFUNCTION,
+  LUA_TNIL,
+  LUA_TTABLE,
+  LUA_TTHREAD,
+  LUA_YIELD,
+} from './engine/types';
 import { Args, JsLuaValue, pushValue, pushValues } from './lua-value';
 import { LogKind } from './log';
 import { Vfs } from './vfs';
@@ -42,6 +61,11 @@ const LIB_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
 const MAX_EVENTS_PER_RESUME = 256;
 const MAX_RESUME_SLICE_MS = 20;
 const HOOK_COUNT = 10000;
+/** a script's count hook up to this many instructions is installed as is (exact) */
+const SCRIPT_COUNT_DIRECT = 1000000;
+/** registry key of the scripts' hooks: thread -> {fn, mask, count, acc} (weak keys) */
+const HOOKS_KEY = '__luatos_pc_hooks';
+const HOOK_EVENT_NAMES = ['call', 'return', 'line', 'count', 'tail call'];
 
 let hostObjectSeq = 1;
 
@@ -381,6 +405,7 @@ export class Vm {
     const { e, L } = this;
     // the count hook is inherited by threads created afterwards (the main thread, coroutines)
     this.installHook();
+    this.installDebugHooks();
     this.T = e.newthread(L);
     // anchor the thread in the registry so it is never collected
     this.threadRef = e.ref(L, e.REGISTRYINDEX);
@@ -395,27 +420,196 @@ export class Vm {
   private closeAfterResume = false;
   private closed = false;
 
-  private readonly hookFn = (L: LuaState): void => this.onHook(L);
+  private readonly hookFn = (L: LuaState, event: number, line: number): void => this.onHook(L, event, line);
+  /** threads given a hook by the script (an upper bound: collected threads are not counted down) */
+  private scriptHooks = 0;
 
+  /**
+   * The runtime owns the VM's hook: a count hook (the runaway watchdog, kill requests) on
+   * every thread, always. A script's `debug.sethook` is chained into it (see
+   * installDebugHooks), never replaces it.
+   */
   private installHook(): void {
-    this.e.setcounthook(this.L, HOOK_COUNT, this.hookFn);
+    this.e.sethook(this.L, LUA_MASKCOUNT, HOOK_COUNT, this.hookFn);
   }
 
   /** raise the kill reason in the running thread, and on every instruction after that */
   private raiseKill(L: LuaState): never {
-    this.e.setcounthook(L, 1, this.hookFn);
+    this.e.sethook(L, LUA_MASKCOUNT, 1, this.hookFn);
     throw new LuaError(this.killReason as string);
   }
 
-  private onHook(L: LuaState): void {
+  private onHook(L: LuaState, event: number, line: number): void {
     if (this.killReason) this.raiseKill(L);
-    if (!this.running) return;
-    const budget = this.device.runawayBudgetMs();
-    if (performance.now() - this.resumeStart > budget) {
-      // pcall cannot swallow it: the hook raises again on the next instruction
-      this.killReason = `watchdog: Lua code ran for more than ${budget} ms without yielding (runaway loop?)`;
-      this.raiseKill(L);
+    if (event === LUA_HOOKCOUNT && this.running) {
+      const budget = this.device.runawayBudgetMs();
+      if (performance.now() - this.resumeStart > budget) {
+        // pcall cannot swallow it: the hook raises again on the next instruction
+        this.killReason = `watchdog: Lua code ran for more than ${budget} ms without yielding (runaway loop?)`;
+        this.raiseKill(L);
+      }
     }
+    if (this.scriptHooks > 0) this.runScriptHook(L, event, line);
+  }
+
+  /** Call the running thread's script hook for this event, as ldblib's hookf does. */
+  private runScriptHook(L: LuaState, event: number, line: number): void {
+    const e = this.e;
+    const top = e.gettop(L);
+    if (!e.checkstack(L, 6)) return;
+    if (e.getfield(L, e.REGISTRYINDEX, HOOKS_KEY) !== LUA_TTABLE) {
+      e.settop(L, top);
+      return;
+    }
+    e.pushthread(L);
+    if (e.rawget(L, -2) !== LUA_TTABLE) {
+      e.settop(L, top);
+      return;
+    }
+    const entry = e.absindex(L, -1);
+    e.rawgeti(L, entry, 2);
+    const mask = e.tointeger(L, -1) ?? 0;
+    e.rawgeti(L, entry, 3);
+    const count = e.tointeger(L, -1) ?? 0;
+    e.settop(L, entry);
+    let fire: boolean;
+    switch (event) {
+      case LUA_HOOKCOUNT:
+        fire = false;
+        if (mask & LUA_MASKCOUNT) {
+          if (count <= SCRIPT_COUNT_DIRECT) fire = true;
+          else {
+            // installed with HOOK_COUNT: count instructions until the script's count is reached
+            e.rawgeti(L, entry, 4);
+            const acc = (e.tointeger(L, -1) ?? 0) + HOOK_COUNT;
+            e.pop(L, 1);
+            fire = acc >= count;
+            e.pushinteger(L, fire ? acc - count : acc);
+            e.rawseti(L, entry, 4);
+          }
+        }
+        break;
+      case LUA_HOOKLINE:
+        fire = (mask & LUA_MASKLINE) !== 0;
+        break;
+      case LUA_HOOKCALL:
+      case LUA_HOOKTAILCALL:
+        fire = (mask & LUA_MASKCALL) !== 0;
+        break;
+      case LUA_HOOKRET:
+        fire = (mask & LUA_MASKRET) !== 0;
+        break;
+      default:
+        fire = false;
+    }
+    if (!fire) {
+      e.settop(L, top);
+      return;
+    }
+    e.rawgeti(L, entry, 1);
+    e.pushstring(L, HOOK_EVENT_NAMES[event] ?? 'count');
+    if (line >= 0) e.pushinteger(L, line);
+    else e.pushnil(L);
+    e.call(L, 2, 0);
+    e.settop(L, top);
+  }
+
+  /** Install the thread's hook: the runtime's count hook plus what the script asked for. */
+  private applyHook(L1: LuaState, mask: number, count: number): void {
+    let ccount = mask & LUA_MASKCOUNT && count > 0 && count <= SCRIPT_COUNT_DIRECT ? count : HOOK_COUNT;
+    if (this.killReason) ccount = 1;
+    this.e.sethook(L1, LUA_MASKCOUNT | mask, ccount, this.hookFn);
+  }
+
+  /**
+   * `debug.sethook([thread,] hook, mask [, count])` / `debug.gethook([thread])` as in Lua 5.3's
+   * ldblib (the firmware's Lua), but chained with the runtime's hook: the script's hook
+   * fires for its events, `debug.sethook()` removes only the script's hook, `gethook`
+   * returns the script's hook, mask and count (nil, "", 0 when it has none, as 5.3 does
+   * for a thread without a hook). A count above 1,000,000 instructions is counted in steps
+   * of 10,000 (so it fires within 10,000 instructions of the exact count).
+   */
+  private installDebugHooks(): void {
+    const { e, L } = this;
+    if (e.getglobal(L, 'debug') !== LUA_TTABLE) {
+      e.pop(L, 1);
+      return;
+    }
+    const threadArg = (L2: LuaState): { L1: LuaState; arg: number } => {
+      if (e.type(L2, 1) === LUA_TTHREAD) return { L1: e.tothread(L2, 1) as LuaState, arg: 1 };
+      return { L1: L2, arg: 0 };
+    };
+    const hookTable = (L2: LuaState): void => {
+      if (e.getfield(L2, e.REGISTRYINDEX, HOOKS_KEY) === LUA_TTABLE) return;
+      e.pop(L2, 1);
+      e.createtable(L2, 0, 2);
+      e.createtable(L2, 0, 1);
+      e.pushstring(L2, 'k');
+      e.setfield(L2, -2, '__mode');
+      e.setmetatable(L2, -2);
+      e.pushvalue(L2, -1);
+      e.setfield(L2, e.REGISTRYINDEX, HOOKS_KEY);
+    };
+    this.pushBinding('debug.sethook', (a) => {
+      const { L1, arg } = threadArg(a.L);
+      let mask = 0;
+      let count = 0;
+      const off = a.isNoneOrNil(arg + 1);
+      if (!off) {
+        const smask = a.string(arg + 2);
+        a.func(arg + 1);
+        count = a.optInteger(arg + 3, 0);
+        if (smask.includes('c')) mask |= LUA_MASKCALL;
+        if (smask.includes('r')) mask |= LUA_MASKRET;
+        if (smask.includes('l')) mask |= LUA_MASKLINE;
+        if (count > 0) mask |= LUA_MASKCOUNT;
+      }
+      hookTable(a.L);
+      const t = e.absindex(a.L, -1);
+      if (L1 === a.L) e.pushthread(a.L);
+      else e.pushvalue(a.L, 1);
+      if (off || mask === 0) {
+        e.pushnil(a.L);
+      } else {
+        e.createtable(a.L, 4, 0);
+        e.pushvalue(a.L, arg + 1);
+        e.rawseti(a.L, -2, 1);
+        e.pushinteger(a.L, mask);
+        e.rawseti(a.L, -2, 2);
+        e.pushinteger(a.L, count);
+        e.rawseti(a.L, -2, 3);
+        e.pushinteger(a.L, 0);
+        e.rawseti(a.L, -2, 4);
+        this.scriptHooks++;
+      }
+      e.rawset(a.L, t);
+      this.applyHook(L1, off ? 0 : mask, count);
+      return 0;
+    });
+    e.setfield(L, -2, 'sethook');
+    this.pushBinding('debug.gethook', (a) => {
+      const { L1, arg } = threadArg(a.L);
+      void arg;
+      hookTable(a.L);
+      if (L1 === a.L) e.pushthread(a.L);
+      else e.pushvalue(a.L, 1);
+      if (e.rawget(a.L, -2) !== LUA_TTABLE) {
+        e.pushnil(a.L);
+        e.pushstring(a.L, '');
+        e.pushinteger(a.L, 0);
+        return 3;
+      }
+      const entry = e.absindex(a.L, -1);
+      e.rawgeti(a.L, entry, 1);
+      e.rawgeti(a.L, entry, 2);
+      const mask = e.tointeger(a.L, -1) ?? 0;
+      e.pop(a.L, 1);
+      e.pushstring(a.L, (mask & LUA_MASKCALL ? 'c' : '') + (mask & LUA_MASKRET ? 'r' : '') + (mask & LUA_MASKLINE ? 'l' : ''));
+      e.rawgeti(a.L, entry, 3);
+      return 3;
+    });
+    e.setfield(L, -2, 'gethook');
+    e.pop(L, 1);
   }
 
   /** End the VM from the host (rtos.reboot, a watchdog timeout): stops at the next instruction. */
@@ -423,7 +617,7 @@ export class Vm {
     if (this.dead) return;
     if (this.running) {
       this.killReason = reason;
-      this.e.setcounthook(this.T, 1, this.hookFn);
+      this.e.sethook(this.T, LUA_MASKCOUNT, 1, this.hookFn);
     } else {
       this.finish({ kind: 'watchdog', message: reason });
     }
@@ -526,7 +720,7 @@ export class Vm {
       this.closeAfterResume = true;
       if (!this.killReason) {
         this.killReason = 'device stopped';
-        this.e.setcounthook(this.T, 1, this.hookFn);
+        this.e.sethook(this.T, LUA_MASKCOUNT, 1, this.hookFn);
       }
       return;
     }
@@ -534,7 +728,8 @@ export class Vm {
     this.closed = true;
     this.hostObjects.clear();
     try {
-      this.e.setcounthook(this.L, 0, null);
+      if (!this.e.broken) this.e.sethook(this.L, 0, 0, null);
+      // releases the host functions and continuations this boot registered (engine side)
       this.e.close(this.L);
     } catch {
       /* already closed */

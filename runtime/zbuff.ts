@@ -9,6 +9,10 @@
  *   const z = getZbuff(vm, L, 2);
  *   if (z) { send(z.data.subarray(0, z.used)); }          // the used part
  *   if (z) { z.append(bytes); }                           // grow-and-append like buff:copy(nil, s)
+ *
+ * A zbuff never grows past `maxLen` (the largest single allocation the device grants, set by
+ * zbuff.create from the profile): `resize` then refuses and leaves the buffer as it was, and
+ * `append` stores what fits, as the firmware's realloc failure does.
  */
 import { LuaEngine, LuaError, LuaState, LUA_TFUNCTION, LUA_TTABLE } from './engine/types';
 import type { Vm } from './vm';
@@ -16,6 +20,9 @@ import type { Args } from './lua-value';
 
 /** Metatable name, as the firmware's LUAT_ZBUFF_TYPE. */
 export const ZBUFF_TYPE = 'ZBUFF*';
+
+/** Default growth limit (the Air8101's 8 MB PSRAM) for a zbuff made without a profile value. */
+export const ZBUFF_DEFAULT_MAX = 8 * 1024 * 1024;
 
 export class ZbuffState {
   /** the allocated area; `data.length` is the zbuff's len() */
@@ -29,7 +36,11 @@ export class ZbuffState {
   height = 0;
   bit = 0;
 
-  constructor(len: number, memType = 0) {
+  /** the largest size this buffer may grow to (bytes) */
+  readonly maxLen: number;
+
+  constructor(len: number, memType = 0, maxLen = ZBUFF_DEFAULT_MAX) {
+    this.maxLen = Math.max(maxLen, len);
     this.data = Buffer.alloc(len);
     this.memType = memType;
   }
@@ -38,13 +49,18 @@ export class ZbuffState {
     return this.data.length;
   }
 
-  /** realloc to n bytes (keeps the common prefix); used is clamped */
-  resize(n: number): void {
+  /**
+   * realloc to n bytes (keeps the common prefix); used is clamped. False, and nothing changes,
+   * when n is over the growth limit (the device's realloc fails).
+   */
+  resize(n: number): boolean {
     n = Math.max(0, Math.floor(n));
+    if (!(n <= this.maxLen)) return false;
     const d = Buffer.alloc(n);
     this.data.copy(d, 0, 0, Math.min(n, this.data.length));
     this.data = d;
     if (this.used > n) this.used = n;
+    return true;
   }
 
   /** buff:free(): the memory goes, the userdata stays (len 0) */
@@ -58,11 +74,17 @@ export class ZbuffState {
     return this.data.subarray(0, this.used);
   }
 
-  /** Append at `used`, growing the area when needed (like buff:copy(nil, bytes)). */
-  append(b: Uint8Array): void {
-    if (this.used + b.length > this.data.length) this.resize(this.data.length + b.length + this.used);
-    this.data.set(b, this.used);
-    this.used += b.length;
+  /**
+   * Append at `used`, growing the area when needed (like buff:copy(nil, bytes)). Returns the
+   * bytes stored: fewer than given when the buffer cannot grow enough (growth limit).
+   */
+  append(b: Uint8Array): number {
+    const need = this.used + b.length;
+    if (need > this.data.length && !this.resize(this.data.length + b.length + this.used)) this.resize(Math.min(need, this.maxLen));
+    const n = Math.max(0, Math.min(b.length, this.data.length - this.used));
+    this.data.set(b.subarray(0, n), this.used);
+    this.used += n;
+    return n;
   }
 }
 

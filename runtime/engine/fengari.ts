@@ -9,7 +9,7 @@
  * - fengari has no lua_gc: `collectgarbage` raises "lua_gc not implemented". The runtime
  *   replaces it with an estimate (see runtime/vm.ts) and `gcCountKB` returns null here.
  */
-import { Continuation, HostFunction, LuaEngine, LuaError, LuaState } from './types';
+import { Continuation, hostErrorMessage, HookFunction, HostFunction, LuaEngine, LuaState, LUA_HOOKLINE, LUA_MASKCOUNT } from './types';
 
 /*
  * fengari 0.1.5 bug: the string table key (luaS_hash) concatenates each byte's hex digits
@@ -75,11 +75,7 @@ const utf8d = new TextDecoder('utf-8');
 type FL = any;
 const S = (L: LuaState) => L as unknown as FL;
 
-function errMessage(e: unknown): string {
-  if (e instanceof LuaError) return e.message;
-  if (e instanceof Error) return e.message || String(e);
-  return String(e);
-}
+const errMessage = hostErrorMessage;
 
 export class FengariEngine implements LuaEngine {
   readonly name = 'fengari' as const;
@@ -89,7 +85,8 @@ export class FengariEngine implements LuaEngine {
   private readonly keys = new Map<string, Uint8Array>();
   private readonly ptrIds = new WeakMap<object, number>();
   private nextPtr = 0x1000;
-  private readonly hooks = new WeakMap<object, (L: LuaState) => void>();
+  /** fengari runs in JS: there is no instance to trap */
+  readonly broken = false;
 
   static async create(): Promise<FengariEngine> {
     return new FengariEngine();
@@ -347,11 +344,14 @@ export class FengariEngine implements LuaEngine {
     return Buffer.from(lauxlib.luaL_tolstring(S(L), idx));
   }
   setcounthook(L: LuaState, count: number, fn: ((L: LuaState) => void) | null): void {
-    if (fn) {
-      const h = (L2: FL) => {
+    this.sethook(L, fn ? LUA_MASKCOUNT : 0, count, fn ? (L2) => fn(L2) : null);
+  }
+  sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void {
+    if (fn && mask) {
+      const h = (L2: FL, ar: { event: number; currentline: number }) => {
         let msg: string;
         try {
-          fn(L2 as LuaState);
+          fn(L2 as LuaState, ar.event, ar.event === LUA_HOOKLINE ? ar.currentline : -1);
           return;
         } catch (e) {
           if (this.isUnwind(e)) throw e;
@@ -360,11 +360,13 @@ export class FengariEngine implements LuaEngine {
         lua.lua_pushstring(L2, fengari.to_luastring(msg));
         lua.lua_error(L2);
       };
-      lua.lua_sethook(S(L), h, lua.LUA_MASKCOUNT, count);
+      lua.lua_sethook(S(L), h, mask, count);
     } else {
       lua.lua_sethook(S(L), null, 0, 0);
     }
-    void this.hooks;
+  }
+  hostFunctionCount(): number | null {
+    return null; // host functions are closures owned by the Lua objects: they go with the state
   }
   gcCountKB(_L: LuaState): number | null {
     return null;

@@ -46,6 +46,44 @@ export class LuaError extends Error {
   }
 }
 
+/** Lua's own text for a failed allocation (LUA_ERRMEM), used for every refused allocation. */
+export const NOT_ENOUGH_MEMORY = 'not enough memory';
+
+/**
+ * The Lua error text for a JS exception thrown by a host function. A failed JS allocation
+ * (`Buffer.alloc` past the platform limit, "Array buffer allocation failed", an oversized
+ * string) becomes Lua's "not enough memory", so no JS wording leaks into the script.
+ */
+export function hostErrorMessage(e: unknown): string {
+  if (e instanceof LuaError) return e.message;
+  if (e instanceof RangeError) {
+    const code = (e as { code?: string }).code;
+    if (
+      code === 'ERR_OUT_OF_RANGE' ||
+      code === 'ERR_STRING_TOO_LONG' ||
+      code === 'ERR_BUFFER_TOO_LARGE' ||
+      /allocation failed|Invalid (typed )?array length|Invalid string length|out of memory/i.test(e.message)
+    )
+      return NOT_ENOUGH_MEMORY;
+  }
+  if (e instanceof Error) return e.message || String(e);
+  return String(e);
+}
+
+/** Hook events (lua_Debug.event) and masks, as in lua.h. */
+export const LUA_HOOKCALL = 0;
+export const LUA_HOOKRET = 1;
+export const LUA_HOOKLINE = 2;
+export const LUA_HOOKCOUNT = 3;
+export const LUA_HOOKTAILCALL = 4;
+export const LUA_MASKCALL = 1 << LUA_HOOKCALL;
+export const LUA_MASKRET = 1 << LUA_HOOKRET;
+export const LUA_MASKLINE = 1 << LUA_HOOKLINE;
+export const LUA_MASKCOUNT = 1 << LUA_HOOKCOUNT;
+
+/** A hook handler: the event (LUA_HOOK*) and, for line events, the line (else -1). */
+export type HookFunction = (L: LuaState, event: number, line: number) => void;
+
 export interface LuaEngine {
   readonly name: 'wasmoon' | 'fengari';
   /** Lua version the engine implements, e.g. "5.4" */
@@ -158,6 +196,11 @@ export interface LuaEngine {
 
   /** A count hook on L (and threads created from it afterwards); null removes it. */
   setcounthook(L: LuaState, count: number, fn: ((L: LuaState) => void) | null): void;
+  /**
+   * lua_sethook on thread L with a mask of LUA_MASK*: the handler is shared by every thread of
+   * L's state (one per state); mask 0 or a null handler removes the hook from L.
+   */
+  sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void;
   /** collectgarbage("count") in KB, or null when the engine has no GC API */
   gcCountKB(L: LuaState): number | null;
   /** full collection (no-op where unsupported) */
@@ -165,4 +208,13 @@ export interface LuaEngine {
 
   /** Whether a thrown JS value is the engine's own non-local exit (error/yield unwind). */
   isUnwind(e: unknown): boolean;
+
+  /**
+   * True once the engine trapped (a wasm RuntimeError: out-of-bounds access, abort): its
+   * memory can no longer be trusted, so no new state may be created in it. Always false on
+   * fengari.
+   */
+  readonly broken: boolean;
+  /** Host functions currently registered (all states), or null when the engine keeps none. */
+  hostFunctionCount(): number | null;
 }

@@ -10,16 +10,34 @@
  *   unwinds through wasm. Lua's own non-local exits (longjmp) are thrown as JS numbers by
  *   emscripten; those are rethrown untouched.
  * - Continuations (lua_yieldk) use a second dispatcher with the continuation id as context.
- * - Strings cross as bytes: lua_tolstring + HEAPU8 copy, lua_pushlstring from a scratch buffer.
+ * - Strings cross as bytes: lua_tolstring + HEAPU8 copy, lua_pushlstring from a scratch buffer
+ *   (small strings) or a buffer allocated for the call (large ones, freed right after).
+ * - Every `_malloc` is checked: a failed one (0) raises Lua's "not enough memory" and nothing is
+ *   written. A JS allocation that fails in a host function gives the same error.
+ * - Traps: a wasm RuntimeError (out-of-bounds access, abort) means the instance's memory and
+ *   its C stack can no longer be trusted. The engine marks itself `broken`, lets the trap
+ *   unwind to the host (never into Lua as an ordinary error) and refuses new states; the
+ *   factory (engine/index.ts) and the device then start a fresh instance for the next boot.
+ * - Ownership: every host function id and continuation is recorded with the global state
+ *   that created it. The dispatcher refuses an id of another state (a script can rewrite the
+ *   id upvalue with `debug.setupvalue`), and `close` releases everything the state
+ *   registered, so nothing of a closed boot stays reachable from JS.
+ * - Hooks: one hook dispatcher; the handler is per global state and receives the event and
+ *   the line (lua_Debug.event / .currentline), so the runtime can chain a script's hook.
  * - lua_Integer is 64-bit (passed as BigInt by this build).
  */
 import {
   Continuation,
+  hostErrorMessage,
+  HookFunction,
   HostFunction,
   LuaEngine,
   LuaError,
   LuaState,
+  LUA_HOOKLINE,
+  LUA_MASKCOUNT,
   LUA_OK,
+  NOT_ENOUGH_MEMORY,
 } from './types';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,15 +46,24 @@ type Module = any;
 const LUAI_MAXSTACK = 1000000;
 const REGISTRYINDEX = -LUAI_MAXSTACK - 1000;
 const LUA_RIDX_MAINTHREAD = 1;
-const LUA_MASKCOUNT = 1 << 3;
+/** strings up to this size go through the kept scratch buffer; larger ones get their own */
+const SCRATCH_MAX = 64 * 1024;
+/** C strings kept for field/global names; other names are copied per call */
+const CSTRING_CACHE_MAX = 2048;
+/** lua_Debug (wasm32): int event @0, ..., int currentline @24 */
+const AR_EVENT = 0;
+const AR_CURRENTLINE = 24;
 
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8');
 
-function errMessage(e: unknown): string {
-  if (e instanceof LuaError) return e.message;
-  if (e instanceof Error) return e.message || String(e);
-  return String(e);
+const errMessage = hostErrorMessage;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const WasmRuntimeError: (new (...a: any[]) => Error) | undefined = (globalThis as any).WebAssembly?.RuntimeError;
+
+function isTrap(e: unknown): boolean {
+  return WasmRuntimeError !== undefined && e instanceof WasmRuntimeError;
 }
 
 const S = (L: LuaState) => L as unknown as number;
@@ -50,18 +77,24 @@ export class WasmoonEngine implements LuaEngine {
 
   private readonly m: Module;
   private readonly fns: (HostFunction | undefined)[] = [];
+  /** the global state (see stateOf) that registered each host function id */
+  private readonly fnOwner: number[] = [];
   private readonly freeFnIds: number[] = [];
-  private readonly conts = new Map<number, Continuation>();
+  private liveFns = 0;
+  private readonly conts = new Map<number, { k: Continuation; g: number }>();
   private nextCont = 1;
   private readonly dispatcher: number;
   private readonly kdispatcher: number;
   private readonly hookdispatcher: number;
-  private readonly hooks = new Map<number, (L: LuaState) => void>();
+  private readonly hooks = new Map<number, HookFunction>();
   private readonly cstrings = new Map<string, number>();
   private scratch = 0;
   private scratchSize = 0;
   private readonly lenPtr: number;
   private readonly isnumPtr: number;
+  /** byte offset of lua_State.l_G, or -1 when the layout probe failed (slower fallback) */
+  private gOffset = -1;
+  private brokenFlag = false;
 
   static async create(): Promise<WasmoonEngine> {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -72,11 +105,62 @@ export class WasmoonEngine implements LuaEngine {
 
   constructor(module: Module) {
     this.m = module;
-    this.lenPtr = this.m._malloc(8);
-    this.isnumPtr = this.m._malloc(8);
+    this.lenPtr = this.mallocChecked(8);
+    this.isnumPtr = this.mallocChecked(8);
     this.dispatcher = this.m.addFunction((L: number) => this.dispatch(L), 'ii');
     this.kdispatcher = this.m.addFunction((L: number, status: number, ctx: number) => this.kdispatch(L, status, ctx), 'iiii');
-    this.hookdispatcher = this.m.addFunction((L: number, _ar: number) => this.hookdispatch(L), 'vii');
+    this.hookdispatcher = this.m.addFunction((L: number, ar: number) => this.hookdispatch(L, ar), 'vii');
+    this.probeLayout();
+  }
+
+  get broken(): boolean {
+    return this.brokenFlag;
+  }
+
+  /**
+   * Find lua_State.l_G (16 on wasm32 Lua 5.4): two threads of one state share it, two states
+   * differ. Reading it is a plain memory load, so ownership checks cost nothing per call.
+   */
+  private probeLayout(): void {
+    const a = this.m._luaL_newstate();
+    const b = this.m._luaL_newstate();
+    if (!a || !b) throw new Error('luaL_newstate failed (out of memory)');
+    const t = this.m._lua_newthread(a);
+    const at = (p: number) => this.m.HEAP32[(p + 16) >> 2];
+    if (at(a) !== 0 && at(a) === at(t) && at(a) !== at(b)) this.gOffset = 16;
+    this.m._lua_close(a);
+    this.m._lua_close(b);
+  }
+
+  /** An identity of L's global state, the same for every thread of it. */
+  private stateOf(L: number): number {
+    if (this.gOffset >= 0) return this.m.HEAP32[(L + this.gOffset) >> 2];
+    this.m._lua_rawgeti(L, REGISTRYINDEX, BigInt(LUA_RIDX_MAINTHREAD));
+    const main = this.m._lua_tothread(L, -1);
+    this.m._lua_settop(L, -2);
+    return main;
+  }
+
+  /** A trap: remember that this instance is unusable, and let the trap go on unwinding. */
+  private noteTrap(e: unknown): void {
+    if (isTrap(e)) this.brokenFlag = true;
+  }
+
+  /** Run a call into wasm from the host (not from inside Lua), noting traps. */
+  private guard<R>(f: () => R): R {
+    try {
+      return f();
+    } catch (e) {
+      this.noteTrap(e);
+      throw e;
+    }
+  }
+
+  private mallocChecked(n: number): number {
+    // size_t is 32-bit here: anything at or over 2^31 cannot be allocated (the heap limit is 2 GB)
+    const p = n >= 0x7fffffff ? 0 : (this.m._malloc(n) as number);
+    if (!p) throw new LuaError(NOT_ENOUGH_MEMORY);
+    return p;
   }
 
   private dispatch(L: number): number {
@@ -84,42 +168,52 @@ export class WasmoonEngine implements LuaEngine {
     const fn = this.fns[id];
     let msg: string;
     try {
-      if (!fn) throw new LuaError('host function was released');
+      if (!fn || this.fnOwner[id] !== this.stateOf(L)) throw new LuaError('host function was released');
       return fn(T(L));
     } catch (e) {
       if (typeof e === 'number') throw e; // Lua longjmp (error or yield): let it unwind
+      if (isTrap(e)) {
+        this.brokenFlag = true;
+        throw e;
+      }
       msg = errMessage(e);
     }
     return this.raiseWithWhere(L, msg);
   }
 
   private kdispatch(L: number, status: number, ctx: number): number {
-    const k = this.conts.get(ctx);
+    const c = this.conts.get(ctx);
     this.conts.delete(ctx);
     let msg: string;
     try {
-      if (!k) throw new LuaError('continuation lost');
-      return k(T(L), status);
+      if (!c || c.g !== this.stateOf(L)) throw new LuaError('continuation lost');
+      return c.k(T(L), status);
     } catch (e) {
       if (typeof e === 'number') throw e;
+      if (isTrap(e)) {
+        this.brokenFlag = true;
+        throw e;
+      }
       msg = errMessage(e);
     }
     return this.raiseWithWhere(L, msg);
   }
 
-  private hookdispatch(L: number): void {
-    // find the handler by the main thread of L's global state
-    this.m._lua_rawgeti(L, REGISTRYINDEX, BigInt(LUA_RIDX_MAINTHREAD));
-    const main = this.m._lua_tothread(L, -1);
-    this.m._lua_settop(L, -2);
-    const h = this.hooks.get(main);
+  private hookdispatch(L: number, ar: number): void {
+    const h = this.hooks.get(this.stateOf(L));
     if (!h) return;
+    const event = this.m.HEAP32[(ar + AR_EVENT) >> 2];
+    const line = event === LUA_HOOKLINE ? this.m.HEAP32[(ar + AR_CURRENTLINE) >> 2] : -1;
     let msg: string;
     try {
-      h(T(L));
+      h(T(L), event, line);
       return;
     } catch (e) {
       if (typeof e === 'number') throw e;
+      if (isTrap(e)) {
+        this.brokenFlag = true;
+        throw e;
+      }
       msg = errMessage(e);
     }
     this.pushstring(T(L), msg);
@@ -134,25 +228,52 @@ export class WasmoonEngine implements LuaEngine {
     throw new Error('unreachable');
   }
 
+  /**
+   * A NUL-terminated copy of a name for one C call. Names are cached (field names repeat);
+   * once the cache is full, further names (keys from outside data) use the scratch buffer,
+   * so hostile key sets cannot grow the wasm heap without bound.
+   */
   private cstr(s: string): number {
-    let p = this.cstrings.get(s);
-    if (p === undefined) {
-      const b = utf8.encode(s);
-      p = this.m._malloc(b.length + 1) as number;
-      this.m.HEAPU8.set(b, p);
-      this.m.HEAPU8[p + b.length] = 0;
-      this.cstrings.set(s, p);
-    }
-    return p;
+    const p = this.cstrings.get(s);
+    if (p !== undefined) return p;
+    if (this.cstrings.size >= CSTRING_CACHE_MAX || s.length > 256) return this.cstrTemp(s);
+    const b = utf8.encode(s);
+    const q = this.mallocChecked(b.length + 1);
+    this.m.HEAPU8.set(b, q);
+    this.m.HEAPU8[q + b.length] = 0;
+    this.cstrings.set(s, q);
+    return q;
   }
 
+  /** The kept scratch buffer, grown to n bytes (n <= SCRATCH_MAX); checked. */
   private scratchFor(n: number): number {
     if (n > this.scratchSize) {
+      const size = Math.min(SCRATCH_MAX, Math.max(n, this.scratchSize * 2, 256));
+      const p = this.mallocChecked(size);
       if (this.scratch) this.m._free(this.scratch);
-      this.scratchSize = Math.max(n, this.scratchSize * 2, 256);
-      this.scratch = this.m._malloc(this.scratchSize);
+      this.scratch = p;
+      this.scratchSize = size;
     }
     return this.scratch;
+  }
+
+  /** Copy bytes (plus a NUL) into wasm memory and run f with the address; checked, freed after. */
+  private withBytes<R>(s: Uint8Array, f: (p: number) => R): R {
+    const n = s.length;
+    if (n + 1 <= SCRATCH_MAX) {
+      const p = this.scratchFor(n + 1);
+      this.m.HEAPU8.set(s, p);
+      this.m.HEAPU8[p + n] = 0;
+      return f(p);
+    }
+    const p = this.mallocChecked(n + 1);
+    try {
+      this.m.HEAPU8.set(s, p);
+      this.m.HEAPU8[p + n] = 0;
+      return f(p);
+    } finally {
+      this.m._free(p);
+    }
   }
 
   upvalueindex(i: number): number {
@@ -161,16 +282,37 @@ export class WasmoonEngine implements LuaEngine {
   }
 
   newstate(): LuaState {
-    const L = this.m._luaL_newstate();
+    if (this.brokenFlag) throw new Error('the Lua engine trapped earlier and cannot create states (a fresh engine is needed)');
+    const L = this.guard(() => this.m._luaL_newstate());
     if (!L) throw new Error('luaL_newstate failed (out of memory)');
     return T(L);
   }
+  /** lua_close, then release every host function, continuation and hook the state registered. */
   close(L: LuaState): void {
-    this.hooks.delete(S(L));
-    this.m._lua_close(S(L));
+    const g = this.stateOf(S(L));
+    this.hooks.delete(g);
+    for (const [ctx, c] of this.conts) if (c.g === g) this.conts.delete(ctx);
+    try {
+      // a broken instance is not entered again: its memory is dropped with the instance
+      if (!this.brokenFlag) this.guard(() => this.m._lua_close(S(L)));
+    } finally {
+      // __gc metamethods ran during lua_close; only now can the ids go
+      for (let id = 0; id < this.fns.length; id++) {
+        if (this.fns[id] && this.fnOwner[id] === g) this.releaseId(id);
+      }
+    }
+  }
+  private releaseId(id: number): void {
+    this.fns[id] = undefined;
+    this.fnOwner[id] = 0;
+    this.freeFnIds.push(id);
+    this.liveFns--;
+  }
+  hostFunctionCount(): number {
+    return this.liveFns;
   }
   openlibs(L: LuaState): void {
-    this.m._luaL_openlibs(S(L));
+    this.guard(() => this.m._luaL_openlibs(S(L)));
   }
 
   gettop(L: LuaState): number {
@@ -238,9 +380,7 @@ export class WasmoonEngine implements LuaEngine {
     this.m._lua_pushnumber(S(L), n);
   }
   pushbytes(L: LuaState, s: Uint8Array): void {
-    const p = this.scratchFor(s.length + 1);
-    this.m.HEAPU8.set(s, p);
-    this.m._lua_pushlstring(S(L), p, s.length);
+    this.withBytes(s, (p) => this.m._lua_pushlstring(S(L), p, s.length));
   }
   pushstring(L: LuaState, s: string): void {
     this.pushbytes(L, utf8.encode(s));
@@ -248,6 +388,8 @@ export class WasmoonEngine implements LuaEngine {
   pushfunction(L: LuaState, fn: HostFunction, nup = 0): void {
     const id = this.freeFnIds.length ? (this.freeFnIds.pop() as number) : this.fns.length;
     this.fns[id] = fn;
+    this.fnOwner[id] = this.stateOf(S(L));
+    this.liveFns++;
     this.m._lua_pushinteger(S(L), BigInt(id));
     if (nup > 0) this.m._lua_rotate(S(L), -(nup + 1), 1);
     this.m._lua_pushcclosure(S(L), this.dispatcher, nup + 1);
@@ -365,19 +507,25 @@ export class WasmoonEngine implements LuaEngine {
   }
 
   loadbuffer(L: LuaState, code: Uint8Array, chunkname: string): number {
-    const p = this.m._malloc(code.length + 1);
+    const mode = this.cstr('bt');
+    const name = utf8.encode(chunkname);
+    // chunk name and code in one checked allocation (the name must outlive the scratch use)
+    const p = this.mallocChecked(code.length + name.length + 2);
     try {
       this.m.HEAPU8.set(code, p);
-      return this.m._luaL_loadbufferx(S(L), p, code.length, this.cstr(chunkname), this.cstr('bt'));
+      const q = p + code.length + 1;
+      this.m.HEAPU8.set(name, q);
+      this.m.HEAPU8[q + name.length] = 0;
+      return this.guard(() => this.m._luaL_loadbufferx(S(L), p, code.length, q, mode));
     } finally {
       this.m._free(p);
     }
   }
   pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number {
-    return this.m._lua_pcallk(S(L), nargs, nresults, msgh, 0, 0);
+    return this.guard(() => this.m._lua_pcallk(S(L), nargs, nresults, msgh, 0, 0));
   }
   call(L: LuaState, nargs: number, nresults: number): void {
-    this.m._lua_callk(S(L), nargs, nresults, 0, 0);
+    this.guard(() => this.m._lua_callk(S(L), nargs, nresults, 0, 0));
   }
   error(L: LuaState): never {
     this.m._lua_error(S(L));
@@ -387,7 +535,7 @@ export class WasmoonEngine implements LuaEngine {
     return T(this.m._lua_newthread(S(L)));
   }
   resume(L: LuaState, from: LuaState | null, nargs: number): { status: number; nres: number } {
-    const status = this.m._lua_resume(S(L), from ? S(from) : 0, nargs, this.lenPtr);
+    const status = this.guard(() => this.m._lua_resume(S(L), from ? S(from) : 0, nargs, this.lenPtr));
     return { status, nres: this.m.HEAP32[this.lenPtr >> 2] };
   }
   status(L: LuaState): number {
@@ -396,7 +544,7 @@ export class WasmoonEngine implements LuaEngine {
   yieldk(L: LuaState, nresults: number, k: Continuation): never {
     const ctx = this.nextCont++;
     if (this.nextCont > 0x7ffffff0) this.nextCont = 1;
-    this.conts.set(ctx, k);
+    this.conts.set(ctx, { k, g: this.stateOf(S(L)) });
     this.m._lua_yieldk(S(L), nresults, ctx, this.kdispatcher);
     throw new Error('unreachable: lua_yieldk returned');
   }
@@ -406,8 +554,10 @@ export class WasmoonEngine implements LuaEngine {
   traceback(L: LuaState, L1: LuaState, msg: string | null, level: number): void {
     this.m._luaL_traceback(S(L), S(L1), msg === null ? 0 : this.cstrTemp(msg), level);
   }
+  /** A NUL-terminated copy in the scratch buffer, valid until the next string crosses. */
   private cstrTemp(s: string): number {
     const b = utf8.encode(s);
+    if (b.length + 1 > SCRATCH_MAX) throw new LuaError(NOT_ENOUGH_MEMORY);
     const p = this.scratchFor(b.length + 1);
     this.m.HEAPU8.set(b, p);
     this.m.HEAPU8[p + b.length] = 0;
@@ -420,15 +570,14 @@ export class WasmoonEngine implements LuaEngine {
   }
 
   setcounthook(L: LuaState, count: number, fn: ((L: LuaState) => void) | null): void {
-    // handlers are keyed by the main thread of the state, so coroutines share them
-    this.m._lua_rawgeti(S(L), REGISTRYINDEX, BigInt(LUA_RIDX_MAINTHREAD));
-    const main = this.m._lua_tothread(S(L), -1);
-    this.m._lua_settop(S(L), -2);
-    if (fn) {
-      this.hooks.set(main, fn);
-      this.m._lua_sethook(S(L), this.hookdispatcher, LUA_MASKCOUNT, count);
+    this.sethook(L, fn ? LUA_MASKCOUNT : 0, count, fn ? (L2) => fn(L2) : null);
+  }
+  sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void {
+    // handlers are keyed by the global state, so coroutines share them
+    if (fn && mask) {
+      this.hooks.set(this.stateOf(S(L)), fn);
+      this.m._lua_sethook(S(L), this.hookdispatcher, mask, count);
     } else {
-      this.hooks.delete(main);
       this.m._lua_sethook(S(L), 0, 0, 0);
     }
   }
@@ -460,13 +609,8 @@ export class WasmoonEngine implements LuaEngine {
     return typeof e === 'number';
   }
 
-  /** Release a host function id (used when a device VM is closed). */
+  /** Release host function ids (close() releases a state's ids by itself). */
   releaseFunctions(ids: number[]): void {
-    for (const id of ids) {
-      if (this.fns[id]) {
-        this.fns[id] = undefined;
-        this.freeFnIds.push(id);
-      }
-    }
+    for (const id of ids) if (this.fns[id]) this.releaseId(id);
   }
 }
