@@ -40,7 +40,7 @@ import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { startHttpRequest, HttpExchange } from '../runtime/http/client';
-import { FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
+import { deviceBodyLimit, FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
 import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
 import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
 import { getZbuff } from '../runtime/zbuff';
@@ -64,6 +64,21 @@ function netLogInfo(vm: Vm): { dns: string; ip: string } {
   const dns = Array.isArray(sec?.dns) && sec.dns.length ? String(sec.dns[0]) : '223.5.5.5';
   const ip = typeof sec?.ip === 'string' && sec.ip ? sec.ip : primaryIpv4();
   return { dns, ip };
+}
+
+/**
+ * Flash space a download (`dst`) may take: the device file system's free bytes when it models
+ * a flash size (`vm.vfs.freeBytes()`), else unlimited (the host disk's own errors still give −7).
+ */
+function flashFree(vm: Vm): number {
+  const f = (vm.vfs as unknown as { freeBytes?: () => number }).freeBytes;
+  if (typeof f !== 'function') return Infinity;
+  try {
+    const n = f.call(vm.vfs);
+    return Number.isFinite(n) && n >= 0 ? n : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 export function openHttp(vm: Vm): void {
@@ -167,7 +182,9 @@ export function openHttp(vm: Vm): void {
       }
     }
 
-    // ---- body
+    // ---- body (at most what the device's memory holds, see deviceBodyLimit)
+    const logFn = (l: 'D' | 'I' | 'W' | 'E', m: string, s: string) => vm.log(l, m, s);
+    const bodyLimit = deviceBodyLimit(vm.device.profile.memory);
     const isPost = method === 'POST' || method === 'PUT';
     let body: Buffer | null = null;
     let sink: BodySink | null = null;
@@ -177,16 +194,16 @@ export function openHttp(vm: Vm): void {
       const z = getZbuff(vm, L, 4);
       if (z) {
         if (isPost) body = Buffer.from(z.usedBytes());
-        else sink = new ZbuffSink(z);
+        else sink = new ZbuffSink(z, bodyLimit, logFn);
       }
     }
     if (dst !== null) {
       const d = dst;
-      sink = new FileSink(d, () => vm.vfs.writablePath(d), (l, m, s) => vm.log(l, m, s));
+      sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm));
     } else if (fota) {
       sink = new FotaSink((l, m, s) => vm.log(l, m, s));
     }
-    sink ??= new MemorySink();
+    sink ??= new MemorySink(bodyLimit, logFn);
 
     // ---- TLS material (https only)
     let tlsOpts: HttpTls | undefined;
@@ -244,7 +261,8 @@ export function openHttp(vm: Vm): void {
       if (o.kind === 'error') {
         vm.resolveFuture(topic, [o.code]);
       } else {
-        const table: Record<string, Buffer> = {};
+        // prototype-less: a header named `__proto__` (or `constructor`) is just a key
+        const table: Record<string, Buffer> = Object.create(null);
         for (const [n, v] of o.headers) table[n.toString('latin1')] = v;
         vm.resolveFuture(topic, [o.status, table, o.body]);
       }

@@ -142,7 +142,7 @@ export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExcha
         status = st;
         headers = hs;
         contentLength = cl;
-        spec.sink.open(st);
+        spec.sink.open(st, cl);
         spec.onProgress?.(cl, 0);
       },
       onBody: (chunk) => {

@@ -5,8 +5,10 @@
  * test/http/):
  * - the bytes do not start with `HTTP/1.` → −1 (the older firmware's "resp NOT startwith
  *   HTTP/1." check: not an HTTP response at all);
- * - a malformed status line or header line, an invalid or conflicting Content-Length, or a
- *   header block over 4096 bytes (HTTP_RESP_HEADER_MAX_SIZE) → −2;
+ * - a malformed status line or header line, an invalid or conflicting Content-Length, a
+ *   header block over 4096 bytes (HTTP_RESP_HEADER_MAX_SIZE, interim 1xx heads each count on
+ *   their own) or more than HTTP_RESP_HEADER_MAX_COUNT header lines → −2 (the count limit is
+ *   our choice, the firmware only has the byte limit: a device keeps a few dozen headers);
  * - a broken chunked body (bad size line, missing CRLF after the data, over-long size or
  *   trailer line) → −3;
  * - the connection ends before the body is complete → −5 (left to the caller via `end()`).
@@ -18,7 +20,7 @@
  * without Content-Length or chunked coding runs until the server closes. HEAD, 204 and 304
  * responses have no body. Extra bytes after a Content-Length body are ignored.
  */
-import { HttpFailure, HTTP_ERROR_BODY, HTTP_ERROR_CLOSE, HTTP_ERROR_HEADER, HTTP_ERROR_STATE, HTTP_RESP_HEADER_MAX_SIZE, RawHeader } from './types';
+import { HttpFailure, HTTP_ERROR_BODY, HTTP_ERROR_CLOSE, HTTP_ERROR_HEADER, HTTP_ERROR_STATE, HTTP_RESP_HEADER_MAX_COUNT, HTTP_RESP_HEADER_MAX_SIZE, RawHeader } from './types';
 
 export interface ParserEvents {
   /** headers complete; contentLength is 0 when unknown (chunked or until close) */
@@ -73,12 +75,21 @@ export class ResponseParser {
     while (off < data.length && this.state !== 'done') {
       switch (this.state) {
         case 'head': {
-          this.head = this.head.length ? Buffer.concat([this.head, data.subarray(off)]) : Buffer.from(data.subarray(off));
-          off = data.length;
-          const rest = this.parseHead();
-          if (rest && rest.length) {
-            data = rest;
-            off = 0;
+          // only what can still belong to the head is buffered: past the limit it is −2 anyway
+          const room = HTTP_RESP_HEADER_MAX_SIZE + 1 - this.head.length;
+          const take = Math.min(room, data.length - off);
+          const piece = data.subarray(off, off + take);
+          this.head = this.head.length ? Buffer.concat([this.head, piece]) : Buffer.from(piece);
+          const used = this.parseHead();
+          if (used < 0) {
+            // no complete head yet: all of `piece` is buffered
+            off += take;
+          } else {
+            // `used` bytes of the buffered head were one response head (interim or final);
+            // the rest of the buffer came from `data` and is parsed from there (no recursion,
+            // no copies: 20 000 interim responses in one read are a loop)
+            off += take - (this.head.length - used);
+            this.head = Buffer.alloc(0);
           }
           break;
         }
@@ -152,8 +163,11 @@ export class ResponseParser {
     this.ev.onComplete();
   }
 
-  /** Try to parse a complete head from `this.head`; returns the bytes after it, or null. */
-  private parseHead(): Buffer | null {
+  /**
+   * Try to parse a complete head from the start of `this.head`. Returns how many bytes of it
+   * the head took (the caller drops them), or −1 when the head is not complete yet.
+   */
+  private parseHead(): number {
     const h = this.head;
     const cmp = Math.min(h.length, PREFIX.length);
     if (h.subarray(0, cmp).compare(PREFIX.subarray(0, cmp)) !== 0) {
@@ -179,11 +193,9 @@ export class ResponseParser {
     }
     if (end < 0) {
       if (h.length > HTTP_RESP_HEADER_MAX_SIZE) throw new HttpFailure(HTTP_ERROR_HEADER, 'http resp header too big!!!');
-      return null;
+      return -1;
     }
     if (end > HTTP_RESP_HEADER_MAX_SIZE) throw new HttpFailure(HTTP_ERROR_HEADER, 'http resp header too big!!!');
-    const rest = h.subarray(end);
-    this.head = Buffer.alloc(0);
     const lines: Buffer[] = [];
     let s = 0;
     const block = h.subarray(0, end);
@@ -215,6 +227,7 @@ export class ResponseParser {
       for (let i = 0; i < colon; i++) {
         if (!isTokenChar(ln[i])) throw new HttpFailure(HTTP_ERROR_HEADER, `bad header name "${ln.subarray(0, colon).toString('latin1').slice(0, 80)}"`);
       }
+      if (headers.length >= HTTP_RESP_HEADER_MAX_COUNT) throw new HttpFailure(HTTP_ERROR_HEADER, `more than ${HTTP_RESP_HEADER_MAX_COUNT} response headers`);
       const value = trimOws(ln.subarray(colon + 1));
       for (const c of value) {
         if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HttpFailure(HTTP_ERROR_HEADER, 'control character in a header value');
@@ -222,8 +235,8 @@ export class ResponseParser {
       headers.push([Buffer.from(ln.subarray(0, colon)), Buffer.from(value)]);
     }
     if (status >= 100 && status < 200 && status !== 101) {
-      // interim response: the final one follows
-      return rest.length ? this.reparse(rest) : null;
+      // interim response: the final one follows (the caller loops)
+      return end;
     }
     let chunked = false;
     let te = false;
@@ -249,7 +262,7 @@ export class ResponseParser {
     this.ev.onHeaders(status, headers, !noBody && !te && length !== null ? length : 0);
     if (noBody) {
       this.complete();
-      return null;
+      return end;
     }
     if (te) {
       this.state = chunked ? 'chunk-size' : 'close';
@@ -260,12 +273,7 @@ export class ResponseParser {
     } else {
       this.state = 'close';
     }
-    return rest;
-  }
-
-  private reparse(rest: Buffer): Buffer | null {
-    this.head = Buffer.from(rest);
-    return this.parseHead();
+    return end;
   }
 
   private chunkSize(ln: Buffer): void {
