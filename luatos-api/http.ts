@@ -46,6 +46,8 @@ import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
 import { getZbuff } from '../runtime/zbuff';
 
 const METHOD_MAX = 11;
+/** most progress-callback messages waiting in the VM queue per request (our bound, see below) */
+const PROGRESS_QUEUE_MAX = 64;
 
 function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -231,20 +233,36 @@ export function openHttp(vm: Vm): void {
     const idp = topic.readBigUInt64LE(1);
     vm.log('I', 'http', `http idp:${idp}`);
 
+    // One message per body piece, as the firmware's; but at most PROGRESS_QUEUE_MAX of them wait
+    // in the VM queue: past that the newest waiting one takes the latest counts (a server
+    // sending a million 1-byte chunks must not queue a million messages).
+    let progressQueued = 0;
+    let lastProgress: { contentLen: number; received: number } | null = null;
     const onProgress = cbRef
-      ? (contentLen: number, received: number) =>
+      ? (contentLen: number, received: number) => {
+          if (lastProgress && progressQueued >= PROGRESS_QUEUE_MAX) {
+            lastProgress.contentLen = contentLen;
+            lastProgress.received = received;
+            return;
+          }
+          const p = { contentLen, received };
+          lastProgress = p;
+          progressQueued++;
           vm.post((L2) => {
+            progressQueued--;
+            if (lastProgress === p) lastProgress = null;
             e.rawgeti(L2, e.REGISTRYINDEX, cbRef);
             if (e.type(L2, -1) !== LUA_TFUNCTION) {
               e.pop(L2, 1);
               return 0;
             }
-            e.pushinteger(L2, contentLen);
-            e.pushinteger(L2, received);
+            e.pushinteger(L2, p.contentLen);
+            e.pushinteger(L2, p.received);
             e.rawgeti(L2, e.REGISTRYINDEX, udRef);
             e.call(L2, 3, 0);
             return 0;
-          })
+          });
+        }
       : undefined;
 
     let x: HttpExchange;

@@ -124,6 +124,36 @@ for (const engine of ENGINE_NAMES) {
     }
   });
 
+  test(`progress callback: 200 000 one-byte chunks queue a bounded number of callback messages; the last one has the final count (${engine})`, async () => {
+    const n = 200_000;
+    const body = Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), Buffer.from('1\r\nq\r\n'.repeat(n)), Buffer.from('0\r\n\r\n')]);
+    const srv = await startRawServer((req, sock) => sock.end(body));
+    try {
+      const src = `
+sys.taskInit(function()
+  local calls, last = 0, nil
+  local c, h, b = http.request("GET", "http://video.luatos.com:10030/", nil, nil, {callback=function(total, got)
+    calls = calls + 1
+    last = total .. "/" .. got
+  end}).wait()
+  sys.wait(100)
+  log.info("res", c, #b, calls, last)
+  log.info("DONE")
+end)
+sys.run()
+`;
+      const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs: 60000, device: { network: mappedNetwork(srv.port) } });
+      const m = /^I\/user\.res 200 (\d+) (\d+) (\S+)$/.exec(r.user.find((l) => l.startsWith('I/user.res ')) ?? '');
+      assert.ok(m, r.user.join('\n'));
+      assert.equal(Number(m[1]), n);
+      assert.equal(m[3], `0/${n}`);
+      // one message per piece would be n + 1 calls
+      assert.ok(Number(m[2]) >= 2 && Number(m[2]) < n / 2, `calls: ${m[2]}`);
+    } finally {
+      await srv.close();
+    }
+  });
+
   test(`item 4: the limit follows the profile's memory (a smaller device fails on a body the Air8101 takes) (${engine})`, async () => {
     const body = Buffer.alloc(200 * 1024, 0x63);
     const srv = await startRawServer((req, sock) => sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body])));
