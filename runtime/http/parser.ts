@@ -33,6 +33,7 @@ type State = 'head' | 'length' | 'close' | 'chunk-size' | 'chunk-data' | 'chunk-
 
 const PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const MAX_CHUNK_LINE = 1024;
+const EMPTY = Buffer.alloc(0);
 
 function isTokenChar(c: number): boolean {
   // RFC 9110 tchar
@@ -52,7 +53,9 @@ function trimOws(b: Buffer): Buffer {
 export class ResponseParser {
   private state: State = 'head';
   private head: Buffer = Buffer.alloc(0);
-  private line: Buffer = Buffer.alloc(0);
+  private line: Buffer = EMPTY;
+  /** chunk-crlf: the CR after the chunk data was seen */
+  private sawCr = false;
   private remaining = 0;
   private headersSeen = false;
 
@@ -107,15 +110,23 @@ export class ResponseParser {
           break;
         case 'chunk-size':
         case 'trailers': {
+          const limit = this.state === 'chunk-size' ? MAX_CHUNK_LINE : HTTP_RESP_HEADER_MAX_SIZE;
           const nl = data.indexOf(0x0a, off);
           const end = nl < 0 ? data.length : nl;
-          this.line = this.line.length ? Buffer.concat([this.line, data.subarray(off, end)]) : Buffer.from(data.subarray(off, end));
+          let ln: Buffer;
+          if (this.line.length === 0 && nl >= 0) {
+            // the whole line is in this read: no copy (a million 1-byte chunks are a hot path)
+            ln = data.subarray(off, end);
+          } else {
+            // keep at most limit + 1 bytes of an unfinished line
+            const piece = data.subarray(off, Math.min(end, off + limit + 1 - this.line.length));
+            this.line = this.line.length ? Buffer.concat([this.line, piece]) : Buffer.from(piece);
+            ln = this.line;
+          }
           off = nl < 0 ? data.length : nl + 1;
-          const limit = this.state === 'chunk-size' ? MAX_CHUNK_LINE : HTTP_RESP_HEADER_MAX_SIZE;
-          if (this.line.length > limit) throw new HttpFailure(HTTP_ERROR_BODY, `${this.state === 'chunk-size' ? 'chunk size' : 'trailer'} line too long`);
+          if (ln.length > limit) throw new HttpFailure(HTTP_ERROR_BODY, `${this.state === 'chunk-size' ? 'chunk size' : 'trailer'} line too long`);
           if (nl < 0) break;
-          let ln = this.line;
-          this.line = Buffer.alloc(0);
+          this.line = EMPTY;
           if (ln.length && ln[ln.length - 1] === 0x0d) ln = ln.subarray(0, ln.length - 1);
           if (this.state === 'chunk-size') this.chunkSize(ln);
           else if (ln.length === 0) this.complete();
@@ -128,16 +139,16 @@ export class ResponseParser {
           this.remaining -= n;
           if (this.remaining === 0) {
             this.state = 'chunk-crlf';
-            this.line = Buffer.alloc(0);
+            this.line = EMPTY;
           }
           break;
         }
         case 'chunk-crlf': {
           const c = data[off++];
-          if (this.line.length === 0 && c === 0x0d) {
-            this.line = Buffer.from([0x0d]);
+          if (!this.sawCr && c === 0x0d) {
+            this.sawCr = true;
           } else if (c === 0x0a) {
-            this.line = Buffer.alloc(0);
+            this.sawCr = false;
             this.state = 'chunk-size';
           } else {
             throw new HttpFailure(HTTP_ERROR_BODY, 'missing CRLF after chunk data');
@@ -278,12 +289,21 @@ export class ResponseParser {
 
   private chunkSize(ln: Buffer): void {
     const semi = ln.indexOf(0x3b);
-    const sizeText = trimOws(semi < 0 ? ln : ln.subarray(0, semi)).toString('latin1');
-    if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) throw new HttpFailure(HTTP_ERROR_BODY, `bad chunk size "${ln.toString('latin1').slice(0, 40)}"`);
-    const size = parseInt(sizeText, 16);
+    const digits = trimOws(semi < 0 ? ln : ln.subarray(0, semi));
+    // 1 to 12 hex digits (up to 2^48 - 1: exact in a double; anything that big fails later on
+    // the body limit anyway)
+    let size = 0;
+    let ok = digits.length >= 1 && digits.length <= 12;
+    for (let i = 0; ok && i < digits.length; i++) {
+      const c = digits[i];
+      const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+      if (v < 0) ok = false;
+      else size = size * 16 + v;
+    }
+    if (!ok) throw new HttpFailure(HTTP_ERROR_BODY, `bad chunk size "${ln.toString('latin1').slice(0, 40)}"`);
     if (size === 0) {
       this.state = 'trailers';
-      this.line = Buffer.alloc(0);
+      this.line = EMPTY;
       return;
     }
     this.remaining = size;
