@@ -34,6 +34,7 @@
  * `--clock virtual` the timeout is real time. When the VM ends, in-flight requests are
  * cancelled and their sockets closed.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
@@ -68,19 +69,42 @@ function netLogInfo(vm: Vm): { dns: string; ip: string } {
   return { dns, ip };
 }
 
+/** The parts of the device file system's size accounting a download uses (duck-typed). */
+interface FlashAccounting {
+  freeBytes?: () => number;
+  root?: { blockSize?: number; totalBlocks?: number; usedBlocks?: () => number; invalidate?: () => void };
+}
+
 /**
  * Flash space a download (`dst`) may take: the device file system's free bytes when it models
- * a flash size (`vm.vfs.freeBytes()`), else unlimited (the host disk's own errors still give −7).
+ * a flash size (`vm.vfs.freeBytes()`, or the root volume's `(totalBlocks - usedBlocks()) *
+ * blockSize` plus the blocks of the old file at `dst`, which the download removes first), else
+ * unlimited (the host disk's own errors still give −7). A `/ram/` destination is counted
+ * against the root volume too (approximation).
  */
-function flashFree(vm: Vm): number {
-  const f = (vm.vfs as unknown as { freeBytes?: () => number }).freeBytes;
-  if (typeof f !== 'function') return Infinity;
+function flashFree(vm: Vm, dst: string): number {
+  const v = vm.vfs as unknown as FlashAccounting;
   try {
-    const n = f.call(vm.vfs);
-    return Number.isFinite(n) && n >= 0 ? n : Infinity;
+    if (typeof v.freeBytes === 'function') {
+      const n = v.freeBytes();
+      return Number.isFinite(n) && n >= 0 ? n : Infinity;
+    }
+    const r = v.root;
+    if (r && typeof r.usedBlocks === 'function' && Number.isFinite(r.totalBlocks) && Number.isFinite(r.blockSize) && (r.blockSize as number) > 0) {
+      const bs = r.blockSize as number;
+      let free = ((r.totalBlocks as number) - r.usedBlocks()) * bs;
+      try {
+        const st = fs.statSync(vm.vfs.writablePath(dst));
+        if (st.isFile()) free += Math.ceil(st.size / bs) * bs;
+      } catch {
+        /* no old file */
+      }
+      return Math.max(0, free);
+    }
   } catch {
-    return Infinity;
+    /* no accounting */
   }
+  return Infinity;
 }
 
 export function openHttp(vm: Vm): void {
@@ -201,7 +225,7 @@ export function openHttp(vm: Vm): void {
     }
     if (dst !== null) {
       const d = dst;
-      sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm));
+      sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm, d));
     } else if (fota) {
       sink = new FotaSink((l, m, s) => vm.log(l, m, s));
     }
@@ -274,6 +298,8 @@ export function openHttp(vm: Vm): void {
     active.add(x);
     void x.done.then((o) => {
       active.delete(x);
+      // the download wrote (or removed) a file behind the volume accounting's back
+      if (dst !== null) (vm.vfs as unknown as FlashAccounting).root?.invalidate?.();
       if (vm.isDead) return;
       vm.log('I', 'http', `http close ${handle}`);
       if (o.kind === 'error') {

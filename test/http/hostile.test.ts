@@ -213,20 +213,34 @@ sys.run()
     }
   });
 
-  test(`item 4: a download (dst) past the device's free flash fails with -7 and leaves no file (flash size stubbed on the Vfs until the file-system limit lands) (${engine})`, async () => {
+  test(`item 4: a download (dst) past the device's free flash fails with -7 and leaves no file; one that fits is written (flash accounting stubbed on the Vfs until the file-system limit lands) (${engine})`, async () => {
     const body = Buffer.alloc(10000, 0x64);
     const srv = await startRawServer((req, sock) => sock.end(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body])));
-    let dataDir = '';
+    // the two shapes the binding reads: freeBytes(), or the root volume's block accounting
+    const shapes: Array<[string, (free: number) => Record<string, unknown>]> = [
+      ['freeBytes', (free) => ({ freeBytes: () => free })],
+      ['root volume', (free) => ({ root: { blockSize: 4096, totalBlocks: 100, usedBlocks: () => 100 - Math.floor(free / 4096), invalidate: () => undefined } })],
+    ];
     try {
-      const { res, r } = await one(engine, srv.port, GET('/', '{dst="/dl.bin"}'), {
-        onDevice: (d) => {
-          dataDir = d.vfs.dataDir;
-          (d.vfs as unknown as { freeBytes: () => number }).freeBytes = () => 4096;
-        },
-      });
-      assert.equal(res, 'I/user.res 1 -7 nil');
-      assert.ok(r.lines.some((l) => /luat:E\(\d+\):http:err when fwrite \/dl\.bin$/.test(l)), r.lines.slice(-10).join('\n'));
-      assert.equal(fs.existsSync(path.join(dataDir, 'dl.bin')), false);
+      for (const [what, shape] of shapes) {
+        for (const free of [8192, 12288]) {
+          let dataDir = '';
+          const { res, r } = await one(engine, srv.port, GET('/', '{dst="/dl.bin"}'), {
+            onDevice: (d) => {
+              dataDir = d.vfs.dataDir;
+              Object.assign(d.vfs, shape(free));
+            },
+          });
+          const file = path.join(dataDir, 'dl.bin');
+          if (free < body.length) {
+            assert.equal(res, 'I/user.res 1 -7 nil', what);
+            assert.ok(r.lines.some((l) => /luat:E\(\d+\):http:err when fwrite \/dl\.bin$/.test(l)), r.lines.slice(-10).join('\n'));
+            assert.equal(fs.existsSync(file), false, what);
+          } else {
+            assert.equal(res, `I/user.res 3 200 ${body.length}`, what);
+          }
+        }
+      }
     } finally {
       await srv.close();
     }
