@@ -6,6 +6,7 @@
  * ends; 20 000 interim `100 Continue` heads in one read. Every case prints the result code
  * the script got (the firmware's −6 / 200) next to the figures.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { runLua } from '../test/helpers/run-lua';
 import { mappedNetwork } from '../test/http/servers';
@@ -75,6 +76,8 @@ sys.run()
 `;
   const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', timeoutMs: 90000, device: { network: mappedNetwork(port) } });
   const ms = performance.now() - t0;
+  fs.rmSync(r.dir, { recursive: true, force: true });
+  fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
   clearInterval(iv);
   peak = Math.max(peak, process.memoryUsage().rss);
   srv.close();

@@ -18,7 +18,14 @@ import { mappedNetwork, startRawServer, WireRequest } from './servers';
 /** The Air8101's body limit, computed from the profile's memory figures (2 097 144). */
 const LIMIT = deviceBodyLimit(AIR8101_PROFILE.memory);
 
-async function one(engine: (typeof ENGINE_NAMES)[number], port: number, req: string, extra: Partial<RunLuaOptions> = {}, show = 'tostring(r[3])') {
+/** Remove the script and data folders runLua made. */
+function cleanup(r: { dir: string; device: { vfs: { dataDir: string } } }): void {
+  fs.rmSync(r.dir, { recursive: true, force: true });
+  fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
+}
+
+/** Run one request script; `inspect` sees the device's data folder before it is removed. */
+async function one(engine: (typeof ENGINE_NAMES)[number], port: number, req: string, extra: Partial<RunLuaOptions> = {}, show = 'tostring(r[3])', inspect?: (dataDir: string) => void) {
   const src = `
 sys.taskInit(function()
   local r = table.pack(${req}.wait())
@@ -29,6 +36,11 @@ sys.run()
 `;
   const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs: 30000, device: { network: mappedNetwork(port) }, ...extra });
   const res = r.user.find((l) => l.startsWith('I/user.res ')) ?? `(none) ${r.lines.slice(-20).join('\n')}`;
+  try {
+    inspect?.(r.device.vfs.dataDir);
+  } finally {
+    cleanup(r);
+  }
   return { res, r };
 }
 
@@ -143,6 +155,7 @@ end)
 sys.run()
 `;
       const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs: 60000, device: { network: mappedNetwork(srv.port) } });
+      cleanup(r);
       const m = /^I\/user\.res 200 (\d+) (\d+) (\S+)$/.exec(r.user.find((l) => l.startsWith('I/user.res ')) ?? '');
       assert.ok(m, r.user.join('\n'));
       assert.equal(Number(m[1]), n);
@@ -224,19 +237,17 @@ sys.run()
     try {
       for (const [what, shape] of shapes) {
         for (const free of [8192, 12288]) {
-          let dataDir = '';
-          const { res, r } = await one(engine, srv.port, GET('/', '{dst="/dl.bin"}'), {
-            onDevice: (d) => {
-              dataDir = d.vfs.dataDir;
-              Object.assign(d.vfs, shape(free));
-            },
+          let written: number | null = null;
+          const { res, r } = await one(engine, srv.port, GET('/', '{dst="/dl.bin"}'), { onDevice: (d) => Object.assign(d.vfs, shape(free)) }, undefined, (dataDir) => {
+            const file = path.join(dataDir, 'dl.bin');
+            written = fs.existsSync(file) ? fs.statSync(file).size : null;
           });
-          const file = path.join(dataDir, 'dl.bin');
           if (free < body.length) {
             assert.equal(res, 'I/user.res 1 -7 nil', what);
             assert.ok(r.lines.some((l) => /luat:E\(\d+\):http:err when fwrite \/dl\.bin$/.test(l)), r.lines.slice(-10).join('\n'));
-            assert.equal(fs.existsSync(file), false, what);
+            assert.equal(written, null, what);
           } else {
+            assert.equal(written, body.length, what);
             assert.equal(res, `I/user.res 3 200 ${body.length}`, what);
           }
         }
