@@ -82,11 +82,13 @@ export class ResponseParser {
           const room = HTTP_RESP_HEADER_MAX_SIZE + 1 - this.head.length;
           const take = Math.min(room, data.length - off);
           const piece = data.subarray(off, off + take);
-          this.head = this.head.length ? Buffer.concat([this.head, piece]) : Buffer.from(piece);
+          // a view while parsing; copied only when kept across reads
+          this.head = this.head.length ? Buffer.concat([this.head, piece]) : piece;
           const used = this.parseHead();
           if (used < 0) {
             // no complete head yet: all of `piece` is buffered
             off += take;
+            if (this.head === piece) this.head = Buffer.from(piece);
           } else {
             // `used` bytes of the buffered head were one response head (interim or final);
             // the rest of the buffer came from `data` and is parsed from there (no recursion,
