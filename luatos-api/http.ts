@@ -14,6 +14,12 @@
  * - `body`: a string is sent with Content-Length; a zbuff's used bytes are sent for POST/PUT,
  *   for other methods the zbuff receives the response body (the body result is then its
  *   length).
+ * - Limits (hostile servers): the response body is capped at what the profile's memory holds
+ *   (runtime/http/sinks.ts deviceBodyLimit; Air8101: 2 097 144 bytes) → −6 with the E line
+ *   `out of memory when recv http body`; a zbuff body by the same limit → −7; a download by
+ *   the file system's free flash → −7 (`err when fwrite <dst>`, file removed); header block
+ *   4096 bytes and 100 lines → −2. The response headers table has no JS prototype, so a header
+ *   named `__proto__` is an ordinary key.
  * - HTTPS: the certificate is NOT verified unless `server_ca` (PEM) is given; then the chain
  *   and the host name of the URL are verified for real. `client_cert`/`client_key`/password
  *   are used for mutual TLS.
