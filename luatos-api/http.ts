@@ -14,6 +14,12 @@
  * - `body`: a string is sent with Content-Length; a zbuff's used bytes are sent for POST/PUT,
  *   for other methods the zbuff receives the response body (the body result is then its
  *   length).
+ * - Limits (hostile servers): the response body is capped at what the profile's memory holds
+ *   (runtime/http/sinks.ts deviceBodyLimit; Air8101: 2 097 144 bytes) → −6 with the E line
+ *   `out of memory when recv http body`; a zbuff body by the same limit → −7; a download by
+ *   the file system's free flash → −7 (`err when fwrite <dst>`, file removed); header block
+ *   4096 bytes and 100 lines → −2. The response headers table has no JS prototype, so a header
+ *   named `__proto__` is an ordinary key.
  * - HTTPS: the certificate is NOT verified unless `server_ca` (PEM) is given; then the chain
  *   and the host name of the URL are verified for real. `client_cert`/`client_key`/password
  *   are used for mutual TLS.
@@ -34,18 +40,21 @@
  * `--clock virtual` the timeout is real time. When the VM ends, in-flight requests are
  * cancelled and their sockets closed.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { startHttpRequest, HttpExchange } from '../runtime/http/client';
-import { FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
+import { deviceBodyLimit, FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
 import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
 import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
 import { getZbuff } from '../runtime/zbuff';
 
 const METHOD_MAX = 11;
+/** most progress-callback messages waiting in the VM queue per request (our bound, see below) */
+const PROGRESS_QUEUE_MAX = 64;
 
 function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -64,6 +73,44 @@ function netLogInfo(vm: Vm): { dns: string; ip: string } {
   const dns = Array.isArray(sec?.dns) && sec.dns.length ? String(sec.dns[0]) : '223.5.5.5';
   const ip = typeof sec?.ip === 'string' && sec.ip ? sec.ip : primaryIpv4();
   return { dns, ip };
+}
+
+/** The parts of the device file system's size accounting a download uses (duck-typed). */
+interface FlashAccounting {
+  freeBytes?: () => number;
+  root?: { blockSize?: number; totalBlocks?: number; usedBlocks?: () => number; invalidate?: () => void };
+}
+
+/**
+ * Flash space a download (`dst`) may take: the device file system's free bytes when it models
+ * a flash size (`vm.vfs.freeBytes()`, or the root volume's `(totalBlocks - usedBlocks()) *
+ * blockSize` plus the blocks of the old file at `dst`, which the download removes first), else
+ * unlimited (the host disk's own errors still give −7). A `/ram/` destination is counted
+ * against the root volume too (approximation).
+ */
+function flashFree(vm: Vm, dst: string): number {
+  const v = vm.vfs as unknown as FlashAccounting;
+  try {
+    if (typeof v.freeBytes === 'function') {
+      const n = v.freeBytes();
+      return Number.isFinite(n) && n >= 0 ? n : Infinity;
+    }
+    const r = v.root;
+    if (r && typeof r.usedBlocks === 'function' && Number.isFinite(r.totalBlocks) && Number.isFinite(r.blockSize) && (r.blockSize as number) > 0) {
+      const bs = r.blockSize as number;
+      let free = ((r.totalBlocks as number) - r.usedBlocks()) * bs;
+      try {
+        const st = fs.statSync(vm.vfs.writablePath(dst));
+        if (st.isFile()) free += Math.ceil(st.size / bs) * bs;
+      } catch {
+        /* no old file */
+      }
+      return Math.max(0, free);
+    }
+  } catch {
+    /* no accounting */
+  }
+  return Infinity;
 }
 
 export function openHttp(vm: Vm): void {
@@ -167,7 +214,9 @@ export function openHttp(vm: Vm): void {
       }
     }
 
-    // ---- body
+    // ---- body (at most what the device's memory holds, see deviceBodyLimit)
+    const logFn = (l: 'D' | 'I' | 'W' | 'E', m: string, s: string) => vm.log(l, m, s);
+    const bodyLimit = deviceBodyLimit(vm.device.profile.memory);
     const isPost = method === 'POST' || method === 'PUT';
     let body: Buffer | null = null;
     let sink: BodySink | null = null;
@@ -177,16 +226,16 @@ export function openHttp(vm: Vm): void {
       const z = getZbuff(vm, L, 4);
       if (z) {
         if (isPost) body = Buffer.from(z.usedBytes());
-        else sink = new ZbuffSink(z);
+        else sink = new ZbuffSink(z, bodyLimit, logFn);
       }
     }
     if (dst !== null) {
       const d = dst;
-      sink = new FileSink(d, () => vm.vfs.writablePath(d), (l, m, s) => vm.log(l, m, s));
+      sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm, d));
     } else if (fota) {
       sink = new FotaSink((l, m, s) => vm.log(l, m, s));
     }
-    sink ??= new MemorySink();
+    sink ??= new MemorySink(bodyLimit, logFn);
 
     // ---- TLS material (https only)
     let tlsOpts: HttpTls | undefined;
@@ -214,20 +263,36 @@ export function openHttp(vm: Vm): void {
     const idp = topic.readBigUInt64LE(1);
     vm.log('I', 'http', `http idp:${idp}`);
 
+    // One message per body piece, as the firmware's; but at most PROGRESS_QUEUE_MAX of them wait
+    // in the VM queue: past that the newest waiting one takes the latest counts (a server
+    // sending a million 1-byte chunks must not queue a million messages).
+    let progressQueued = 0;
+    let lastProgress: { contentLen: number; received: number } | null = null;
     const onProgress = cbRef
-      ? (contentLen: number, received: number) =>
+      ? (contentLen: number, received: number) => {
+          if (lastProgress && progressQueued >= PROGRESS_QUEUE_MAX) {
+            lastProgress.contentLen = contentLen;
+            lastProgress.received = received;
+            return;
+          }
+          const p = { contentLen, received };
+          lastProgress = p;
+          progressQueued++;
           vm.post((L2) => {
+            progressQueued--;
+            if (lastProgress === p) lastProgress = null;
             e.rawgeti(L2, e.REGISTRYINDEX, cbRef);
             if (e.type(L2, -1) !== LUA_TFUNCTION) {
               e.pop(L2, 1);
               return 0;
             }
-            e.pushinteger(L2, contentLen);
-            e.pushinteger(L2, received);
+            e.pushinteger(L2, p.contentLen);
+            e.pushinteger(L2, p.received);
             e.rawgeti(L2, e.REGISTRYINDEX, udRef);
             e.call(L2, 3, 0);
             return 0;
-          })
+          });
+        }
       : undefined;
 
     let x: HttpExchange;
@@ -239,12 +304,15 @@ export function openHttp(vm: Vm): void {
     active.add(x);
     void x.done.then((o) => {
       active.delete(x);
+      // the download wrote (or removed) a file behind the volume accounting's back
+      if (dst !== null) (vm.vfs as unknown as FlashAccounting).root?.invalidate?.();
       if (vm.isDead) return;
       vm.log('I', 'http', `http close ${handle}`);
       if (o.kind === 'error') {
         vm.resolveFuture(topic, [o.code]);
       } else {
-        const table: Record<string, Buffer> = {};
+        // prototype-less: a header named `__proto__` (or `constructor`) is just a key
+        const table: Record<string, Buffer> = Object.create(null);
         for (const [n, v] of o.headers) table[n.toString('latin1')] = v;
         vm.resolveFuture(topic, [o.status, table, o.body]);
       }

@@ -91,7 +91,8 @@ export function readValue(e: LuaEngine, L: LuaState, idx: number, depth = 0): Js
     case LUA_TTABLE: {
       if (depth > 50) return undefined;
       const a = e.absindex(L, idx);
-      const out: { [k: string]: JsLuaValue } = {};
+      // prototype-less: table keys (often outside data: decoded JSON) such as `__proto__` stay keys
+      const out: { [k: string]: JsLuaValue } = Object.create(null);
       e.pushnil(L);
       while (e.next(L, a)) {
         let key: string;

@@ -71,7 +71,10 @@ function merge<T>(base: T, over: unknown): T {
   if (!isObj(over)) return base;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over)) {
-    out[k] = isObj(v) && isObj(out[k]) ? merge(out[k], v) : v;
+    // defineProperty: a `__proto__` key in a profile file or scenario YAML is a plain key, never
+    // the merged object's prototype
+    const own = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined;
+    Object.defineProperty(out, k, { value: isObj(v) && isObj(own) ? merge(own, v) : v, enumerable: true, writable: true, configurable: true });
   }
   return out as T;
 }

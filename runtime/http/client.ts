@@ -19,7 +19,12 @@
  * - no complete response within the timeout (connect included) → −8;
  * - the server closes or resets before the response is complete, or the link drops → −5;
  * - any other socket/TLS error while receiving → −6;
- * - response format errors → −1/−2/−3 (./parser.ts); sink errors → −7 (download) / −9 (FOTA).
+ * - response format errors → −1/−2/−3 (./parser.ts); sink errors → −7 (download) / −9 (FOTA);
+ * - a body larger than the device's memory (./sinks.ts deviceBodyLimit) → −6, at the headers
+ *   when Content-Length says so, else when the limit is passed; a zbuff body → −7; a download
+ *   past the free flash → −7.
+ * Nothing grows without bound: the head buffer stops at 4096 bytes + 1, a chunk-size line at
+ * 1024 + 1, the body at the limit; a server that sends nothing more runs into the timeout.
  * After the headers, a download sink may turn a failure into `code, headers, -1`.
  */
 import * as tls from 'node:tls';
@@ -142,7 +147,7 @@ export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExcha
         status = st;
         headers = hs;
         contentLength = cl;
-        spec.sink.open(st);
+        spec.sink.open(st, cl);
         spec.onProgress?.(cl, 0);
       },
       onBody: (chunk) => {

@@ -5,8 +5,10 @@
  * test/http/):
  * - the bytes do not start with `HTTP/1.` → −1 (the older firmware's "resp NOT startwith
  *   HTTP/1." check: not an HTTP response at all);
- * - a malformed status line or header line, an invalid or conflicting Content-Length, or a
- *   header block over 4096 bytes (HTTP_RESP_HEADER_MAX_SIZE) → −2;
+ * - a malformed status line or header line, an invalid or conflicting Content-Length, a
+ *   header block over 4096 bytes (HTTP_RESP_HEADER_MAX_SIZE, interim 1xx heads each count on
+ *   their own) or more than HTTP_RESP_HEADER_MAX_COUNT header lines → −2 (the count limit is
+ *   our choice, the firmware only has the byte limit: a device keeps a few dozen headers);
  * - a broken chunked body (bad size line, missing CRLF after the data, over-long size or
  *   trailer line) → −3;
  * - the connection ends before the body is complete → −5 (left to the caller via `end()`).
@@ -18,7 +20,7 @@
  * without Content-Length or chunked coding runs until the server closes. HEAD, 204 and 304
  * responses have no body. Extra bytes after a Content-Length body are ignored.
  */
-import { HttpFailure, HTTP_ERROR_BODY, HTTP_ERROR_CLOSE, HTTP_ERROR_HEADER, HTTP_ERROR_STATE, HTTP_RESP_HEADER_MAX_SIZE, RawHeader } from './types';
+import { HttpFailure, HTTP_ERROR_BODY, HTTP_ERROR_CLOSE, HTTP_ERROR_HEADER, HTTP_ERROR_STATE, HTTP_RESP_HEADER_MAX_COUNT, HTTP_RESP_HEADER_MAX_SIZE, RawHeader } from './types';
 
 export interface ParserEvents {
   /** headers complete; contentLength is 0 when unknown (chunked or until close) */
@@ -31,6 +33,7 @@ type State = 'head' | 'length' | 'close' | 'chunk-size' | 'chunk-data' | 'chunk-
 
 const PREFIX = Buffer.from('HTTP/1.', 'latin1');
 const MAX_CHUNK_LINE = 1024;
+const EMPTY = Buffer.alloc(0);
 
 function isTokenChar(c: number): boolean {
   // RFC 9110 tchar
@@ -50,7 +53,9 @@ function trimOws(b: Buffer): Buffer {
 export class ResponseParser {
   private state: State = 'head';
   private head: Buffer = Buffer.alloc(0);
-  private line: Buffer = Buffer.alloc(0);
+  private line: Buffer = EMPTY;
+  /** chunk-crlf: the CR after the chunk data was seen */
+  private sawCr = false;
   private remaining = 0;
   private headersSeen = false;
 
@@ -73,12 +78,23 @@ export class ResponseParser {
     while (off < data.length && this.state !== 'done') {
       switch (this.state) {
         case 'head': {
-          this.head = this.head.length ? Buffer.concat([this.head, data.subarray(off)]) : Buffer.from(data.subarray(off));
-          off = data.length;
-          const rest = this.parseHead();
-          if (rest && rest.length) {
-            data = rest;
-            off = 0;
+          // only what can still belong to the head is buffered: past the limit it is −2 anyway
+          const room = HTTP_RESP_HEADER_MAX_SIZE + 1 - this.head.length;
+          const take = Math.min(room, data.length - off);
+          const piece = data.subarray(off, off + take);
+          // a view while parsing; copied only when kept across reads
+          this.head = this.head.length ? Buffer.concat([this.head, piece]) : piece;
+          const used = this.parseHead();
+          if (used < 0) {
+            // no complete head yet: all of `piece` is buffered
+            off += take;
+            if (this.head === piece) this.head = Buffer.from(piece);
+          } else {
+            // `used` bytes of the buffered head were one response head (interim or final);
+            // the rest of the buffer came from `data` and is parsed from there (no recursion,
+            // no copies: 20 000 interim responses in one read are a loop)
+            off += take - (this.head.length - used);
+            this.head = Buffer.alloc(0);
           }
           break;
         }
@@ -96,15 +112,23 @@ export class ResponseParser {
           break;
         case 'chunk-size':
         case 'trailers': {
+          const limit = this.state === 'chunk-size' ? MAX_CHUNK_LINE : HTTP_RESP_HEADER_MAX_SIZE;
           const nl = data.indexOf(0x0a, off);
           const end = nl < 0 ? data.length : nl;
-          this.line = this.line.length ? Buffer.concat([this.line, data.subarray(off, end)]) : Buffer.from(data.subarray(off, end));
+          let ln: Buffer;
+          if (this.line.length === 0 && nl >= 0) {
+            // the whole line is in this read: no copy (a million 1-byte chunks are a hot path)
+            ln = data.subarray(off, end);
+          } else {
+            // keep at most limit + 1 bytes of an unfinished line
+            const piece = data.subarray(off, Math.min(end, off + limit + 1 - this.line.length));
+            this.line = this.line.length ? Buffer.concat([this.line, piece]) : Buffer.from(piece);
+            ln = this.line;
+          }
           off = nl < 0 ? data.length : nl + 1;
-          const limit = this.state === 'chunk-size' ? MAX_CHUNK_LINE : HTTP_RESP_HEADER_MAX_SIZE;
-          if (this.line.length > limit) throw new HttpFailure(HTTP_ERROR_BODY, `${this.state === 'chunk-size' ? 'chunk size' : 'trailer'} line too long`);
+          if (ln.length > limit) throw new HttpFailure(HTTP_ERROR_BODY, `${this.state === 'chunk-size' ? 'chunk size' : 'trailer'} line too long`);
           if (nl < 0) break;
-          let ln = this.line;
-          this.line = Buffer.alloc(0);
+          this.line = EMPTY;
           if (ln.length && ln[ln.length - 1] === 0x0d) ln = ln.subarray(0, ln.length - 1);
           if (this.state === 'chunk-size') this.chunkSize(ln);
           else if (ln.length === 0) this.complete();
@@ -117,16 +141,16 @@ export class ResponseParser {
           this.remaining -= n;
           if (this.remaining === 0) {
             this.state = 'chunk-crlf';
-            this.line = Buffer.alloc(0);
+            this.line = EMPTY;
           }
           break;
         }
         case 'chunk-crlf': {
           const c = data[off++];
-          if (this.line.length === 0 && c === 0x0d) {
-            this.line = Buffer.from([0x0d]);
+          if (!this.sawCr && c === 0x0d) {
+            this.sawCr = true;
           } else if (c === 0x0a) {
-            this.line = Buffer.alloc(0);
+            this.sawCr = false;
             this.state = 'chunk-size';
           } else {
             throw new HttpFailure(HTTP_ERROR_BODY, 'missing CRLF after chunk data');
@@ -152,8 +176,11 @@ export class ResponseParser {
     this.ev.onComplete();
   }
 
-  /** Try to parse a complete head from `this.head`; returns the bytes after it, or null. */
-  private parseHead(): Buffer | null {
+  /**
+   * Try to parse a complete head from the start of `this.head`. Returns how many bytes of it
+   * the head took (the caller drops them), or −1 when the head is not complete yet.
+   */
+  private parseHead(): number {
     const h = this.head;
     const cmp = Math.min(h.length, PREFIX.length);
     if (h.subarray(0, cmp).compare(PREFIX.subarray(0, cmp)) !== 0) {
@@ -179,11 +206,9 @@ export class ResponseParser {
     }
     if (end < 0) {
       if (h.length > HTTP_RESP_HEADER_MAX_SIZE) throw new HttpFailure(HTTP_ERROR_HEADER, 'http resp header too big!!!');
-      return null;
+      return -1;
     }
     if (end > HTTP_RESP_HEADER_MAX_SIZE) throw new HttpFailure(HTTP_ERROR_HEADER, 'http resp header too big!!!');
-    const rest = h.subarray(end);
-    this.head = Buffer.alloc(0);
     const lines: Buffer[] = [];
     let s = 0;
     const block = h.subarray(0, end);
@@ -215,6 +240,7 @@ export class ResponseParser {
       for (let i = 0; i < colon; i++) {
         if (!isTokenChar(ln[i])) throw new HttpFailure(HTTP_ERROR_HEADER, `bad header name "${ln.subarray(0, colon).toString('latin1').slice(0, 80)}"`);
       }
+      if (headers.length >= HTTP_RESP_HEADER_MAX_COUNT) throw new HttpFailure(HTTP_ERROR_HEADER, `more than ${HTTP_RESP_HEADER_MAX_COUNT} response headers`);
       const value = trimOws(ln.subarray(colon + 1));
       for (const c of value) {
         if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HttpFailure(HTTP_ERROR_HEADER, 'control character in a header value');
@@ -222,8 +248,8 @@ export class ResponseParser {
       headers.push([Buffer.from(ln.subarray(0, colon)), Buffer.from(value)]);
     }
     if (status >= 100 && status < 200 && status !== 101) {
-      // interim response: the final one follows
-      return rest.length ? this.reparse(rest) : null;
+      // interim response: the final one follows (the caller loops)
+      return end;
     }
     let chunked = false;
     let te = false;
@@ -249,7 +275,7 @@ export class ResponseParser {
     this.ev.onHeaders(status, headers, !noBody && !te && length !== null ? length : 0);
     if (noBody) {
       this.complete();
-      return null;
+      return end;
     }
     if (te) {
       this.state = chunked ? 'chunk-size' : 'close';
@@ -260,22 +286,26 @@ export class ResponseParser {
     } else {
       this.state = 'close';
     }
-    return rest;
-  }
-
-  private reparse(rest: Buffer): Buffer | null {
-    this.head = Buffer.from(rest);
-    return this.parseHead();
+    return end;
   }
 
   private chunkSize(ln: Buffer): void {
     const semi = ln.indexOf(0x3b);
-    const sizeText = trimOws(semi < 0 ? ln : ln.subarray(0, semi)).toString('latin1');
-    if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) throw new HttpFailure(HTTP_ERROR_BODY, `bad chunk size "${ln.toString('latin1').slice(0, 40)}"`);
-    const size = parseInt(sizeText, 16);
+    const digits = trimOws(semi < 0 ? ln : ln.subarray(0, semi));
+    // 1 to 12 hex digits (up to 2^48 - 1: exact in a double; anything that big fails later on
+    // the body limit anyway)
+    let size = 0;
+    let ok = digits.length >= 1 && digits.length <= 12;
+    for (let i = 0; ok && i < digits.length; i++) {
+      const c = digits[i];
+      const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+      if (v < 0) ok = false;
+      else size = size * 16 + v;
+    }
+    if (!ok) throw new HttpFailure(HTTP_ERROR_BODY, `bad chunk size "${ln.toString('latin1').slice(0, 40)}"`);
     if (size === 0) {
       this.state = 'trailers';
-      this.line = Buffer.alloc(0);
+      this.line = EMPTY;
       return;
     }
     this.remaining = size;

@@ -19,6 +19,12 @@ export const HTTP_ERROR_FOTA = -9;
 /** Response header block limit (HTTP_RESP_HEADER_MAX_SIZE in the firmware). */
 export const HTTP_RESP_HEADER_MAX_SIZE = 4096;
 
+/**
+ * Most response header lines kept (our choice; the firmware is bounded by the 4096-byte block
+ * only, which still allows ~1300 `a:` lines, each a Lua table entry). More → −2.
+ */
+export const HTTP_RESP_HEADER_MAX_COUNT = 100;
+
 /** A request failed: the code `.wait()` returns, and why (for logs and tests). */
 export class HttpFailure extends Error {
   constructor(
@@ -44,8 +50,11 @@ export interface HttpZbuff {
 
 /** Where the response body goes. */
 export interface BodySink {
-  /** headers are complete (status known) */
-  open(status: number): void;
+  /**
+   * headers are complete (status known); contentLength is 0 when unknown. Throw HttpFailure
+   * to refuse the body (e.g. it cannot fit).
+   */
+  open(status: number, contentLength?: number): void;
   /** a piece of the body; throw HttpFailure to abort the request */
   write(chunk: Buffer): void;
   /** the body is complete: the value returned as the 3rd result (string bytes or a length) */

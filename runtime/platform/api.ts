@@ -98,7 +98,7 @@ export function answerDeviceApi(
   let params: Record<string, unknown>;
   const text = body.toString('utf8').trim();
   if (text === '' && method === 'GET') {
-    params = Object.fromEntries(query.entries());
+    params = Object.assign(Object.create(null), Object.fromEntries(query.entries()));
   } else {
     let parsed: unknown;
     try {
@@ -107,7 +107,8 @@ export function answerDeviceApi(
       return err('请求参数格式错误: 请求体不是有效的JSON', 500, 200, deviceId);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return err('请求参数格式错误: 请求体必须是JSON对象', 500, 200, deviceId);
-    params = parsed as Record<string, unknown>;
+    // a prototype-less copy: only the body's own keys count (`{"__proto__": ...}` is just a key)
+    params = Object.assign(Object.create(null), parsed) as Record<string, unknown>;
   }
   for (const f of ['deviceAccess', 'deviceUser', 'devicePsd']) {
     const v = params[f];

@@ -1,6 +1,7 @@
 /**
  * Child-process entry of the local platform's RTMP ingest: node-media-server 4 on 127.0.0.1
- * with RTMP and HTTP-FLV / WS-FLV (`http://H:P/app/name.flv`, `ws://H:P/app/name.flv`).
+ * with RTMP and HTTP-FLV / WS-FLV (`http://H:P/app/name.flv`, `ws://H:P/app/name.flv`), the
+ * latter behind the web console's Host/Origin rules and without CORS (flv-guard.ts).
  *
  * It runs in its own process because NMS calls `process.exit(1)` when a port is taken. It talks
  * to the parent over the IPC channel: `{ev:'ready'}`, `{ev:'publish'|'donePublish'|'play'|
@@ -11,6 +12,7 @@
  */
 /* eslint-disable @typescript-eslint/no-var-requires */
 import * as fs from 'node:fs';
+import { guardIngestHttp } from './flv-guard';
 
 interface ChildArgs {
   rtmpPort: number;
@@ -51,6 +53,13 @@ const nms = new NodeMediaServer(
   '',
 );
 logger.level = args.logLevel || 'error';
+// the console's Host/Origin rules on the HTTP-FLV / WS-FLV port, no CORS (flv-guard.ts)
+const flvServer = nms.httpServer?.httpServer;
+if (!flvServer) {
+  send({ ev: 'fatal', message: 'node-media-server has no HTTP server to guard' });
+  process.exit(1);
+}
+guardIngestHttp(flvServer, args.host, args.httpPort);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Session = any;

@@ -214,13 +214,14 @@ class Reader {
 }
 
 function setProp(obj: Amf0Object, key: string, value: Amf0Value): void {
-  // defineProperty: a key named "__proto__" must not change the prototype
+  // the object has no prototype, and defineProperty: a key named "__proto__" is a plain key
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Reads `key value` pairs until the empty key + object-end marker. */
 function readProps(r: Reader, depth: number, declared: number | undefined): Amf0Object {
-  const obj: Amf0Object = {};
+  // server data: no prototype, so `constructor`, `toString`, `__proto__` are only its own keys
+  const obj: Amf0Object = Object.create(null);
   let n = 0;
   for (;;) {
     if (declared !== undefined && n >= declared && r.pos === r.buf.length) return obj; // lenient: ECMA array without end marker

@@ -125,6 +125,64 @@ test('publish with the project publisher through the handed-out URL; HTTP-FLV an
   await waitFor(() => p.publishing().length === 0, 5000, 'unpublish after the grace window');
 });
 
+/** One raw HTTP/1.1 request with exactly the given headers; resolves with status and headers. */
+function rawGet(port: number, pathName: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: pathName, method, headers, agent: false, setHost: false }, (res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      req.destroy();
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)));
+    req.end();
+  });
+}
+
+function wsOutcome(url: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000 });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(`HTTP ${res.statusCode}`);
+      ws.terminate();
+    });
+    ws.once('error', (e) => resolve(`error ${e.message}`));
+  });
+}
+
+test('HTTP-FLV / WS-FLV: a foreign Origin or Host (DNS rebinding) gets 403, no response carries CORS headers; the ingest own host is served', { timeout: 60_000 }, async () => {
+  const port = p.flvPort;
+  const flvPath = new URL(p.flvUrl('C8C2C68C5DEA')).pathname;
+  const own = `127.0.0.1:${port}`;
+  const cases: Array<[string, Record<string, string>, string?]> = [
+    ['foreign Origin', { Host: own, Origin: 'http://evil.example' }],
+    ['null Origin', { Host: own, Origin: 'null' }],
+    ['rebound Host', { Host: `evil.example:${port}` }],
+    ['rebound Host + its Origin', { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` }],
+    ['CORS preflight', { Host: own, Origin: 'http://evil.example', 'Access-Control-Request-Method': 'GET' }, 'OPTIONS'],
+  ];
+  for (const [what, headers, method] of cases) {
+    const r = await rawGet(port, flvPath, headers, method);
+    assert.equal(r.status, 403, what);
+    assert.equal(r.headers['access-control-allow-origin'], undefined, what);
+  }
+  // the ingest's own host (the console's relay sends no Origin) is served, without CORS
+  const ok = await rawGet(port, flvPath, { Host: own });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers['access-control-allow-origin'], undefined);
+  const sameOrigin = await rawGet(port, flvPath, { Host: `localhost:${port}`, Origin: `http://localhost:${port}` });
+  assert.equal(sameOrigin.status, 200);
+  assert.equal(sameOrigin.headers['access-control-allow-origin'], undefined);
+  // WS-FLV: the same rules on the upgrade
+  const wsUrl = p.wsFlvUrl('C8C2C68C5DEA');
+  assert.equal(await wsOutcome(wsUrl, { Origin: 'http://evil.example' }), 'HTTP 403');
+  assert.equal(await wsOutcome(wsUrl, { Host: `evil.example:${port}` }), 'HTTP 403');
+  assert.equal(await wsOutcome(wsUrl, {}), 'open');
+});
+
 test('rtmp-server kill: the publisher loses the server, connections are refused; restart: same ports, publishing works again', { timeout: 60_000 }, async () => {
   const clip = makeH264({ seconds: 2, gop: 15 });
   const id = 'KILL01';
