@@ -31,6 +31,12 @@ export interface DeviceProfile {
   uniqueId?: string;
   /** mobile.imei() */
   imei?: string;
+  /** hmeta.model(); the bsp name when absent */
+  model?: string;
+  /** hmeta.chip(); nil when absent */
+  chipId?: string;
+  /** hmeta.hwver(); nil when absent */
+  hwVersion?: string;
   /** the runaway budget: a single run of Lua code longer than this ends the VM (ms) */
   runawayMs: number;
   /** free-form extra sections used by other modules (network, camera, ...) */
