@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { runLua } from '../helpers/run-lua';
 import { runSuite } from '../base/suite';
+import { removeRunDirs } from './mods2-util';
 
 // Facts (luat_lib_errdump.c): off until config(true); the user log "/\xAAuerr" keeps the newest
 // 4096 bytes; dump() says whether there were writes since the last read, fills the zbuff and
@@ -45,6 +46,7 @@ eq("config(false) deletes", io.exists(USR), false)
 for (const engine of ENGINE_NAMES) {
   test(`errDump records and dumps like the firmware (${engine})`, async () => {
     const r = await runSuite(engine, BODY);
+    removeRunDirs(r.run);
     assert.ok(r.checks >= 20, `only ${r.checks} checks`);
   });
 }
@@ -65,6 +67,7 @@ end
 sys.run()
 `;
   const r = await runLua({ 'main.lua': main }, { reboot: 'restart', maxBoots: 3, until: 'I/user.DONE', timeoutMs: 10000 });
+  removeRunDirs(r);
   const line = r.user.find((u) => u.startsWith('I/user.SYS '));
   assert.ok(line, r.lines.join('\n'));
   assert.match(line, /boom in timer/);
