@@ -30,9 +30,9 @@
  *   Node 20's OpenSSL 3 has single DES only in the legacy provider, which is off: DES-ECB/CBC
  *   run as 3DES-EDE with K1=K2=K3 (E_K(D_K(E_K(x))) = E_K(x)), checked against FIPS vectors.
  * - `pk_sign(md, hash, key, pwd)` / `pk_verify(md, hash, pubkey, sig)` / `pk_type(key, priv)` /
- *   `pk_generate(type, param)`, constants MD_MD5 3 … MD_SHA512 11 (shared/pk.ts). RSA only:
- *   EC keys parse (pk_type "ec") but ECDSA over a precomputed hash is not available in
- *   node:crypto, so pk_sign gives no value and pk_verify false for them (logged).
+ *   `pk_generate(type, param)`, constants MD_MD5 3 … MD_SHA512 11 (shared/pk.ts). RSA keys
+ *   sign PKCS#1 v1.5; EC keys (P-256/384/521, secp256k1) sign ECDSA, DER-encoded
+ *   (shared/ecdsa.ts, because node:crypto cannot sign a precomputed hash with EC keys).
  * - Left out: `cipher_suites()` (returns {}).
  */
 import * as nodeCrypto from 'node:crypto';
@@ -41,7 +41,8 @@ import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { getZbuff } from '../runtime/zbuff';
 import { readVfsFile } from '../runtime/fs/sandbox';
-import { MD_TYPES, ecdsaUnsupported, generateKeyPair, keyTypeName, parsePrivateKey, parsePublicKey, rsaSignHash, rsaVerifyHash } from './shared/pk';
+import { ecdsaSignHash, ecdsaVerifyHash } from './shared/ecdsa';
+import { MD_TYPES, generateKeyPair, keyTypeName, parsePrivateKey, parsePublicKey, rsaSignHash, rsaVerifyHash } from './shared/pk';
 import { base32Decode, base64Decode, base64Encode, hexUpper } from './stringx';
 
 const MD_NAMES: Record<string, string> = {
@@ -561,9 +562,14 @@ export function openCrypto(vm: Vm): void {
         vm.log('E', 'crypto', 'pk_sign: key parse failed');
         return 0;
       }
-      if (key.asymmetricKeyType !== 'rsa') {
-        vm.log('E', 'crypto', `pk_sign: ${ecdsaUnsupported()}`);
-        return 0;
+      if (key.asymmetricKeyType === 'ec') {
+        const sig = ecdsaSignHash(key, hash);
+        if (!sig) {
+          vm.log('E', 'crypto', 'pk_sign: unsupported EC curve');
+          return 0;
+        }
+        e.pushbytes(a.L, sig);
+        return 1;
       }
       const r = rsaSignHash(key, md, hash);
       if ('error' in r) {
@@ -578,8 +584,8 @@ export function openCrypto(vm: Vm): void {
       const hash = a.bytes(2);
       const key = parsePublicKey(a.bytes(3));
       const sig = a.bytes(4);
-      if (key && key.asymmetricKeyType !== 'rsa') vm.log('E', 'crypto', `pk_verify: ${ecdsaUnsupported()}`);
-      e.pushboolean(a.L, key !== null && rsaVerifyHash(key, md, hash, sig));
+      const ok = key === null ? false : key.asymmetricKeyType === 'ec' ? ecdsaVerifyHash(key, hash, sig) : rsaVerifyHash(key, md, hash, sig);
+      e.pushboolean(a.L, ok);
       return 1;
     },
     pk_type: (a) => {

@@ -182,8 +182,3 @@ export function generateKeyPair(type: string, param: string): { priv: string; pu
   }
   return null;
 }
-
-/** ECDSA over a precomputed hash is not reachable through node:crypto (sign() always hashes). */
-export function ecdsaUnsupported(): string {
-  return 'EC keys: ECDSA over a precomputed hash is not supported by this runtime';
-}
