@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import * as dgram from 'node:dgram';
 import * as assert from 'node:assert/strict';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { runLua } from '../helpers/run-lua';
@@ -73,6 +74,43 @@ sys.run()
   assert.match(line, /boom in timer/);
   // after a reboot the RAM counters start again: nothing counts as new
   assert.ok(line.startsWith('I/user.SYS false '));
-  // the upload to the firmware's server is never attempted, and says so
-  assert.ok(r.lines.some((l) => l.includes('errDump') && l.includes('dev_msg1.openluat.com:12425') && l.includes('not done')));
+});
+
+test('errDump uploads the report over UDP to a configured host (real UDP server on 127.0.0.1)', async () => {
+  const server = dgram.createSocket('udp4');
+  const got: Buffer[] = [];
+  server.on('message', (m, rinfo) => {
+    got.push(m);
+    server.send('{"r": 1}', rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((res) => server.bind(0, '127.0.0.1', () => res()));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const main = `
+PROJECT = "edtest"
+VERSION = "1.2.3"
+sys.taskInit(function()
+  wlan.init()
+  wlan.connect("lab", "12345678")
+  sys.waitUntil("IP_READY", 10000)
+  errDump.config(true, 600, "flag", nil, "127.0.0.1", ${port})
+  errDump.record("hello errdump")
+end)
+sys.run()
+`;
+    const r = await runLua({ 'main.lua': main }, { until: 'errdump ok!', timeoutMs: 10000 });
+    removeRunDirs(r);
+    assert.ok(!r.timedOut, r.lines.join('\n'));
+    assert.equal(got.length, 1);
+    assert.match(got[0].toString(), /^edtest_LuatOS-SoC_V2002_Air8101,1\.2\.3,\d{15},flag,\r\npoweron reason:0\r\nhello errdump\r\n$/);
+  } finally {
+    server.close();
+  }
+});
+
+test('errDump never contacts the firmware server unless configured', async () => {
+  const main = `errDump.config(true, 600)\nerrDump.record("x")\nsys.run()`;
+  const r = await runLua({ 'main.lua': main }, { until: 'not configured', timeoutMs: 8000 });
+  removeRunDirs(r);
+  assert.ok(r.lines.some((l) => l.includes('errDump:upload to dev_msg1.openluat.com:12425 not done: not configured')), r.lines.join('\n'));
 });
