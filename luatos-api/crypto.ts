@@ -21,7 +21,19 @@
  *   none. An unknown cipher, wrong key length or IV longer than 16 → no value (logged); a
  *   failure part-way (partial block, bad padding) returns what was produced before it, as the
  *   firmware does. `cipher` is an alias of `cipher_encrypt`; `cipher_list()` lists the names.
- * - Left out: RSA/PK sign/verify, GCM, DES, `cipher_suites()` (returns {}).
+ *   Also DES-ECB/CBC, DES-EDE-ECB/CBC, DES-EDE3-ECB/CBC (8-byte blocks, same padding rules),
+ *   AES-xxx-GCM and CHACHA20-POLY1305 (encrypt returns a 2nd value, the 16-byte tag; the
+ *   additional data is always "1234567890123456"; GCM needs an IV; decrypt cannot verify a tag,
+ *   as on the device), CHACHA20 (12-byte nonce, counter 0). AES-xxx-CCM is listed but, as in
+ *   mbedtls' generic cipher layer, update fails: "" plus a logged error (unsure).
+ *   A non-empty IV shorter than the cipher's IV size fails like mbedtls_cipher_set_iv.
+ *   Node 20's OpenSSL 3 has single DES only in the legacy provider, which is off: DES-ECB/CBC
+ *   run as 3DES-EDE with K1=K2=K3 (E_K(D_K(E_K(x))) = E_K(x)), checked against FIPS vectors.
+ * - `pk_sign(md, hash, key, pwd)` / `pk_verify(md, hash, pubkey, sig)` / `pk_type(key, priv)` /
+ *   `pk_generate(type, param)`, constants MD_MD5 3 … MD_SHA512 11 (shared/pk.ts). RSA keys
+ *   sign PKCS#1 v1.5; EC keys (P-256/384/521, secp256k1) sign ECDSA, DER-encoded
+ *   (shared/ecdsa.ts, because node:crypto cannot sign a precomputed hash with EC keys).
+ * - Left out: `cipher_suites()` (returns {}).
  */
 import * as nodeCrypto from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TSTRING, LUA_TUSERDATA } from '../runtime/engine/types';
@@ -29,6 +41,8 @@ import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { getZbuff } from '../runtime/zbuff';
 import { readVfsFile } from '../runtime/fs/sandbox';
+import { ecdsaSignHash, ecdsaVerifyHash } from './shared/ecdsa';
+import { MD_TYPES, generateKeyPair, keyTypeName, parsePrivateKey, parsePublicKey, rsaSignHash, rsaVerifyHash } from './shared/pk';
 import { base32Decode, base64Decode, base64Encode, hexUpper } from './stringx';
 
 const MD_NAMES: Record<string, string> = {
@@ -138,17 +152,47 @@ export function crc7(data: Uint8Array, poly: number, start: number): number {
 
 // ------------------------------------------------------------------ ciphers
 
-const CIPHER_RE = /^AES-(128|192|256)-(ECB|CBC|CTR|CFB128|OFB)$/;
-const BS = 16;
-
-export function cipherList(): string[] {
-  const out: string[] = [];
-  for (const m of ['ECB', 'CBC', 'CFB128', 'OFB', 'CTR']) for (const k of ['128', '192', '256']) out.push(`AES-${k}-${m}`);
-  return out;
+interface CipherSpec {
+  /** mode as mbedtls sees it */
+  mode: 'ECB' | 'CBC' | 'CTR' | 'CFB128' | 'OFB' | 'GCM' | 'CCM' | 'STREAM' | 'AEAD';
+  /** node:crypto algorithm name */
+  algo: string;
+  keyLen: number;
+  block: number;
+  /** IV bytes the cipher uses (mbedtls iv_size); 0 = variable (GCM) */
+  ivLen: number;
+  /** single DES runs as 3DES-EDE with K1=K2=K3 (see the header) */
+  tripleKey?: boolean;
+  /** CHACHA20 takes a 16-byte counter||nonce IV in OpenSSL */
+  counterIv?: boolean;
 }
 
-function addPadding(data: Buffer, pad: string): Buffer | null {
-  const n = BS - (data.length % BS);
+/** The cipher names (mbedtls names) this runtime has, in cipher_list() order. */
+const CIPHERS = new Map<string, CipherSpec>();
+for (const m of ['ECB', 'CBC', 'CFB128', 'OFB', 'CTR', 'GCM', 'CCM'] as const) {
+  for (const bits of [128, 192, 256]) {
+    const node = m === 'CFB128' ? 'cfb' : m.toLowerCase();
+    CIPHERS.set(`AES-${bits}-${m}`, { mode: m, algo: `aes-${bits}-${node}`, keyLen: bits / 8, block: 16, ivLen: m === 'ECB' ? 0 : m === 'GCM' ? 0 : m === 'CCM' ? 12 : 16 });
+  }
+}
+CIPHERS.set('DES-ECB', { mode: 'ECB', algo: 'des-ede3-ecb', keyLen: 8, block: 8, ivLen: 0, tripleKey: true });
+CIPHERS.set('DES-CBC', { mode: 'CBC', algo: 'des-ede3-cbc', keyLen: 8, block: 8, ivLen: 8, tripleKey: true });
+CIPHERS.set('DES-EDE-ECB', { mode: 'ECB', algo: 'des-ede-ecb', keyLen: 16, block: 8, ivLen: 0 });
+CIPHERS.set('DES-EDE-CBC', { mode: 'CBC', algo: 'des-ede-cbc', keyLen: 16, block: 8, ivLen: 8 });
+CIPHERS.set('DES-EDE3-ECB', { mode: 'ECB', algo: 'des-ede3-ecb', keyLen: 24, block: 8, ivLen: 0 });
+CIPHERS.set('DES-EDE3-CBC', { mode: 'CBC', algo: 'des-ede3-cbc', keyLen: 24, block: 8, ivLen: 8 });
+CIPHERS.set('CHACHA20', { mode: 'STREAM', algo: 'chacha20', keyLen: 32, block: 1, ivLen: 12, counterIv: true });
+CIPHERS.set('CHACHA20-POLY1305', { mode: 'AEAD', algo: 'chacha20-poly1305', keyLen: 32, block: 1, ivLen: 12 });
+
+/** The additional data the firmware feeds GCM / ChaCha20-Poly1305 whenever an IV is given. */
+export const AEAD_AAD = Buffer.from('1234567890123456', 'latin1');
+
+export function cipherList(): string[] {
+  return [...CIPHERS.keys()].slice(0, 64);
+}
+
+function addPadding(data: Buffer, pad: string, bs: number): Buffer | null {
+  const n = bs - (data.length % bs);
   let p: Buffer;
   switch (pad) {
     case 'PKCS7':
@@ -204,51 +248,73 @@ function stripPadding(block: Buffer, pad: string): Buffer | null {
 
 export interface CipherResult {
   out: Buffer | null;
+  /** GCM / ChaCha20-Poly1305 encryption: the 16-byte tag (second return value) */
+  tag?: Buffer;
   errors: string[];
 }
 
 /** The firmware's luat_crypto_cipher_xxx; `out` null means "no value". */
 export function runCipher(name: string, pad: string, data: Buffer, key: Buffer, iv: Buffer, encrypt: boolean): CipherResult {
   const errors: string[] = [];
-  const m = CIPHER_RE.exec(name);
-  if (!m) return { out: null, errors: [`mbedtls_cipher_info fail ${name} not support`] };
-  const bits = Number(m[1]);
-  const mode = m[2];
-  if (key.length * 8 !== bits) return { out: null, errors: [`mbedtls_cipher_setkey fail -0x6100 ${name}`] };
-  if (iv.length > 16) return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
-  const iv16 = Buffer.alloc(16);
-  iv.copy(iv16);
-  const raw = (algo: string, buf: Buffer, withIv: boolean): Buffer => {
-    const c = encrypt
-      ? nodeCrypto.createCipheriv(algo, key, withIv ? iv16 : null)
-      : nodeCrypto.createDecipheriv(algo, key, withIv ? iv16 : null);
+  const spec = CIPHERS.get(name);
+  if (!spec) return { out: null, errors: [`mbedtls_cipher_info fail ${name} not support`] };
+  if (key.length !== spec.keyLen) return { out: null, errors: [`mbedtls_cipher_setkey fail -0x6100 ${name}`] };
+  // mbedtls_cipher_set_iv: at most 16 bytes; a fixed-size IV must be at least that long (extra ignored)
+  if (iv.length > 16 || (iv.length > 0 && spec.ivLen > 0 && iv.length < spec.ivLen)) {
+    return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
+  }
+  const bs = spec.block;
+  const k = spec.tripleKey ? Buffer.concat([key, key, key]) : key;
+  const ivFixed = Buffer.alloc(spec.ivLen);
+  iv.copy(ivFixed, 0, 0, Math.min(iv.length, spec.ivLen));
+  const raw = (buf: Buffer): Buffer => {
+    const useIv = spec.mode === 'ECB' ? null : spec.counterIv ? Buffer.concat([Buffer.alloc(4), ivFixed]) : ivFixed;
+    const c = encrypt ? nodeCrypto.createCipheriv(spec.algo, k, useIv) : nodeCrypto.createDecipheriv(spec.algo, k, useIv);
     c.setAutoPadding(false);
     return Buffer.concat([c.update(buf), c.final()]);
   };
   const updateFail = () => errors.push(`mbedtls_cipher_update fail 0x6280 ${name}`);
   const finishFail = (code: string) => errors.push(`mbedtls_cipher_finish fail 0x${code} ${name}`);
 
-  if (mode === 'CTR' || mode === 'CFB128' || mode === 'OFB') {
-    const algo = `aes-${bits}-${mode === 'CFB128' ? 'cfb' : mode.toLowerCase()}`;
-    return { out: raw(algo, data, true), errors };
+  if (spec.mode === 'CCM') {
+    // mbedtls' generic cipher_update has no CCM (it needs the one-shot auth_encrypt API)
+    errors.push(`mbedtls_cipher_update fail 0x6080 ${name}`);
+    return { out: Buffer.alloc(0), errors };
   }
-  if (mode === 'ECB') {
-    const algo = `aes-${bits}-ecb`;
+  if (spec.mode === 'GCM' || spec.mode === 'AEAD') {
+    if (iv.length === 0) return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
+    const nonce = spec.mode === 'GCM' ? iv : ivFixed;
+    const opts = { authTagLength: 16 } as nodeCrypto.CipherGCMOptions;
+    if (encrypt) {
+      const c = nodeCrypto.createCipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
+      c.setAAD(AEAD_AAD);
+      const out = Buffer.concat([c.update(data), c.final()]);
+      return { out, tag: c.getAuthTag(), errors };
+    }
+    // the firmware never receives a tag on decrypt, so it cannot check one: no final()
+    const d = nodeCrypto.createDecipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
+    d.setAAD(AEAD_AAD);
+    return { out: d.update(data), errors };
+  }
+  if (spec.mode === 'CTR' || spec.mode === 'CFB128' || spec.mode === 'OFB' || spec.mode === 'STREAM') {
+    return { out: raw(data), errors };
+  }
+  if (spec.mode === 'ECB') {
     let input = data;
     if (encrypt && (pad === 'PKCS7' || pad === 'ZERO')) {
-      const newLen = (Math.floor(data.length / BS) + 1) * BS;
+      const newLen = (Math.floor(data.length / bs) + 1) * bs;
       input = Buffer.alloc(newLen);
       data.copy(input);
       if (pad === 'PKCS7') input.fill(newLen - data.length, data.length);
     }
-    const full = input.length - (input.length % BS);
-    let out = raw(algo, input.subarray(0, full), false);
+    const full = input.length - (input.length % bs);
+    let out = raw(input.subarray(0, full));
     if (full !== input.length) {
       updateFail();
       return { out, errors };
     }
     if (!encrypt && pad === 'PKCS7' && out.length > 0) {
-      const lastStart = out.length - BS;
+      const lastStart = out.length - bs;
       const stripped = stripPadding(out.subarray(lastStart), 'PKCS7');
       if (!stripped) {
         errors.push(`get_pkcs_padding fail 0x6200 ${name}`);
@@ -259,22 +325,21 @@ export function runCipher(name: string, pad: string, data: Buffer, key: Buffer, 
     return { out, errors };
   }
   // CBC
-  const algo = `aes-${bits}-cbc`;
   const padded = ['PKCS7', 'ZERO', 'ZEROS', 'ONE_AND_ZEROS', 'ZEROS_AND_LEN'].includes(pad);
-  const full = data.length - (data.length % BS);
+  const full = data.length - (data.length % bs);
   if (encrypt) {
-    if (padded) return { out: raw(algo, addPadding(data, pad) as Buffer, true), errors };
-    const out = raw(algo, data.subarray(0, full), true);
+    if (padded) return { out: raw(addPadding(data, pad, bs) as Buffer), errors };
+    const out = raw(data.subarray(0, full));
     if (full !== data.length) finishFail('6280');
     return { out, errors };
   }
   if (full !== data.length || (padded && data.length === 0)) {
     finishFail('6280');
-    return { out: raw(algo, data.subarray(0, full), true), errors };
+    return { out: raw(data.subarray(0, full)), errors };
   }
-  const out = raw(algo, data, true);
+  const out = raw(data);
   if (!padded) return { out, errors };
-  const lastStart = out.length - BS;
+  const lastStart = out.length - bs;
   const stripped = stripPadding(out.subarray(lastStart), pad);
   if (!stripped) {
     finishFail('6200');
@@ -309,6 +374,10 @@ export function openCrypto(vm: Vm): void {
     for (const msg of r.errors) vm.log('E', 'crypto', msg);
     if (!r.out) return 0;
     e.pushbytes(a.L, r.out);
+    if (r.tag) {
+      e.pushbytes(a.L, r.tag);
+      return 2;
+    }
     return 1;
   };
   const opt16 = (a: Args, i: number, def: number) => (a.isNoneOrNil(i) ? def : Math.trunc(a.number(i)));
@@ -485,5 +554,55 @@ export function openCrypto(vm: Vm): void {
       e.pushbytes(a.L, base64Decode(a.bytes(1)) ?? Buffer.alloc(0));
       return 1;
     },
-  });
+    pk_sign: (a) => {
+      const md = a.integer(1);
+      const hash = a.bytes(2);
+      const key = parsePrivateKey(a.bytes(3), a.optBytes(4));
+      if (!key) {
+        vm.log('E', 'crypto', 'pk_sign: key parse failed');
+        return 0;
+      }
+      if (key.asymmetricKeyType === 'ec') {
+        const sig = ecdsaSignHash(key, hash);
+        if (!sig) {
+          vm.log('E', 'crypto', 'pk_sign: unsupported EC curve');
+          return 0;
+        }
+        e.pushbytes(a.L, sig);
+        return 1;
+      }
+      const r = rsaSignHash(key, md, hash);
+      if ('error' in r) {
+        vm.log('E', 'crypto', `pk_sign: ${r.error}`);
+        return 0;
+      }
+      e.pushbytes(a.L, r.sig);
+      return 1;
+    },
+    pk_verify: (a) => {
+      const md = a.integer(1);
+      const hash = a.bytes(2);
+      const key = parsePublicKey(a.bytes(3));
+      const sig = a.bytes(4);
+      const ok = key === null ? false : key.asymmetricKeyType === 'ec' ? ecdsaVerifyHash(key, hash, sig) : rsaVerifyHash(key, md, hash, sig);
+      e.pushboolean(a.L, ok);
+      return 1;
+    },
+    pk_type: (a) => {
+      const data = a.bytes(1);
+      const priv = a.boolean(2);
+      const key = priv ? parsePrivateKey(data, null) : parsePublicKey(data);
+      const name = key ? keyTypeName(key) : null;
+      if (!name) return 0;
+      e.pushstring(a.L, name);
+      return 1;
+    },
+    pk_generate: (a) => {
+      const r = generateKeyPair(a.optString(1, 'rsa'), a.optString(2, ''));
+      if (!r) return 0;
+      e.pushstring(a.L, r.priv);
+      e.pushstring(a.L, r.pub);
+      return 2;
+    },
+  }, { ...MD_TYPES });
 }

@@ -23,6 +23,12 @@ import { openNetdrv } from './netdrv';
 import { openHttp } from './http';
 import { openRtmp } from './rtmp';
 import { openCamera } from './camera';
+import { openXxtea } from './xxtea';
+import { openRsa } from './rsa';
+import { openGmssl } from './gmssl';
+import { openProtobuf } from './protobuf';
+import { openErrdump } from './errdump';
+import { openHmeta } from './hmeta';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -46,6 +52,12 @@ export const MODULES: ModuleOpener[] = [
   openHttp,
   openCamera,
   openRtmp,
+  openXxtea,
+  openRsa,
+  openGmssl,
+  openProtobuf,
+  openErrdump,
+  openHmeta,
 ];
 
 export function installApi(vm: Vm): void {

@@ -3,6 +3,10 @@
  * range (they wrap negative like the device's), `hz()` is 1000, `tick64()` gives 8 raw
  * little-endian bytes of µs since boot plus the ticks-per-µs (1), `unique_id()` is a stable
  * 16-byte id derived from the device name (or the profile's `uniqueId` hex).
+ * `muid()` is hmeta.muid (uppercase hex of the unique id, ≤ 32 chars). `hardfault(mode=0)`
+ * (0 halt, 1 reboot, 2 report then reboot, 3 write to flash then reboot) only sets what the
+ * next crash would do; like the PC simulator it is a no-op here and returns nothing (the mode is
+ * still checked as an integer).
  */
 import { createHash } from 'node:crypto';
 import type { Vm } from '../runtime/vm';
@@ -11,6 +15,11 @@ export function uniqueId(vm: Vm): Buffer {
   const p = vm.device.profile;
   if (p.uniqueId && /^[0-9a-fA-F]+$/.test(p.uniqueId)) return Buffer.from(p.uniqueId, 'hex');
   return createHash('md5').update('luatos-pc:' + p.name).digest();
+}
+
+/** mcu.muid / hmeta.muid: uppercase hex of the unique id, at most 32 characters. */
+export function muid(vm: Vm): string {
+  return uniqueId(vm).toString('hex').toUpperCase().slice(0, 32);
 }
 
 export function openMcu(vm: Vm): void {
@@ -40,6 +49,14 @@ export function openMcu(vm: Vm): void {
     unique_id: (a) => {
       e.pushbytes(a.L, uniqueId(vm));
       return 1;
+    },
+    muid: (a) => {
+      e.pushstring(a.L, muid(vm));
+      return 1;
+    },
+    hardfault: (a) => {
+      a.optInteger(1, 0);
+      return 0;
     },
     getClk: (a) => {
       e.pushinteger(a.L, 120);

@@ -37,6 +37,12 @@ export interface DeviceProfile {
    * partition size is unsure (not in the firmware facts); 512 KiB in 4 KiB blocks is our choice.
    */
   filesystem: { size: number; blockSize: number };
+  /** hmeta.model(); the bsp name when absent */
+  model?: string;
+  /** hmeta.chip(); nil when absent */
+  chipId?: string;
+  /** hmeta.hwver(); nil when absent */
+  hwVersion?: string;
   /** the runaway budget: a single run of Lua code longer than this ends the VM (ms) */
   runawayMs: number;
   /** free-form extra sections used by other modules (network, camera, ...) */
