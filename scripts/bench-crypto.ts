@@ -1,8 +1,8 @@
 /**
  * bench:crypto2 — the software-crypto bindings of part 2, per operation (median of N runs) and,
  * where Node has the same operation natively, the ratio to it:
- *   npx tsc -p . && node dist/scripts/bench-crypto2.js
- * (suggested package.json entry: "bench:crypto2": "tsc -p . && node dist/scripts/bench-crypto2.js")
+ *   npx tsc -p . && node dist/scripts/bench-crypto.js
+ * (suggested package.json entry: "bench:crypto2": "tsc -p . && node dist/scripts/bench-crypto.js")
  */
 import * as nodeCrypto from 'node:crypto';
 import { sm2Sign, sm2Verify, sm4Encrypt, sm3Digest } from '../luatos-api/gmssl';
