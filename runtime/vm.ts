@@ -494,6 +494,10 @@ export class Vm {
   requestExit(x: VmExit, L: LuaState): never {
     this.pendingExit = x;
     this.killReason = x.kind === 'reboot' ? 'rtos.reboot' : x.message ?? 'exit';
+    // called inside a task, the unwinding ends at coroutine.resume: stop the main thread at its
+    // next instruction too, so sys.coresume does not log a requested reboot as a task error
+    // (on the device rtos.reboot never returns)
+    if (L !== this.T) this.e.setcounthook(this.T, 1, this.hookFn);
     return this.raiseKill(L);
   }
 
