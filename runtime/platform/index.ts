@@ -167,10 +167,14 @@ export class LocalPlatform extends EventEmitter {
     return { host, port };
   }
 
-  /** The device API URL on the local HTTP (or HTTPS) port, for tests and tools. */
+  /**
+   * The device API URL on the local HTTP (or HTTPS) port, for tests and tools. A placeholder
+   * such as `<deviceId>` (for messages) is kept as written; a real id is URL-encoded.
+   */
   apiUrl(deviceId: string, scheme: 'http' | 'https' = 'http'): string {
     const port = scheme === 'https' ? this.httpsPort : this.httpPort;
-    return `${scheme}://${LOOPBACK}:${port}${API_PREFIX}${encodeURIComponent(deviceId)}`;
+    const id = /^<[A-Za-z]+>$/.test(deviceId) ? deviceId : encodeURIComponent(deviceId);
+    return `${scheme}://${LOOPBACK}:${port}${API_PREFIX}${id}`;
   }
 
   /** The URLs the API would hand to `deviceId` (empty when the config does not know it). */
