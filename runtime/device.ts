@@ -67,6 +67,8 @@ export class Device extends EventEmitter {
   vm: Vm | null = null;
   boots = 0;
   private rebootTimer: TimerHandle | null = null;
+  /** the `reboot` fault (the RESET key) ended the VM: logged as such, not as a watchdog reset */
+  private resetKeyPressed = false;
   private stoppedFlag = false;
   /** boot time of the device (for ms-since-boot when no VM runs) */
   private bootTime: number;
@@ -94,7 +96,12 @@ export class Device extends EventEmitter {
     this.net = opts.network ?? createNetworkFromOptions(this.profile);
     if (opts.coverage) this.coverage = new ApiCoverage();
     if (this.net instanceof WifiNetwork) registerNetworkFaults(this.net, this.faults);
-    this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
+    // one wording for the button, its tooltip and the log: the RESET key (the firmware's
+    // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
+    this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
+      this.resetKeyPressed = true;
+      this.reboot('RESET key');
+    });
     void FaultError;
   }
 
@@ -147,6 +154,7 @@ export class Device extends EventEmitter {
   private bootOnce(): void {
     if (this.stoppedFlag) return;
     const engine = this.engine as LuaEngine;
+    this.resetKeyPressed = false;
     this.boots++;
     this.bootTime = this.clock.now();
     const vm = new Vm(this, engine, this.boots);
@@ -179,6 +187,10 @@ export class Device extends EventEmitter {
         this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
         break;
       case 'watchdog':
+        if (this.resetKeyPressed) {
+          this.logRuntime('I', 'main', 'RESET key (RESET键) pressed, rebooting');
+          break;
+        }
         this.logRuntime('E', 'wdt', x.message ?? 'watchdog timeout');
         this.logRuntime('E', 'main', 'watchdog reset, rebooting');
         break;

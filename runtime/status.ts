@@ -58,6 +58,7 @@ export function statusProvider(device: Device): () => DeviceStatus {
       boots: device.boots,
       uptimeMs: Math.round(device.uptime()),
       memory: { lua, sys: { total: m.sys, used: m.sysUsed, max: m.sysUsed } },
+      camera: { unplugged: !!device.cameraUnplugged },
     };
   };
 }

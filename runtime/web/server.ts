@@ -95,6 +95,8 @@ export interface DeviceStatus {
   /** ms since the current boot */
   uptimeMs?: number;
   memory: { lua: MemoryUsage | null; sys: MemoryUsage | null };
+  /** the USB camera (the console says why the video stalled) */
+  camera?: { unplugged: boolean };
 }
 
 /** The status when no provider is given: what the Device itself knows. */
