@@ -143,3 +143,34 @@ test('--platform local: the startup line shows <deviceId> as written; a kill -9 
   assert.equal(second.code, 0, second.err);
   assert.deepEqual(fs.readdirSync(box.tmp).filter((n) => n.startsWith('luatos-platform-nms-')), [], 'the stale folder is gone and the second run cleaned its own');
 });
+
+test('README truths: no link outside the repository; the task-error timeline, rtos.reboot and exit codes it states are what happens', async (t) => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  assert.doesNotMatch(readme, /\.\.\/shared/, 'a clone has no ../shared');
+  for (const m of readme.matchAll(/\]\((?!https?:|#)([^)]+)\)|`((?:demo|runtime|test|scripts|luatos-api)\/[^`\s]*)`/g)) {
+    const rel = (m[1] ?? m[2]).replace(/[#?].*$/, '');
+    if (/[<*]/.test(rel)) continue;
+    assert.ok(fs.existsSync(path.join(root, rel)), `README names ${rel}, which the repository has`);
+  }
+  assert.match(readme, /500 ms later the same error is raised\s+in the main loop, which ends the VM/);
+  assert.match(readme, /`--max-boots N` reached \(`boot limit reached`\)/);
+  assert.match(readme, /`main\.lua` returns without error/);
+  assert.match(readme, /must be quoted/);
+
+  // the task-error timeline: coroutine.resume at once, the VM ends >= 500 ms later, then the reboot delay
+  const box = sandbox(t, { 'main.lua': 'sys.taskInit(function() sys.wait(10) error("bad") end)\nsys.run()\n', 'p.json': '{"exitRebootDelayMs": 300}' });
+  const r = await luatos(['run', box.scripts, '--profile', path.join(box.scripts, 'p.json'), '--max-boots', '1', '--format', 'jsonl'], box);
+  const recs = r.out.trim().split('\n').map((l) => JSON.parse(l));
+  const err = recs.find((x) => x.tag === 'coroutine.resume');
+  const exit = recs.find((x) => /^Lua VM exit!! reboot in 300ms$/.test(x.message));
+  assert.ok(err && exit, r.out);
+  assert.ok(exit.boot_ms - err.boot_ms >= 490, `the VM ends 500 ms after the task error (${exit.boot_ms - err.boot_ms} ms)`);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /boot limit reached/);
+  // main.lua that returns: exit 1, "the VM ended (returned)"
+  const box2 = sandbox(t, { 'main.lua': 'log.info("x")\n' });
+  const r2 = await luatos(['run', box2.scripts, '--reboot', 'exit'], box2);
+  assert.equal(r2.code, 1);
+  assert.match(r2.err, /the VM ended \(returned\)/);
+});
