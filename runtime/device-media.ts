@@ -392,8 +392,8 @@ export class DeviceMedia extends EventEmitter {
     void this.reconcile();
   }
 
-  /** VM end: kill the encoder and any capture, forget the publishers. */
-  dispose(): void {
+  /** VM end: kill the encoder and any capture, forget the publishers. Settles when the encoder is gone. */
+  dispose(): Promise<void> | void {
     if (this.closed) return;
     this.closed = true;
     this.sink = undefined;
@@ -401,11 +401,11 @@ export class DeviceMedia extends EventEmitter {
     const cam = this.camera;
     this.camera = undefined;
     this.inited = false;
+    this.removeAllListeners();
     if (cam) {
       cam.removeAllListeners('frame');
-      cam.close().catch(() => undefined);
+      return cam.close().catch(() => undefined);
     }
-    this.removeAllListeners();
   }
 }
 

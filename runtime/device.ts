@@ -24,6 +24,8 @@ import { Vm, VmExit } from './vm';
 import { installApi } from '../luatos-api';
 
 export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
+/** longest wait for the old boot's children (ffmpeg: SIGTERM, SIGKILL after 1.5 s) before a reboot */
+const DRAIN_CAP_MS = 3000;
 
 export interface DeviceOptions {
   /** the script folder, or a list of script files */
@@ -225,7 +227,15 @@ export class Device extends EventEmitter {
     const wait = x.kind === 'reboot' || x.kind === 'watchdog' ? 0 : delay;
     this.rebootTimer = this.clock.setTimer(wait, () => {
       this.rebootTimer = null;
-      this.bootOnce();
+      // the old boot's children stop (and log their last lines) before the new boot logs
+      // anything; bounded, so a child that will not die cannot hold the device back
+      let cap: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => (cap = setTimeout(resolve, DRAIN_CAP_MS)));
+      void Promise.race([vm.drained, bounded]).then(() => {
+        clearTimeout(cap);
+        if (this.stoppedFlag || this.vm !== vm || this.rebootTimer !== null) return;
+        this.bootOnce();
+      });
     });
   }
 

@@ -66,7 +66,9 @@ export class Vm {
   private receiveTimeout: TimerHandle | null = null;
   private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number }>();
   private readonly hostObjects = new Map<number, unknown>();
-  private readonly closers = new Set<() => void>();
+  private readonly closers = new Set<() => unknown>();
+  /** settles when what the closers started (an ffmpeg child stopping) has ended */
+  private drainedP: Promise<void> = Promise.resolve();
   private killReason: string | null = null;
   /** rtos.setPaths templates */
   customPaths: string[] = [];
@@ -203,10 +205,22 @@ export class Vm {
     this.hostObjects.delete(id);
   }
 
-  /** Run `fn` when this VM ends (close sockets, kill children, stop timers). */
-  onClose(fn: () => void): () => void {
+  /**
+   * Run `fn` when this VM ends (close sockets, kill children, stop timers). A promise it returns
+   * (a child process that takes a moment to exit) is waited for by {@link drained}.
+   */
+  onClose(fn: () => unknown): () => void {
     this.closers.add(fn);
     return () => this.closers.delete(fn);
+  }
+
+  /**
+   * Settles once the closers' work has ended after the VM ended: the device boots again only
+   * then, so the old boot's last output (ffmpeg's summary, `camera: stopped`) is logged with the
+   * old boot's times, before the new banner.
+   */
+  get drained(): Promise<void> {
+    return this.drainedP;
   }
 
   get isDead(): boolean {
@@ -509,14 +523,17 @@ export class Vm {
     for (const t of this.timers.values()) this.clock.clearTimer(t.h);
     this.timers.clear();
     if (this.receiveTimeout) this.clock.clearTimer(this.receiveTimeout);
+    const pending: Promise<unknown>[] = [];
     for (const c of [...this.closers]) {
       try {
-        c();
+        const r = c();
+        if (r && typeof (r as Promise<unknown>).then === 'function') pending.push(r as Promise<unknown>);
       } catch {
         /* closing must go on */
       }
     }
     this.closers.clear();
+    if (pending.length) this.drainedP = Promise.allSettled(pending).then(() => undefined);
     this.device.onVmExit(this, x);
   }
 

@@ -174,3 +174,43 @@ test('README truths: no link outside the repository; the task-error timeline, rt
   assert.equal(r2.code, 1);
   assert.match(r2.err, /the VM ended \(returned\)/);
 });
+
+test('a reboot while the camera streams: the old ffmpeg is stopped and drained before the new boot logs (RESET key via luatos test)', { timeout: 120_000 }, async (t) => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const box = sandbox(t);
+  const yaml = path.join(box.dir, 'reset.yaml');
+  fs.writeFileSync(
+    yaml,
+    [
+      'name: reset while streaming',
+      `scripts: ${JSON.stringify(path.join(root, 'demo'))}`,
+      'options:',
+      '  platform: local',
+      '  camera: testsrc',
+      '  clock: virtual',
+      '  timeout: 90s',
+      '  wifi: ["茶室-降功耗,找合宙!:HZ88888888"]',
+      '  allow-reboot: true',
+      'steps:',
+      '  - wait-for: "camera: streaming"',
+      '    timeout: 60s',
+      '  - after: 2s',
+      '    fault: reboot',
+      '  - wait-for: 摄像头初始化',
+      '    timeout: 60s',
+      '',
+    ].join('\n'),
+  );
+  const logs = path.join(box.dir, 'logs');
+  const r = await luatos(['test', yaml, '--log-dir', logs], box, { timeoutMs: 110_000 });
+  assert.equal(r.code, 0, r.out + r.err);
+  const lines = fs.readFileSync(path.join(logs, fs.readdirSync(logs)[0]), 'utf8').split('\n');
+  const reset = lines.findIndex((l) => /main:RESET key \(RESET键\) pressed, rebooting/.test(l));
+  const banner2 = lines.findIndex((l, i) => i > reset && /main:LuatOS@Air8101/.test(l));
+  assert.ok(reset > 0 && banner2 > reset, 'a reset, then a second boot');
+  const between = lines.slice(reset, banner2).join('\n');
+  assert.match(between, /camera:camera: stopped/, 'the old encoder stopped before the new banner');
+  const openAgain = lines.findIndex((l, i) => i > banner2 && /camera: open source=/.test(l));
+  const afterBanner = lines.slice(banner2, openAgain < 0 ? undefined : openAgain).join('\n');
+  assert.doesNotMatch(afterBanner, /frame=|Exiting normally|camera: stopped|kb\/s:/, 'nothing of the old ffmpeg after the new banner');
+});
