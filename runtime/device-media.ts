@@ -51,6 +51,7 @@ import { applyCameraConfig, defaultEncoderConfig, validateEncoderConfig, type En
 import { parseSource, validateSource, type SourceSpec } from './camera/sources';
 import { locateFfmpeg, type LocateOptions } from './media/ffmpeg-locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from './media/types';
+import { LINK_DOWN, NetError } from './net/types';
 import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type SocketFactory } from './rtmp';
 
 export interface CameraProfile {
@@ -468,7 +469,12 @@ export class DeviceSocket extends EventEmitter {
     s.on('drain', () => this.emit('drain'));
     s.on('end', () => this.emit('end'));
     s.on('error', (e: Error) => this.emitError(e));
-    s.on('close', () => this.emit('close'));
+    s.on('close', () => {
+      // the device network dropped it (Wi-Fi lost): say so, not "closed by the server"
+      const down = (s as net.Socket & { [LINK_DOWN]?: string })[LINK_DOWN];
+      if (down) this.emitError(new NetError(down, 'link-down'));
+      this.emit('close');
+    });
     this.emit('connect');
   }
 

@@ -214,3 +214,28 @@ test('a reboot while the camera streams: the old ffmpeg is stopped and drained b
   const afterBanner = lines.slice(banner2, openAgain < 0 ? undefined : openAgain).join('\n');
   assert.doesNotMatch(afterBanner, /frame=|Exiting normally|camera: stopped|kb\/s:/, 'nothing of the old ffmpeg after the new banner');
 });
+
+test('a Wi-Fi drop while streaming: the RTMP error says the link went down, not "closed by the server"', { timeout: 120_000 }, async (t) => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const box = sandbox(t);
+  const yaml = path.join(box.dir, 'wifi.yaml');
+  fs.writeFileSync(
+    yaml,
+    [
+      'name: wifi drop wording',
+      `scripts: ${JSON.stringify(path.join(root, 'demo'))}`,
+      'options: { platform: local, camera: testsrc, clock: virtual, timeout: 90s, wifi: ["茶室-降功耗,找合宙!:HZ88888888"] }',
+      'steps:',
+      '  - expect-not: closed by the server',
+      '  - wait-for: 已开始推流',
+      '    timeout: 60s',
+      '  - after: 2s',
+      '    wifi: down',
+      "  - expect: 'RTMP: network error: the Wi-Fi link went down'",
+      '    within: 5s',
+      '',
+    ].join('\n'),
+  );
+  const r = await luatos(['test', yaml], box, { timeoutMs: 110_000 });
+  assert.equal(r.code, 0, r.out + r.err);
+});
