@@ -64,7 +64,7 @@ export class Vm {
   private resumeStart = 0;
   private eventsThisResume = 0;
   private receiveTimeout: TimerHandle | null = null;
-  private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number }>();
+  private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number; at: number }>();
   private readonly hostObjects = new Map<number, unknown>();
   private readonly closers = new Set<() => unknown>();
   /** settles when what the closers started (an ffmpeg child stopping) has ended */
@@ -356,7 +356,7 @@ export class Vm {
           return 3;
         });
       });
-      this.timers.set(id, { h, ms, repeat: rep });
+      this.timers.set(id, { h, ms, repeat: rep, at: this.clock.now() });
     };
     arm(repeat);
     return true;
@@ -372,6 +372,11 @@ export class Vm {
 
   get activeTimers(): number {
     return this.timers.size;
+  }
+
+  /** The armed rtos timers: id, period, repeat and when (device clock) they were armed (the console's task list). */
+  timerList(): { id: number; ms: number; repeat: number; armedAt: number }[] {
+    return [...this.timers].map(([id, t]) => ({ id, ms: t.ms, repeat: t.repeat, armedAt: t.at }));
   }
 
   // ---------------------------------------------------------------- running

@@ -20,6 +20,7 @@ import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 import { startWebConsole, isLoopbackHost, type DeviceStatus, type WebConsole } from '../../runtime/web';
 import { LogHistory, classify } from '../../runtime/web/log-history';
+import { statusProvider } from '../../runtime/status';
 import { makeScriptDir } from '../helpers/run-lua';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { freePort, waitForPort, delay, waitFor } from '../rtmp/helpers/net-util';
@@ -53,6 +54,11 @@ sys.taskInit(function()
 end)
 sys.subscribe("TEST_FAULT", function(word)
   log.info("fault", "script saw fault", word)
+end)
+sys.taskInit(function()
+  sys.wait(300)
+  log.error("upload", "failed, retry later")
+  sys.wait(60000)
 end)
 sys.run()
 `;
@@ -348,6 +354,34 @@ test('fault usage texts become buttons with parameters (static/usage.js, shared 
   const rtmp = u.parseUsage('kill | restart | throttle N | unthrottle');
   assert.deepEqual(rtmp.map((a: { label: string }) => a.label), ['kill', 'restart', 'throttle', 'unthrottle']);
   assert.deepEqual(u.buildArgs(rtmp[2], ['300']), { args: ['throttle', '300'] });
+});
+
+test('status: tasks sleeping in sys.wait with their wake-up times; a sleep right after an error is a retry', async () => {
+  const device = await bootDevice(`
+sys.taskInit(function() sys.wait(30000) end)
+sys.taskInit(function()
+  sys.wait(200)
+  log.error("platform", "HTTP 500, retrying")
+  sys.wait(60000)
+end)
+sys.run()
+`);
+  try {
+    const status = statusProvider(device);
+    await waitLine(device, /E\/user\.platform HTTP 500/);
+    await delay(100);
+    const s = status().tasks!.sleeping;
+    assert.equal(s.length, 2, JSON.stringify(s));
+    const [a, b] = s;
+    assert.equal(a.ms, 30000);
+    assert.equal(a.afterError, false);
+    assert.ok(a.wakeInMs > 20000 && a.wakeInMs <= 30000, String(a.wakeInMs));
+    assert.equal(b.ms, 60000);
+    assert.equal(b.afterError, true);
+    assert.ok(b.wakeInMs > 50000 && b.wakeInMs <= 60000, String(b.wakeInMs));
+  } finally {
+    device.dispose();
+  }
 });
 
 test('isLoopbackHost and the warning for a non-loopback bind', async () => {
@@ -649,6 +683,7 @@ describe('live video and the page in Chromium', () => {
       return;
     }
     const device = await bootDevice();
+    const real = statusProvider(device);
     const faultRuns: string[][] = [];
     device.faults.register({ name: 'testfault', usage: 'ping <word> | boom', description: 'test fault' }, (args) => {
       faultRuns.push(args);
@@ -664,6 +699,7 @@ describe('live video and the page in Chromium', () => {
       boots: device.boots,
       uptimeMs: device.uptime(),
       memory: { lua: { total: 1 << 20, used: 210_000, max: 250_000 }, sys: { total: 4 << 20, used: 1_500_000, max: 1_600_000 } },
+      tasks: real().tasks,
     });
     const con = await startWebConsole({ device, videoUrl: () => videoUrl, status });
     const { browser, userDataDir } = await launchChromium(exe);
@@ -821,6 +857,8 @@ describe('live video and the page in Chromium', () => {
       // ---- device panel and chart
       await page.waitForFunction(() => /PUBLISHING \(4\)/.test(document.querySelector('#d-rtmp')?.textContent ?? ''));
       assert.equal(await page.locator('#d-ip').textContent(), '192.168.4.23');
+      // the script's task sleeps 60 s right after log.error: the panel says it is retrying
+      await page.waitForFunction(() => /^retrying in \d+ s \(a task sleeps 60 s after an error\)$/.test(document.querySelector('#d-tasks')?.textContent ?? ''), null, { timeout: 5000 });
       await page.waitForFunction(() => /^connected/.test(document.querySelector('#d-wifi')?.textContent ?? ''), null, { timeout: 5000 });
       assert.equal(await page.locator('#d-boots').textContent(), '1');
       await page.waitForFunction(() => Number(document.querySelector('#c-kbps')?.textContent) > 0, null, { timeout: 10_000 });

@@ -533,6 +533,7 @@
     setKV('d-sys', fmtMem(mem.sys));
     const x = r.stats;
     setKV('d-queue', x ? `${Math.round(x.queueMs)} ms` : '—');
+    showTasks(s.tasks);
     let drop = null;
     if (x) {
       drop = lastDropped == null || x.dropped < lastDropped ? 0 : x.dropped - lastDropped;
@@ -545,6 +546,23 @@
     $('c-fps').textContent = x ? x.fps.toFixed(1) : '—';
     $('c-drop').textContent = x ? String(x.dropped) : '—';
     drawChart();
+  }
+  /** Sleeping tasks: "retrying in N s" for a sleep that began right after an error, else the next wake-up. */
+  function showTasks(t) {
+    const list = t && t.sleeping ? t.sleeping : null;
+    if (!list) return setKV('d-tasks', '—');
+    const secs = (ms) => (ms >= 10000 ? Math.round(ms / 1000) : (ms / 1000).toFixed(1)) + ' s';
+    const retry = list.filter((x) => x.afterError);
+    let text;
+    let cls = '';
+    if (retry.length) {
+      const r = retry.reduce((a, b) => (b.wakeInMs > a.wakeInMs ? b : a));
+      text = `retrying in ${secs(r.wakeInMs)} (a task sleeps ${secs(r.ms)} after an error)`;
+      cls = 'st-warn';
+    } else if (list.length) text = `${list.length} sleeping · next wakes in ${secs(list[0].wakeInMs)}`;
+    else text = 'none sleeping';
+    setKV('d-tasks', text, cls);
+    $('d-tasks').title = list.map((x) => `task timer ${x.id}: sys.wait(${x.ms}) wakes in ${secs(x.wakeInMs)}${x.afterError ? ' (began right after an error)' : ''}`).join('\n') || 'no task is sleeping';
   }
   function drawChart() {
     const c = $('chart');
