@@ -231,8 +231,11 @@ export class Device extends EventEmitter {
       // anything; bounded, so a child that will not die cannot hold the device back
       let cap: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => (cap = setTimeout(resolve, DRAIN_CAP_MS)));
+      // real waiting: a virtual clock must not jump ahead meanwhile
+      const release = this.clock.hold('the old boot stops its children');
       void Promise.race([vm.drained, bounded]).then(() => {
         clearTimeout(cap);
+        release();
         if (this.stoppedFlag || this.vm !== vm || this.rebootTimer !== null) return;
         this.bootOnce();
       });
