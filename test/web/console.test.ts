@@ -74,6 +74,10 @@ async function bootDevice(src = LOGGING_SCRIPT): Promise<Device> {
     dataDir,
     reboot: 'restart',
   });
+  // the throw-away folders go with the device
+  device.once('stopped', () => {
+    for (const d of [dir, dataDir]) fs.rmSync(d, { recursive: true, force: true });
+  });
   await device.start();
   return device;
 }
