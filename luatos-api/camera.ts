@@ -86,7 +86,7 @@ export function openCamera(vm: Vm): void {
   const { e } = vm;
   const media = deviceMedia(vm);
   // fault injection: camera unplug | plug (the flag lives on the device, like the hardware)
-  vm.device.faults.register({ name: 'camera', usage: 'unplug | plug', description: 'pull the USB camera out / plug it back in' }, (args) => {
+  vm.device.faults.register({ name: 'camera', usage: 'unplug | plug', description: 'pull the USB camera out / plug it back in', actions: { unplug: 'pull the USB camera out: the picture stops, camera.init fails until it is back', plug: 'plug the USB camera back in' } }, (args) => {
     if (args[0] === 'unplug') {
       vm.device.cameraUnplugged = true;
       if (!vm.isDead) media.unplug();

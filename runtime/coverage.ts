@@ -5,8 +5,12 @@
  */
 export type ApiStatus = 'implemented' | 'simulated' | 'missing';
 
-/** runtime helpers that are not LuatOS API */
+/**
+ * runtime helpers that are not LuatOS API, and metamethods (`__gc` of a zbuff, rtmp context or
+ * file is Lua's garbage collector calling us, not the script calling a LuatOS function)
+ */
 const INTERNAL = new Set(['boot_lines', 'load_main', 'fmt_float']);
+const METAMETHOD = /(^|\.)__[a-z]+$/;
 
 /** Modules whose functions act on simulated hardware or networks. */
 export const SIMULATED_MODULES = new Set(['wlan', 'netdrv', 'camera', 'mobile', 'pm', 'wdt', 'mcu']);
@@ -14,9 +18,15 @@ export const SIMULATED_MODULES = new Set(['wlan', 'netdrv', 'camera', 'mobile', 
 export class ApiCoverage {
   readonly calls = new Map<string, number>();
   readonly missing = new Map<string, number>();
+  /**
+   * > 0 while `log.*` calls the global `print` to write its line: that print is part of the log
+   * call, not one of the script's (luatos-api/log.ts raises and lowers it around the call).
+   */
+  printDepth = 0;
 
   record(fname: string): void {
-    if (INTERNAL.has(fname) || fname.endsWith('.__index')) return;
+    if (INTERNAL.has(fname) || METAMETHOD.test(fname)) return;
+    if (fname === 'print' && this.printDepth > 0) return;
     this.calls.set(fname, (this.calls.get(fname) ?? 0) + 1);
   }
 

@@ -51,6 +51,7 @@ import { applyCameraConfig, defaultEncoderConfig, validateEncoderConfig, type En
 import { parseSource, validateSource, type SourceSpec } from './camera/sources';
 import { locateFfmpeg, type LocateOptions } from './media/ffmpeg-locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from './media/types';
+import { LINK_DOWN, NetError } from './net/types';
 import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type SocketFactory } from './rtmp';
 
 export interface CameraProfile {
@@ -392,8 +393,8 @@ export class DeviceMedia extends EventEmitter {
     void this.reconcile();
   }
 
-  /** VM end: kill the encoder and any capture, forget the publishers. */
-  dispose(): void {
+  /** VM end: kill the encoder and any capture, forget the publishers. Settles when the encoder is gone. */
+  dispose(): Promise<void> | void {
     if (this.closed) return;
     this.closed = true;
     this.sink = undefined;
@@ -401,11 +402,11 @@ export class DeviceMedia extends EventEmitter {
     const cam = this.camera;
     this.camera = undefined;
     this.inited = false;
+    this.removeAllListeners();
     if (cam) {
       cam.removeAllListeners('frame');
-      cam.close().catch(() => undefined);
+      return cam.close().catch(() => undefined);
     }
-    this.removeAllListeners();
   }
 }
 
@@ -468,7 +469,12 @@ export class DeviceSocket extends EventEmitter {
     s.on('drain', () => this.emit('drain'));
     s.on('end', () => this.emit('end'));
     s.on('error', (e: Error) => this.emitError(e));
-    s.on('close', () => this.emit('close'));
+    s.on('close', () => {
+      // the device network dropped it (Wi-Fi lost): say so, not "closed by the server"
+      const down = (s as net.Socket & { [LINK_DOWN]?: string })[LINK_DOWN];
+      if (down) this.emitError(new NetError(down, 'link-down'));
+      this.emit('close');
+    });
     this.emit('connect');
   }
 

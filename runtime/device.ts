@@ -24,6 +24,8 @@ import { Vm, VmExit } from './vm';
 import { installApi } from '../luatos-api';
 
 export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
+/** longest wait for the old boot's children (ffmpeg: SIGTERM, SIGKILL after 1.5 s) before a reboot */
+const DRAIN_CAP_MS = 3000;
 
 export interface DeviceOptions {
   /** the script folder, or a list of script files */
@@ -67,6 +69,8 @@ export class Device extends EventEmitter {
   vm: Vm | null = null;
   boots = 0;
   private rebootTimer: TimerHandle | null = null;
+  /** the `reboot` fault (the RESET key) ended the VM: logged as such, not as a watchdog reset */
+  private resetKeyPressed = false;
   private stoppedFlag = false;
   /** boot time of the device (for ms-since-boot when no VM runs) */
   private bootTime: number;
@@ -94,7 +98,12 @@ export class Device extends EventEmitter {
     this.net = opts.network ?? createNetworkFromOptions(this.profile);
     if (opts.coverage) this.coverage = new ApiCoverage();
     if (this.net instanceof WifiNetwork) registerNetworkFaults(this.net, this.faults);
-    this.faults.register({ name: 'reboot', usage: '', description: 'press the reset button' }, () => this.reboot('reset by fault injection'));
+    // one wording for the button, its tooltip and the log: the RESET key (the firmware's
+    // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
+    this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
+      this.resetKeyPressed = true;
+      this.reboot('RESET key');
+    });
     void FaultError;
   }
 
@@ -171,6 +180,7 @@ export class Device extends EventEmitter {
   private bootOnce(): void {
     if (this.stoppedFlag) return;
     const engine = this.engine as LuaEngine;
+    this.resetKeyPressed = false;
     this.boots++;
     this.bootTime = this.clock.now();
     let vm: Vm;
@@ -211,6 +221,10 @@ export class Device extends EventEmitter {
         this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
         break;
       case 'watchdog':
+        if (this.resetKeyPressed) {
+          this.logRuntime('I', 'main', 'RESET key (RESET键) pressed, rebooting');
+          break;
+        }
         this.logRuntime('E', 'wdt', x.message ?? 'watchdog timeout');
         this.logRuntime('E', 'main', 'watchdog reset, rebooting');
         break;
@@ -245,7 +259,18 @@ export class Device extends EventEmitter {
     const wait = x.kind === 'reboot' || x.kind === 'watchdog' ? 0 : delay;
     this.rebootTimer = this.clock.setTimer(wait, () => {
       this.rebootTimer = null;
-      this.nextBoot();
+      // the old boot's children stop (and log their last lines) before the new boot logs
+      // anything; bounded, so a child that will not die cannot hold the device back
+      let cap: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => (cap = setTimeout(resolve, DRAIN_CAP_MS)));
+      // real waiting: a virtual clock must not jump ahead meanwhile
+      const release = this.clock.hold('the old boot stops its children');
+      void Promise.race([vm.drained, bounded]).then(() => {
+        clearTimeout(cap);
+        release();
+        if (this.stoppedFlag || this.vm !== vm || this.rebootTimer !== null) return;
+        this.nextBoot();
+      });
     });
   }
 

@@ -12,6 +12,11 @@ export interface FaultInfo {
   /** e.g. "down | up | password <new>" */
   usage: string;
   description: string;
+  /**
+   * What each alternative of the usage does, by its label (the leading words: `down`,
+   * `password`, `fail`; '' for a fault without arguments). The web console's buttons show it.
+   */
+  actions?: Record<string, string>;
 }
 
 export class FaultError extends Error {}

@@ -210,9 +210,12 @@ export interface JsonLogRecord {
   message: string;
 }
 
-/** The structured form used by `--format jsonl`. */
+/**
+ * The structured form used by `--format jsonl`. Line breaks inside a message are `\n`, as
+ * `luatos logs --format jsonl` writes them (the firmware's traceback records carry `\r\n`).
+ */
 export function toJsonRecord(r: LogRecord): JsonLogRecord {
-  const text = r.payload.toString('utf8');
+  const text = r.payload.toString('utf8').replace(/\r\n/g, '\n');
   if (r.kind === 'U') {
     const m = /^([DIWE])\/user\.(\S*)(?: ([\s\S]*))?$/.exec(text);
     if (m) return { time: new Date(r.wall).toISOString(), boot_ms: Math.floor(r.ms), level: m[1], tag: m[2], module: 'user', message: m[3] ?? '' };

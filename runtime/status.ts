@@ -3,11 +3,31 @@
  * device model (never from inside the VM), once a second.
  */
 import type { Device } from './device';
+import { recordLevel } from './log';
 import { deviceMedia } from './device-media';
 import { WifiNetwork } from './net/model';
 import type { DeviceStatus } from './web/server';
 
+/** sys.lua's task timers (sys.wait / waitUntil) use ids 1 .. 0x1FFFFE; message timers are above */
+const TASK_TIMER_LIMIT = 0x1fffff;
+/** a task that starts sleeping this soon after an E or W line is "retrying" (a choice) */
+const RETRY_WINDOW_MS = 2000;
+/** shorter sleeps are polling loops, not a retry wait */
+const RETRY_MIN_MS = 1000;
+/** E/W lines remembered for that (bounded: a flood of errors costs nothing more) */
+const TROUBLE_KEPT = 1000;
+
 export function statusProvider(device: Device): () => DeviceStatus {
+  // the recent E/W lines (uptime of their boot) — a sleep armed right after one is a retry wait
+  const trouble: { boot: number; ms: number }[] = [];
+  device.logSink.on((r) => {
+    const l = recordLevel(r);
+    if (l !== 'E' && l !== 'W') return;
+    trouble.push({ boot: r.boot, ms: r.ms });
+    // keep the last 10 s (bounded): each sleep is judged once, when first seen (every second)
+    while (trouble.length > TROUBLE_KEPT || (trouble.length && (trouble[0].boot !== r.boot || trouble[0].ms < r.ms - 10_000))) trouble.shift();
+  });
+  const judged = new Map<string, boolean>();
   let lastFrames = 0;
   let lastAt = 0;
   let fps = 0;
@@ -58,6 +78,37 @@ export function statusProvider(device: Device): () => DeviceStatus {
       boots: device.boots,
       uptimeMs: Math.round(device.uptime()),
       memory: { lua, sys: { total: m.sys, used: m.sysUsed, max: m.sysUsed } },
+      camera: { unplugged: !!device.cameraUnplugged },
+      tasks: { sleeping: vm ? sleepingTasks(vm, device, trouble, judged) : [] },
     };
   };
+}
+
+/** Tasks waiting in sys.wait/waitUntil: when each wakes, and whether it fell asleep right after an error. */
+function sleepingTasks(
+  vm: NonNullable<Device['vm']>,
+  device: Device,
+  trouble: readonly { boot: number; ms: number }[],
+  judged: Map<string, boolean>,
+): NonNullable<DeviceStatus['tasks']>['sleeping'] {
+  const now = device.clock.now();
+  const up = device.uptime();
+  const seen = new Set<string>();
+  const out = vm
+    .timerList()
+    .filter((t) => t.id < TASK_TIMER_LIMIT && t.repeat === 0)
+    .map((t) => {
+      const key = `${vm.bootNo}:${t.id}:${t.armedAt}`;
+      seen.add(key);
+      let afterError = judged.get(key);
+      if (afterError === undefined) {
+        const startedUp = up - (now - t.armedAt); // uptime when the wait began
+        afterError = t.ms >= RETRY_MIN_MS && trouble.some((x) => x.boot === vm.bootNo && startedUp >= x.ms && startedUp - x.ms <= RETRY_WINDOW_MS);
+        judged.set(key, afterError);
+      }
+      return { id: t.id, ms: t.ms, wakeInMs: Math.max(0, Math.round(t.armedAt + t.ms - now)), afterError };
+    })
+    .sort((a, b) => a.wakeInMs - b.wakeInMs);
+  for (const k of judged.keys()) if (!seen.has(k)) judged.delete(k);
+  return out;
 }

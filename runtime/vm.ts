@@ -88,9 +88,11 @@ export class Vm {
   private resumeStart = 0;
   private eventsThisResume = 0;
   private receiveTimeout: TimerHandle | null = null;
-  private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number }>();
+  private readonly timers = new Map<number, { h: TimerHandle; ms: number; repeat: number; at: number }>();
   private readonly hostObjects = new Map<number, unknown>();
-  private readonly closers = new Set<() => void>();
+  private readonly closers = new Set<() => unknown>();
+  /** settles when what the closers started (an ffmpeg child stopping) has ended */
+  private drainedP: Promise<void> = Promise.resolve();
   private killReason: string | null = null;
   /** rtos.setPaths templates */
   customPaths: string[] = [];
@@ -227,10 +229,22 @@ export class Vm {
     this.hostObjects.delete(id);
   }
 
-  /** Run `fn` when this VM ends (close sockets, kill children, stop timers). */
-  onClose(fn: () => void): () => void {
+  /**
+   * Run `fn` when this VM ends (close sockets, kill children, stop timers). A promise it returns
+   * (a child process that takes a moment to exit) is waited for by {@link drained}.
+   */
+  onClose(fn: () => unknown): () => void {
     this.closers.add(fn);
     return () => this.closers.delete(fn);
+  }
+
+  /**
+   * Settles once the closers' work has ended after the VM ended: the device boots again only
+   * then, so the old boot's last output (ffmpeg's summary, `camera: stopped`) is logged with the
+   * old boot's times, before the new banner.
+   */
+  get drained(): Promise<void> {
+    return this.drainedP;
   }
 
   get isDead(): boolean {
@@ -366,7 +380,7 @@ export class Vm {
           return 3;
         });
       });
-      this.timers.set(id, { h, ms, repeat: rep });
+      this.timers.set(id, { h, ms, repeat: rep, at: this.clock.now() });
     };
     arm(repeat);
     return true;
@@ -382,6 +396,11 @@ export class Vm {
 
   get activeTimers(): number {
     return this.timers.size;
+  }
+
+  /** The armed rtos timers: id, period, repeat and when (device clock) they were armed (the console's task list). */
+  timerList(): { id: number; ms: number; repeat: number; armedAt: number }[] {
+    return [...this.timers].map(([id, t]) => ({ id, ms: t.ms, repeat: t.repeat, armedAt: t.at }));
   }
 
   // ---------------------------------------------------------------- running
@@ -688,6 +707,10 @@ export class Vm {
   requestExit(x: VmExit, L: LuaState): never {
     this.pendingExit = x;
     this.killReason = x.kind === 'reboot' ? 'rtos.reboot' : x.message ?? 'exit';
+    // called inside a task, the unwinding ends at coroutine.resume: stop the main thread at its
+    // next instruction too, so sys.coresume does not log a requested reboot as a task error
+    // (on the device rtos.reboot never returns)
+    if (L !== this.T) this.e.sethook(this.T, LUA_MASKCOUNT, 1, this.hookFn);
     return this.raiseKill(L);
   }
 
@@ -699,14 +722,17 @@ export class Vm {
     for (const t of this.timers.values()) this.clock.clearTimer(t.h);
     this.timers.clear();
     if (this.receiveTimeout) this.clock.clearTimer(this.receiveTimeout);
+    const pending: Promise<unknown>[] = [];
     for (const c of [...this.closers]) {
       try {
-        c();
+        const r = c();
+        if (r && typeof (r as Promise<unknown>).then === 'function') pending.push(r as Promise<unknown>);
       } catch {
         /* closing must go on */
       }
     }
     this.closers.clear();
+    if (pending.length) this.drainedP = Promise.allSettled(pending).then(() => undefined);
     this.device.onVmExit(this, x);
   }
 

@@ -436,6 +436,8 @@ export class FfmpegCamera extends EventEmitter {
     this.stopping = true;
     // A start() still waiting for its first frame rejects with "stopped before the first frame".
     await killTree(child, 'SIGTERM', 1500);
+    // its last stderr lines ("Exiting normally") come after 'exit': read them before "stopped"
+    await stdioClosed(child, 500);
     if (pending) await pending.catch(() => {});
     if (this.child === child) this.child = undefined;
     this.gop = [];
@@ -496,6 +498,19 @@ export class FfmpegCamera extends EventEmitter {
     if (!isJpeg(jpeg)) throw new Error(`camera: capture produced no valid JPEG (${jpeg.length} bytes)`);
     return jpeg;
   }
+}
+
+/** Resolves when the child's stdio streams have closed (its output read to the end), or after `capMs`. */
+function stdioClosed(child: ChildProcess, capMs: number): Promise<void> {
+  const streams = [child.stdout, child.stderr].filter((x): x is NonNullable<typeof x> => !!x && !x.destroyed && !x.readableEnded);
+  if (streams.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, capMs);
+    child.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 /**

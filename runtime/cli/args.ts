@@ -11,6 +11,9 @@
  *     }
  *   }
  */
+import { CameraSourceError, parseSource, validateSource } from '../camera/sources';
+import { HostMapRule, parseMapRule } from '../net/direct';
+
 export interface ArgReaderOptions {
   /**
    * Whether a separate value may look like an option (`--grep --foo`). Default false: `--x --y`
@@ -83,5 +86,49 @@ export class ArgReader {
   /** Throw the command's usage error. */
   fail(message: string): never {
     throw this.usage(message);
+  }
+}
+
+/** The `run` options checked before anything starts (see {@link checkRunOptions}). */
+export interface RunOptionChecks {
+  net: { wifi?: readonly string[]; map?: readonly string[] };
+  camera?: string;
+}
+
+/**
+ * Checks of `luatos run` values that can be made before the device starts, so that a typo is a
+ * usage error (exit 2) and not a reboot loop that ends with exit 0:
+ *
+ * - `--map HOST[:PORT]=ADDR[:PORT]`: the form, and both ports within 1–65535;
+ * - `--wifi SSID:PASSWORD`: a ':' is required (an open access point is written `SSID:`), because
+ *   a bare `--wifi lab` is more often a forgotten password than a wish for an open network;
+ * - `--camera`: the spec's form, and what can be checked without ffmpeg — a V4L2 device node or
+ *   a `file:` that does not exist, a source for another OS. (avfoundation/dshow cameras are
+ *   listed only by ffmpeg; they are checked when the script opens the camera.)
+ */
+export function checkRunOptions(o: RunOptionChecks, usage: (message: string) => Error): void {
+  for (const m of o.net.map ?? []) {
+    let rule: HostMapRule;
+    try {
+      rule = parseMapRule(m);
+    } catch (e) {
+      throw usage(`--map: ${(e as Error).message}`);
+    }
+    for (const port of [rule.port, rule.toPort]) {
+      if (port !== undefined && (port < 1 || port > 65535)) throw usage(`--map '${m}': port ${port} is outside 1–65535`);
+    }
+  }
+  for (const w of o.net.wifi ?? []) {
+    const i = w.indexOf(':');
+    if (i < 0) throw usage(`--wifi '${w}' has no ':' between SSID and password: write --wifi '${w}:PASSWORD', or --wifi '${w}:' for an open access point`);
+    if (i === 0) throw usage(`--wifi '${w}': the SSID before ':' is empty`);
+  }
+  if (o.camera !== undefined) {
+    try {
+      validateSource(parseSource(o.camera));
+    } catch (e) {
+      if (e instanceof CameraSourceError) throw usage(`--camera: ${e.message}`);
+      throw e;
+    }
   }
 }

@@ -22,7 +22,7 @@ import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { statusProvider } from '../status';
 import { testCommand } from '../scenario/command';
-import { ArgReader } from './args';
+import { ArgReader, checkRunOptions } from './args';
 
 export class UsageError extends Error {}
 
@@ -52,12 +52,14 @@ Options for run:
   --max-boots N              stop a reboot loop after N boots
   --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
 Network (the simulated Air8101 Wi-Fi):
-  --wifi SSID:PASSWORD       a virtual access point (repeatable; none = any SSID joins)
-  --map HOST[:PORT]=ADDR[:PORT]  send the scripts' connections for HOST to ADDR (repeatable)
+  --wifi SSID:PASSWORD       a virtual access point (repeatable; none = any SSID joins;
+                             SSID: with nothing after the ':' is an open access point)
+  --map HOST[:PORT]=ADDR[:PORT]  send the scripts' connections for HOST to ADDR (repeatable;
+                             ports 1-65535)
   --sntp host|real           socket.sntp takes the PC's clock (default) or asks NTP servers
   --ip, --netmask, --gateway, --mac, --dns A,B   what the STA reports
   --camera SOURCE            testsrc (default), v4l2:/dev/videoN, avfoundation:N, dshow:NAME,
-                             file:PATH
+                             file:PATH (a device or file that does not exist: exit 2)
 Demo environment:
   --platform local|none      local: start the embedded video platform (device API over HTTP
                              and HTTPS, RTMP ingest) and map video.luatos.com to it
@@ -95,6 +97,8 @@ export interface RunOptions {
   platformConfig?: string;
   web?: number;
   webHost?: string;
+  /** `run --help`: print the help and exit 0 (nothing else is checked) */
+  help?: boolean;
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
@@ -196,12 +200,16 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--clock':
         o.clock = r.choice(['real', 'virtual'] as const, '--clock must be real or virtual');
         break;
+      case '--help':
+      case '-h':
+        return { ...o, help: true };
       default:
         if (r.arg.startsWith('--')) r.fail(`unknown option ${r.arg}`);
         o.targets.push(r.arg);
     }
   }
   if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');
+  checkRunOptions(o, (m) => new UsageError(m));
   return o;
 }
 
@@ -370,6 +378,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === 'run') {
       const o = parseRunArgs(rest);
+      if (o.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
       const r = await runDevice(o);
       if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
       return r.code === 130 ? 0 : r.code;

@@ -26,11 +26,12 @@ Files may be UTF-8 or GBK.
 
 Options:
   -l, --level D|I|W|E      minimum level (print output and lines without a level count as I)
-  -t, --tag TAG            only this Lua tag or firmware module (repeatable; any matches;
-                           'rtmp' also matches 'rtmp.sub', 'lwip' also 'ap1:lwip', 'user' all Lua lines)
+  -t, --tag TAG            only this Lua tag or firmware module (repeatable, or a,b; any
+                           matches; 'rtmp' also matches 'rtmp.sub', 'lwip' also 'ap1:lwip',
+                           'user' all Lua lines; !TAG hides) — the web console's tag grammar
   -g, --grep TEXT          only records containing TEXT (repeatable; any matches)
   -e, --regex RE           only records matching the regular expression RE (repeatable)
-  -i, --ignore-case        --grep and --regex ignore case
+  -i, --ignore-case        --grep, --regex and --tag ignore case
       --since TIME         records at or after TIME
       --until TIME         records at or before TIME
                            TIME is wall time HH:MM:SS[.mmm] or 'YYYY-MM-DD HH:MM:SS',

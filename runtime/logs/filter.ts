@@ -3,9 +3,11 @@
  *
  * - Level: minimum of D < I < W < E. Print output and lines without a level (U) rank as I (the
  *   same place `luatos run` colours them), so `--level W` hides them and `--level I` keeps them.
- * - Tag (repeatable, any may match): equal to the Lua tag or the module; a Lua tag also matches
- *   by dotted prefix (`--tag rtmp_app` keeps `rtmp_app.task`); a module also matches by its last
- *   part (`--tag lwip` keeps `ap1:lwip`); `--tag user` keeps every Lua log line.
+ * - Tag: the grammar of the web console's tag box, from the one file both use
+ *   (runtime/web/static/tag-filter.js): comma-separated terms (and `--tag` repeatable), any may
+ *   match; equal to the Lua tag or the module; a Lua tag also matches by dotted prefix (`--tag
+ *   rtmp_app` keeps `rtmp_app.task`); a module also matches by its last part (`--tag lwip` keeps
+ *   `ap1:lwip`); `--tag user` keeps every Lua log line; `!TERM` hides; `--ignore-case` applies.
  * - Text: `--grep` (plain text) and `--regex` (JavaScript regular expression, Unicode mode), both
  *   repeatable; a record is kept when any of them matches its text (header and message, all of a
  *   multi-line record). `--ignore-case` applies to both. Matching is on decoded text, so Chinese
@@ -20,7 +22,27 @@
  *   A record without its own wall or boot time (an unstamped line, a Luatools note) is judged by the
  *   last one seen before it; before any is seen it is kept by neither bound.
  */
+import * as path from 'node:path';
 import type { EntryLevel, LogEntry } from './parse';
+import { defaultStaticDir } from '../web/static-files';
+
+interface ParsedTagFilter {
+  include: string[];
+  exclude: string[];
+  ignoreCase: boolean;
+}
+interface TagFilterGrammar {
+  parse(input: string | string[], ignoreCase?: boolean): ParsedTagFilter | null;
+  matches(f: ParsedTagFilter | null, tag: string | null, module: string | null): boolean;
+}
+/** The console page's script, loaded as a CommonJS module: one grammar for both. */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const TAG_FILTER = require(path.join(defaultStaticDir(), 'tag-filter.js')) as TagFilterGrammar;
+
+/** Parse `--tag` values (each may hold comma-separated terms, `!TERM` hides). Null: no filter. */
+export function parseTagFilter(tags: string[], ignoreCase = false): ParsedTagFilter | null {
+  return TAG_FILTER.parse(tags, ignoreCase);
+}
 
 export type MinLevel = 'D' | 'I' | 'W' | 'E';
 
@@ -93,10 +115,9 @@ export function compileRegex(src: string, ignoreCase: boolean): RegExp {
   }
 }
 
-export function tagMatches(e: LogEntry, want: string): boolean {
-  if (e.tag !== null && (e.tag === want || e.tag.startsWith(want + '.'))) return true;
-  if (e.module !== null && (e.module === want || e.module.endsWith(':' + want))) return true;
-  return false;
+/** Whether the entry passes the tag terms (see the module comment). */
+export function tagMatches(e: LogEntry, want: string | string[], ignoreCase = false): boolean {
+  return TAG_FILTER.matches(TAG_FILTER.parse(want, ignoreCase), e.tag, e.module);
 }
 
 /** Local midnight of the day containing t. */
@@ -115,9 +136,11 @@ export class LogFilter {
   private anchor: number | null = null;
   private readonly grepLower: string[];
   private readonly ignoreCase: boolean;
+  private readonly tags: ParsedTagFilter | null;
 
   constructor(private readonly spec: FilterSpec, opts: { ignoreCase?: boolean } = {}) {
     this.ignoreCase = !!opts.ignoreCase;
+    this.tags = parseTagFilter(spec.tags ?? [], this.ignoreCase);
     this.grepLower = (spec.grep ?? []).map((g) => (this.ignoreCase ? g.toLowerCase() : g));
   }
 
@@ -135,7 +158,7 @@ export class LogFilter {
     if (e.bootMs !== null) this.lastBoot = e.bootMs;
     const s = this.spec;
     if (s.minLevel && RANK[e.level] < RANK[s.minLevel]) return false;
-    if (s.tags && s.tags.length && !s.tags.some((t) => tagMatches(e, t))) return false;
+    if (this.tags && !TAG_FILTER.matches(this.tags, e.tag, e.module)) return false;
     const nText = (s.grep?.length ?? 0) + (s.regex?.length ?? 0);
     if (nText) {
       const hay = this.ignoreCase ? e.text.toLowerCase() : e.text;

@@ -51,7 +51,7 @@ import type { Vm } from '../vm';
 import { ADAPTER_QTY, LWIP_AP, LWIP_STA, WIFI_REASON } from './adapters';
 import { applyMapping, HostMapRule } from './direct';
 import { queryNtp } from './ntp';
-import { DeviceNetwork, MappedAddress, NetError, TcpConnectOptions } from './types';
+import { DeviceNetwork, LINK_DOWN, MappedAddress, NetError, TcpConnectOptions } from './types';
 
 export interface VirtualApConfig {
   ssid: string;
@@ -508,10 +508,11 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
   }
 
   /** Destroy every connection on `adapter` (all adapters when omitted). */
-  closeAll(adapter?: number): void {
+  closeAll(adapter?: number, linkDown?: string): void {
     for (const c of [...this.conns]) {
       if (adapter === undefined || c.adapter === adapter) {
         c.dropped = true;
+        if (linkDown) (c.socket as net.Socket & { [LINK_DOWN]?: string })[LINK_DOWN] = linkDown;
         c.socket.destroy();
       }
     }
@@ -703,7 +704,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     this.clearTimer('staTimer');
     this.phase = 'idle';
     this.currentAp = null;
-    this.closeAll(LWIP_STA);
+    this.closeAll(LWIP_STA, 'the Wi-Fi link went down');
     this.log('D', 'wlan', `STA disconnected, reason ${reason}`);
     this.pub('WLAN_STA_INC', 'DISCONNECTED', reason);
     if (hadIp) this.pub('IP_LOSE', LWIP_STA);

@@ -28,6 +28,12 @@ export interface TcpConnectOptions {
   owner?: string;
 }
 
+/**
+ * Set on a host socket the device network destroyed because its link went down (the value says
+ * which link): a socket's owner can tell that apart from a close by the peer.
+ */
+export const LINK_DOWN = Symbol('luatos.linkDown');
+
 export class NetError extends Error {
   constructor(
     message: string,

@@ -167,10 +167,14 @@ export class LocalPlatform extends EventEmitter {
     return { host, port };
   }
 
-  /** The device API URL on the local HTTP (or HTTPS) port, for tests and tools. */
+  /**
+   * The device API URL on the local HTTP (or HTTPS) port, for tests and tools. A placeholder
+   * such as `<deviceId>` (for messages) is kept as written; a real id is URL-encoded.
+   */
   apiUrl(deviceId: string, scheme: 'http' | 'https' = 'http'): string {
     const port = scheme === 'https' ? this.httpsPort : this.httpPort;
-    return `${scheme}://${LOOPBACK}:${port}${API_PREFIX}${encodeURIComponent(deviceId)}`;
+    const id = /^<[A-Za-z]+>$/.test(deviceId) ? deviceId : encodeURIComponent(deviceId);
+    return `${scheme}://${LOOPBACK}:${port}${API_PREFIX}${id}`;
   }
 
   /** The URLs the API would hand to `deviceId` (empty when the config does not know it). */
@@ -283,7 +287,15 @@ export class LocalPlatform extends EventEmitter {
   registerFaults(registry: FaultRegistry): () => void {
     const offs = [
       registry.register(
-        { name: 'http', usage: HTTP_FAULT_USAGE, description: 'make the local platform answer the next request(s) to a host with an HTTP status, a TCP reset or no answer' },
+        {
+          name: 'http',
+          usage: HTTP_FAULT_USAGE,
+          description: 'make the local platform answer the next request(s) to a host with an HTTP status, a TCP reset or no answer',
+          actions: {
+            fail: 'make the local platform answer the next request(s) to <host> with an HTTP status (e.g. 500), a TCP reset or no answer; [count] requests (default 1) or always',
+            ok: 'make the local platform answer normally again (for [host], or every host)',
+          },
+        },
         (args) => {
           this.checkRunning();
           const msg = this.httpFaults.command(args);
@@ -291,7 +303,17 @@ export class LocalPlatform extends EventEmitter {
         },
       ),
       registry.register(
-        { name: 'rtmp-server', usage: 'kill | restart | throttle <kbps> | unthrottle', description: 'crash, restart or throttle the local RTMP ingest' },
+        {
+          name: 'rtmp-server',
+          usage: 'kill | restart | throttle <kbps> | unthrottle',
+          description: 'crash, restart or throttle the local RTMP ingest',
+          actions: {
+            kill: 'crash the local RTMP ingest (SIGKILL): the stream breaks, the script sees the RTMP error',
+            restart: 'start the local RTMP ingest again on the same port',
+            throttle: 'limit the ingest to <kbps> (the device sees its send queue grow)',
+            unthrottle: 'remove the ingest bandwidth limit',
+          },
+        },
         async (args) => {
           const [verb, arg, ...extra] = args;
           const usage = 'usage: rtmp-server kill | restart | throttle <kbps> | unthrottle';

@@ -38,8 +38,8 @@ function pidAlive(pid: number): boolean {
 
 /**
  * Remove NMS store folders left by a platform whose process was SIGKILLed (no JavaScript ran to
- * clean up): ours by name, older than a minute, and with a lock file naming a dead process (or
- * no lock file and older than a day).
+ * clean up): ours by name, with a `.lock` file naming a process that is gone (whatever the age),
+ * or no lock file and older than a day (a folder seconds old may be between mkdtemp and its lock).
  */
 function sweepStaleStores(): void {
   const tmp = os.tmpdir();
@@ -54,7 +54,6 @@ function sweepStaleStores(): void {
     const dir = path.join(tmp, n);
     try {
       const age = now - fs.statSync(dir).mtimeMs;
-      if (age < 60_000) continue;
       let stale: boolean;
       try {
         const pid = Number(fs.readFileSync(path.join(dir, '.lock'), 'utf8').trim());
@@ -96,6 +95,8 @@ export class NmsIngest extends EventEmitter {
     super();
     sweepStaleStores();
     this.storeDir = fs.mkdtempSync(path.join(os.tmpdir(), STORE_PREFIX));
+    // who owns the folder, for the sweep of a later start after a kill -9
+    fs.writeFileSync(path.join(this.storeDir, '.lock'), String(process.pid));
   }
 
   get rtmpPort(): number {

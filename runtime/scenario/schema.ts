@@ -416,6 +416,22 @@ function parseOptions(ctx: Ctx, n: Node | null): ScenarioOptions {
   return o;
 }
 
+/**
+ * A hint for the YAML errors a scenario author meets most: a value containing `: ` (`expect:
+ * 状态: 4`) reads as a nested mapping, which the YAML library reports as "Nested mappings are not
+ * allowed in compact mappings" (code BLOCK_AS_IMPLICIT_KEY) or "Implicit map keys need to be
+ * followed by map values" — name the fix: quote the value.
+ */
+function yamlHint(code: string, src: string, line: number): string {
+  if (code !== 'BLOCK_AS_IMPLICIT_KEY' && code !== 'MULTILINE_IMPLICIT_KEY') return '';
+  const text = (src.split(/\r?\n/)[line - 1] ?? '').trim();
+  const m = /^(-\s*)?([^\s:'"][^:]*):\s+(.*:\s.*)$/.exec(text);
+  if (!m) return ' (a value that contains ": " must be quoted)';
+  const value = m[3].trim();
+  const quoted = value.includes("'") ? JSON.stringify(value) : `'${value}'`;
+  return ` — a value that contains ": " must be quoted: ${m[1] ?? ''}${m[2]}: ${quoted}`;
+}
+
 /** Parse scenario text. `file` is used for relative paths and messages. Throws ScenarioError. */
 export function parseScenario(src: string, file: string): Scenario {
   const abs = path.resolve(file);
@@ -424,7 +440,8 @@ export function parseScenario(src: string, file: string): Scenario {
   const doc: Document.Parsed = parseDocument(src, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    throw new ScenarioError(`YAML: ${e.message.split('\n')[0]}`, abs, lc.linePos(e.pos[0]).line);
+    const line = lc.linePos(e.pos[0]).line;
+    throw new ScenarioError(`YAML: ${e.message.split('\n')[0]}${yamlHint(e.code, src, line)}`, abs, line);
   }
   const root = doc.contents;
   if (!isMap(root)) throw ctx.err('a scenario is a YAML mapping with scripts, options and steps', root);

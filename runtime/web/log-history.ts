@@ -18,24 +18,29 @@ export interface HistoryEntry {
   level: LineLevel;
   /** the user tag (`I/user.<tag>`) for Lua output, the firmware module otherwise ('' if none) */
   tag: string;
+  /** `user` for Lua log lines, the firmware module otherwise, '' for print output */
+  module: string;
 }
 
-/** What a browser receives per line: [seq, level, tag, text]. */
-export type WireLine = [number, LineLevel, string, string];
+/**
+ * What a browser receives per line: [seq, level, tag, text, module] (tag and module as
+ * runtime/logs/parse.ts gives them, so the tag box follows `luatos logs --tag`'s grammar).
+ */
+export type WireLine = [number, LineLevel, string, string, string];
 
-/** Level and tag of a record as the console shows and filters them. */
-export function classify(r: LogRecord): { level: LineLevel; tag: string } {
+/** Level, tag and module of a record as the console shows and filters them. */
+export function classify(r: LogRecord): { level: LineLevel; tag: string; module: string } {
   const level = recordLevel(r);
-  if (r.kind !== 'U') return { level, tag: r.module ?? '' };
-  if (level === 'U') return { level, tag: '' };
+  if (r.kind !== 'U') return { level, tag: r.module ?? '', module: r.module ?? '' };
+  if (level === 'U') return { level, tag: '', module: '' };
   // `I/user.<tag> ...`: the tag runs to the first space
   const p = r.payload;
   if (p.length > 7 && p.toString('latin1', 2, 7) === 'user.') {
     let end = p.indexOf(0x20, 7);
     if (end < 0) end = p.length;
-    return { level, tag: p.toString('utf8', 7, end) };
+    return { level, tag: p.toString('utf8', 7, end), module: 'user' };
   }
-  return { level, tag: '' };
+  return { level, tag: '', module: '' };
 }
 
 export class LogHistory {
@@ -64,8 +69,8 @@ export class LogHistory {
   }
 
   push(record: LogRecord, text: string): HistoryEntry {
-    const { level, tag } = classify(record);
-    const e: HistoryEntry = { seq: this.nextSeq++, record, text, level, tag };
+    const { level, tag, module } = classify(record);
+    const e: HistoryEntry = { seq: this.nextSeq++, record, text, level, tag, module };
     const i = (this.head + this.count) % this.capacity;
     this.buf[i] = e;
     if (this.count < this.capacity) this.count++;
@@ -89,7 +94,7 @@ export class LogHistory {
 }
 
 export function toWire(e: HistoryEntry): WireLine {
-  return [e.seq, e.level, e.tag, e.text];
+  return [e.seq, e.level, e.tag, e.text, e.module];
 }
 
 /** The Luatools `.log` file bytes of one entry: long print output split into device records. */

@@ -95,6 +95,13 @@ export interface DeviceStatus {
   /** ms since the current boot */
   uptimeMs?: number;
   memory: { lua: MemoryUsage | null; sys: MemoryUsage | null };
+  /** the USB camera (the console says why the video stalled) */
+  camera?: { unplugged: boolean };
+  /**
+   * tasks sleeping in sys.wait/waitUntil (task timers), soonest first; afterError: the sleep began
+   * within 2 s after an E/W line (the console shows "retrying in N s")
+   */
+  tasks?: { sleeping: { id: number; ms: number; wakeInMs: number; afterError: boolean }[] };
 }
 
 /** The status when no provider is given: what the Device itself knows. */

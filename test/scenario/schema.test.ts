@@ -178,3 +178,16 @@ test('patterns: text, regex, level and tag against log lines; UTF-8', () => {
   assert.ok(!matches(compilePattern('/sta connected/'), fw));
   assert.ok(matches(compilePattern('/sta connected/i'), fw));
 });
+
+test('a value with ": " gives a hint that names the fix (quote it), with its line', () => {
+  const e = parseErr('scripts: app\nsteps:\n  - expect: rtmp状态变化: 4\n');
+  assert.match(e.message, /x\.yaml:3: YAML: Nested mappings are not allowed in compact mappings/);
+  assert.match(e.message, /a value that contains ": " must be quoted: - expect: 'rtmp状态变化: 4'/);
+  const q = parseErr("scripts: app\nsteps:\n  - wait-for: it's: done\n");
+  assert.match(q.message, /must be quoted: - wait-for: "it's: done"/);
+  // the hinted form parses
+  const ok = parse("scripts: app\nsteps:\n  - expect: 'rtmp状态变化: 4'\n");
+  assert.equal(ok.steps.length, 1);
+  // other YAML errors get no such hint
+  assert.doesNotMatch(parseErr('scripts: app\nsteps:\n  - expect: [a\n').message, /must be quoted/);
+});

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -20,6 +20,7 @@ import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 import { startWebConsole, isLoopbackHost, type DeviceStatus, type WebConsole } from '../../runtime/web';
 import { LogHistory, classify } from '../../runtime/web/log-history';
+import { statusProvider } from '../../runtime/status';
 import { makeScriptDir } from '../helpers/run-lua';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { freePort, waitForPort, delay, waitFor } from '../rtmp/helpers/net-util';
@@ -54,6 +55,11 @@ end)
 sys.subscribe("TEST_FAULT", function(word)
   log.info("fault", "script saw fault", word)
 end)
+sys.taskInit(function()
+  sys.wait(300)
+  log.error("upload", "failed, retry later")
+  sys.wait(60000)
+end)
 sys.run()
 `;
 
@@ -67,6 +73,10 @@ async function bootDevice(src = LOGGING_SCRIPT): Promise<Device> {
     log: new LogSink({ stream: null }),
     dataDir,
     reboot: 'restart',
+  });
+  // the throw-away folders go with the device
+  device.once('stopped', () => {
+    for (const d of [dir, dataDir]) fs.rmSync(d, { recursive: true, force: true });
   });
   await device.start();
   return device;
@@ -192,6 +202,8 @@ class NmsHttp {
 class LoopPublisher {
   pub: RtmpPublisher;
   private running = true;
+  /** true: keep the connection but send no frames (a frozen picture) */
+  paused = false;
   private done: Promise<void>;
   private lastFrames = 0;
   private lastT = Date.now();
@@ -214,7 +226,7 @@ class LoopPublisher {
           const dts = f.dts + loop * period;
           const wait = t0 + dts - Date.now();
           if (wait > 0) await delay(wait);
-          if (pub.state === RtmpState.PUBLISHING) pub.pushVideo({ ...f, dts, pts: dts });
+          if (pub.state === RtmpState.PUBLISHING && !this.paused) pub.pushVideo({ ...f, dts, pts: dts });
         }
       }
     })();
@@ -277,10 +289,55 @@ test('LogHistory keeps the last N lines with continuous sequence numbers', () =>
 });
 
 test('classify: level and tag of user and firmware lines', () => {
-  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('W/user.net link down'), boot: 1 }), { level: 'W', tag: 'net' });
-  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('I/user.main'), boot: 1 }), { level: 'I', tag: 'main' });
-  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('plain print'), boot: 1 }), { level: 'U', tag: '' });
-  assert.deepEqual(classify({ kind: 'E', ms: 0, wall: 0, module: 'wlan', payload: Buffer.from('x'), boot: 1 }), { level: 'E', tag: 'wlan' });
+  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('W/user.net link down'), boot: 1 }), { level: 'W', tag: 'net', module: 'user' });
+  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('I/user.main'), boot: 1 }), { level: 'I', tag: 'main', module: 'user' });
+  assert.deepEqual(classify({ kind: 'U', ms: 0, wall: 0, payload: Buffer.from('plain print'), boot: 1 }), { level: 'U', tag: '', module: '' });
+  assert.deepEqual(classify({ kind: 'E', ms: 0, wall: 0, module: 'wlan', payload: Buffer.from('x'), boot: 1 }), { level: 'E', tag: 'wlan', module: 'wlan' });
+});
+
+test('one tag grammar: the console page and luatos logs --tag give the same answers (static/tag-filter.js)', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const tf = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'tag-filter.js'));
+  const { parseLog } = await import('../../runtime/logs/parse');
+  const { LogFilter } = await import('../../runtime/logs/filter');
+  const log = [
+    '[2026-01-22 10:00:00.000] luat:U(10):I/user.main hello',
+    '[2026-01-22 10:00:00.001] luat:U(11):W/user.rtmp_app.task retry',
+    '[2026-01-22 10:00:00.002] luat:D(12):wlan:STA connected',
+    '[2026-01-22 10:00:00.003] ap1:lwip:I(13):sta ip start',
+    '[2026-01-22 10:00:00.004] luat:U(14):plain print',
+  ].join('\n');
+  const entries = parseLog(log);
+  // the console's view of the same lines, through the server's classify
+  const records: LogRecord[] = [
+    { kind: 'U', ms: 10, wall: 0, payload: Buffer.from('I/user.main hello'), boot: 1 },
+    { kind: 'U', ms: 11, wall: 0, payload: Buffer.from('W/user.rtmp_app.task retry'), boot: 1 },
+    { kind: 'D', ms: 12, wall: 0, module: 'wlan', payload: Buffer.from('STA connected'), boot: 1 },
+    { kind: 'I', ms: 13, wall: 0, module: 'ap1:lwip', payload: Buffer.from('sta ip start'), boot: 1 },
+    { kind: 'U', ms: 14, wall: 0, payload: Buffer.from('plain print'), boot: 1 },
+  ];
+  const cases: [string, number[]][] = [
+    ['user', [0, 1]],
+    ['rtmp_app', [1]],
+    ['lwip', [3]],
+    ['wlan,main', [0, 2]],
+    ['!user', [2, 3, 4]],
+    ['user,!main', [1]],
+    ['MAIN', []],
+  ];
+  for (const [spec, want] of cases) {
+    const logs = new LogFilter({ tags: [spec] });
+    const fromLogs = entries.map((e, i) => (logs.test(e) ? i : -1)).filter((i) => i >= 0);
+    const f = tf.parse(spec, false);
+    const fromPage = records.map((r, i) => {
+      const c = classify(r);
+      return tf.matches(f, c.tag, c.module) ? i : -1;
+    }).filter((i: number) => i >= 0);
+    assert.deepEqual(fromLogs, want, `logs --tag ${spec}`);
+    assert.deepEqual(fromPage, want, `console tag box ${spec}`);
+  }
+  // the console's "Aa" off and logs -i: case-insensitive
+  assert.equal(new LogFilter({ tags: ['MAIN'] }, { ignoreCase: true }).test(entries[0]), true);
 });
 
 test('fault usage texts become buttons with parameters (static/usage.js, shared with the page)', () => {
@@ -301,6 +358,34 @@ test('fault usage texts become buttons with parameters (static/usage.js, shared 
   const rtmp = u.parseUsage('kill | restart | throttle N | unthrottle');
   assert.deepEqual(rtmp.map((a: { label: string }) => a.label), ['kill', 'restart', 'throttle', 'unthrottle']);
   assert.deepEqual(u.buildArgs(rtmp[2], ['300']), { args: ['throttle', '300'] });
+});
+
+test('status: tasks sleeping in sys.wait with their wake-up times; a sleep right after an error is a retry', async () => {
+  const device = await bootDevice(`
+sys.taskInit(function() sys.wait(30000) end)
+sys.taskInit(function()
+  sys.wait(200)
+  log.error("platform", "HTTP 500, retrying")
+  sys.wait(60000)
+end)
+sys.run()
+`);
+  try {
+    const status = statusProvider(device);
+    await waitLine(device, /E\/user\.platform HTTP 500/);
+    await delay(100);
+    const s = status().tasks!.sleeping;
+    assert.equal(s.length, 2, JSON.stringify(s));
+    const [a, b] = s;
+    assert.equal(a.ms, 30000);
+    assert.equal(a.afterError, false);
+    assert.ok(a.wakeInMs > 20000 && a.wakeInMs <= 30000, String(a.wakeInMs));
+    assert.equal(b.ms, 60000);
+    assert.equal(b.afterError, true);
+    assert.ok(b.wakeInMs > 50000 && b.wakeInMs <= 60000, String(b.wakeInMs));
+  } finally {
+    device.dispose();
+  }
 });
 
 test('isLoopbackHost and the warning for a non-loopback bind', async () => {
@@ -602,6 +687,7 @@ describe('live video and the page in Chromium', () => {
       return;
     }
     const device = await bootDevice();
+    const real = statusProvider(device);
     const faultRuns: string[][] = [];
     device.faults.register({ name: 'testfault', usage: 'ping <word> | boom', description: 'test fault' }, (args) => {
       faultRuns.push(args);
@@ -610,12 +696,14 @@ describe('live video and the page in Chromium', () => {
     const name = `page_${Date.now()}`;
     let pub: LoopPublisher | null = null;
     let videoUrl: string | null = null;
+    let wifiState = 'connected';
     const status = (): DeviceStatus => ({
-      wifi: { state: 'connected', ssid: 'luatos-test', ip: '192.168.4.23' },
+      wifi: { state: wifiState, ssid: 'luatos-test', ip: '192.168.4.23' },
       rtmp: { state: pub ? pub.pub.state : null, url: pub?.url ?? null, stats: pub ? pub.stats() : null },
       boots: device.boots,
       uptimeMs: device.uptime(),
       memory: { lua: { total: 1 << 20, used: 210_000, max: 250_000 }, sys: { total: 4 << 20, used: 1_500_000, max: 1_600_000 } },
+      tasks: real().tasks,
     });
     const con = await startWebConsole({ device, videoUrl: () => videoUrl, status });
     const { browser, userDataDir } = await launchChromium(exe);
@@ -643,9 +731,15 @@ describe('live video and the page in Chromium', () => {
         const rows = [...document.querySelectorAll('#log-rows .row:not([hidden])')];
         return rows.length > 2 && rows.every((r) => /luat:U\(\d+\):W\/user\.net link check \d+$/.test(r.textContent ?? ''));
       }, null, { timeout: 10_000 });
+      // ---- the tag grammar of `luatos logs --tag`: 'user' keeps every Lua log line
+      await page.click('.levels button[data-level="I"]');
+      await page.fill('#f-tag', 'user');
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('#log-rows .row:not([hidden])')];
+        return rows.length > 5 && rows.every((r) => /luat:U\(\d+\):[DIWE]\/user\./.test(r.textContent ?? '')) && rows.some((r) => /I\/user\.tick/.test(r.textContent ?? ''));
+      }, null, { timeout: 10_000 });
       // ---- regex text filter (tag filter cleared, I back on): counts ending in 7
       await page.fill('#f-tag', '');
-      await page.click('.levels button[data-level="I"]');
       await page.check('#f-regex');
       await page.fill('#f-text', 'tick count \\d*7$');
       await page.waitForFunction(() => {
@@ -685,6 +779,33 @@ describe('live video and the page in Chromium', () => {
       await page.click('#b-pause');
       await page.waitForFunction((n) => (window as any).luatosConsole.shown > n, shown0);
 
+      // ---- multi-line records (a Lua traceback as sys.lua logs it, with \r\n; a 61-line one)
+      const writeUser = (text: string) => device.logSink.write({ kind: 'U', ms: device.uptime(), wall: Date.now(), payload: Buffer.from(text), boot: device.boots });
+      writeUser("E/user.coroutine.resume main.lua:9: boom\r\nstack traceback:\r\n\t[C]: in function 'error'\r\n\tmain.lua:9: in function <main.lua:7>");
+      writeUser('E/user.coroutine.resume long one\r\n' + Array.from({ length: 60 }, (_, i) => `\tframe ${i}`).join('\r\n'));
+      await page.waitForFunction(() => [...document.querySelectorAll('#log-rows .row:not([hidden])')].some((r) => /long one/.test(r.textContent ?? '')), null, { timeout: 5000 });
+      await page.click('#b-pause'); // freeze the view to measure it
+      const geo = await page.evaluate(() =>
+        [...document.querySelectorAll('#log-rows .row:not([hidden])')].map((r) => {
+          const b = r.getBoundingClientRect();
+          return { top: b.top, bottom: b.bottom, text: r.textContent ?? '' };
+        }),
+      );
+      await page.click('#b-pause');
+      for (let i = 1; i < geo.length; i++) assert.ok(geo[i].top >= geo[i - 1].bottom - 0.5, `row ${i} starts below row ${i - 1}: ${geo[i - 1].text.slice(0, 60)}`);
+      const tbRow = geo.find((g) => /boom/.test(g.text));
+      assert.ok(tbRow, 'the traceback row is rendered');
+      assert.match(tbRow!.text, /boom\nstack traceback:\n\t\[C\]: in function 'error'\n\tmain\.lua:9: in function <main\.lua:7>$/, 'shown whole');
+      assert.ok(Math.abs(tbRow!.bottom - tbRow!.top - 4 * 18) < 1, `4 lines tall: ${tbRow!.bottom - tbRow!.top}`);
+      const longRow = geo.find((g) => /long one/.test(g.text))!;
+      assert.match(longRow.text, /frame 37\n… 22 more lines \(click the row to see the whole record\)$/, 'folded with a marker');
+      // following goes on after a tall record: no "↓ follow", and newer lines keep showing
+      const tickNow = async () => page.evaluate(() => Math.max(0, ...[...document.querySelectorAll('#log-rows .row:not([hidden])')].map((r) => Number(/tick count (\d+)/.exec(r.textContent ?? '')?.[1] ?? 0))));
+      writeUser("E/user.coroutine.resume main.lua:9: again\r\nstack traceback:\r\n\tmain.lua:9: in function <main.lua:7>");
+      const t0 = await tickNow();
+      await page.waitForFunction((n) => [...document.querySelectorAll('#log-rows .row:not([hidden])')].some((r) => Number(/tick count (\d+)/.exec(r.textContent ?? '')?.[1] ?? 0) > n + 10), t0, { timeout: 10_000 });
+      assert.equal(await page.locator('#b-follow').isHidden(), true, 'still following');
+
       // ---- a fault button, and the script's reaction in the log
       await page.waitForSelector('button.fault-btn[data-fault="testfault"][data-args="ping"]');
       assert.ok(await page.locator('button.fault-btn[data-fault="reboot"]').count(), 'a button per registered fault');
@@ -692,6 +813,24 @@ describe('live video and the page in Chromium', () => {
       await page.click('button.fault-btn[data-fault="testfault"][data-args="ping"]');
       await page.waitForFunction(() => /✓ testfault ping hello42/.test(document.querySelector('#fault-result')?.textContent ?? ''), null, { timeout: 5000 });
       assert.deepEqual(faultRuns, [['ping', 'hello42']]);
+      // every button says what it will do; "up" does not repeat the fault's own text
+      const title = (sel: string) => page.locator(sel).getAttribute('title');
+      const tDown = await title('button.fault-btn[data-fault="wifi"][data-args="down"]');
+      const tUp = await title('button.fault-btn[data-fault="wifi"][data-args="up"]');
+      assert.match(tDown ?? '', /^wifi down — switch the access point off/);
+      assert.match(tUp ?? '', /^wifi up — switch the access point on again/);
+      assert.match((await title('button.fault-btn[data-fault="testfault"][data-args="boom"]')) ?? '', /^testfault boom — testfault boom \(testfault: test fault\)$/);
+      assert.match((await title('button.fault-btn[data-fault="reboot"]')) ?? '', /RESET key/);
+      // a required input left empty: nothing runs, and the page says why
+      const runsBefore = faultRuns.length;
+      await page.fill('#faults input[placeholder="word"]', '');
+      await page.click('button.fault-btn[data-fault="wifi"][data-args="password"]');
+      await page.waitForFunction(() => /^✗ wifi password <new> \[ssid\]: not run — type the new first/.test(document.querySelector('#fault-result')?.textContent ?? ''), null, { timeout: 5000 });
+      // what a run did is reported
+      await page.fill('#faults input[placeholder="word"]', 'again');
+      await page.click('button.fault-btn[data-fault="testfault"][data-args="ping"]');
+      await page.waitForFunction(() => /^✓ testfault ping again — done: /.test(document.querySelector('#fault-result')?.textContent ?? ''), null, { timeout: 5000 });
+      assert.equal(faultRuns.length, runsBefore + 1);
       await page.waitForFunction(() => [...document.querySelectorAll('#log-rows .row')].some((r) => /I\/user\.fault script saw fault hello42/.test(r.textContent ?? '')), null, { timeout: 5000 });
       await page.waitForFunction(() => [...document.querySelectorAll('#log-rows .row.note')].some((r) => /fault: testfault ping hello42/.test(r.textContent ?? '')));
 
@@ -710,10 +849,21 @@ describe('live video and the page in Chromium', () => {
       assert.ok(delayS >= 0 && delayS < 3, `player delay ${delayS} s`);
       assert.equal(await page.locator('#v-state').textContent(), 'live');
 
+      // ---- a frozen picture (connection kept, no frames; Wi-Fi down): "stalled" and why, not "live"
+      wifiState = 'disconnected';
+      pub.paused = true;
+      await page.waitForFunction(() => document.querySelector('#v-state')?.textContent === 'stalled', null, { timeout: 8000 });
+      assert.match((await page.locator('#v-overlay').textContent()) ?? '', /no new frames for \d+ s — Wi-Fi is disconnected/);
+      wifiState = 'connected';
+      pub.paused = false;
+      await page.waitForFunction(() => document.querySelector('#v-state')?.textContent === 'live', null, { timeout: 20_000 });
+
       // ---- device panel and chart
       await page.waitForFunction(() => /PUBLISHING \(4\)/.test(document.querySelector('#d-rtmp')?.textContent ?? ''));
       assert.equal(await page.locator('#d-ip').textContent(), '192.168.4.23');
-      assert.match((await page.locator('#d-wifi').textContent()) ?? '', /^connected/);
+      // the script's task sleeps 60 s right after log.error: the panel says it is retrying
+      await page.waitForFunction(() => /^retrying in \d+ s \(a task sleeps 60 s after an error\)$/.test(document.querySelector('#d-tasks')?.textContent ?? ''), null, { timeout: 5000 });
+      await page.waitForFunction(() => /^connected/.test(document.querySelector('#d-wifi')?.textContent ?? ''), null, { timeout: 5000 });
       assert.equal(await page.locator('#d-boots').textContent(), '1');
       await page.waitForFunction(() => Number(document.querySelector('#c-kbps')?.textContent) > 0, null, { timeout: 10_000 });
       const chartInk = await page.evaluate(() => {
@@ -765,6 +915,25 @@ describe('live video and the page in Chromium', () => {
         document.querySelector('#side').scrollTop = 0;
       });
       await page.screenshot({ path: '/tmp/console.png' });
+
+      // ---- CJK: the page names a font stack that covers Chinese
+      const fam = await page.evaluate(() => (globalThis as any).getComputedStyle(document.querySelector('#log-viewport')).fontFamily as string);
+      assert.match(fam, /WenQuanYi Micro Hei/);
+      assert.match(fam, /Noto Sans Mono CJK SC/);
+      const cjkFonts = (() => {
+        try {
+          return execFileSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' }).trim();
+        } catch {
+          return '';
+        }
+      })();
+      if (!cjkFonts) t.diagnostic('skip: no CJK font on this system (apt-get install fonts-wqy-microhei), Chinese in the screenshot shows as boxes');
+
+      // ---- the reboot button: the RESET key, in the same words in the log
+      await page.click('button.fault-btn[data-fault="reboot"]');
+      await page.waitForFunction(() => [...document.querySelectorAll('#log-rows .row')].some((r) => /luat:I\(\d+\):main:RESET key \(RESET键\) pressed, rebooting/.test(r.textContent ?? '')), null, { timeout: 5000 });
+      assert.doesNotMatch(fs.readFileSync(file!, 'utf8') + (await page.locator('#log-rows').textContent()), /watchdog reset/);
+      await page.screenshot({ path: '/tmp/console-cjk.png' });
 
       // ---- clear
       await page.click('#b-clear');

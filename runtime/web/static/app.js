@@ -1,10 +1,15 @@
 /*
  * LuatOS-PC web console page. Plain script, no build step.
  *
- *  - Log: lines arrive batched over /ws as [seq, level, tag, text] (text = the Luatools line).
- *    The page keeps at most `clientLines` lines (older ones are dropped in chunks) and renders
- *    only the rows inside the viewport (fixed row height, a spacer gives the scroll height), so
- *    hours of logs cost the same to display as a few lines.
+ *  - Log: lines arrive batched over /ws as [seq, level, tag, text, module] (text = the Luatools
+ *    line). The page keeps at most `clientLines` lines (older ones are dropped in chunks) and
+ *    renders only the rows inside the viewport, so hours of logs cost the same to display as a
+ *    few lines. A row is as tall as its record's lines (a traceback shows whole, up to FOLD_AT
+ *    lines, then a "… N more lines" marker; the detail pane below shows all); the view keeps the
+ *    top offset of every row (`tops`) and finds the first visible one by binary search.
+ *  - Following the tail stops only when the user scrolls up (a scroll position above the one
+ *    the page itself set last), never because a tall record arrived.
+ *  - Tag filter: the grammar of `luatos logs --tag` (static/tag-filter.js, shared with it).
  *  - Device panel and chart: {t:'status'} pushed every second.
  *  - Video: mpegts.js plays the console's /video WebSocket (the ingest's FLV, relayed by the
  *    server) with latency chasing; the player restarts when the stream appears, changes or stalls.
@@ -15,6 +20,7 @@
   const $ = (id) => document.getElementById(id);
   const ROW_H = 18;
   const OVERSCAN = 10;
+  const FOLD_AT = 40; // physical lines shown of a record before the fold marker
   const vp = $('log-viewport');
   const rowsEl = $('log-rows');
   const spacer = $('log-spacer');
@@ -29,6 +35,9 @@
     counter: 0, // insertion counter (entry.n)
     entries: [], // {seq, level, tag, text, note}
     view: [], // entries passing the filter
+    tops: [], // tops[i]: pixel offset of view[i]
+    viewH: 0, // total height of the view
+    autoTop: -1, // the scrollTop the page itself set last (following the tail)
     viewUpTo: 0, // index into entries up to which the view is built
     paused: false,
     pausedNew: 0,
@@ -36,7 +45,7 @@
     selected: null,
     tags: new Set(),
     tagsDirty: false,
-    filter: { levels: new Set(['D', 'I', 'W', 'E', 'U']), tagsIn: null, tagsOut: null, re: null, text: '' },
+    filter: { levels: new Set(['D', 'I', 'W', 'E', 'U']), tags: null, re: null, text: '' },
     search: { re: null, hits: [], cur: -1 },
     renderQueued: false,
   };
@@ -65,32 +74,23 @@
   function readFilter() {
     const f = st.filter;
     f.levels = new Set([...document.querySelectorAll('.levels button')].filter((b) => b.getAttribute('aria-pressed') === 'true').map((b) => b.dataset.level));
-    const tagsRaw = $('f-tag').value.split(',').map((s) => s.trim()).filter(Boolean);
-    const cs = $('f-case').checked;
-    const norm = (s) => (cs ? s : s.toLowerCase());
-    const inc = tagsRaw.filter((t) => !t.startsWith('!')).map(norm);
-    const exc = tagsRaw.filter((t) => t.startsWith('!')).map((t) => norm(t.slice(1))).filter(Boolean);
-    f.tagsIn = inc.length ? new Set(inc) : null;
-    f.tagsOut = exc.length ? new Set(exc) : null;
-    f.norm = norm;
+    f.tags = LuatosTagFilter.parse($('f-tag').value, !$('f-case').checked);
     const re = buildRe($('f-text').value, $('f-text'), false);
     f.re = re === undefined ? null : re;
   }
   function passes(e) {
     const f = st.filter;
     // console notes (boots, fault runs) show unless a tag or text filter narrows the view
-    if (e.note) return !f.tagsIn && !f.tagsOut && !f.re;
+    if (e.note) return !f.tags && !f.re;
     if (!f.levels.has(e.level)) return false;
-    if (f.tagsIn || f.tagsOut) {
-      const t = f.norm(e.tag);
-      if (f.tagsIn && !f.tagsIn.has(t)) return false;
-      if (f.tagsOut && f.tagsOut.has(t)) return false;
-    }
+    if (f.tags && !LuatosTagFilter.matches(f.tags, e.tag, e.module)) return false;
     if (f.re && !f.re.test(e.text)) return false;
     return true;
   }
   function rebuildView() {
     st.view = [];
+    st.tops = [];
+    st.viewH = 0;
     st.viewUpTo = 0;
     extendView();
     rebuildSearch();
@@ -99,7 +99,13 @@
   function extendView() {
     if (st.paused) return;
     const from = st.view.length;
-    for (let i = st.viewUpTo; i < st.entries.length; i++) if (passes(st.entries[i])) st.view.push(st.entries[i]);
+    for (let i = st.viewUpTo; i < st.entries.length; i++) {
+      const e = st.entries[i];
+      if (!passes(e)) continue;
+      st.view.push(e);
+      st.tops.push(st.viewH);
+      st.viewH += e.h;
+    }
     st.viewUpTo = st.entries.length;
     if (st.search.re) for (let i = from; i < st.view.length; i++) if (hit(st.view[i])) st.search.hits.push(i);
   }
@@ -128,7 +134,7 @@
     if (!s.hits.length) return;
     if (s.cur < 0) {
       // start from the rows on screen
-      const top = Math.floor($('log-viewport').scrollTop / ROW_H);
+      const top = rowAt($('log-viewport').scrollTop);
       let k = s.hits.findIndex((i) => i >= top);
       if (dir < 0) k = k <= 0 ? s.hits.length - 1 : k - 1;
       s.cur = k < 0 ? 0 : k;
@@ -146,7 +152,7 @@
       const seq = l[0];
       if (seq <= st.lastSeq) continue; // already have it (history overlap)
       st.lastSeq = seq;
-      const e = { n: ++st.counter, seq, level: l[1], tag: l[2], text: l[3], note: false };
+      const e = shape({ n: ++st.counter, seq, level: l[1], tag: l[2], text: l[3], module: l[4] || '', note: false });
       st.entries.push(e);
       if (e.tag && !st.tags.has(e.tag) && st.tags.size < TAG_LIMIT) {
         st.tags.add(e.tag);
@@ -160,8 +166,19 @@
     const d = new Date();
     const p = (n, w = 2) => String(n).padStart(w, '0');
     const t = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-    st.entries.push({ n: ++st.counter, seq: st.lastSeq, level: level || 'I', tag: '', text: `── ${t} console: ${text}`, note: true });
+    st.entries.push(shape({ n: ++st.counter, seq: st.lastSeq, level: level || 'I', tag: '', module: '', text: `── ${t} console: ${text}`, note: true }));
     afterAdd();
+  }
+  /** Height and shown text of an entry: every physical line of the record, folded past FOLD_AT. */
+  function shape(e) {
+    let lines = 1;
+    for (let i = e.text.indexOf('\n'); i >= 0; i = e.text.indexOf('\n', i + 1)) lines++;
+    e.text = e.text.replace(/\r\n/g, '\n');
+    e.lines = lines;
+    e.folded = lines > FOLD_AT ? lines - (FOLD_AT - 1) : 0;
+    e.shown = e.folded ? e.text.split('\n').slice(0, FOLD_AT - 1).join('\n') : e.text;
+    e.h = ROW_H * Math.min(lines, FOLD_AT);
+    return e;
   }
   function afterAdd() {
     trim();
@@ -181,12 +198,29 @@
     let k = 0;
     while (k < st.view.length && st.view[k].n < cutN) k++;
     if (k) {
+      const cutH = k < st.tops.length ? st.tops[k] : st.viewH;
       st.view.splice(0, k);
+      st.tops.splice(0, k);
+      for (let i = 0; i < st.tops.length; i++) st.tops[i] -= cutH;
+      st.viewH -= cutH;
       const s = st.search;
       s.hits = s.hits.map((i) => i - k).filter((i) => i >= 0);
       if (s.cur >= 0) s.cur = Math.max(-1, s.cur - k);
-      if (!st.follow) vp.scrollTop -= k * ROW_H;
+      if (!st.follow) vp.scrollTop -= cutH;
     }
+  }
+  /** Index of the view row at pixel offset y (binary search over tops). */
+  function rowAt(y) {
+    const t = st.tops;
+    let lo = 0;
+    let hi = t.length - 1;
+    if (hi < 0) return 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (t[mid] <= y) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   // ======================================================================= rendering
@@ -201,47 +235,65 @@
     $('b-follow').hidden = on;
   }
   function scrollToRow(i) {
-    const top = i * ROW_H;
-    if (top < vp.scrollTop || top + ROW_H > vp.scrollTop + vp.clientHeight) vp.scrollTop = Math.max(0, top - vp.clientHeight / 2);
+    const top = st.tops[i] || 0;
+    const h = st.view[i] ? st.view[i].h : ROW_H;
+    if (top < vp.scrollTop || top + h > vp.scrollTop + vp.clientHeight) vp.scrollTop = Math.max(0, top - vp.clientHeight / 2);
+  }
+  function foldMarker(div, e) {
+    if (!e.folded) return;
+    const f = document.createElement('span');
+    f.className = 'fold';
+    f.textContent = `\n… ${e.folded} more lines (click the row to see the whole record)`;
+    div.appendChild(f);
   }
   function fillRow(div, e, idx) {
-    div.className = 'row ' + (e.note ? 'note' : 'r-' + e.level) + (st.selected === e ? ' sel' : '');
+    div.className = 'row ' + (e.note ? 'note' : 'r-' + e.level) + (e.lines > 1 ? ' multi' : '') + (st.selected === e ? ' sel' : '');
     if (st.search.cur >= 0 && st.search.hits[st.search.cur] === idx) div.className += ' cur';
     div._entry = e;
+    const hpx = e.h + 'px';
+    if (div.style.height !== hpx) div.style.height = hpx;
     const re = st.search.re;
+    const text = e.shown;
     if (!re || e.note) {
-      div.textContent = e.text;
+      div.textContent = text;
+      foldMarker(div, e);
       return;
     }
     re.lastIndex = 0;
-    let m = re.exec(e.text);
+    let m = re.exec(text);
     if (!m) {
-      div.textContent = e.text;
+      div.textContent = text;
+      foldMarker(div, e);
       return;
     }
     div.textContent = '';
     let last = 0;
     let guard = 0;
     while (m && guard++ < 1000) {
-      if (m.index > last) div.appendChild(document.createTextNode(e.text.slice(last, m.index)));
+      if (m.index > last) div.appendChild(document.createTextNode(text.slice(last, m.index)));
       const mk = document.createElement('mark');
       mk.textContent = m[0];
       div.appendChild(mk);
       last = m.index + m[0].length;
       if (m[0].length === 0) re.lastIndex++;
-      m = re.exec(e.text);
+      m = re.exec(text);
     }
-    if (last < e.text.length) div.appendChild(document.createTextNode(e.text.slice(last)));
+    if (last < text.length) div.appendChild(document.createTextNode(text.slice(last)));
     re.lastIndex = 0;
+    foldMarker(div, e);
   }
   function render() {
     st.renderQueued = false;
     const n = st.view.length;
-    spacer.style.height = n * ROW_H + 'px';
-    if (st.follow) vp.scrollTop = vp.scrollHeight;
-    const first = Math.max(0, Math.floor(vp.scrollTop / ROW_H) - OVERSCAN);
-    const count = Math.max(0, Math.min(n - first, Math.ceil(vp.clientHeight / ROW_H) + 2 * OVERSCAN));
-    rowsEl.style.transform = `translateY(${first * ROW_H}px)`;
+    spacer.style.height = st.viewH + 'px';
+    if (st.follow) {
+      vp.scrollTop = vp.scrollHeight;
+      st.autoTop = vp.scrollTop;
+    }
+    const first = Math.max(0, rowAt(vp.scrollTop) - OVERSCAN);
+    const last = Math.min(n, rowAt(vp.scrollTop + vp.clientHeight) + 1 + OVERSCAN);
+    const count = Math.max(0, last - first);
+    rowsEl.style.transform = `translateY(${n ? st.tops[first] : 0}px)`;
     while (pool.length < count) {
       const d = document.createElement('div');
       pool.push(d);
@@ -273,7 +325,10 @@
   }
   vp.addEventListener('scroll', () => {
     const atBottom = vp.scrollTop + vp.clientHeight >= vp.scrollHeight - ROW_H;
-    if (atBottom !== st.follow) setFollow(atBottom);
+    if (st.follow) {
+      // only a scroll above the position the page set itself is the user leaving the tail
+      if (!atBottom && vp.scrollTop < st.autoTop - 2) setFollow(false);
+    } else if (atBottom) setFollow(true);
     queueRender();
   });
   new ResizeObserver(queueRender).observe(vp);
@@ -344,6 +399,8 @@
   $('b-clear').addEventListener('click', () => {
     st.entries = [];
     st.view = [];
+    st.tops = [];
+    st.viewH = 0;
     st.viewUpTo = 0;
     st.pausedNew = 0;
     st.selected = null;
@@ -461,6 +518,7 @@
   }
   function onStatus(s) {
     if (!s) return;
+    st.lastStatus = s;
     const w = s.wifi || {};
     setKV('d-wifi', (w.state || '—') + (w.ssid ? ` (${w.ssid})` : ''), w.state === 'connected' ? 'st-ok' : w.state === 'connecting' ? 'st-warn' : w.state && w.state !== 'unknown' ? 'st-err' : '');
     setKV('d-ip', w.ip || '—');
@@ -475,6 +533,7 @@
     setKV('d-sys', fmtMem(mem.sys));
     const x = r.stats;
     setKV('d-queue', x ? `${Math.round(x.queueMs)} ms` : '—');
+    showTasks(s.tasks);
     let drop = null;
     if (x) {
       drop = lastDropped == null || x.dropped < lastDropped ? 0 : x.dropped - lastDropped;
@@ -487,6 +546,23 @@
     $('c-fps').textContent = x ? x.fps.toFixed(1) : '—';
     $('c-drop').textContent = x ? String(x.dropped) : '—';
     drawChart();
+  }
+  /** Sleeping tasks: "retrying in N s" for a sleep that began right after an error, else the next wake-up. */
+  function showTasks(t) {
+    const list = t && t.sleeping ? t.sleeping : null;
+    if (!list) return setKV('d-tasks', '—');
+    const secs = (ms) => (ms >= 10000 ? Math.round(ms / 1000) : (ms / 1000).toFixed(1)) + ' s';
+    const retry = list.filter((x) => x.afterError);
+    let text;
+    let cls = '';
+    if (retry.length) {
+      const r = retry.reduce((a, b) => (b.wakeInMs > a.wakeInMs ? b : a));
+      text = `retrying in ${secs(r.wakeInMs)} (a task sleeps ${secs(r.ms)} after an error)`;
+      cls = 'st-warn';
+    } else if (list.length) text = `${list.length} sleeping · next wakes in ${secs(list[0].wakeInMs)}`;
+    else text = 'none sleeping';
+    setKV('d-tasks', text, cls);
+    $('d-tasks').title = list.map((x) => `task timer ${x.id}: sys.wait(${x.ms}) wakes in ${secs(x.wakeInMs)}${x.afterError ? ' (began right after an error)' : ''}`).join('\n') || 'no task is sleeping';
   }
   function drawChart() {
     const c = $('chart');
@@ -595,7 +671,10 @@
         btn.dataset.fault = f.name;
         btn.dataset.args = alt.label;
         btn.textContent = alt.label || f.name;
-        btn.title = `${f.name} ${alt.items.map((it) => ('word' in it ? it.word : it.optional ? `[${it.param}]` : `<${it.param}>`)).join(' ')}`.trim() + (f.description ? ` — ${f.description}` : '');
+        const syntax = `${f.name} ${alt.items.map((it) => ('word' in it ? it.word : it.optional ? `[${it.param}]` : `<${it.param}>`)).join(' ')}`.trim();
+        const does = actionText(f, alt);
+        btn.title = `${syntax} — ${does}`;
+        btn.dataset.does = does;
         const inputs = alt.items
           .filter((it) => !('word' in it))
           .map((it) => {
@@ -622,13 +701,17 @@
         btn.addEventListener('click', () => {
           const r = LuatosUsage.buildArgs(alt, inputs.map((i) => i.value));
           if (r.error) {
+            // say why nothing happened, and what to type
             const inp = inputs[r.index];
+            const res = $('fault-result');
+            res.className = 'small err';
+            res.textContent = `✗ ${syntax}: not run — type the ${inp.placeholder} first (${does})`;
             inp.focus();
             inp.classList.add('bad');
             setTimeout(() => inp.classList.remove('bad'), 800);
             return;
           }
-          runFault(f.name, r.args, btn);
+          runFault(f.name, r.args, btn, does);
         });
         act.appendChild(btn);
         inputs.forEach((i) => act.appendChild(i));
@@ -638,6 +721,16 @@
       box.appendChild(div);
     }
   }
+  /**
+   * What a button does: the fault's own words for this alternative (FaultInfo.actions), else its
+   * description with the alternative named, so that "ok" and "up" never just repeat the fault.
+   */
+  function actionText(f, alt) {
+    const a = f.actions && Object.prototype.hasOwnProperty.call(f.actions, alt.label) ? f.actions[alt.label] : null;
+    if (a) return a;
+    if (!alt.label) return f.description || `run ${f.name}`;
+    return `${f.name} ${alt.label}` + (f.description ? ` (${f.name}: ${f.description})` : '');
+  }
   async function getToken() {
     if (st.token) return st.token;
     const r = await fetch('/api/info', { cache: 'no-store' });
@@ -645,9 +738,11 @@
     st.token = j.token;
     return st.token;
   }
-  async function runFault(name, args, btn) {
+  async function runFault(name, args, btn, does) {
     const res = $('fault-result');
     const what = [name, ...args].join(' ');
+    res.className = 'small';
+    res.textContent = `… ${what}`;
     btn.classList.add('busy');
     btn.disabled = true;
     try {
@@ -660,7 +755,7 @@
       const j = await r.json().catch(() => ({ ok: false, error: `HTTP ${r.status}` }));
       if (r.status === 403) st.token = null;
       res.className = 'small ' + (j.ok ? 'ok' : 'err');
-      res.textContent = j.ok ? `✓ ${what}` : `✗ ${what}: ${j.error}`;
+      res.textContent = j.ok ? `✓ ${what} — done: ${does}` : `✗ ${what}: not done: ${j.error}`;
     } catch (e) {
       res.className = 'small err';
       res.textContent = `✗ ${what}: ${e.message || e}`;
@@ -672,6 +767,7 @@
 
   // ======================================================================= video
   const video = $('video');
+  const STALL_MS = 2000; // no new frame for this long: the badge says "stalled", not "live"
   const vstate = {
     url: null, // upstream URL from the status
     player: null,
@@ -703,10 +799,10 @@
       /* already gone */
     }
   }
-  function scheduleRetry(why, ms) {
+  function scheduleRetry(why, ms, badge) {
     stopPlayer();
     if (vstate.retryTimer) return;
-    setVideoState('retrying', 'warn', `${why} — retrying…`);
+    setVideoState(badge || 'retrying', 'warn', `${why} — retrying…`);
     vstate.retryTimer = setTimeout(() => {
       vstate.retryTimer = null;
       if (vstate.url) startPlayer();
@@ -811,8 +907,25 @@
       const pr = video.play();
       if (pr && pr.catch) pr.catch(() => {});
     }
-    if (now - vstate.lastProgress > 6000) scheduleRetry('no new frames for 6 s', 500);
+    const still = now - vstate.lastProgress;
+    if (still > 6000) scheduleRetry(stallText(still), 500, 'stalled');
+    else if (still > STALL_MS && f > 0) setVideoState('stalled', 'warn', stallText(still));
   }, 250);
+  /** "no new frames for N s", and why when the device panel knows it. */
+  function stallText(ms) {
+    const why = stallReason(st.lastStatus);
+    return `no new frames for ${Math.floor(ms / 1000)} s` + (why ? ` — ${why}` : '');
+  }
+  function stallReason(s) {
+    if (!s) return '';
+    const w = s.wifi || {};
+    if (w.state && w.state !== 'connected' && w.state !== 'unknown') return `Wi-Fi is ${w.state}`;
+    if (s.camera && s.camera.unplugged) return 'the camera is unplugged';
+    const r = s.rtmp || {};
+    if (r.state != null && r.state !== 4) return `RTMP is ${RTMP_STATES[r.state] || r.state}`;
+    if (r.stats && r.stats.fps === 0) return 'the device sends no frames';
+    return '';
+  }
   (function clock() {
     $('v-now').textContent = fmtClock(new Date());
     setTimeout(clock, 47);
