@@ -23,6 +23,14 @@ import { openNetdrv } from './netdrv';
 import { openHttp } from './http';
 import { openRtmp } from './rtmp';
 import { openCamera } from './camera';
+import { openPack } from './pack';
+import { openBit } from './bit';
+import { openBit64 } from './bit64';
+import { openFskv } from './fskv';
+import { openRtc } from './rtc';
+import { openMiniz } from './miniz';
+import { openFastlz } from './fastlz';
+import { openIconv } from './iconv';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -46,6 +54,14 @@ export const MODULES: ModuleOpener[] = [
   openHttp,
   openCamera,
   openRtmp,
+  openPack,
+  openBit,
+  openBit64,
+  openFskv,
+  openRtc,
+  openMiniz,
+  openFastlz,
+  openIconv,
 ];
 
 export function installApi(vm: Vm): void {

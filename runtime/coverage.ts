@@ -49,6 +49,7 @@ export class ApiCoverage {
 /** LuatOS modules whose missing functions are reported (not Lua's standard libraries). */
 export const WATCHED_MODULES = [
   'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
+  'pack', 'bit', 'bit32', 'bit64', 'fskv', 'rtc', 'miniz', 'fastlz', 'iconv',
 ];
 
 /** LuatOS modules that firmware builds often have and this runtime does not (yet). */
