@@ -275,16 +275,6 @@ export function openFskv(vm: Vm): void {
       return 3;
     },
   };
-  fns.clr = fns.clear;
-  fns.stat = fns.status;
-  fns.kvdb_init = fns.init;
-  fns.kv_set = fns.set;
-  fns.kv_get = fns.get;
-  fns.kv_del = fns.del;
-  fns.kv_clr = fns.clear;
-  fns.kv_stat = fns.status;
-  fns.kv_iter = fns.iter;
-  fns.kv_next = fns.next;
 
   e.newmetatable(vm.L, ITER_TYPE);
   vm.pushBinding('__gc', (a) => {
@@ -295,5 +285,16 @@ export function openFskv(vm: Vm): void {
   e.setfield(vm.L, -2, '__gc');
   e.pop(vm.L, 1);
   vm.defineModule('fskv', fns);
+  // aliases are the same functions, as in the firmware's table
+  const ALIASES: [string, string][] = [
+    ['clr', 'clear'], ['stat', 'status'], ['kvdb_init', 'init'], ['kv_set', 'set'], ['kv_get', 'get'], ['kv_del', 'del'],
+    ['kv_clr', 'clear'], ['kv_stat', 'status'], ['kv_iter', 'iter'], ['kv_next', 'next'],
+  ];
+  e.getglobal(vm.L, 'fskv');
+  for (const [alias, name] of ALIASES) {
+    e.getfield(vm.L, -1, name);
+    e.setfield(vm.L, -2, alias);
+  }
+  e.pop(vm.L, 1);
   void LuaError;
 }
