@@ -54,6 +54,9 @@ export class FskvStore {
   load(): void {
     let text: string;
     try {
+      // the image holds at most 64 KiB of data (hex-doubled plus JSON): anything far larger
+      // is not ours and reads as empty
+      if (fs.statSync(this.file).size > 1024 * 1024) return;
       text = fs.readFileSync(this.file, 'utf8');
     } catch {
       return; // no image yet

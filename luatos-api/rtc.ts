@@ -27,6 +27,7 @@ import type { Args } from '../runtime/lua-value';
 import type { TimerHandle } from '../runtime/clock';
 import type { Vm } from '../runtime/vm';
 
+const MAX_TIMER_MS = 0x7fffffff;
 const FIELDS = ['year', 'mon', 'day', 'hour', 'min', 'sec'] as const;
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -306,7 +307,8 @@ export function openRtc(vm: Vm): void {
       const old = st.alarms.get(id);
       if (old) vm.clock.clearTimer(old);
       const arm = () => {
-        const wait = due - vm.clock.wallNow();
+        // at most ~24 days per timer (Node's setTimeout limit); re-armed until due
+        const wait = Math.min(due - vm.clock.wallNow(), MAX_TIMER_MS);
         st.alarms.set(
           id,
           vm.clock.setTimer(Math.max(0, wait), () => {

@@ -96,8 +96,8 @@ export function lpackPack(vm: Vm, a: Args, fmt: string, first: number): Buffer {
       const s = a.bytes(arg++);
       if (count === null) out.add(s);
       else {
-        const b = Buffer.alloc(count);
         if (count > MAX_PACK_BYTES) throw new LuaError('not enough memory');
+        const b = Buffer.alloc(count);
         b.set(s.subarray(0, count));
         out.add(b);
       }

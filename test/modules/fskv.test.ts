@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { suite } from './util';
+import { FskvStore, fskvPath } from '../../luatos-api/fskv';
 
 // Return values from luat_lib_fskv.c; stored formats from luatos-api-2.md §9 (float through
 // pack ">f": 1.1 comes back as the float32 value 1.1000000238418579).
@@ -71,6 +72,29 @@ for (const engine of ENGINE_NAMES) {
     assert.equal(r.checks, 46);
   });
 }
+
+test('fskv: a damaged or oversized image reads as an empty store; the image is written atomically', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fskv-img-'));
+  try {
+    const file = fskvPath(dir);
+    assert.equal(file, path.join(dir, '.fskv.json'));
+    assert.equal(fskvPath(path.join(dir, 'fs')), path.join(dir, 'fskv.json'));
+    for (const content of ['{not json', '{"a":1}', '[["zz","04"],[1,2],["61"]]', 'x'.repeat(2 * 1024 * 1024)]) {
+      fs.writeFileSync(file, content);
+      const s = new FskvStore(file);
+      s.load();
+      assert.equal(s.map.size, 0, content.slice(0, 20));
+    }
+    fs.writeFileSync(file, JSON.stringify([['6b', '0401'], ['', '0401'], ['6b32', '05' + '00'.repeat(5000)]]));
+    const s = new FskvStore(file);
+    s.load();
+    assert.deepEqual([...s.map.keys()], ['k'], 'empty keys and values over 4096 bytes are dropped');
+    s.save();
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['.fskv.json']);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 // Across runs: two separate `luatos run` processes on one state folder; the second reads what
 // the first wrote (and counts boots across reboots of the first run too).

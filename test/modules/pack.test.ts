@@ -61,6 +61,10 @@ eqv("f", {5, 1.5}, pack.unpack(string.pack("<f", 1.5), "<f"))
 eqv("d be", {9, -2.25}, pack.unpack(string.pack(">d", -2.25), ">d"))
 eqv("repeat unpack", {7, 1, 2, 3}, pack.unpack(string.pack("<hhh", 1, 2, 3), "<h3"))
 raises("unpack bad code", "bad code", pack.unpack, "abc", "Q")
+-- hostile sizes: bounded, clear errors
+raises("A count beyond memory", "not enough memory", pack.pack, "A2000000000", "x")
+raises("too many results", "too many results to unpack", pack.unpack, string.rep("\0", 10000), "b10000")
+eqv("huge repeat on short data stops", {2, 0}, pack.unpack("\0", "b999999999"))
 -- zbuff as data
 local zb = zbuff.create(8)
 zb:write("\1\0\2\0")
@@ -70,6 +74,6 @@ eqv("unpack from zbuff (used bytes)", {5, 1, 2}, pack.unpack(zb, "<HHH"))
 for (const engine of ENGINE_NAMES) {
   test(`pack: lpack codes, byte order, strings, repeat counts against string.pack and IEEE vectors (${engine})`, async () => {
     const r = await suite(engine, BODY);
-    assert.ok(r.checks >= 42);
+    assert.ok(r.checks >= 45);
   });
 }
