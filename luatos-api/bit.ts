@@ -1,5 +1,5 @@
 /**
- * bit (also `bit32`): Lua 5.2's bit32 library as the firmware's Lua 5.3 builds it (lbitlib.c
+ * bit (the same table as `bit32`): Lua 5.2's bit32 library as the firmware's Lua 5.3 builds it (lbitlib.c
  * with the compat switch), plus the LuatOS extras (luatos-api-2.md §11).
  *
  * - Arguments are integers (luaL_checkinteger: 1.5 raises "number has no integer
@@ -135,6 +135,8 @@ export function openBit(vm: Vm): void {
       return 1;
     },
   };
-  vm.defineModule('bit32', fns);
+  // one table under both names, as lbitlib.c registers it
   vm.defineModule('bit', fns);
+  e.getglobal(vm.L, 'bit');
+  e.setglobal(vm.L, 'bit32');
 }
