@@ -46,16 +46,22 @@ class Out {
     }
     this.buf[this.n++] = v & 0xff;
   }
+  private room(n: number): void {
+    if (this.n + n <= this.buf.length) return;
+    const nb = new Uint8Array(Math.max(this.buf.length * 2, this.n + n) + 16);
+    nb.set(this.buf.subarray(0, this.n));
+    this.buf = nb;
+  }
   literals(src: Uint8Array, from: number, runs: number): void {
-    while (runs >= MAX_COPY) {
-      this.put(MAX_COPY - 1);
-      for (let k = 0; k < MAX_COPY; k++) this.put(src[from + k]);
-      from += MAX_COPY;
-      runs -= MAX_COPY;
-    }
-    if (runs > 0) {
-      this.put(runs - 1);
-      for (let k = 0; k < runs; k++) this.put(src[from + k]);
+    // one control byte per 32 literals
+    this.room(runs + Math.ceil(runs / MAX_COPY));
+    while (runs > 0) {
+      const k = Math.min(runs, MAX_COPY);
+      this.buf[this.n++] = k - 1;
+      this.buf.set(src.subarray(from, from + k), this.n);
+      this.n += k;
+      from += k;
+      runs -= k;
     }
   }
 }
@@ -175,7 +181,7 @@ export function fastlzDecompress(input: Uint8Array, maxout: number): Uint8Array 
   let ip = 0;
   let ctrl = input[ip++] & 31;
   // bytes past the end read as 0 (C reads the Lua string's terminating NUL)
-  const at = (i: number) => (i < length ? input[i] : 0);
+  const at = (i: number) => (i < length ? input[i] : 0); // only on the rarely taken length/distance paths
   for (;;) {
     if (ctrl >= 32) {
       let len = (ctrl >> 5) - 1;
@@ -208,7 +214,10 @@ export function fastlzDecompress(input: Uint8Array, maxout: number): Uint8Array 
       len += 3;
       if (op + len > maxout) return null;
       if (ref < 0) return null;
-      for (let k = 0; k < len; k++) out[op++] = out[ref++];
+      if (op - ref >= len) {
+        out.copyWithin(op, ref, ref + len);
+        op += len;
+      } else for (let k = 0; k < len; k++) out[op++] = out[ref++]; // overlapping: repeats the pattern
     } else {
       ctrl++;
       if (op + ctrl > maxout) return null;
