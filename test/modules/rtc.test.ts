@@ -75,7 +75,7 @@ for (const engine of ENGINE_NAMES) {
 // for device zones UTC+8 (POSIX TZ "UTC-8") and UTC-4 ("UTC+4").
 const FORMATS = ['%a %A %b %B %C %d %D %e', '%F %g %G %H %I %j %m %M %p', '%r %R %S %T %u %U %V %w %W', '%x %X %y %Y %z %%', '%c', '%h %n%t|'];
 const TIMES = [0, 1700000000, 1609632000, 951782400, 1230681600, 1230768000, 1262217600, 2147483647, 86399, 1104537600];
-test('os.date: every C99 conversion equals GNU date (glibc strftime) in UTC, UTC+8 and UTC-4 (skipped without GNU date)', async (t) => {
+for (const engine of ENGINE_NAMES) test(`os.date: every C99 conversion equals GNU date (glibc strftime) in UTC, UTC+8 and UTC-4 (skipped without GNU date) (${engine})`, async (t) => {
   const probe = spawnSync('date', ['-u', '-d', '@0', '+%G'], { encoding: 'utf8' });
   if (probe.status !== 0 || probe.stdout.trim() !== '1970') {
     t.skip('GNU date not available');
@@ -89,7 +89,7 @@ test('os.date: every C99 conversion equals GNU date (glibc strftime) in UTC, UTC
     for (const ts of TIMES) for (const f of FORMATS) lines.push(`log.info("D", ${JSON.stringify('!' + f)}, "=" .. os.date(${JSON.stringify('!' + f)}, ${ts}) .. "=")`, `log.info("D", ${JSON.stringify(f)}, "=" .. os.date(${JSON.stringify(f)}, ${ts}) .. "=")`);
   }
   lines.push('log.info("DONE")');
-  const r = await runLua({ 'main.lua': lines.join('\n') }, { until: 'I/user.DONE', timeoutMs: 15000 });
+  const r = await runLua({ 'main.lua': lines.join('\n') }, { engine, until: 'I/user.DONE', timeoutMs: 15000 });
   try {
     const got = r.user.filter((u) => u.startsWith('I/user.D ')).map((u) => u.slice(u.indexOf('=') + 1, u.lastIndexOf('=')));
     const want: string[] = [];
