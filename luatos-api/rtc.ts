@@ -8,9 +8,9 @@
  *   false) or `rtc.set(unix)` (1..0xFFFFFFFF, else false) → true.
  * - `rtc.get()` → `{year, mon, day, hour, min, sec}` in UTC.
  * - `rtc.timerStart(id, {year, mon, day, hour, min, sec})` → true: an alarm at that UTC time
- *   of the device clock; it publishes `RTC_IRQ` with the id (unsure: the firmware wakes the
- *   chip; this is the choice made here so scripts can observe it). One alarm per id; an alarm
- *   already due fires at once. `rtc.timerStop(id)` → true.
+ *   of the device clock; it publishes `RTC_IRQ` with no arguments, as the ports that deliver
+ *   the RTC interrupt to Lua do (e.g. the W800 port's rtc handler: `sys_pub("RTC_IRQ")`).
+ *   One alarm per id; an alarm already due fires at once. `rtc.timerStop(id)` → true.
  * - `rtc.timezone(tz?)` → the zone in quarter hours (default 32 = UTC+8, as most modules ship;
  *   profile `rtc.timezone` changes it); tz must be an integer in -48..48 and a multiple of 4,
  *   else false. Kept per boot (RAM), like the firmware.
@@ -315,7 +315,7 @@ export function openRtc(vm: Vm): void {
             // the wall clock may have been set meanwhile (rtc.set, SNTP): re-arm if not yet due
             if (vm.clock.wallNow() < due - 1) return arm();
             st.alarms.delete(id);
-            vm.publish('RTC_IRQ', id);
+            vm.publish('RTC_IRQ');
           }),
         );
       };

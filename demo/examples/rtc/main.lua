@@ -3,8 +3,8 @@ PROJECT = "rtc_demo"
 VERSION = "1.0.0"
 sys = require("sys")
 
-sys.subscribe("RTC_IRQ", function(id)
-    log.info("rtc", "alarm", id, os.date("%H:%M:%S"))
+sys.subscribe("RTC_IRQ", function()
+    log.info("rtc", "alarm", os.date("%H:%M:%S"))
 end)
 
 sys.taskInit(function()
