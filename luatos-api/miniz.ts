@@ -11,6 +11,8 @@
  * - `miniz.uncompress(data, flags=miniz.PARSE_ZLIB_HEADER)` → string, or nothing: input over
  *   32768 bytes, corrupt data, or output over 85196 bytes (the firmware's TDEFL_OUT_BUF_SIZE).
  *   Without PARSE_ZLIB_HEADER the input is raw deflate.
+ * - Log lines as the firmware: `only 32k data is allow` (E), `compress fail ret=0` and
+ *   `decompress fail` (W).
  * - `miniz.unzip` is not implemented (it needs the zip directory walk; reported by --coverage).
  */
 import * as zlib from 'node:zlib';
@@ -62,12 +64,16 @@ export function openMiniz(vm: Vm): void {
       compress: (a) => {
         const data = a.bytes(1);
         const flags = a.optInteger(2, C.WRITE_ZLIB_HEADER);
-        if (data.length > MINIZ_MAX_IN) return 0;
+        if (data.length > MINIZ_MAX_IN) {
+          vm.log('E', 'miniz', 'only 32k data is allow');
+          return 0;
+        }
         const o = minizOptions(flags);
         let out: Buffer;
         try {
           out = flags & C.WRITE_ZLIB_HEADER ? zlib.deflateSync(data, o) : zlib.deflateRawSync(data, o);
         } catch {
+          vm.log('W', 'miniz', 'compress fail ret=0');
           return 0;
         }
         e.pushbytes(a.L, out);
@@ -76,12 +82,16 @@ export function openMiniz(vm: Vm): void {
       uncompress: (a) => {
         const data = a.bytes(1);
         const flags = a.optInteger(2, C.PARSE_ZLIB_HEADER);
-        if (data.length > MINIZ_MAX_IN) return 0;
+        if (data.length > MINIZ_MAX_IN) {
+          vm.log('E', 'miniz', 'only 32k data is allow');
+          return 0;
+        }
         let out: Buffer;
         try {
           const o = { maxOutputLength: MINIZ_MAX_OUT };
           out = flags & C.PARSE_ZLIB_HEADER ? zlib.inflateSync(data, o) : zlib.inflateRawSync(data, o);
         } catch {
+          vm.log('W', 'miniz', 'decompress fail');
           return 0;
         }
         e.pushbytes(a.L, out);

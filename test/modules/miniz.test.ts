@@ -37,6 +37,15 @@ for (const engine of ENGINE_NAMES) {
   test(`miniz: compress output inflates with node:zlib, zlib streams uncompress, firmware size limits (${engine})`, async () => {
     const r = await suite(engine, BODY);
     assert.equal(r.checks, 12);
+    const logs = r.run.lines.filter((l) => l.includes(':miniz:')).map((l) => l.replace(/^.*luat:(\w)\(\d+\):/, '$1 '));
+    assert.deepEqual(logs, [
+      'W miniz:decompress fail', // raw deflate with PARSE_ZLIB_HEADER
+      'W miniz:decompress fail', // over 85196 bytes
+      'E miniz:only 32k data is allow',
+      'E miniz:only 32k data is allow',
+      'W miniz:decompress fail',
+      'W miniz:decompress fail',
+    ]);
     const out = (tag: string) => Buffer.from(r.run.user.find((u) => u.startsWith(`I/user.${tag} `))!.split(' ')[1], 'hex');
     assert.equal(zlib.inflateSync(out('OUT1')).toString(), TEXT, 'default flags: a zlib stream');
     assert.equal(zlib.inflateRawSync(out('OUT2')).toString(), TEXT, 'flags 0: raw deflate');
