@@ -2,17 +2,20 @@
  * fskv (luat_lib_fskv.c; luatos-api-2.md §9): a key-value store in its own flash area,
  * persisted across reboots and runs.
  *
- * - Before a successful `init()` every function except `next` returns nothing.
+ * - Before a successful `init()` every function except `next` logs `call fskv.init() first!!!`
+ *   (E) and returns nothing. The module is also the global `fdb`, as in the firmware.
  * - `set(k, v)` stores one type byte plus data: boolean 1 (1 byte), integer 21 (the native
  *   lua_Integer, little endian: 8 bytes on wasmoon, 4 on fengari; both widths are read back),
  *   float 3 (`pack ">f"`: float32 big endian, precision lost), string 4 (raw bytes), table 5
- *   (`json.encode`). nil/function/userdata/thread → false; more than 4096 bytes in all →
- *   false; a key of 0 or more than 63 bytes → false (the PC port's name limit); the area full →
+ *   (`json.encode`). nil/function/userdata/thread → false (W `function/userdata/nil/thread
+ *   isn't allow`); more than 4096 bytes in all → false (E `value too big N max 4096`); a key of 0 or more than 63 bytes → false (the PC port's name limit); the area full →
  *   false.
- * - `get(k, skey?)` → value, or nothing for a missing key; tables are json-decoded and `skey`
- *   indexes the result; an unknown type byte → nil.
+ * - `get(k, skey?)` → value, or nothing for a missing key; tables are json-decoded and a
+ *   non-empty `skey` (a string) indexes the result; an unknown type byte → nil (W `bad value
+ *   prefix XX`).
  * - `sett(k, skey, v)`: loads k (a new `{}` when missing or not a table), sets `[skey] = v` (nil
- *   deletes), stores it: set's result. Fewer than 3 arguments → nothing.
+ *   deletes), stores it: set's result. Fewer than 3 arguments → nothing (D `require key skey
+ *   value`).
  * - `del(k)` → true when the key existed; `clear()`/`clr()` → true; `iter()` → iterator,
  *   `next(it)` → the next key or nothing (keys in the order they were first written);
  *   `status()`/`stat()` → used, total, count.
@@ -167,11 +170,31 @@ export function openFskv(vm: Vm): void {
         return 1;
       }
     }
+    vm.log('W', 'fskv', `bad value prefix ${v[0].toString(16).toUpperCase().padStart(2, '0')}`);
     e.pushnil(L);
     return 1;
   };
 
   const keyOf = (a: Args, i: number): string => Buffer.from(a.bytes(i)).toString('latin1');
+
+  /** fskv.set's checks and log lines, then the write */
+  const setChecked = (a: Args, k: string, vi: number): boolean => {
+    const t = e.type(a.L, vi);
+    if (t !== LUA_TBOOLEAN && t !== LUA_TNUMBER && t !== LUA_TSTRING && t !== LUA_TTABLE) {
+      vm.log('W', 'fskv', "function/userdata/nil/thread isn't allow");
+      return false;
+    }
+    const v = encodeValue(a, vi);
+    if (!v) {
+      vm.log('W', 'fskv', 'json.encode(val) report error');
+      return false;
+    }
+    if (v.length > FSKV_MAX_VALUE) {
+      vm.log('E', 'fskv', `value too big ${v.length} max ${FSKV_MAX_VALUE}`);
+      return false;
+    }
+    return setRaw(k, v);
+  };
 
   const setRaw = (k: string, v: Buffer | null): boolean => {
     if (!store || !v) return false;
@@ -186,6 +209,12 @@ export function openFskv(vm: Vm): void {
       return false;
     }
     return true;
+  };
+
+  /** the firmware's answer before init(): an error line and no value */
+  const notInit = (msg = 'call fskv.init() first!!!'): number => {
+    vm.log('E', 'fskv', msg);
+    return 0;
   };
 
   const pushBool = (a: Args, b: boolean) => {
@@ -203,31 +232,32 @@ export function openFskv(vm: Vm): void {
       return pushBool(a, true);
     },
     set: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit();
       const k = keyOf(a, 1);
-      const t = e.type(a.L, 2);
-      if (t === LUA_TNONE || t === LUA_TNIL) return pushBool(a, false);
-      return pushBool(a, setRaw(k, encodeValue(a, 2)));
+      return pushBool(a, setChecked(a, k, 2));
     },
     get: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit();
       const k = keyOf(a, 1);
-      const skey = !a.isNoneOrNil(2);
+      const skey = a.optString(2, '');
       const v = store.map.get(k);
       if (!v || v.length < 2) return 0;
       e.settop(a.L, 2);
       decodeValue(a, v);
-      if (v[0] === 5 && skey) {
+      if (v[0] === 5 && skey.length > 0) {
         if (e.type(a.L, -1) !== LUA_TTABLE) return 1;
-        e.pushvalue(a.L, 2);
-        e.gettable(a.L, -2);
+        e.getfield(a.L, -1, skey);
       }
       return 1;
     },
     sett: (a) => {
-      if (!store) return 0;
-      if (a.count < 3) return 0;
+      if (!store) return notInit();
       const k = keyOf(a, 1);
+      const skey = a.string(2);
+      if (a.count < 3) {
+        vm.log('D', 'fskv', 'require key skey value');
+        return 0;
+      }
       const v = store.map.get(k);
       let table = false;
       if (v && v.length >= 2 && v[0] === 5) {
@@ -237,26 +267,25 @@ export function openFskv(vm: Vm): void {
       }
       if (!table) e.createtable(a.L, 0, 1);
       const t = e.gettop(a.L);
-      e.pushvalue(a.L, 2);
       e.pushvalue(a.L, 3);
-      e.settable(a.L, t);
-      return pushBool(a, setRaw(k, encodeValue(a, t)));
+      e.setfield(a.L, t, skey);
+      return pushBool(a, setChecked(a, k, t));
     },
     del: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit();
       const k = keyOf(a, 1);
       const had = store.map.delete(k);
       if (had) store.save();
       return pushBool(a, had);
     },
     clear: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit();
       store.map.clear();
       store.save();
       return pushBool(a, true);
     },
     iter: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit('call fskv.init first!!!');
       e.newhostobject(a.L, vm.addHostObject({ offset: 0 }), ITER_TYPE);
       return 1;
     },
@@ -271,7 +300,7 @@ export function openFskv(vm: Vm): void {
       return 1;
     },
     status: (a) => {
-      if (!store) return 0;
+      if (!store) return notInit();
       e.pushinteger(a.L, store.used());
       e.pushinteger(a.L, FSKV_TOTAL);
       e.pushinteger(a.L, store.map.size);
@@ -298,6 +327,7 @@ export function openFskv(vm: Vm): void {
     e.getfield(vm.L, -1, name);
     e.setfield(vm.L, -2, alias);
   }
-  e.pop(vm.L, 1);
+  // the firmware also opens it as the global `fdb` (the fdb-compatible API)
+  e.setglobal(vm.L, 'fdb');
   void LuaError;
 }

@@ -14,6 +14,7 @@ const BODY = String.raw`
 eqv("set before init", {}, fskv.set("a", 1))
 eqv("get before init", {}, fskv.get("a"))
 eqv("status before init", {}, fskv.status())
+eq("fdb is fskv", fdb, fskv)
 eq("init", fskv.init(), true)
 eq("init again", fskv.init(), true)
 eq("clear", fskv.clear(), true)
@@ -69,7 +70,13 @@ eq("clear empties", fskv.clear() and select(3, fskv.status()), 0)
 for (const engine of ENGINE_NAMES) {
   test(`fskv: init, set/get/del/clear, sett, iterators, status, size limits and full area (${engine})`, async () => {
     const r = await suite(engine, BODY);
-    assert.equal(r.checks, 46);
+    assert.equal(r.checks, 47);
+    const logs = r.run.lines.filter((l) => l.includes(':fskv:')).map((l) => l.replace(/^.*luat:(\w)\(\d+\):/, '$1 '));
+    assert.deepEqual(logs.slice(0, 3), Array(3).fill('E fskv:call fskv.init() first!!!'));
+    assert.deepEqual(
+      logs.slice(3),
+      ["W fskv:function/userdata/nil/thread isn't allow", "W fskv:function/userdata/nil/thread isn't allow", 'E fskv:value too big 4097 max 4096', 'D fskv:require key skey value'],
+    );
   });
 }
 
