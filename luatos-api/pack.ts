@@ -4,12 +4,10 @@
  *
  * - `pack.pack(fmt, ...)` → string.
  * - `pack.unpack(data, fmt, init=1)` → `next_pos, v1, ...` (stops silently when data runs out).
- *   `data` may be a zbuff: its bytes [0, used) are read (unsure whether the firmware reads
- *   `used` or `len`; `used` is the choice here, as zbuff:query does).
- * - `pack.pack` has no zbuff form (use `buff:pack`).
+ * - Strings only, as in the firmware (luaL_checklstring): a zbuff raises "string expected";
+ *   zbuff has its own `buff:pack` / `buff:unpack` with the same codes.
  */
 import type { Vm } from '../runtime/vm';
-import { getZbuff } from '../runtime/zbuff';
 import { lpackPack, lpackUnpack } from './shared/lpack';
 
 export function openPack(vm: Vm): void {
@@ -21,8 +19,7 @@ export function openPack(vm: Vm): void {
       return 1;
     },
     unpack: (a) => {
-      const z = getZbuff(vm, a.L, 1);
-      const data = z ? z.data.subarray(0, z.used) : a.bytes(1);
+      const data = a.bytes(1);
       const fmt = a.string(2);
       const init = a.optInteger(3, 1);
       return lpackUnpack(vm, a, data, fmt, init);

@@ -7,7 +7,9 @@
  * `b`/`c` u8/i8, `h`/`H` 16, `i`/`I` 32, `l`/`L` 64 bits; `f` float32, `d` double, `n`
  * lua_Number (a double on both engines here: 8 bytes); `z` NUL-terminated string, `p`/`P`
  * u8/u16 length prefix, `a` size_t length prefix (4 bytes: the devices are 32-bit hosts), `A`
- * raw bytes; spaces and commas are ignored; anything else raises "bad code `X'".
+ * raw bytes; spaces and commas are ignored; anything else raises "bad argument #1 to 'pack'
+ * (bad code `X')" (luaL_argerror). A string whose length prefix promises more bytes than remain
+ * ends the unpack with the position before the prefix.
  * Integer codes take integers only (luaL_checkinteger), so 1.5 raises an error; the value is
  * cast like C (wraps to the field width). On a 32-bit-integer engine (fengari), `l`/`L`/`I`
  * values come back as the low 32 bits, signed, as on the firmware's 32-bit VM.
@@ -21,6 +23,8 @@ import { checkInt64, pushInt64 } from '../../runtime/zbuff';
 export const SIZE_T_BYTES = 4;
 /** the largest string pack.pack builds (bounded like a device allocation) */
 export const MAX_PACK_BYTES = 16 * 1024 * 1024;
+/** values one unpack may return (the Lua stack limit bounds it on the device) */
+export const MAX_UNPACK_RESULTS = 100000;
 
 const INT_SIZES: Record<string, [number, boolean]> = {
   b: [1, false],
@@ -142,7 +146,7 @@ export function lpackPack(vm: Vm, a: Args, fmt: string, first: number): Buffer {
           break;
         }
         default:
-          throw new LuaError(`bad code \`${c}'`);
+          a.argError(1, `bad code \`${c}'`);
       }
     }
   }
@@ -162,7 +166,7 @@ export function lpackUnpack(vm: Vm, a: Args, s: Uint8Array, fmt: string, init: n
   let little = true;
   const pushed: (() => void)[] = [];
   const push = (fn: () => void) => {
-    if (pushed.length >= 8000) throw new LuaError('too many results to unpack');
+    if (pushed.length >= MAX_UNPACK_RESULTS) throw new LuaError('too many results to unpack');
     pushed.push(fn);
   };
   outer: for (let f = 0; f < fmt.length; ) {
@@ -224,15 +228,15 @@ export function lpackUnpack(vm: Vm, a: Args, s: Uint8Array, fmt: string, init: n
           const size = c === 'p' ? 1 : c === 'P' ? 2 : SIZE_T_BYTES;
           if (i + size > len) break outer;
           const l = Number(bytesToInt(s, i, size, little, false));
+          if (i + size + l > len) break outer; // the position stays before the length field
           i += size;
-          if (i + l > len) break outer;
           const v = s.subarray(i, i + l);
           push(() => e.pushbytes(L, v));
           i += l;
           break;
         }
         default:
-          throw new LuaError(`bad code \`${c}'`);
+          a.argError(1, `bad code \`${c}'`);
       }
     }
   }
