@@ -1,24 +1,27 @@
 /**
  * bit64: 64-bit arithmetic for 32-bit VMs (luat_lib_bit64.c; luatos-api-2.md §12).
  *
- * A value is a 9-byte string: bytes 0..7 the value little endian, byte 8 = 0 (int64) or 1
- * (double).
+ * A value is a 9-byte string: bytes 0..7 the value little endian, byte 8 = 0 (int64) or
+ * non-zero (double; to64 writes 1).
  * - `to32(s)` → Lua number (int64 cast to lua_Integer: the low 32 bits on fengari; doubles as
  *   floats). A string that is not 9 bytes still decodes (the firmware's quirk): missing bytes
  *   read as 0 here (C reads past the end).
- * - `to64(n)` → 9-byte string (integers sign-extended, floats as double).
- * - `show(s, base=10, unsigned=false)` → `%lld` / `%llu` / (base 16) `0x%llx` / double `%f`;
- *   a wrong length → nil.
+ * - `to64(n)` → 9-byte string: integers through lua_Unsigned (sign-extended on a 64-bit VM,
+ *   zero-extended on a 32-bit one such as fengari and most devices: to64(-1) is 0xFFFFFFFF
+ *   there), floats as double, anything else 9 zero bytes.
+ * - `show(s, base=10, unsigned=false)` → `%lld` / `%llu` / double `%f`, base 16 `0x%llx`
+ *   (of a double: its bits, a choice where C is undefined); a wrong length → nil.
  * - `plus`/`minus`/`multi`/`pide(a, b, unsigned=false, float2int=false)`: b is a 9-byte string
  *   or a Lua number; any double operand makes a double operation (result type 1, or int64 when
- *   float2int). `unsigned` makes the integer operation unsigned (it matters for `pide`). A bad
- *   length gives 9 zero bytes. Integer division by 0 (undefined in C) gives 0 here: a choice.
- * - `shift(s, n, left=false)`: n 0 or not an integer → the input unchanged; the shift is on the
- *   int64 (right shift arithmetic: unsure, the firmware shifts an int64_t); type byte kept.
+ *   float2int; the integer side converts signed). `unsigned` makes the integer operation
+ *   unsigned (it matters for `pide`). Flags count only as booleans. A bad length gives 9 zero
+ *   bytes. Integer division by 0 (undefined in C) gives 0 here: a choice.
+ * - `shift(s, n, left=false)`: n 0 or not an integer, or a bad length → the input unchanged;
+ *   a logical shift of the 64 bits (uint64_t), type byte kept; counts >= 64 give 0.
  * - `strtoll(str, base=10)` → 9-byte int64 like C strtoll (whitespace, sign, 0x for base 16/0,
  *   saturates on overflow, invalid → 0); empty string → nothing.
  */
-import { LUA_TNUMBER, LUA_TSTRING } from '../runtime/engine/types';
+import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { formatF } from '../runtime/numfmt';
@@ -33,7 +36,7 @@ interface V64 {
 function decode(s: Uint8Array): V64 {
   const b = Buffer.alloc(9);
   b.set(s.subarray(0, 9));
-  const isFloat = b[8] === 1;
+  const isFloat = b[8] !== 0; // any non-zero type byte is a double
   return { isFloat, i: b.readBigInt64LE(0), f: b.readDoubleLE(0) };
 }
 
@@ -90,25 +93,26 @@ export function openBit64(vm: Vm): void {
     e.pushbytes(a.L, b);
     return 1;
   };
-  /** operand b: a 9-byte string or a Lua number */
+  /** operand b: an integer, else anything lua_isnumber accepts (a double), else a 9-byte string */
   const operand = (a: Args, i: number): V64 | null => {
-    if (a.type(i) === LUA_TNUMBER) {
-      if (e.isinteger(a.L, i)) return { isFloat: false, i: checkInt64(a, i), f: 0 };
-      return { isFloat: true, i: 0n, f: a.number(i) };
-    }
+    if (e.isinteger(a.L, i)) return { isFloat: false, i: checkInt64(a, i), f: 0 };
+    if (e.isnumber(a.L, i)) return { isFloat: true, i: 0n, f: a.number(i) };
     const s = a.bytes(i);
     return s.length === 9 ? decode(s) : null;
   };
+  /** flags count only when they are booleans */
+  const flag = (a: Args, i: number) => a.type(i) === LUA_TBOOLEAN && a.boolean(i);
   const arith = (op: (x: bigint, y: bigint, unsigned: boolean) => bigint, fop: (x: number, y: number) => number) => (a: Args) => {
     const s = a.bytes(1);
     const x = s.length === 9 ? decode(s) : null;
     const y = operand(a, 2);
     if (!x || !y) return push(a, Buffer.alloc(9));
-    const unsigned = a.boolean(3);
-    const float2int = a.boolean(4);
+    const unsigned = flag(a, 3);
+    const float2int = flag(a, 4);
     if (x.isFloat || y.isFloat) {
-      const xf = x.isFloat ? x.f : unsigned ? Number(BigInt.asUintN(64, x.i)) : Number(x.i);
-      const yf = y.isFloat ? y.f : unsigned ? Number(BigInt.asUintN(64, y.i)) : Number(y.i);
+      // the integer side converts as a signed int64; `unsigned` does not apply
+      const xf = x.isFloat ? x.f : Number(x.i);
+      const yf = y.isFloat ? y.f : Number(y.i);
       const r = fop(xf, yf);
       return push(a, float2int ? encInt(d2i(r)) : encFloat(r));
     }
@@ -125,9 +129,10 @@ export function openBit64(vm: Vm): void {
       return 1;
     },
     to64: (a) => {
-      if (a.type(1) !== LUA_TNUMBER) a.typeError(1, 'number');
-      if (e.isinteger(a.L, 1)) return push(a, encInt(checkInt64(a, 1)));
-      return push(a, encFloat(a.number(1)));
+      // (lua_Unsigned)lua_tointeger: zero-extended from 32 bits on a 32-bit VM
+      if (e.isinteger(a.L, 1)) return push(a, encInt(e.integerBits === 32 ? BigInt.asUintN(32, checkInt64(a, 1)) : checkInt64(a, 1)));
+      if (e.isnumber(a.L, 1)) return push(a, encFloat(a.number(1)));
+      return push(a, Buffer.alloc(9));
     },
     show: (a) => {
       const s = a.bytes(1);
@@ -135,12 +140,13 @@ export function openBit64(vm: Vm): void {
         e.pushnil(a.L);
         return 1;
       }
-      const base = a.optInteger(2, 10);
-      const unsigned = a.boolean(3);
+      const base = a.optInteger(2, 10) & 0xff; // a uint8_t in the firmware
+      const unsigned = flag(a, 3);
       const v = decode(s);
       let out: string;
-      if (v.isFloat) out = formatF(v.f, 6);
-      else if (base === 16) out = '0x' + BigInt.asUintN(64, v.i).toString(16);
+      // base 16 of a double passes the double to %llx (undefined in C): its bits are shown here
+      if (base === 16) out = '0x' + BigInt.asUintN(64, v.i).toString(16);
+      else if (v.isFloat) out = formatF(v.f, 6);
       else out = (unsigned ? BigInt.asUintN(64, v.i) : v.i).toString();
       e.pushstring(a.L, out);
       return 1;
@@ -155,10 +161,12 @@ export function openBit64(vm: Vm): void {
       const n = isInt ? a.integer(2) : 0;
       if (n === 0 || s.length !== 9) return push(a, Buffer.from(s));
       const v = decode(s);
-      const left = a.boolean(3);
+      const left = flag(a, 3);
+      const u = BigInt.asUintN(64, v.i);
+      const pos = n >>> 0; // uint32_t
       let r: bigint;
-      if (n < 0 || n >= 64) r = left || v.i >= 0n ? 0n : -1n; // C leaves these undefined: a choice
-      else r = left ? v.i << BigInt(n) : v.i >> BigInt(n);
+      if (pos >= 64) r = 0n; // undefined in C; ARM's 64-bit shift helpers give 0
+      else r = left ? u << BigInt(pos) : u >> BigInt(pos);
       const out = encInt(r);
       out[8] = s[8];
       return push(a, out);
