@@ -11,8 +11,9 @@
  *   field+width <= 32, else the stock errors.
  * - Extras, plain C `int` arithmetic: `bit.bit(n)` = 1 << n (a signed int: bit.bit(31) is
  *   -2147483648; shift counts are taken modulo 256 and >= 32 give 0, as ARM's register shifts
- *   do: a choice, C leaves it undefined), `set(v, p...)`, `clear(v, p...)`, `isset(v, p)`,
- *   `isclear(v, p)` (booleans).
+ *   do: a choice, C leaves it undefined), `set(v, p...)`, `clear(v, p...)`, `isset(v, p)` (v &
+ *   (1 << p) non-zero), `isclear(v, p)` (booleans). v and n are luaL_checknumber values (a
+ *   float is truncated), positions integers.
  */
 import { LuaError } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
@@ -47,6 +48,12 @@ export function openBit(vm: Vm): void {
     if (w <= 0) a.argError(fi + 1, 'width must be positive');
     if (f + w > 32) throw new LuaError('trying to access non-existent bits');
     return [f, w];
+  };
+  /** (lua_Unsigned)luaL_checknumber: a float is truncated, integers stay exact */
+  const cvalue = (a: Args, i: number): bigint => {
+    if (e.isinteger(a.L, i)) return checkInt64(a, i);
+    const x = Math.trunc(a.number(i));
+    return Number.isFinite(x) ? BigInt(x) : 0n;
   };
   const mask = (w: number) => (w >= 32 ? ALL : (2 ** w - 1)) >>> 0;
   const cshift = (p: number): number => {
@@ -109,29 +116,29 @@ export function openBit(vm: Vm): void {
       return pushU(a, res);
     },
     bit: (a) => {
-      e.pushinteger(a.L, cshift(a.integer(1)));
+      e.pushinteger(a.L, cshift(Math.trunc(a.number(1))));
       return 1;
     },
     set: (a) => {
-      let x = checkInt64(a, 1);
+      let x = cvalue(a, 1);
       for (let i = 2; i <= a.count; i++) x |= BigInt(cshift(a.integer(i)));
       pushInt64(vm, a.L, x);
       return 1;
     },
     clear: (a) => {
-      let x = checkInt64(a, 1);
+      let x = cvalue(a, 1);
       for (let i = 2; i <= a.count; i++) x &= ~BigInt(cshift(a.integer(i)));
       pushInt64(vm, a.L, x);
       return 1;
     },
     isset: (a) => {
       const m = BigInt(cshift(a.integer(2)));
-      e.pushboolean(a.L, (checkInt64(a, 1) & m) === m);
+      e.pushboolean(a.L, (cvalue(a, 1) & m) !== 0n);
       return 1;
     },
     isclear: (a) => {
       const m = BigInt(cshift(a.integer(2)));
-      e.pushboolean(a.L, (checkInt64(a, 1) & m) === 0n);
+      e.pushboolean(a.L, (cvalue(a, 1) & m) === 0n);
       return 1;
     },
   };
