@@ -219,7 +219,10 @@ function validTime(vm: Vm, t: Record<string, number>): boolean {
 export function openRtc(vm: Vm): void {
   const { e } = vm;
   const prof = vm.device.profile.rtc as { timezone?: number } | undefined;
-  const st: RtcState = { tz: typeof prof?.timezone === 'number' ? prof.timezone : 32, baseYear: 1900, alarms: new Map() };
+  const ptz = prof?.timezone;
+  const validTz = typeof ptz === 'number' && Number.isInteger(ptz) && ptz >= -48 && ptz <= 48 && ptz % 4 === 0;
+  if (ptz !== undefined && !validTz) vm.log('W', 'rtc', `profile rtc.timezone ${String(ptz)} is not a multiple of 4 in -48..48, using 32`);
+  const st: RtcState = { tz: validTz ? ptz : 32, baseYear: 1900, alarms: new Map() };
   vm.onClose(() => {
     for (const h of st.alarms.values()) vm.clock.clearTimer(h);
     st.alarms.clear();

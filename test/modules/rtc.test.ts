@@ -139,3 +139,13 @@ sys.run()
     }
   });
 }
+
+test('rtc: the profile sets the boot time zone (profile rtc.timezone)', async () => {
+  const src = 'log.info("TZ", rtc.timezone(), os.date("%z", 0), os.date("%H", 0))\nlog.info("DONE")';
+  const r = await runLua({ 'main.lua': src }, { until: 'I/user.DONE', profile: { rtc: { timezone: -20 } } });
+  try {
+    assert.ok(r.user.includes('I/user.TZ -20 -0500 19'), r.user.join('\n'));
+  } finally {
+    cleanup(r);
+  }
+});
