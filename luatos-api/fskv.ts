@@ -201,10 +201,14 @@ export function openFskv(vm: Vm): void {
     if (k.length < 1 || k.length > FSKV_MAX_KEY) return false;
     if (v.length > FSKV_MAX_VALUE) return false;
     if (store.used(k, v) > FSKV_TOTAL) return false;
+    const old = store.map.get(k);
     store.map.set(k, v);
     try {
       store.save();
     } catch (err) {
+      // the host refused the write: keep the store as it is on disk
+      if (old) store.map.set(k, old);
+      else store.map.delete(k);
       vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
       return false;
     }
