@@ -221,6 +221,17 @@ export function openFskv(vm: Vm): void {
     return 0;
   };
 
+  /** write the image; false (after an error line) when the host refuses */
+  const persist = (): boolean => {
+    try {
+      store?.save();
+      return true;
+    } catch (err) {
+      vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
+      return false;
+    }
+  };
+
   const pushBool = (a: Args, b: boolean) => {
     e.pushboolean(a.L, b);
     return 1;
@@ -278,14 +289,23 @@ export function openFskv(vm: Vm): void {
     del: (a) => {
       if (!store) return notInit();
       const k = keyOf(a, 1);
-      const had = store.map.delete(k);
-      if (had) store.save();
-      return pushBool(a, had);
+      const old = store.map.get(k);
+      if (!old) return pushBool(a, false);
+      store.map.delete(k);
+      if (!persist()) {
+        store.map.set(k, old);
+        return pushBool(a, false);
+      }
+      return pushBool(a, true);
     },
     clear: (a) => {
       if (!store) return notInit();
+      const before = [...store.map];
       store.map.clear();
-      store.save();
+      if (!persist()) {
+        for (const [k, v] of before) store.map.set(k, v);
+        return pushBool(a, false);
+      }
       return pushBool(a, true);
     },
     iter: (a) => {
