@@ -86,8 +86,13 @@ export class FskvStore {
   save(): void {
     const list = [...this.map].map(([k, v]) => [Buffer.from(k, 'latin1').toString('hex'), v.toString('hex')]);
     const tmp = this.file + '.tmp';
-    fs.writeFileSync(tmp, JSON.stringify(list));
-    fs.renameSync(tmp, this.file);
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(list));
+      fs.renameSync(tmp, this.file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
   }
 
   used(extraKey?: string, extra?: Buffer): number {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { suite } from './util';
+import { runLua } from '../helpers/run-lua';
 import { FskvStore, fskvPath } from '../../luatos-api/fskv';
 
 // Return values from luat_lib_fskv.c; stored formats from luatos-api-2.md §9 (float through
@@ -100,6 +101,26 @@ test('fskv: a damaged or oversized image reads as an empty store; the image is w
     assert.deepEqual(fs.readdirSync(dir).sort(), ['.fskv.json']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fskv: when the host refuses the write, set/del/clear return false with an error line and the store is unchanged', async () => {
+  const src = `
+fskv.init()
+log.info("R", fskv.set("a", 1), fskv.get("a"), fskv.del("a"), fskv.clear(), fskv.status())
+log.info("DONE")`;
+  const r = await runLua({ 'main.lua': src }, {
+    until: 'I/user.DONE',
+    // the image path is a non-empty folder: the atomic rename of the new image fails
+    onDevice: (d) => fs.mkdirSync(path.join(fskvPath(d.vfs.dataDir), 'x'), { recursive: true }),
+  });
+  try {
+    assert.ok(r.user.includes('I/user.R false nil false false 8192 65536 0'), r.user.join('\n'));
+    assert.deepEqual(fs.readdirSync(r.device.vfs.dataDir), ['.fskv.json'], 'no temporary image left behind');
+    assert.ok(r.lines.some((l) => /luat:E\(\d+\):fskv:write failed: /.test(l)), r.lines.join('\n'));
+  } finally {
+    fs.rmSync(r.dir, { recursive: true, force: true });
+    fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
   }
 });
 
