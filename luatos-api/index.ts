@@ -29,6 +29,14 @@ import { openGmssl } from './gmssl';
 import { openProtobuf } from './protobuf';
 import { openErrdump } from './errdump';
 import { openHmeta } from './hmeta';
+import { openPack } from './pack';
+import { openBit } from './bit';
+import { openBit64 } from './bit64';
+import { openFskv } from './fskv';
+import { openRtc } from './rtc';
+import { openMiniz } from './miniz';
+import { openFastlz } from './fastlz';
+import { openIconv } from './iconv';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -58,6 +66,14 @@ export const MODULES: ModuleOpener[] = [
   openProtobuf,
   openErrdump,
   openHmeta,
+  openPack,
+  openBit,
+  openBit64,
+  openFskv,
+  openRtc,
+  openMiniz,
+  openFastlz,
+  openIconv,
 ];
 
 export function installApi(vm: Vm): void {
