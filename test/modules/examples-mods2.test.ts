@@ -6,11 +6,11 @@ import * as nodeCrypto from 'node:crypto';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { runLua } from '../helpers/run-lua';
 
-// The example scripts under demo/examples/<module>/ run unchanged, print the values of the
+// The example scripts under examples/<module>/ run unchanged, print the values of the
 // published vectors (or what Node's own crypto computes for the same input) and use no LuatOS
 // function that the runtime lacks (the --coverage "missing" count is 0).
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const EX = path.join(ROOT, 'demo', 'examples');
+const EX = path.join(ROOT, 'examples');
 
 const aesEcb = (() => {
   const c = nodeCrypto.createCipheriv('aes-128-ecb', Buffer.from('1234567890123456'), null);
@@ -80,7 +80,7 @@ const EXPECT: Record<string, string[]> = {
 
 for (const engine of ENGINE_NAMES) {
   for (const [mod, want] of Object.entries(EXPECT)) {
-    test(`example demo/examples/${mod} prints the documented values, nothing missing (${engine})`, async () => {
+    test(`example examples/${mod} prints the documented values, nothing missing (${engine})`, async () => {
       const dir = path.join(EX, mod);
       const profileFile = path.join(dir, 'pc-profile.json');
       const profile = fs.existsSync(profileFile) ? JSON.parse(fs.readFileSync(profileFile, 'utf8')) : {};

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 
-// The example scripts in demo/examples/<module>/ run through the CLI with --coverage: every
+// The example scripts in examples/<module>/ run through the CLI with --coverage: every
 // LuatOS function they use is implemented (nothing missing) and they print the values worked
 // out by hand from the formats (byte layouts, GB2312 codes, the FastLZ C library's sizes).
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -31,7 +31,7 @@ const EXPECT: Record<string, (string | RegExp)[]> = {
 function run(mod: string, engine: string, state: string): string[] {
   const r = spawnSync(
     process.execPath,
-    [CLI, 'run', path.join(ROOT, 'demo', 'examples', mod), '--engine', engine, '--coverage', '--clock', 'virtual', '--expect', `${mod} done`, '--state', state, '--timeout', '60'],
+    [CLI, 'run', path.join(ROOT, 'examples', mod), '--engine', engine, '--coverage', '--clock', 'virtual', '--expect', `${mod} done`, '--state', state, '--timeout', '60'],
     { encoding: 'utf8', timeout: 60000 },
   );
   assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -39,7 +39,7 @@ function run(mod: string, engine: string, state: string): string[] {
 }
 
 for (const engine of ENGINE_NAMES) {
-  test(`examples: demo/examples/<module> print the expected values and --coverage lists nothing missing (${engine})`, () => {
+  test(`examples: examples/<module> print the expected values and --coverage lists nothing missing (${engine})`, () => {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'examples-'));
     try {
       for (const [mod, wants] of Object.entries(EXPECT)) {

@@ -1,5 +1,5 @@
 -- hmeta: hardware metadata (model, chip, hardware version) from the device profile
--- luatos run demo/examples/hmeta --profile demo/examples/hmeta/pc-profile.json
+-- luatos run examples/hmeta --profile examples/hmeta/pc-profile.json
 PROJECT = "hmeta_demo"
 VERSION = "1.0.0"
 sys = require("sys")
