@@ -5,7 +5,10 @@
  *
  * Exit codes: 0 expectations met (or none, and the run ended by timeout or normally);
  * 1 a fail text appeared, the VM crashed under --reboot exit, or the script could not load;
- * 2 usage error; 42 timeout with expectations unmet.
+ * 2 usage error; 42 timeout with expectations unmet. Ctrl-C, SIGTERM and a closed stdout: 0.
+ *
+ * `run` keeps the device in a worker thread (runtime/host/device-host.ts), so this thread stays
+ * responsive whatever the script does.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -68,6 +71,8 @@ Demo environment:
                              whether each is implemented, simulated or missing
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
+Ctrl-C, SIGTERM and a closed output (| head) end the run with 0, within about 2 s even when
+the script is stuck in one Lua call (the device runs in its own thread).
 `;
 
 export interface RunOptions {
