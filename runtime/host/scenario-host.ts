@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LogRecord } from '../log';
+import { LogSink, type LogRecord } from '../log';
 import { makeLogLine, type LogLine } from '../scenario/pattern';
 import type { RunScenarioOptions, ScenarioResult } from '../scenario/runner';
 import { loadScenario } from '../scenario/schema';
@@ -34,7 +34,6 @@ export interface SupervisedScenario {
 
 type Msg =
   | { t: 'line'; r: WireRecord; at: number }
-  | { t: 'out'; b: string | Uint8Array }
   | { t: 'children'; pids: number[] }
   | { t: 'result'; result: ScenarioResult }
   | { t: 'crash'; message: string };
@@ -54,10 +53,13 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
   const result = new Promise<ScenarioResult>((r) => (resolveResult = r));
   const worker = new Worker(path.join(__dirname, 'scenario-worker.js'), { workerData: data, stdout: false, stderr: false });
 
+  // --verbose: the live log, written here (the worker may stall with lines not yet flushed)
+  const live = opts.logStream ? new LogSink({ stream: opts.logStream, color: false }) : null;
   const settle = (r: ScenarioResult) => {
     if (settled) return;
     settled = true;
     clearInterval(poll);
+    live?.close();
     void worker.terminate().catch(() => undefined).then(() => {
       killPids(pids);
       resolveResult(r);
@@ -102,12 +104,12 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
   worker.on('message', (m: Msg) => {
     if (settled) return;
     switch (m.t) {
-      case 'line':
-        lines.push(makeLogLine(fromWireRecord(m.r), lines.length + 1, m.at));
+      case 'line': {
+        const rec = fromWireRecord(m.r);
+        lines.push(makeLogLine(rec, lines.length + 1, m.at));
+        live?.write(rec);
         break;
-      case 'out':
-        opts.logStream?.write(typeof m.b === 'string' ? m.b : Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
-        break;
+      }
       case 'children':
         pids = m.pids;
         break;

@@ -5,8 +5,8 @@
  * the user presses Ctrl-C.
  *
  * Posted to the main thread: every device log record with its scenario time (so the report of
- * a scenario that had to be ended still shows the log), the `--verbose` output, the pids of the
- * child processes (platform ingest, ffmpeg) and the result at the end.
+ * a scenario that had to be ended still shows the log; the main thread also writes `--verbose`
+ * from them), the pids of the child processes (platform ingest, ffmpeg) and the result at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Device } from '../device';
@@ -44,9 +44,10 @@ async function main(): Promise<void> {
     d.once('boot', () => (t0 = d.clock.now()));
     d.logSink.on((r) => port.postMessage({ t: 'line', r: toWireRecord(r), at: t0 === null ? 0 : d.clock.now() - t0 }));
   };
-  const logStream = data.opts.verbose ? ({ write: (b: Buffer | string) => (port.postMessage({ t: 'out', b: typeof b === 'string' ? b : new Uint8Array(b) }), true) } as unknown as NodeJS.WritableStream) : null;
+  // `--verbose` is written by the main thread from the posted records: a stream written from
+  // here would lose the lines batched just before a stall
   const { verbose: _v, ...ro } = data.opts;
-  const result = await runScenario(data.file, { ...ro, logStream, onDevice });
+  const result = await runScenario(data.file, { ...ro, logStream: null, onDevice });
   clearInterval(kids);
   port.postMessage({ t: 'result', result });
 }
