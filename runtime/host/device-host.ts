@@ -9,7 +9,7 @@
  * main thread that froze the whole process: no output, `--timeout`, Ctrl-C and SIGTERM ignored.
  * Here only the worker blocks; `worker.terminate()` stops wasm and JS mid-instruction.
  *
- * Supervision (a 100 ms poll of the shared heartbeat, runtime/host/heartbeat.ts):
+ * Supervision (a 200 ms poll of the shared heartbeat, runtime/host/heartbeat.ts):
  *  - one resume longer than the runaway budget + 1.5 s (the in-VM watchdog did not end it):
  *    the thread is terminated, its children killed, the firmware's watchdog lines logged
  *    (`luat:E(ms):wdt:...`, `luat:E(ms):main:watchdog reset, rebooting`) and a `vmexit` of kind
@@ -43,7 +43,7 @@ import { fromWireRecord, type FromWorker, type ToWorker, type WorkerData, type W
 export const STUCK_SLACK_MS = 1500;
 /** How long a stop request may take before the thread is terminated. */
 export const STOP_GRACE_MS = 1000;
-const POLL_MS = 100;
+const POLL_MS = 200;
 const TIMEOUT_BACKSTOP_MS = 300;
 
 export interface DeviceHostOptions extends WorkerDeviceOptions {

@@ -146,7 +146,7 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
     r.failure!.t = t;
     r.deviceMs = t;
     settle(r);
-  }, 100);
+  }, 200);
 
   return {
     result,

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
       lastKids = s;
       port.postMessage({ t: 'children', pids });
     }
-  }, 100);
+  }, 500);
   const onDevice = (d: Device) => {
     attachHeartbeat(d, data.heartbeat);
     let t0: number | null = null;

@@ -7,11 +7,14 @@
  * log records crossing to the main thread.
  *
  * Measured: CPU seconds of this Node process (process.cpuUsage(): all its threads; the ffmpeg
- * child is not counted) per stream-minute over a steady window after PUBLISHING + warm-up. Runs
- * alternate in-process / worker so load changes hit both alike; medians and the ratio are printed.
+ * child is not counted) per stream-minute over a steady window after PUBLISHING + warm-up. Each
+ * run is a fresh Node process (a worker is always a fresh V8 isolate; in-process runs after the
+ * first would otherwise reuse warmed code); runs alternate in-process / worker so load changes hit
+ * both alike; medians and the ratio are printed.
  *
  *   node dist/scripts/bench/lua-publish.js [--seconds 15] [--rounds 3]   (or bench-rtmp --lua-publish-only)
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,14 +90,28 @@ async function once(mode: 'in-process' | 'worker', port: number, seconds: number
   }
 }
 
+/** One run in a fresh Node process (as `luatos run` starts): no V8 code warmed by earlier runs. */
+function fresh(mode: 'in-process' | 'worker', port: number, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [__filename, '--child', mode, String(port), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('close', (code) => {
+      const m = /^cpu (\S+)$/m.exec(out);
+      if (code === 0 && m) resolve(Number(m[1]));
+      else reject(new Error(`${mode} run failed (exit ${code}): ${out}`));
+    });
+  });
+}
+
 export async function luaPublishRows(seconds = 15, rounds = 3): Promise<void> {
   const sink = await RtmpSink.start();
   try {
     const inProc: number[] = [];
     const inWorker: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      inProc.push(await once('in-process', sink.port, seconds));
-      inWorker.push(await once('worker', sink.port, seconds));
+      inProc.push(await fresh('in-process', sink.port, seconds));
+      inWorker.push(await fresh('worker', sink.port, seconds));
     }
     const a = median(inProc);
     const b = median(inWorker);
@@ -107,7 +124,18 @@ export async function luaPublishRows(seconds = 15, rounds = 3): Promise<void> {
   }
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === '--child') {
+  once(process.argv[3] as 'in-process' | 'worker', Number(process.argv[4]), Number(process.argv[5])).then(
+    (cpu) => {
+      console.log(`cpu ${cpu}`);
+      process.exit(0);
+    },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+} else if (require.main === module) {
   const arg = (name: string, def: number) => {
     const i = process.argv.indexOf(name);
     return i >= 0 ? Number(process.argv[i + 1]) : def;
