@@ -6,6 +6,10 @@
  *   npx tsc -p . && node dist/scripts/bench-rtmp.js [--rounds 3] [--seconds 30] [--warmup 6]
  *       [--ramp 25,50,100,200,300] [--max-streams 1000] [--step-seconds 8] [--ramp-budget 100]
  *       [--connects 20] [--prewarm 9000] [--ffmpeg-re] [--regen] [--skip-ab] [--skip-ramp] [--skip-connect]
+ *       [--skip-lua-publish | --lua-publish-only]
+ *
+ * Last row (scripts/bench/lua-publish.ts): the demo's Lua-driven publish with the device in a
+ * worker thread (as `luatos run` runs it) vs in-process, CPU per stream-minute and the ratio.
  *
  * What runs (everything on 127.0.0.1, every child killed at the end and on Ctrl-C):
  *  - Stream: scripts/bench/clip.ts encodes ONE H.264 stream with ffmpeg/libx264 into a temp dir
