@@ -299,6 +299,9 @@ export class DeviceHost extends EventEmitter {
 
   private runRemoteFault(name: string, args: string[]): Promise<void> {
     if (!this.worker) return Promise.reject(new FaultError('the device is not running'));
+    const busy = readHeartbeat(this.hb).resumeMs;
+    // a VM stuck in one call cannot take it; the supervisor ends such a VM after its budget
+    if (busy > 1000) return Promise.reject(new FaultError(`the device does not answer: its VM has been in one Lua call for ${Math.round(busy)} ms`));
     const id = ++this.faultSeq;
     return new Promise<void>((resolve, reject) => {
       this.pendingFaults.set(id, { resolve, reject });

@@ -156,26 +156,44 @@ test('a VM stuck in a C call is ended by the supervisor after the runaway budget
   assert.match(res2.out, /boot limit reached \(--max-boots 2\), not rebooting/);
 });
 
-test('while the VM is stuck, the web console still answers /api/status', async () => {
+test('while the VM is stuck, the web console still answers /api/status, and a fault button says the device does not answer', async () => {
   const dir = scripts({ 'main.lua': stallScript('string.find') });
   const r = luatos(['run', dir, '--web', '0']);
   await r.seen('I/user.task entering the stall');
   const url = /luatos: web console: (http:\/\/\S+)/.exec(r.out())?.[1];
   assert.ok(url, r.out());
   await new Promise((res) => setTimeout(res, 500));
-  const u = new URL('/api/status', url);
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = http.get(u, { timeout: 3000 }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => (res.statusCode === 200 ? resolve(b) : reject(new Error(`status ${res.statusCode}: ${b}`))));
+  const get = (u: URL) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.get(u, { timeout: 3000 }, (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(b) : reject(new Error(`status ${res.statusCode}: ${b}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+      req.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
-    req.on('error', reject);
-  });
+  const body = await get(new URL('/api/status', url));
   const s = (JSON.parse(body) as { s: { boots: number; uptimeMs: number } }).s;
   assert.equal(s.boots, 1);
   assert.ok(s.uptimeMs >= 500, `uptime goes on while stuck: ${s.uptimeMs}`);
+  // a fault button while stuck: a prompt answer saying so (not a request hanging until the end)
+  await new Promise((res) => setTimeout(res, 700));
+  const info = JSON.parse(await get(new URL('/api/info', url))) as { token: string; faults: { name: string }[] };
+  assert.ok(info.faults.some((f) => f.name === 'wifi'), JSON.stringify(info.faults));
+  const origin = new URL(url).origin;
+  const fault = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request(new URL('/api/fault', url), { method: 'POST', timeout: 3000, headers: { 'content-type': 'application/json', origin, 'x-console-token': info.token } }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+    req.on('error', reject);
+    req.end(JSON.stringify({ name: 'wifi', args: ['down'] }));
+  });
+  assert.equal(fault.status, 404, fault.body);
+  assert.match(fault.body, /the device does not answer: its VM has been in one Lua call for \d+ ms/);
   r.p.kill('SIGTERM');
   const res = await r.done;
   assert.equal(res.code, 0, res.out + res.err);
