@@ -15,6 +15,7 @@
  *
  * In-process runScenario() (tests, `onDevice` hooks) is unchanged.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LogSink, type LogRecord } from '../log';
@@ -35,6 +36,7 @@ export interface SupervisedScenario {
 type Msg =
   | { t: 'line'; r: WireRecord; at: number }
   | { t: 'children'; pids: number[] }
+  | { t: 'tmpdir'; dir: string }
   | { t: 'result'; result: ScenarioResult }
   | { t: 'crash'; message: string };
 
@@ -48,6 +50,8 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
   const wallStart = performance.now();
   const lines: LogLine[] = [];
   let pids: number[] = [];
+  /** runScenario's temporary folder (its own clean-up does not run when the thread is ended) */
+  let tmpDir: string | null = null;
   let settled = false;
   let resolveResult!: (r: ScenarioResult) => void;
   const result = new Promise<ScenarioResult>((r) => (resolveResult = r));
@@ -62,6 +66,7 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
     live?.close();
     void worker.terminate().catch(() => undefined).then(() => {
       killPids(pids);
+      if (tmpDir && path.basename(tmpDir).startsWith('luatos-scenario-')) fs.rmSync(tmpDir, { recursive: true, force: true });
       resolveResult(r);
     });
   };
@@ -112,6 +117,9 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
       }
       case 'children':
         pids = m.pids;
+        break;
+      case 'tmpdir':
+        tmpDir = m.dir;
         break;
       case 'result': {
         const r = m.result;

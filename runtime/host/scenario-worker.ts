@@ -8,6 +8,7 @@
  * a scenario that had to be ended still shows the log; the main thread also writes `--verbose`
  * from them), the pids of the child processes (platform ingest, ffmpeg) and the result at the end.
  */
+import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Device } from '../device';
 import { trackedChildren } from '../media/child-registry';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     }
   }, 500);
   const onDevice = (d: Device) => {
+    // runScenario's temporary folder: the main thread removes it if it has to end this thread
+    port.postMessage({ t: 'tmpdir', dir: path.dirname(d.vfs.dataDir) });
     attachHeartbeat(d, data.heartbeat);
     let t0: number | null = null;
     d.once('boot', () => (t0 = d.clock.now()));
