@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
+import { pidsWithMarker } from '../camera/helpers';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'luatos.js');
 const temps: string[] = [];
@@ -101,3 +102,48 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     assert.ok(r.at - sent - 400 < 2000 + 2500, `ended ${r.at - sent - 400} ms after ${sig}`);
   });
 }
+
+test('Ctrl-C during a streaming scenario (local platform, camera): exit 1 within about 2 s, no camera ffmpeg left', async (t) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-host-scn-'));
+  temps.push(d);
+  const marker = `luatos-host-scn-${process.pid}-${Date.now()}`;
+  const demo = path.resolve(__dirname, '..', '..', '..', 'demo');
+  fs.writeFileSync(
+    path.join(d, 'stream.yaml'),
+    `name: streaming, then interrupted
+scripts: ${JSON.stringify(demo)}
+options:
+  platform: local
+  camera: { source: testsrc, tag: ${marker} }
+  clock: virtual
+  timeout: 150s
+  wifi: ["茶室-降功耗,找合宙!:HZ88888888"]
+steps:
+  - wait-for: 已开始推流
+  - after: 100s
+  - expect: never logged
+`,
+  );
+  let sent = 0;
+  let during = 0;
+  const r = await luatos(['test', path.join(d, 'stream.yaml'), '--verbose'], (out, p) => {
+    if (!sent && out.includes('已开始推流')) {
+      sent = Date.now();
+      setTimeout(() => {
+        during = pidsWithMarker(marker).length;
+        sent = Date.now();
+        p.kill('SIGINT');
+      }, 1000);
+    }
+  });
+  assert.ok(sent > 0, r.out + r.err);
+  t.diagnostic(`SIGINT → exit in ${r.at - sent} ms`);
+  assert.equal(r.signal, null, 'ended by itself');
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /interrupted \(Ctrl-C or SIGTERM\)/);
+  assert.ok(during > 0, 'the camera ffmpeg ran before the interrupt');
+  assert.ok(r.at - sent < 2000 + 2500, `ended ${r.at - sent} ms after SIGINT`);
+  const end = Date.now() + 3000;
+  while (pidsWithMarker(marker).length > 0 && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(pidsWithMarker(marker), [], 'no ffmpeg left');
+});
