@@ -10,6 +10,11 @@ if (!fs.existsSync(cli)) {
   process.exit(2);
 }
 require(cli).main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+    // every part closes its handles on the way out; should one linger anyway, the command still
+    // ends (the run's output is written by then: stdout and stderr pipes are synchronous)
+    setTimeout(() => process.exit(code), 1500).unref();
+  },
   (err) => { console.error('luatos: internal error:', err && err.stack || err); process.exitCode = 1; },
 );

@@ -86,6 +86,11 @@ export class Device extends EventEmitter {
   net: DeviceNetwork;
   /** current log level set by log.setLevel (gates Lua and firmware lines) */
   logLevel = 1;
+  /**
+   * Called with true when a Lua resume begins and false when it ends (runtime/host/heartbeat.ts:
+   * the supervisor on Node's main thread sees a VM stuck in one call). Null: nobody watches.
+   */
+  resumeObserver: ((running: boolean) => void) | null = null;
 
   constructor(opts: DeviceOptions) {
     super();

@@ -1,6 +1,9 @@
 /**
  * The device panel's figures for the web console: Wi-Fi, RTMP, boots, memory. Read from the
- * device model (never from inside the VM), once a second.
+ * device model (never from inside the VM), once a second. Under `luatos run` this runs in the
+ * device's worker thread (runtime/host/device-worker.ts), which posts the snapshot to the main
+ * thread; DeviceHost.status() serves it with boots and uptime from the heartbeat, so the panel
+ * still answers while the VM is stuck.
  */
 import type { Device } from './device';
 import { recordLevel } from './log';

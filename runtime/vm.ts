@@ -652,16 +652,20 @@ export class Vm {
     // real time, not device time: the runaway budget and I/O fairness are about the host
     this.resumeStart = performance.now();
     this.eventsThisResume = 0;
+    const observe = this.device.resumeObserver; // the off-thread supervisor's heartbeat (runtime/host)
+    observe?.(true);
     let status: number;
     let nres: number;
     try {
       ({ status, nres } = this.e.resume(this.T, null, nargs));
     } catch (err) {
+      observe?.(false);
       this.running = false;
       this.finish({ kind: 'error', message: `internal error: ${(err as Error).message}` });
       if (this.closeAfterResume) this.close();
       return;
     }
+    observe?.(false);
     this.running = false;
     if (this.closeAfterResume) {
       this.closeAfterResume = false;

@@ -6,6 +6,10 @@
  *   npx tsc -p . && node dist/scripts/bench-rtmp.js [--rounds 3] [--seconds 30] [--warmup 6]
  *       [--ramp 25,50,100,200,300] [--max-streams 1000] [--step-seconds 8] [--ramp-budget 100]
  *       [--connects 20] [--prewarm 9000] [--ffmpeg-re] [--regen] [--skip-ab] [--skip-ramp] [--skip-connect]
+ *       [--skip-lua-publish | --lua-publish-only]
+ *
+ * Last row (scripts/bench/lua-publish.ts): the demo's Lua-driven publish with the device in a
+ * worker thread (as `luatos run` runs it) vs in-process, CPU per stream-minute and the ratio.
  *
  * What runs (everything on 127.0.0.1, every child killed at the end and on Ctrl-C):
  *  - Stream: scripts/bench/clip.ts encodes ONE H.264 stream with ffmpeg/libx264 into a temp dir
@@ -67,6 +71,7 @@ import { IpcChild } from './bench/procs';
 import { NMS_CHILD_ENTRY } from './bench/nms-child';
 import { PUB_CHILD_ENTRY, dtsAt, type AbJob, type AbResult, type IdleJob, type IdleResult, type MultiJob, type MultiResult, type ConnectJob, type ConnectResult } from './bench/pub-child';
 import { busyCores, delay, fmt, loadAvg, machineCpu, median, nowMs, pct, procCpuSeconds, procRssMB, procSchedSeconds, sortNum } from './bench/util';
+import { luaPublishRows } from './bench/lua-publish';
 
 // ------------------------------------------------------------------------------------ options
 
@@ -85,6 +90,9 @@ interface Options {
   skipAb: boolean;
   skipRamp: boolean;
   skipConnect: boolean;
+  /** only the Lua-driven publish rows (device in a worker vs in-process) */
+  luaPublishOnly: boolean;
+  skipLuaPublish: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -103,6 +111,8 @@ function parseArgs(argv: string[]): Options {
     skipAb: false,
     skipRamp: false,
     skipConnect: false,
+    luaPublishOnly: false,
+    skipLuaPublish: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -132,6 +142,8 @@ function parseArgs(argv: string[]): Options {
       case '--skip-ab': o.skipAb = true; break;
       case '--skip-ramp': o.skipRamp = true; break;
       case '--skip-connect': o.skipConnect = true; break;
+      case '--lua-publish-only': o.luaPublishOnly = true; break;
+      case '--skip-lua-publish': o.skipLuaPublish = true; break;
       case '-h':
       case '--help':
         console.log(/\/\*\*[\s\S]*?\*\//.exec(fs.readFileSync(__filename, 'utf8'))?.[0] ?? 'see scripts/bench-rtmp.ts');
@@ -496,6 +508,7 @@ function verdict(ok: boolean | undefined): string {
 
 async function main(): Promise<void> {
   const opt = parseArgs(process.argv.slice(2));
+  if (opt.luaPublishOnly) return luaPublishRows();
   const tStart = Date.now();
   const ff = locateFfmpeg();
   const ffVersion = spawnSync(ff.path, ['-version'], { timeout: 10_000 }).stdout?.toString().split('\n')[0] ?? '?';
@@ -697,6 +710,8 @@ async function main(): Promise<void> {
         ` steady window only. Machine-wide busy cores during the A/B runs (all users): median ${fmt(median(runs.map((r) => r.machineBusy)), 2)} of ${os.cpus().length}.`,
     );
   }
+  // the device in a worker thread (as `luatos run` runs it) vs in-process: scripts/bench/lua-publish.ts
+  if (!opt.skipLuaPublish) await luaPublishRows();
   console.log(`\nload average at end ${loadAvg()}; total ${((Date.now() - tStart) / 1000).toFixed(0)} s`);
 }
 

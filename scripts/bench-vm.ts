@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, EngineName, LUA_OK } from '../runtime/engine';
+import { DeviceHost } from '../runtime/host/device-host';
 import { Device } from '../runtime/device';
 import { LogSink } from '../runtime/log';
 import { makeProfile } from '../runtime/profile';
@@ -123,7 +124,62 @@ async function timerEvents(engine: EngineName): Promise<number> {
   });
 }
 
+/**
+ * The timer benchmark with the device in a worker thread (runtime/host/device-host.ts, as
+ * `luatos run` runs it) next to the same in-process, both measured after a warm-up second: a
+ * worker is a fresh V8 isolate (cold JIT, wasm compiled again), which says nothing about the
+ * thread boundary. What the boundary adds is the heartbeat written at every Lua resume and the
+ * log records crossing to the main thread (here: two).
+ */
+async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worker', warmS = 1): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
+  fs.writeFileSync(
+    path.join(dir, 'main.lua'),
+    `
+    COUNT = 0
+    for t = 1, 200 do
+      sys.taskInit(function() while true do sys.wait(1); COUNT = COUNT + 1 end end)
+    end
+    sys.timerStart(function() log.info("bench", "mark", COUNT) end, ${warmS * 1000})
+    sys.timerStart(function() log.info("bench", "count", COUNT) end, ${(warmS + TIMER_SECONDS) * 1000})
+    sys.run()
+  `,
+  );
+  const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
+  const profile = makeProfile({ runawayMs: 60000 });
+  let stop: () => Promise<void>;
+  const rate = new Promise<number>((resolve) => {
+    let mark = 0;
+    sink.on((r) => {
+      const t = r.payload.toString();
+      const m0 = /mark (\d+)/.exec(t);
+      if (m0) mark = Number(m0[1]);
+      const m = /count (\d+)/.exec(t);
+      if (m) resolve((Number(m[1]) - mark) / TIMER_SECONDS);
+    });
+  });
+  if (mode === 'in-process') {
+    const dev = new Device({ scripts: dir, engine, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
+    void dev.start();
+    stop = async () => dev.dispose();
+  } else {
+    const host = new DeviceHost({ scripts: dir, libDirs: [], engine, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false });
+    void host.start();
+    stop = () => host.stop();
+  }
+  const r = await rate;
+  await stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return r;
+}
+
 async function main(): Promise<void> {
+  const child = process.argv.indexOf('--steady-child');
+  if (child >= 0) {
+    console.log(`rate ${await timerEventsSteady(process.argv[child + 1] as EngineName, process.argv[child + 2] as 'in-process' | 'worker')}`);
+    process.exit(0);
+  }
+  if (process.argv.includes('--timers-only')) return timerRows();
   console.log(`bench:vm — ${RUNS} runs per benchmark (median), Node ${process.version}, ${os.cpus().length} cores`);
   const native = runNative();
   if (!native) console.log('native lua5.3 not found on PATH: ratios are not printed (apt-get install lua5.3)');
@@ -153,12 +209,35 @@ async function main(): Promise<void> {
     const g = geomean(ratios.wasmoon);
     console.log(`target default engine (wasmoon) <= 2.0x native: ${g <= 2.0 ? 'PASS' : 'MISS'} (${g.toFixed(2)}x)`);
   }
+  await timerRows();
+}
+
+async function timerRows(): Promise<void> {
+  const engines: EngineName[] = ['wasmoon', 'fengari'];
   console.log('');
   for (const e of engines) {
     const rates: number[] = [];
     for (let i = 0; i < 3; i++) rates.push(await timerEvents(e));
     const m = median(rates);
     console.log(`sys timer events/s on ${e} (200 tasks on sys.wait(1), ${TIMER_SECONDS}s, median of 3): ${Math.round(m)}${e === 'wasmoon' ? `  target >= 50000: ${m >= 50000 ? 'PASS' : 'MISS'}` : ''}`);
+    // interleaved, so load changes hit both sides alike
+    // each in a fresh Node process, as `luatos run` starts: V8 code warmed by earlier runs in the
+    // same isolate would favour the in-process side (a worker is always a fresh isolate)
+    const steady = (mode: string): number => {
+      const r = spawnSync(process.execPath, [__filename, '--steady-child', e, mode], { encoding: 'utf8', timeout: 120_000 });
+      const m = /^rate (\d+(?:\.\d+)?)$/m.exec(r.stdout ?? '');
+      if (!m) throw new Error(`steady ${mode} run failed: ${r.stderr}`);
+      return Number(m[1]);
+    };
+    const inProc: number[] = [];
+    const inWorker: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      inProc.push(steady('in-process'));
+      inWorker.push(steady('worker'));
+    }
+    const a = median(inProc);
+    const w = median(inWorker);
+    console.log(`  fresh process, after 1 s warm-up, median of 3: device in-process ${Math.round(a)}/s, device in a worker thread (as luatos run) ${Math.round(w)}/s, worker/in-process ${(w / a).toFixed(2)}  [${inProc.map(Math.round).join(', ')} | ${inWorker.map(Math.round).join(', ')}]`);
   }
   process.exit(0);
 }

@@ -5,22 +5,24 @@
  *
  * Exit codes: 0 expectations met (or none, and the run ended by timeout or normally);
  * 1 a fail text appeared, the VM crashed under --reboot exit, or the script could not load;
- * 2 usage error; 42 timeout with expectations unmet.
+ * 2 usage error; 42 timeout with expectations unmet. Ctrl-C, SIGTERM and a closed stdout: 0.
+ *
+ * `run` keeps the device in a worker thread (runtime/host/device-host.ts), so this thread stays
+ * responsive whatever the script does.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Device, StopReason } from '../device';
+import type { StopReason } from '../device';
+import { DeviceHost } from '../host/device-host';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { LogSink } from '../log';
 import { loadProfileFile, makeProfile } from '../profile';
-import { RealClock, VirtualClock } from '../clock';
 import { logsCommand } from '../logs/command';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 import { listCameras } from '../camera/sources';
 import { locateFfmpeg } from '../media/ffmpeg-locate';
 import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
-import { statusProvider } from '../status';
 import { testCommand } from '../scenario/command';
 import { ArgReader, checkRunOptions } from './args';
 
@@ -71,6 +73,8 @@ Demo environment:
                              whether each is implemented, simulated or missing
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
+Ctrl-C, SIGTERM and a closed output (| head) end the run with 0, within about 2 s even when
+the script is stuck in one Lua call (the device runs in its own thread).
 `;
 
 export interface RunOptions {
@@ -228,7 +232,15 @@ export interface RunResult {
   reason: string;
 }
 
-/** Run a device until it stops, an expectation settles, or the timeout. */
+/**
+ * Run a device until it stops, an expectation settles, or the timeout.
+ *
+ * The device runs in a worker thread (runtime/host/device-host.ts); this thread keeps the log,
+ * the expectations, the web console and the local platform, and stays responsive when the VM
+ * is stuck in one Lua call: `--timeout`, Ctrl-C and SIGTERM end the run within about 2 s, the
+ * log flushed and the children killed. A closed stdout (`luatos run ... | head -2`) ends the
+ * run quietly, like Ctrl-C.
+ */
 export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<RunResult> {
   const scripts = resolveScripts(o.targets);
   for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
@@ -238,25 +250,40 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   if (o.runawayMs) overrides.runawayMs = o.runawayMs;
   if (o.camera) overrides.camera = { source: o.camera };
   const profile = makeProfile(fileProfile, overrides);
+  // the output may close under us (`| head`): that ends the run quietly
+  let outClosed: (() => void) | null = null;
+  let outGone = false;
+  const onOutError = (e: NodeJS.ErrnoException) => {
+    outGone = true;
+    if (e && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END')) outClosed?.();
+    else outClosed?.();
+  };
+  const outEmitter = out as NodeJS.WritableStream & { on?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown; off?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown };
+  outEmitter.on?.('error', onOutError);
+  const say = (text: string) => {
+    if (!outGone) out.write(text);
+  };
   let platform: LocalPlatform | null = null;
   if (o.platform === 'local') {
     try {
       platform = await startLocalPlatform({ config: o.platformConfig });
     } catch (e) {
+      outEmitter.off?.('error', onOutError);
       throw new Error(`cannot start the local platform: ${(e as Error).message}`);
     }
-    out.write(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
+    say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
   }
-  let network;
+  const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
   try {
-    network = createNetworkFromOptions(profile, { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] });
+    createNetworkFromOptions(profile, net); // checks the flags here; the worker builds its own
   } catch (e) {
     await platform?.stop();
+    outEmitter.off?.('error', onOutError);
     throw new UsageError((e as Error).message);
   }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
   const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format });
-  const device = new Device({
+  const device = new DeviceHost({
     scripts,
     libDirs: o.libDirs,
     engine: o.engine,
@@ -265,46 +292,63 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     dataDir: path.join(stateDir, 'fs'),
     reboot: o.reboot,
     maxBoots: o.maxBoots,
-    clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
+    clock: o.clock,
     coverage: o.coverage,
-    network,
+    net,
+    status: o.web !== undefined,
+    timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
   });
   platform?.registerFaults(device.faults);
   let web: WebConsole | null = null;
   if (o.web !== undefined) {
     const p = platform;
-    web = await startWebConsole({
-      device,
-      host: o.webHost,
-      port: o.web,
-      status: statusProvider(device),
-      videoUrl: p
-        ? () => {
-            const path = p.publishing()[0];
-            return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
-          }
-        : undefined,
-      onWarning: (m) => out.write(`luatos: WARNING: ${m}\n`),
-    });
-    out.write(`luatos: web console: ${web.url}\n`);
+    try {
+      web = await startWebConsole({
+        device,
+        host: o.webHost,
+        port: o.web,
+        status: () => device.status(),
+        videoUrl: p
+          ? () => {
+              const path = p.publishing()[0];
+              return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
+            }
+          : undefined,
+        onWarning: (m) => say(`luatos: WARNING: ${m}\n`),
+      });
+    } catch (e) {
+      await platform?.stop();
+      outEmitter.off?.('error', onOutError);
+      throw e;
+    }
+    say(`luatos: web console: ${web.url}\n`);
   }
 
   return await new Promise<RunResult>((resolve) => {
     const pendingExpect = new Set(o.expect);
     let done = false;
-    let timeoutHandle: ReturnType<Device['clock']['setTimer']> | null = null;
     const finish = (r: RunResult) => {
       if (done) return;
       done = true;
-      device.clock.clearTimer(timeoutHandle);
       off();
+      device.mute();
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
-      device.dispose();
-      sink.close();
-      if (device.coverage) out.write(device.coverage.report());
-      Promise.allSettled([web?.close(), platform?.stop()]).then(() => resolve(r));
+      void (async () => {
+        await device.stop();
+        try {
+          sink.close();
+        } catch {
+          /* the output is gone */
+        }
+        if (device.coverageReport) say(device.coverageReport);
+        await Promise.allSettled([web?.close(), platform?.stop()]);
+        outEmitter.off?.('error', onOutError);
+        if (outGone) out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
+        resolve(r);
+      })();
     };
+    outClosed = () => finish({ code: 0, reason: 'the output was closed' });
     const off = sink.on((_r, text) => {
       for (const f of o.fail) {
         if (text.includes(f)) return finish({ code: 1, reason: `fail text appeared: ${f}` });
@@ -332,19 +376,16 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
         finish({ code: pendingExpect.size > 0 ? 42 : 0, reason: 'stopped' });
       });
     });
-    if (o.timeoutSec) {
-      // armed at the first boot: device time starts there (a virtual clock would otherwise jump
-      // straight to the timeout while the engine loads)
-      device.once('boot', () => {
-        timeoutHandle = device.clock.setTimer((o.timeoutSec as number) * 1000, () => {
-          timeoutHandle = null;
-          if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
-          else finish({ code: 0, reason: 'timeout' });
-        });
-      });
-    }
+    device.on('timeout', () => {
+      if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
+      else finish({ code: 0, reason: 'timeout' });
+    });
+    device.on('start-error', (e: Error) => {
+      say(`luatos: cannot start the device: ${e.message}\n`);
+      finish({ code: 1, reason: 'start failed' });
+    });
     device.start().catch((e: Error) => {
-      out.write(`luatos: cannot start the device: ${e.message}\n`);
+      say(`luatos: cannot start the device: ${e.message}\n`);
       finish({ code: 1, reason: 'start failed' });
     });
   });

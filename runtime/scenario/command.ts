@@ -6,14 +6,17 @@
  * last line is the summary `N passed, N failed` (timeouts and invalid scenarios count as
  * failed; ` (N timed out)` is added when some did).
  *
- * Exit code: 0 all passed; 1 a scenario failed (or was invalid); 42 none failed but at least
- * one timed out; 2 usage error.
+ * Exit code: 0 all passed; 1 a scenario failed (or was invalid, or Ctrl-C/SIGTERM ended the
+ * command); 42 none failed but at least one timed out; 2 usage error.
+ *
+ * Each scenario runs in a worker thread supervised from here (runtime/host/scenario-host.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { failureReport, junitXml, resultLine } from './report';
-import { runScenario, RunScenarioOptions, ScenarioResult } from './runner';
+import type { RunScenarioOptions, ScenarioResult } from './runner';
+import { startScenarioInWorker, type SupervisedScenario } from '../host/scenario-host';
 import { ArgReader } from '../cli/args';
 
 export const TEST_HELP = `luatos test — run scenario files against the simulated device
@@ -29,7 +32,11 @@ Options:
   --log-dir DIR          save each scenario's full device log as DIR/<scenario>.log
   --verbose              show the device log while scenarios run
 
-Exit codes: 0 all passed, 1 a scenario failed, 42 a scenario timed out (none failed), 2 usage error.
+Each scenario runs in its own thread: a VM stuck in one Lua call fails its scenario after the
+runaway budget + 1.5 s; Ctrl-C ends the command at once (exit 1).
+
+Exit codes: 0 all passed, 1 a scenario failed (or Ctrl-C), 42 a scenario timed out (none failed),
+2 usage error.
 `;
 
 class TestUsageError extends Error {}
@@ -135,46 +142,65 @@ export async function testCommand(args: string[], out: NodeJS.WritableStream): P
 
   const results: ScenarioResult[] = [];
   const usedLogNames = new Set<string>();
-  for (const f of files) {
-    const ro: RunScenarioOptions = { engine: o.engine, clock: o.clock, scripts: o.scripts, logStream: o.verbose ? out : null };
-    if (o.logDir) {
-      let base = path.basename(f).replace(/\.ya?ml$/i, '');
-      for (let n = 2; usedLogNames.has(base); n++) base = `${path.basename(f).replace(/\.ya?ml$/i, '')}-${n}`;
-      usedLogNames.add(base);
-      ro.logFile = path.join(o.logDir, `${base}.log`);
-      fs.rmSync(ro.logFile, { force: true });
+  // each scenario runs in a worker thread, supervised from here (runtime/host/scenario-host.ts):
+  // a VM stuck in one call fails its scenario, Ctrl-C / SIGTERM end the command at once
+  let interrupted = false;
+  let current: SupervisedScenario | null = null;
+  const onSig = () => {
+    interrupted = true;
+    current?.interrupt();
+  };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  try {
+    for (const f of files) {
+      if (interrupted) break;
+      const ro: RunScenarioOptions = { engine: o.engine, clock: o.clock, scripts: o.scripts, logStream: o.verbose ? out : null };
+      if (o.logDir) {
+        let base = path.basename(f).replace(/\.ya?ml$/i, '');
+        for (let n = 2; usedLogNames.has(base); n++) base = `${path.basename(f).replace(/\.ya?ml$/i, '')}-${n}`;
+        usedLogNames.add(base);
+        ro.logFile = path.join(o.logDir, `${base}.log`);
+        fs.rmSync(ro.logFile, { force: true });
+      }
+      let r: ScenarioResult;
+      try {
+        current = startScenarioInWorker(f, ro);
+        r = await current.result;
+        current = null;
+      } catch (e) {
+        // a bug in the runner must not hide the other scenarios' results
+        const file = path.resolve(f);
+        r = {
+          file,
+          name: path.basename(file).replace(/\.ya?ml$/i, ''),
+          status: 'error',
+          exitCode: 1,
+          failure: { message: `internal error: ${(e as Error).stack ?? e}`, at: 0, between: true, t: 0, hints: [] },
+          steps: [],
+          lines: [],
+          exits: [],
+          marks: [],
+          boots: 0,
+          wallMs: 0,
+          deviceMs: 0,
+          clock: o.clock ?? 'virtual',
+          engine: o.engine ?? 'wasmoon',
+        };
+      }
+      results.push(r);
+      out.write(resultLine(r) + '\n');
+      if (r.status !== 'passed') out.write(failureReport(r) + '\n\n');
     }
-    let r: ScenarioResult;
-    try {
-      r = await runScenario(f, ro);
-    } catch (e) {
-      // a bug in the runner must not hide the other scenarios' results
-      const file = path.resolve(f);
-      r = {
-        file,
-        name: path.basename(file).replace(/\.ya?ml$/i, ''),
-        status: 'error',
-        exitCode: 1,
-        failure: { message: `internal error: ${(e as Error).stack ?? e}`, at: 0, between: true, t: 0, hints: [] },
-        steps: [],
-        lines: [],
-        exits: [],
-        marks: [],
-        boots: 0,
-        wallMs: 0,
-        deviceMs: 0,
-        clock: o.clock ?? 'virtual',
-        engine: o.engine ?? 'wasmoon',
-      };
-    }
-    results.push(r);
-    out.write(resultLine(r) + '\n');
-    if (r.status !== 'passed') out.write(failureReport(r) + '\n\n');
+  } finally {
+    process.off('SIGINT', onSig);
+    process.off('SIGTERM', onSig);
   }
+  if (interrupted) out.write('interrupted: the remaining scenarios were not run\n');
   if (o.junit) {
     fs.mkdirSync(path.dirname(path.resolve(o.junit)), { recursive: true });
     fs.writeFileSync(o.junit, junitXml(results));
   }
   out.write(summaryLine(results) + '\n');
-  return exitCodeOf(results);
+  return interrupted ? 1 : exitCodeOf(results);
 }

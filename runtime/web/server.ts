@@ -38,8 +38,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Device, StopReason } from '../device';
-import type { LogRecord } from '../log';
+import type { StopReason } from '../device';
+import type { LogRecord, LogSink } from '../log';
 import { FaultError, type FaultInfo } from '../faults';
 import { entryFileLines, LogHistory, toWire, type WireLine } from './log-history';
 import { defaultStaticDir, resolveStatic } from './static-files';
@@ -104,8 +104,24 @@ export interface DeviceStatus {
   tasks?: { sleeping: { id: number; ms: number; wakeInMs: number; afterError: boolean }[] };
 }
 
+/**
+ * What the console needs of a device: both the in-process `Device` and the proxy of a device
+ * running in a worker thread (runtime/host/device-host.ts) satisfy it.
+ */
+export interface ConsoleDevice {
+  readonly profile: { name: string; bsp: string; version: string };
+  readonly logSink: Pick<LogSink, 'on'>;
+  readonly boots: number;
+  uptime(): number;
+  readonly faults: { list(): FaultInfo[]; run(name: string, args?: string[]): Promise<void> };
+  on(event: 'boot', fn: (n: number) => void): unknown;
+  on(event: 'stopped', fn: (r: StopReason) => void): unknown;
+  off(event: 'boot', fn: (n: number) => void): unknown;
+  off(event: 'stopped', fn: (r: StopReason) => void): unknown;
+}
+
 /** The status when no provider is given: what the Device itself knows. */
-export function basicStatus(device: Device): DeviceStatus {
+export function basicStatus(device: ConsoleDevice): DeviceStatus {
   return {
     wifi: { state: 'unknown', ip: null },
     rtmp: { state: null, stats: null },
@@ -118,7 +134,7 @@ export function basicStatus(device: Device): DeviceStatus {
 // ------------------------------------------------------------------------------ options / API
 
 export interface WebConsoleOptions {
-  device: Device;
+  device: ConsoleDevice;
   /** listen address (default 127.0.0.1); anything not loopback gives a warning */
   host?: string;
   /** listen port (default 0: any free port) */

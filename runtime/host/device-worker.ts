@@ -1,0 +1,144 @@
+/**
+ * Worker-thread entry: one Device (VM, engine, clock, network model, media: the RTMP publisher
+ * and the ffmpeg camera) built from serialisable options and run here, off Node's main thread.
+ *
+ * Everything the device does stays inside this thread, so the media path (camera frames into
+ * the publisher, the publisher's socket) never crosses the thread boundary; only what the
+ * supervisor needs does (runtime/host/protocol.ts):
+ *  - every log record as it is written (so nothing is lost if the thread is then terminated);
+ *  - device events (boot, vmexit, stopped), the fault list, the status snapshot (once a second
+ *    when the web console wants it), the coverage report at the end;
+ *  - the pids of the child processes it spawned (ffmpeg, a capture one-shot): the main thread
+ *    kills them if it has to terminate this thread;
+ *  - the heartbeat (runtime/host/heartbeat.ts) in shared memory, no message needed.
+ *
+ * The main thread terminates this thread when a Lua call never returns (a slow C-level call the
+ * in-VM watchdog cannot interrupt), on a timeout the device cannot honour, and when it does not
+ * answer a stop request within a second.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Device } from '../device';
+import { LogSink } from '../log';
+import { RealClock, VirtualClock } from '../clock';
+import { createNetworkFromOptions } from '../net/options';
+import { statusProvider } from '../status';
+import { FaultError } from '../faults';
+import { trackedChildren } from '../media/child-registry';
+import { attachHeartbeat } from './heartbeat';
+import { toWireRecord, type FromWorker, type ToWorker, type WorkerData } from './protocol';
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('device-worker.js runs as a worker thread');
+  const data = workerData as WorkerData;
+  const o = data.opts;
+  const post = (m: FromWorker) => port.postMessage(m);
+
+  const sink = new LogSink({ stream: null });
+  sink.on((r) => post({ t: 'log', r: toWireRecord(r) }));
+  let device: Device;
+  try {
+    device = new Device({
+      scripts: o.scripts,
+      libDirs: o.libDirs,
+      engine: o.engine,
+      profile: o.profile,
+      log: sink,
+      dataDir: o.dataDir,
+      reboot: o.reboot,
+      maxBoots: o.maxBoots,
+      clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
+      coverage: o.coverage,
+      network: createNetworkFromOptions(o.profile, o.net),
+    });
+  } catch (e) {
+    post({ t: 'start-error', message: (e as Error).message });
+    return;
+  }
+  device.boots = data.bootsBefore;
+  const detach = attachHeartbeat(device, data.heartbeat);
+
+  let lastFaults = '';
+  const sendFaults = () => {
+    const list = device.faults.list();
+    const s = JSON.stringify(list);
+    if (s !== lastFaults) {
+      lastFaults = s;
+      post({ t: 'faults', list });
+    }
+  };
+  let lastKids = '';
+  const sendChildren = () => {
+    const pids: number[] = [];
+    for (const c of trackedChildren()) {
+      if (c.pid !== undefined) pids.push(c.pid);
+      if (c.watchdogPid !== undefined) pids.push(c.watchdogPid);
+    }
+    const s = pids.join(',');
+    if (s !== lastKids) {
+      lastKids = s;
+      post({ t: 'children', pids });
+    }
+  };
+  // few wake-ups: each costs CPU that shows in the per-stream figures (bench:rtmp)
+  const status = o.status ? statusProvider(device) : null;
+  const kidTimer = setInterval(sendChildren, 500);
+  const slowTimer = status
+    ? setInterval(() => {
+        sendFaults();
+        try {
+          post({ t: 'status', s: status() });
+        } catch {
+          /* a half-built VM: next second */
+        }
+      }, 1000)
+    : null;
+
+  device.on('boot', (n: number) => {
+    post({ t: 'boot', n });
+    sendFaults();
+    sendChildren();
+  });
+  device.on('vmexit', (x, boot) => post({ t: 'vmexit', x: { kind: x.kind, message: x.message, code: x.code }, boot }));
+  device.on('stopped', (r) => post({ t: 'stopped', r: { kind: r.kind, exit: r.exit ? { kind: r.exit.kind, message: r.exit.message, code: r.exit.code } : undefined } }));
+  if (data.timeoutMs !== undefined) {
+    const ms = data.timeoutMs;
+    // armed at the first boot: device time starts there
+    device.once('boot', () => device.clock.setTimer(ms, () => post({ t: 'timeout' })));
+  }
+
+  let ended = false;
+  port.on('message', (m: ToWorker) => {
+    switch (m.t) {
+      case 'fault':
+        device.faults.run(m.name, m.args).then(
+          () => {
+            post({ t: 'fault-result', id: m.id });
+            sendFaults();
+          },
+          (e: Error) => post({ t: 'fault-result', id: m.id, error: e.message, faultError: e instanceof FaultError }),
+        );
+        break;
+      case 'reboot':
+        device.reboot(m.reason);
+        break;
+      case 'stop':
+        if (ended) break;
+        ended = true;
+        device.dispose();
+        sink.close();
+        sendChildren();
+        post({ t: 'final', coverage: device.coverage ? device.coverage.report() : null });
+        detach();
+        if (slowTimer) clearInterval(slowTimer);
+        clearInterval(kidTimer);
+        port.close();
+        break;
+    }
+  });
+
+  sendFaults();
+  device.start().catch((e: Error) => post({ t: 'start-error', message: e.message }));
+}
+
+main();
