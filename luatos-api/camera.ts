@@ -292,7 +292,7 @@ export function openCamera(vm: Vm): void {
         }
         if (path !== undefined) {
           try {
-            vm.vfs.writablePath(path);
+            if (vm.vfs.resolve(path).readonly) throw new Error(`read-only file system: ${path}`);
           } catch (err) {
             vm.log('E', 'camera', `capture: cannot write ${path}: ${(err as Error).message}`);
             return bool(a, false);

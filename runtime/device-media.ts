@@ -42,8 +42,6 @@
  *   startTimeoutMs  max time from encoder start to the first frame (default 20000)
  */
 import { EventEmitter } from 'node:events';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type * as net from 'node:net';
 import type { Vm } from './vm';
 import { FfmpegCamera, type CaptureOptions } from './camera/ffmpeg-camera';
@@ -53,6 +51,7 @@ import { locateFfmpeg, type LocateOptions } from './media/ffmpeg-locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from './media/types';
 import { LINK_DOWN, NetError } from './net/types';
 import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type SocketFactory } from './rtmp';
+import { openFile } from './fs/sandbox';
 
 export interface CameraProfile {
   source?: string;
@@ -271,10 +270,14 @@ export class DeviceMedia extends EventEmitter {
   }
 
   /** Write a JPEG into the device file system (a virtual path such as "/capture.jpg"). */
+  /** Write a whole file on the device file system (flash limits and in-memory mounts apply). */
   writeDeviceFile(vpath: string, data: Buffer): void {
-    const host = this.vm.vfs.writablePath(vpath);
-    fs.mkdirSync(path.dirname(host), { recursive: true });
-    fs.writeFileSync(host, data);
+    const f = openFile(this.vm.vfs, vpath, 'wb');
+    try {
+      f.write(data);
+    } finally {
+      f.close();
+    }
   }
 
   // ------------------------------------------------------------------ RTMP side

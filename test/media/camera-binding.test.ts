@@ -13,6 +13,7 @@ import { runLua } from '../helpers/run-lua';
 import { isJpeg } from '../../runtime/camera/ffmpeg-camera';
 import { jpegSize, writeBusyFfmpeg } from '../camera/helpers';
 import { assertNoProcesses } from './helpers';
+import { readVfsFile } from '../../runtime/fs/sandbox';
 
 const engines = ['wasmoon', 'fengari'] as const;
 /** the reference demo's camera.init with its reboot-and-retry error path (body of a task) */
@@ -122,8 +123,8 @@ sys.run()
     assert.ok(u.includes('I/user.zbuff start true'), u.join('\n'));
     assert.ok(u.some((l) => /^I\/user\.scanned 2 \d+$/.test(l)), u.join('\n'));
     assert.ok(u.includes('I/user.zbuff true true true'), u.join('\n'));
-    const host = r.device.vfs.resolve('/ram/photo.jpg').host as string;
-    const jpeg = fs.readFileSync(host);
+    const jpeg = readVfsFile(r.device.vfs, '/ram/photo.jpg') as Buffer;
+    assert.ok(jpeg, '/ram/photo.jpg exists on the in-memory mount');
     assert.ok(isJpeg(jpeg), 'a valid JPEG (SOI … EOI)');
     assert.deepEqual(jpegSize(jpeg), { width: 320, height: 240 });
   });
