@@ -380,14 +380,9 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
       else finish({ code: 0, reason: 'timeout' });
     });
-    device.on('start-error', (e: Error) => {
-      say(`luatos: cannot start the device: ${e.message}\n`);
-      finish({ code: 1, reason: 'start failed' });
-    });
-    device.start().catch((e: Error) => {
-      say(`luatos: cannot start the device: ${e.message}\n`);
-      finish({ code: 1, reason: 'start failed' });
-    });
+    // the reason goes to stderr (main prints it): `luatos: cannot start the device: ...`
+    device.on('start-error', (e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
+    device.start().catch((e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
   });
 }
 
