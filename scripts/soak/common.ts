@@ -116,7 +116,10 @@ export class Progress {
   constructor(file: string | undefined) {
     if (file) this.fd = fs.openSync(file, 'w');
   }
+  /** the last text set (for in-process error reports) */
+  last = '';
   set(text: string): void {
+    this.last = text;
     if (this.fd === null) return;
     this.buf.fill(0x20);
     this.buf.write(text.slice(0, 198), 0, 'utf8');
