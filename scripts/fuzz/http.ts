@@ -407,7 +407,6 @@ local function worker()
     local ok, code, headers, body = pcall(function()
       return http.request("GET", "http://127.0.0.1:" .. PORT .. "/c/" .. i, nil, nil, { timeout = 1000 }).wait()
     end)
-    __soak_end(i, "c")
     local key
     if not ok then key = "pcall error"
     elseif type(code) ~= "number" then key = "code " .. type(code); bad[#bad + 1] = i
@@ -416,7 +415,7 @@ local function worker()
       key = (code >= 100 and code <= 599) and (math.floor(code / 100) .. "xx") or "odd status"
       if type(headers) ~= "table" or (type(body) ~= "string" and type(body) ~= "number") then bad[#bad + 1] = i end
     end
-    codes[key] = (codes[key] or 0) + 1
+    __soak_end(i, "c", key)
     done = done + 1
     if i % 50 == 0 then
       -- hostile header names must arrive as ordinary keys of the header table
@@ -453,16 +452,18 @@ interface LuaBatch {
   last: number;
   /** cases in flight when the VM ended: "c:<i>" or "proto:<i>" */
   inFlight: string[];
+  /** requests that completed (their codes are counted) */
+  completed: number;
 }
 
-async function luaBatch(engine: EngineName, port: number, from: number, count: number, deadline: number): Promise<LuaBatch> {
+async function luaBatch(engine: EngineName, port: number, from: number, count: number, deadline: number, codes: Map<string, number>): Promise<LuaBatch> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-soak-http-'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-soak-data-'));
   fs.writeFileSync(path.join(dir, 'main.lua'), luaProgram(port, from, count));
   const sink = new LogSink({ stream: null });
   const netw = new DirectNetwork();
   const device = new Device({ scripts: dir, engine, profile: makeProfile({ exitRebootDelayMs: 0 }, {}), log: sink, dataDir, reboot: 'exit', network: netw });
-  const out: LuaBatch = { result: null, last: from - 1, inFlight: [] };
+  const out: LuaBatch = { result: null, last: from - 1, inFlight: [], completed: 0 };
   const inFlight = new Set<string>();
   device.on('boot', () => {
     const vm = device.vm!;
@@ -476,6 +477,11 @@ async function luaBatch(engine: EngineName, port: number, from: number, count: n
     });
     vm.setGlobalFunction('__soak_end', (a) => {
       inFlight.delete(`${a.e.tostring(a.L, 2) ?? 'c'}:${a.e.tointeger(a.L, 1) ?? -1}`);
+      const key = a.e.tostring(a.L, 3);
+      if (key) {
+        bump(codes, key);
+        out.completed++;
+      }
     });
     vm.setGlobalFunction('__soak_done', (a) => {
       out.result = { done: a.e.tointeger(a.L, 1) ?? 0, codes: a.e.tostring(a.L, 2) ?? '', bad: a.e.tostring(a.L, 3) ?? '', protoBad: a.e.tostring(a.L, 4) ?? '' };
@@ -510,13 +516,9 @@ async function luaShare(engine: EngineName, port: number, from: number, count: n
   let at = from;
   const end = from + count;
   while (at < end) {
-    const r = await luaBatch(engine, port, at, end - at, deadline);
+    const r = await luaBatch(engine, port, at, end - at, deadline, codes);
+    done += r.completed;
     if (r.result) {
-      done += r.result.done;
-      for (const kv of r.result.codes.split(' ')) {
-        const m = /^(.*)=(\d+)$/.exec(kv);
-        if (m) bump(codes, m[1], Number(m[2]));
-      }
       for (const n of r.result.protoBad.split(',')) if (n) protoBad.add(n);
       if (r.result.bad) failures.push({ kind: 'invariant', seed: SEED, detail: `${engine}: http.request(...).wait() gave a non-number code or a response without a header table/body for cases ${r.result.bad.slice(0, 200)}` });
       break;
@@ -524,19 +526,18 @@ async function luaShare(engine: EngineName, port: number, from: number, count: n
     const msg = r.exit ? `${r.exit.kind}: ${(r.exit.message ?? '').split('\n')[0]}` : 'device stopped';
     if (/time budget used up/.test(msg)) {
       failures.push({ kind: 'incomplete', seed: SEED, detail: `http-lua ${engine}: time budget used up at case ${r.last}` });
-      done += Math.max(0, r.last - at);
       break;
     }
     deaths++;
-    done += Math.max(0, r.last - at + 1 - r.inFlight.length);
     // the requests in flight, the likely culprits (hostile header names, huge bodies) first
     const SUSPECT = ['proto-check', 'proto-headers', 'huge-body'];
+    const rank = (plan: string) => (SUSPECT.includes(plan) ? SUSPECT.indexOf(plan) : SUSPECT.length);
     const culprits = r.inFlight
       .map((k) => {
         const [kind, i] = k.split(':');
         return { k, plan: kind === 'proto' ? 'proto-check' : planFor(SEED, Number(i)).kind };
       })
-      .sort((a, b) => (SUSPECT.includes(b.plan) ? 1 : 0) - (SUSPECT.includes(a.plan) ? 1 : 0))
+      .sort((a, b) => rank(a.plan) - rank(b.plan))
       .map((c) => `${c.k} (${c.plan})`);
     const firstC = culprits.find((k) => k.startsWith('c:'));
     const first = firstC ? firstC.split(' ')[0] : undefined;
@@ -562,7 +563,7 @@ async function main(): Promise<void> {
   const failures: Failure[] = [];
   const { server, port, kinds } = await startServer(SEED);
   const rss0 = rssMB();
-  const ts = await tsShare(port, failures, deadline - (LUA_COUNT > 0 ? 60_000 : 0));
+  const ts = await tsShare(port, failures, deadline - (LUA_COUNT > 0 ? Math.min(60_000, (MAX_SEC * 1000) / 4) : 0));
   if (ts.done < COUNT) failures.push({ kind: 'incomplete', seed: SEED, detail: `client layer: ${ts.done} of ${COUNT} requests within the time budget` });
   const rows: Array<[string, string | number]> = [
     ['responses, client layer from TS', `${ts.done} in ${ts.sec.toFixed(1)} s, ${CONCURRENCY} in flight, timeout ${TIMEOUT_MS} ms`],
