@@ -1,5 +1,6 @@
 /**
- * Binding fuzz (part of `npm run soak`): random calls of json.*, zbuff (module and methods),
+ * Binding fuzz (part of `npm run soak`): random calls (each module the same share) of json.*,
+ * zbuff (module and methods),
  * the LuatOS string extensions, crypto.* and pack.pack/unpack (when the firmware module exists
  * in this build) with random arguments of every Lua type, each inside `pcall`, in a Lua loop in
  * a task on a real Device — as a script would make them.
@@ -141,8 +142,16 @@ gen = function(d)
 end
 
 -- the functions under test: {name, fn}, sorted by name so the choice is engine-independent
-local TARGETS = {}
-local function add(name, fn) TARGETS[#TARGETS + 1] = { name = name, fn = fn } end
+-- each module gets the same share of the calls, then a function of it at random
+local TARGETS, MODLIST, BYMOD = {}, {}, {}
+local function add(name, fn)
+  local t = { name = name, fn = fn }
+  TARGETS[#TARGETS + 1] = t
+  local mod = name:match("^[%a_]+")
+  if not BYMOD[mod] then BYMOD[mod] = {}; MODLIST[#MODLIST + 1] = BYMOD[mod] end
+  local l = BYMOD[mod]
+  l[#l + 1] = t
+end
 local function module_fns(modname, skip)
   local m = _G[modname]
   if type(m) ~= "table" then return 0 end
@@ -211,7 +220,8 @@ sys.taskInit(function()
   local oks, errs = 0, 0
   for i = FROM, FROM + COUNT - 1 do
     seedcase(i)
-    local tg = TARGETS[rnd(#TARGETS) + 1]
+    local ml = MODLIST[rnd(#MODLIST) + 1]
+    local tg = ml[rnd(#ml) + 1]
     local nargs = rnd(5)
     local args = {}
     for j = 1, nargs do args[j] = gen(0) end
