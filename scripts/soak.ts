@@ -59,10 +59,10 @@ function parts(): PartSpec[] {
     list.push({ name: 'reboots/fengari', group: 'reboots', script: path.join(DIST, 'soak', 'reboots.js'), args: ['--engine', 'fengari', '--boots', q ? '30' : '200', '--max-sec', q ? '60' : '90'], maxSec: q ? 60 : 90, nodeArgs: ['--expose-gc'] });
   }
   list.push({ name: 'ingest', group: 'ingest', script: path.join(DIST, 'soak', 'ingest.js'), args: ['--cycles', q ? '5' : '100', '--max-sec', q ? '120' : '900'], maxSec: q ? 120 : 900, hangSec: 180 });
-  list.push({ name: 'http', group: 'http', script: path.join(DIST, 'fuzz', 'http.js'), args: ['--seed', s, '--count', q ? '10000' : '100000', '--lua-count', q ? '300' : '3000', '--max-sec', q ? '100' : '300'], maxSec: q ? 100 : 300 });
+  list.push({ name: 'http', group: 'http', script: path.join(DIST, 'fuzz', 'http.js'), args: ['--seed', s, '--count', q ? '10000' : '100000', '--lua-count', q ? '300' : '3000', '--max-sec', q ? '100' : '360'], maxSec: q ? 100 : 360 });
   list.push({ name: 'rtmp', group: 'rtmp', script: path.join(DIST, 'fuzz', 'rtmp.js'), args: ['--seed', s, '--count', q ? '10000' : '100000', '--tcp-count', q ? '100' : '1000', '--max-sec', q ? '90' : '240'], maxSec: q ? 90 : 240 });
-  list.push({ name: 'bindings/wasmoon', group: 'bindings', script: path.join(DIST, 'fuzz', 'bindings.js'), args: ['--engine', 'wasmoon', '--seed', s, '--count', q ? '10000' : '100000', '--max-sec', q ? '60' : '180'], maxSec: q ? 60 : 180 });
-  list.push({ name: 'bindings/fengari', group: 'bindings', script: path.join(DIST, 'fuzz', 'bindings.js'), args: ['--engine', 'fengari', '--seed', s, '--count', q ? '5000' : '100000', '--max-sec', q ? '60' : '270'], maxSec: q ? 60 : 270 });
+  list.push({ name: 'bindings/wasmoon', group: 'bindings', script: path.join(DIST, 'fuzz', 'bindings.js'), args: ['--engine', 'wasmoon', '--seed', s, '--count', q ? '10000' : '100000', '--max-sec', q ? '60' : '120'], maxSec: q ? 60 : 120 });
+  list.push({ name: 'bindings/fengari', group: 'bindings', script: path.join(DIST, 'fuzz', 'bindings.js'), args: ['--engine', 'fengari', '--seed', s, '--count', q ? '5000' : '100000', '--max-sec', q ? '60' : '240'], maxSec: q ? 60 : 240 });
   return ONLY ? list.filter((p) => ONLY.includes(p.group) || ONLY.includes(p.name)) : list;
 }
 
@@ -124,7 +124,8 @@ function runPart(p: PartSpec, tmp: string): Promise<PartResult[]> {
         }
       }
       const last = readProgress() || lastProgress;
-      const culprit = parseCulprit(last);
+      const culprit: { seed?: number; index?: number; repro?: string } = parseCulprit(last);
+      if (culprit.index !== undefined) culprit.repro = reproCommand(p, culprit.index);
       if (killedFor) {
         results.push({ part: p.name, rows: [], failures: [{ kind: 'hang', ...culprit, detail: `${killedFor}; last case started: ${last || '(none)'}` }] });
       } else if (p.foreign) {
@@ -145,6 +146,22 @@ function runPart(p: PartSpec, tmp: string): Promise<PartResult[]> {
       resolve(results);
     });
   });
+}
+
+/** A command that runs case `index` of a part alone (for a hang or crash found by the watcher). */
+function reproCommand(p: PartSpec, index: number): string | undefined {
+  const keep: string[] = [];
+  for (let i = 0; i < p.args.length; i += 2) {
+    if (!['--count', '--from', '--max-sec', '--tcp-count', '--lua-count', '--boots', '--cycles'].includes(p.args[i])) keep.push(p.args[i], p.args[i + 1]);
+  }
+  const extra: Record<string, string[]> = {
+    bindings: ['--from', String(index), '--count', '1', '--describe'],
+    http: index >= 1_000_000_000 ? ['--count', '0', '--lua-count', '16', '--lua-from', String(Math.max(0, index - 15))] : ['--from', String(index), '--count', '1', '--lua-count', '0', '--describe'],
+    rtmp: index >= 1_000_000_000 ? ['--count', '0', '--tcp-count', '1', '--tcp-from', String(index)] : ['--from', String(index), '--count', '1', '--tcp-count', '0'],
+  };
+  const e = extra[p.group];
+  if (!e) return undefined;
+  return `node ${path.relative(process.cwd(), p.script)} ${[...keep, ...e].join(' ')}`;
 }
 
 function parseCulprit(progress: string): { seed?: number; index?: number } {

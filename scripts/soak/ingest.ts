@@ -29,6 +29,7 @@ const CYCLES = argNum('--cycles', 100);
 const MAX_SEC = argNum('--max-sec', 900);
 const RETRY_MS = argNum('--retry-ms', 1000);
 const TOLERANCE_MB = argNum('--tolerance-mb', 10);
+const SIGINT_WAIT_MS = 30_000;
 const progress = new Progress(argStr('--progress'));
 
 const PATCH = { file: 'rtmp_app.lua', find: 'sys.wait(60000)', replace: `sys.wait(${RETRY_MS})` };
@@ -184,8 +185,10 @@ async function main(): Promise<void> {
   }
   // Ctrl-C: the run must end every child it started
   const kids = descendants(pid).map((d) => d.pid);
+  const tInt = Date.now();
   if (!exited) child.kill('SIGINT');
-  await Promise.race([exitP, delay(15_000)]);
+  await Promise.race([exitP, delay(SIGINT_WAIT_MS)]);
+  const exitSec = exited ? ((Date.now() - tInt) / 1000).toFixed(1) : undefined;
   const stillAlive = kids.filter((p) => {
     try {
       const st = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
@@ -194,7 +197,7 @@ async function main(): Promise<void> {
       return false;
     }
   });
-  if (!exited) failures.push({ kind: 'invariant', detail: 'the run did not exit within 15 s of SIGINT' });
+  if (!exited) failures.push({ kind: 'invariant', detail: `the run did not exit within ${SIGINT_WAIT_MS / 1000} s of SIGINT (Ctrl-C); children then: ${kids.length}` });
   if (stillAlive.length) {
     failures.push({ kind: 'orphans', detail: `child processes left after SIGINT: ${stillAlive.join(', ')}` });
     for (const p of stillAlive) {
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
   rows.push(['cycles done / republished', `${cycles} / ${republished} (of ${CYCLES}), short-retry variant (sys.wait(60000) → sys.wait(${RETRY_MS}))`]);
   rows.push(['ffmpeg processes after each cycle', ffValues.length ? [...ffHist.entries()].map(([n, c]) => `${n} ffmpeg: ${c} cycles`).join(', ') : '—']);
   rows.push(['run RSS at start / cycle 1 / ' + Math.max(1, Math.round(CYCLES / 2)) + ' / ' + CYCLES, [0, 1, Math.max(1, Math.round(CYCLES / 2)), CYCLES].map((k) => fmtMB(rss.get(k))).join(' / ')]);
-  rows.push(['SIGINT at the end', `${exited ? `exited (${JSON.stringify(exited)})` : 'did not exit'}, ${stillAlive.length} children left`]);
+  rows.push(['SIGINT (Ctrl-C) at the end', `${exitSec !== undefined ? `exited after ${exitSec} s (${JSON.stringify(exited)})` : `did not exit within ${SIGINT_WAIT_MS / 1000} s`}, ${stillAlive.length} children left`]);
   rows.push(['time', `${((Date.now() - t0) / 1000).toFixed(1)} s`]);
   printResult({ part: 'ingest', rows, failures });
   progress.close();
