@@ -72,7 +72,8 @@ function runPart(p: PartSpec, tmp: string): Promise<PartResult[]> {
   const t0 = Date.now();
   process.stdout.write(`soak: ${p.name} started (node ${args.map((a) => path.relative(process.cwd(), a) || a).join(' ')})\n`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the part's temp folders go under the soak's own, removed at the end even if the part was killed
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
