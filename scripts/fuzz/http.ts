@@ -383,6 +383,7 @@ async function tsShare(port: number, failures: Failure[], deadline: number): Pro
     pump();
   });
   netw.closeAll();
+  peakRss = Math.max(peakRss, rssMB() ?? 0);
   return { done, codes, maxBody, sec: (Date.now() - t0) / 1000, peakRss };
 }
 
