@@ -53,7 +53,9 @@ function parts(): PartSpec[] {
   const list: PartSpec[] = [];
   const foreignReboots = path.join(DIST, 'soak-reboots.js');
   if (fs.existsSync(foreignReboots)) {
-    list.push({ name: 'reboots', group: 'reboots', script: foreignReboots, args: q ? ['--quick'] : [], maxSec: q ? 120 : 600, nodeArgs: ['--expose-gc'], foreign: true });
+    // its interface: --boots N --engine E; prints its figures and PASS, exits 1 on RSS growth
+    list.push({ name: 'reboots/wasmoon', group: 'reboots', script: foreignReboots, args: ['--engine', 'wasmoon', '--boots', q ? '100' : '1000'], maxSec: q ? 60 : 180, foreign: true });
+    list.push({ name: 'reboots/fengari', group: 'reboots', script: foreignReboots, args: ['--engine', 'fengari', '--boots', q ? '30' : '200'], maxSec: q ? 60 : 120, foreign: true });
   } else {
     list.push({ name: 'reboots/wasmoon', group: 'reboots', script: path.join(DIST, 'soak', 'reboots.js'), args: ['--engine', 'wasmoon', '--boots', q ? '100' : '1000', '--max-sec', q ? '60' : '120'], maxSec: q ? 60 : 120, nodeArgs: ['--expose-gc'] });
     list.push({ name: 'reboots/fengari', group: 'reboots', script: path.join(DIST, 'soak', 'reboots.js'), args: ['--engine', 'fengari', '--boots', q ? '30' : '200', '--max-sec', q ? '60' : '90'], maxSec: q ? 60 : 90, nodeArgs: ['--expose-gc'] });
