@@ -2,40 +2,27 @@
  * Fuzzing (fast-check) of everything that parses server bytes: AMF0 decoder, chunk reader,
  * command parsing, handshake, and (fewer cases) a whole publisher session over an in-memory socket.
  * Invariant: either a result or the module's typed error — never another exception, never a hang,
- * never memory beyond the configured bounds. Total > 100 000 cases.
+ * never memory beyond the configured bounds. Total > 100 000 cases. The generators of server
+ * input are in ./fuzz-gen.ts (shared with the soak's RTMP fuzz, scripts/fuzz/rtmp.ts).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { Duplex } from 'node:stream';
-import { Amf0EcmaArray, decodeAmf0, encodeAmf0, type Amf0Value } from '../../runtime/rtmp/amf0';
+import { decodeAmf0, encodeAmf0 } from '../../runtime/rtmp/amf0';
 import { Amf0DecodeError, RtmpError, RtmpProtocolError } from '../../runtime/rtmp/errors';
 import { ChunkReader } from '../../runtime/rtmp/chunk-reader';
-import { ChunkWriter, basicHeader } from '../../runtime/rtmp/chunk-writer';
+import { ChunkWriter } from '../../runtime/rtmp/chunk-writer';
 import { parseCommand } from '../../runtime/rtmp/commands';
 import { ClientHandshake } from '../../runtime/rtmp/handshake';
 import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
 import { MSG } from '../../runtime/rtmp/messages';
+import { amfValue, connectOkBytes, hostileChunkStream, memorySocket } from './fuzz-gen';
 
 let total = 0;
 const runs = (n: number) => {
   total += n;
   return { numRuns: n };
 };
-
-const amfValue = fc.letrec<{ v: Amf0Value }>((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.double(),
-    fc.boolean(),
-    fc.string({ maxLength: 20 }),
-    fc.constant(null),
-    fc.constant(undefined),
-    fc.array(tie('v'), { maxLength: 4 }),
-    fc.dictionary(fc.string({ maxLength: 8 }), tie('v'), { maxKeys: 4 }),
-    fc.dictionary(fc.string({ maxLength: 8 }), tie('v'), { maxKeys: 4 }).map((o) => new Amf0EcmaArray(o as Record<string, Amf0Value>)),
-  ),
-})).v;
 
 function amfOk(buf: Buffer): void {
   try {
@@ -89,41 +76,8 @@ test('fuzz: chunk reader on random byte streams in random pieces', () => {
 });
 
 test('fuzz: chunk reader on hostile but well-formed-looking headers (huge sizes, unknown types, chunk size changes)', () => {
-  const chunk = fc.record({
-    fmt: fc.integer({ min: 0, max: 3 }),
-    csid: fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 2, max: 65599 })),
-    ts: fc.oneof(fc.integer({ min: 0, max: 0xffffff }), fc.constant(0xffffff)),
-    ext: fc.integer({ min: 0, max: 0xffffffff }),
-    len: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0xffffff })),
-    type: fc.oneof(fc.constantFrom(1, 2, 3, 4, 5, 6, 8, 9, 17, 18, 20, 22), fc.integer({ min: 0, max: 255 })),
-    sid: fc.integer({ min: 0, max: 0xffffffff }),
-    body: fc.uint8Array({ maxLength: 300 }),
-  });
   fc.assert(
-    fc.property(fc.array(chunk, { maxLength: 8 }), fc.integer({ min: 1, max: 50 }), (cs, split) => {
-      const bytes: Buffer[] = [];
-      for (const c of cs) {
-        const h: Buffer[] = [basicHeader(c.fmt, c.csid)];
-        const mh = Buffer.alloc(c.fmt === 0 ? 11 : c.fmt === 1 ? 7 : c.fmt === 2 ? 3 : 0);
-        if (c.fmt <= 2) mh.writeUIntBE(c.ts, 0, 3);
-        if (c.fmt <= 1) {
-          mh.writeUIntBE(c.len, 3, 3);
-          mh[6] = c.type;
-        }
-        if (c.fmt === 0) mh.writeUInt32LE(c.sid, 7);
-        h.push(mh);
-        if (c.ts === 0xffffff) {
-          const e = Buffer.alloc(4);
-          e.writeUInt32BE(c.ext, 0);
-          h.push(e);
-        }
-        // Set Chunk Size bodies are the interesting ones: make some of them valid-ish numbers
-        h.push(Buffer.from(c.body));
-        bytes.push(Buffer.concat(h));
-      }
-      const all = Buffer.concat(bytes);
-      const parts: Buffer[] = [];
-      for (let i = 0; i < all.length; i += split) parts.push(all.subarray(i, i + split));
+    fc.property(hostileChunkStream, (parts) => {
       readerOk(parts);
     }),
     runs(20_000),
@@ -187,31 +141,8 @@ test('fuzz: command parsing and handshake on random input', () => {
   );
 });
 
-/** An in-memory "server": answers the handshake, then sends the given bytes. */
-function memorySocket(script: Buffer[]): Duplex {
-  let got = 0;
-  let sentScript = false;
-  const d: Duplex = new Duplex({
-    read() {},
-    write(chunk: Buffer, _e, cb) {
-      got += chunk.length;
-      if (got >= 1537 && !sentScript) {
-        sentScript = true;
-        d.push(Buffer.concat([Buffer.from([3]), Buffer.alloc(1536 * 2, 1)]));
-        setImmediate(() => {
-          for (const s of script) if (!d.destroyed) d.push(s);
-        });
-      }
-      cb();
-    },
-  });
-  return d;
-}
-
 test('fuzz: a publisher session fed hostile server bytes ends cleanly (no throw, no hang)', async () => {
-  const connectOk = Buffer.concat([
-    new ChunkWriter().encode({ csid: 3, type: 20, streamId: 0, timestamp: 0, payload: encodeAmf0('_result', 1, null, { code: 'NetConnection.Connect.Success' }) }),
-  ]);
+  const connectOk = connectOkBytes();
   await fc.assert(
     fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }), fc.boolean(), async (parts, prefix) => {
       const script = parts.map((p) => Buffer.from(p));
