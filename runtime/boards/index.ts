@@ -9,6 +9,7 @@
  *     profile: { bsp: 'Air780EPM', ... }, // profile preset: any DeviceProfile field
  *     setup(device) { ... },             // what the board brings beyond its profile
  *     createNetwork(profile, cli) { ... }, // optional: a network model other than Wi-Fi
+ *     logStyle: 'pc',                    // optional: the log line form of `luatos run`
  *   };
  *
  * - `profile` is merged as: Air8101 defaults < board preset < profile file (`--profile`) < CLI
@@ -25,6 +26,7 @@ import type { Device } from '../device';
 import type { DeviceNetwork } from '../net/types';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 import { DeviceProfile, makeProfile } from '../profile';
+import type { LineStyle } from '../log';
 import { AIR8101_BOARD } from './air8101';
 import { PC_BOARD } from './pc';
 
@@ -37,6 +39,8 @@ export interface Board {
   readonly profile: Readonly<Record<string, unknown>>;
   /** what the board brings: adapters, per-boot API additions, exit behaviour */
   setup?(device: Device): void;
+  /** the line style of `luatos run`'s terminal output and log file (default luatools) */
+  readonly logStyle?: LineStyle;
   /** the board's own network model (default: the Wi-Fi model) */
   createNetwork?(profile: DeviceProfile, cli: NetworkCliOptions): DeviceNetwork;
 }

@@ -4,8 +4,11 @@
  * `os.exit(code)`) run here with the same exit codes.
  *
  * What the board brings:
- * - Profile: `rtos.bsp()` "PC", banner `LuatOS@PC base 26.04 bsp V2035 <n>bit`, VM-exit delay
- *   1000 ms (`Lua VM exit!! reboot in 1000ms`).
+ * - Profile: `rtos.bsp()` "PC", banner `I/main LuatOS@PC base 26.04 bsp V2035 <n>bit`, VM-exit
+ *   delay 1000 ms (`E/main Lua VM exit!! reboot in 1000ms`).
+ * - Log lines in the simulator's form (`luatos run` terminal and `--log-file`):
+ *   `[2026-08-03 18:42:52.123][00000001.503] I/user.main hello 1` (runtime/log.ts, style pc).
+ *   The scenario runner keeps the Luatools form for its reports.
  * - Network: the "posix" host-socket adapter at index 17 (runtime/net/posix-adapter.ts), the
  *   default adapter (`socket.dft()` → 17, 17); IP_READY(host IPv4, 17) 500 ms after start;
  *   `socket.ETH0` is 17 (the simulator's firmware numbers USB 16, ETH0 17). The Wi-Fi mock
@@ -123,6 +126,7 @@ export const PC_BOARD: Board = {
   name: 'pc',
   description: 'the official LuatOS PC simulator: adapter 17 (IP_READY after 500 ms), os.exit(n) ends the run with n',
   profile: PC_PROFILE,
+  logStyle: 'pc',
   setup(device: Device): void {
     device.exitOnReset = true;
     // the CLI and the scenario runner always build the Wi-Fi model; a device built with another

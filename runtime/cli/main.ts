@@ -264,7 +264,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     throw new UsageError((e as Error).message);
   }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
-  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format });
+  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format, style: board.logStyle });
   const device = new Device({
     scripts,
     libDirs: o.libDirs,

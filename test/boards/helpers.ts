@@ -53,11 +53,16 @@ export function luatos(args: string[], opts: { files?: Record<string, string>; t
   });
 }
 
-/** The boot ms of the first `luat:U(ms):` line containing `text`, or undefined. */
+/**
+ * The boot ms of the first Lua output line containing `text`, or undefined: Luatools form
+ * `luat:U(ms):...` or the PC simulator's `[stamp][SSSSSSSS.mmm] ...`.
+ */
 export function userLineMs(out: string, text: string): number | undefined {
   for (const l of out.split('\n')) {
     const m = /luat:U\((\d+)\):(.*)$/.exec(l);
     if (m && m[2].includes(text)) return Number(m[1]);
+    const p = /^\[[^\]]+\]\[(\d{8})\.(\d{3})\] (.*)$/.exec(l);
+    if (p && p[3].includes(text)) return Number(p[1]) * 1000 + Number(p[2]);
   }
   return undefined;
 }

@@ -64,7 +64,7 @@ test('--board pc: os.exit with a non-number raises the stock error (the VM ends:
 test('--board pc: main.lua returning → "Lua VM exit!! reboot in 1000ms", then exit 1 a second later', async () => {
   const r = await luatos(['run', '--board', 'pc'], { files: { 'main.lua': 'log.info("main", "done")\n' } });
   assert.equal(r.code, 1, r.out + r.err);
-  assert.match(r.out, /luat:E\(\d+\):main:Lua VM exit!! reboot in 1000ms/);
+  assert.match(r.out, /\] E\/main Lua VM exit!! reboot in 1000ms\n/);
   assert.doesNotMatch(r.out, /LuatOS@PC.*[\s\S]*LuatOS@PC/, 'no second boot');
   const at = r.chunks.find((c) => c.text.includes('Lua VM exit!!'));
   assert.ok(at, 'the VM exit line arrived');

@@ -9,6 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { formatPcRecord } from '../../runtime/log';
 import { luatos, userLineMs } from './helpers';
 
 /** The host's first non-loopback IPv4, straight from the OS list (what the simulator reports). */
@@ -60,7 +61,7 @@ for (const engine of ['wasmoon', 'fengari'] as const) {
     assert.match(r.out, /I\/user\.probe ETH0 17\n/);
     assert.ok(r.out.includes(`I/user.probe localIP ${host.ip} ${host.netmask} ${gw} nil\n`), r.out);
     assert.match(r.out, /I\/user\.probe bsp PC V2035\n/);
-    assert.match(r.out, new RegExp(`luat:I\\(\\d+\\):main:LuatOS@PC base 26\\.04 bsp V2035 ${engine === 'fengari' ? 32 : 64}bit`));
+    assert.match(r.out, new RegExp(`^\\[[^\\]]+\\]\\[\\d{8}\\.\\d{3}\\] I/main LuatOS@PC base 26\\.04 bsp V2035 ${engine === 'fengari' ? 32 : 64}bit$`, 'm'));
     assert.ok(r.out.includes(`I/user.probe IP_READY ${host.ip} 17\n`), r.out);
     // 500 ms after the start: not before 500 ms of boot time (the log's ms; a Lua timer would
     // start late, after the engine's start-up)
@@ -126,4 +127,23 @@ test('--board pc: a bad network.posix section is a clear usage error, no stack t
     assert.match(r.err, /board pc: profile network\.posix\.readyMs must be a number/);
     assert.doesNotMatch(r.err, /\n\s+at /);
   });
+});
+
+test('--board pc: log lines in the simulator\'s form `[local time][uptime s] I/user.tag ...`; air8101 keeps Luatools\'', async () => {
+  const src = 'log.info("main", "hello", 1)\nos.exit(0)\n';
+  const pc = await luatos(['run', '--board', 'pc'], { files: { 'main.lua': src } });
+  assert.equal(pc.code, 0, pc.out + pc.err);
+  const line = pc.out.split('\n').find((l) => l.includes('hello'));
+  assert.match(line ?? '', /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]\[\d{8}\.\d{3}\] I\/user\.main hello 1$/);
+  assert.doesNotMatch(pc.out, /luat:[UDIWE]\(/);
+  const air = await luatos(['run', '--timeout', '0.2'], { files: { 'main.lua': 'log.info("main", "hello", 1)\nsys.run()\n' } });
+  assert.match(air.out, /^\[[^\]]+\] luat:U\(\d+\):I\/user\.main hello 1$/m);
+});
+
+test('the pc line form: uptime zero-padded to 8 digits with ms; firmware lines as <L>/<module>', () => {
+  const wall = new Date(2026, 7, 3, 18, 42, 52, 123).getTime();
+  const u = formatPcRecord({ kind: 'U', ms: 1503.7, wall, payload: Buffer.from('I/user.main hello 1'), boot: 1 }).toString();
+  assert.equal(u, '[2026-08-03 18:42:52.123][00000001.503] I/user.main hello 1');
+  const f = formatPcRecord({ kind: 'E', ms: 123456789, wall, module: 'main', payload: Buffer.from('Lua VM exit!! reboot in 1000ms'), boot: 1 }).toString();
+  assert.equal(f, '[2026-08-03 18:42:52.123][00123456.789] E/main Lua VM exit!! reboot in 1000ms');
 });
