@@ -83,7 +83,17 @@ export function pcImei(uid: Buffer): string {
 function exitStatus(a: Parameters<BindingFn>[0]): number {
   if (a.type(1) === LUA_TBOOLEAN) return a.boolean(1) ? 0 : 1;
   const n = a.optInteger(1, 0);
-  return Number(BigInt.asIntN(32, BigInt(n)));
+  let big = BigInt(n);
+  if (!Number.isSafeInteger(n)) {
+    // a 64-bit integer beyond 2^53 lost its low bits in the JS number: take its exact digits
+    // (a float with an integral value has none to lose, and its text is not an integer)
+    try {
+      big = BigInt((a.e.tostring(a.L, 1) ?? '').trim());
+    } catch {
+      /* keep the number's value */
+    }
+  }
+  return Number(BigInt.asIntN(32, big));
 }
 
 /** The per-boot additions: os.exit, socket.ETH0, the mobile stub. */

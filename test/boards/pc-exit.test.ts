@@ -35,6 +35,8 @@ const CASES: ExitCase[] = [
   { name: 'os.exit("4") → 4 (a numeric string converts, as luaL_optinteger)', lua: wrap('os.exit("4")'), code: 4 },
   { name: 'os.exit(263) → 7 (the process status is the low 8 bits)', lua: wrap('os.exit(263)'), code: 7 },
   { name: 'os.exit(-1) → 255', lua: wrap('os.exit(-1)'), code: 255 },
+  { name: 'os.exit(math.maxinteger) → 255 (a C int of 2^63-1 is -1; exact 64-bit digits)', lua: wrap('os.exit(math.maxinteger)'), code: 255 },
+  { name: 'os.exit(0x100000005) → 5', lua: wrap('os.exit(0x100000005)'), code: 5 },
   { name: 'os.exit inside pcall still ends the run', lua: wrap('local ok = pcall(os.exit, 6) log.info("main", "pcall returned", ok)'), code: 6 },
   { name: 'os.exit from the main chunk', lua: 'log.info("main", "x")\nos.exit(9)\nlog.info("main", "AFTER EXIT")', code: 9 },
   { name: 'rtos.reboot(5) → 5', lua: wrap('rtos.reboot(5)'), code: 5 },
