@@ -147,3 +147,22 @@ test('the pc line form: uptime zero-padded to 8 digits with ms; firmware lines a
   const f = formatPcRecord({ kind: 'E', ms: 123456789, wall, module: 'main', payload: Buffer.from('Lua VM exit!! reboot in 1000ms'), boot: 1 }).toString();
   assert.equal(f, '[2026-08-03 18:42:52.123][00123456.789] E/main Lua VM exit!! reboot in 1000ms');
 });
+
+test('--board pc --log-file: the file has the simulator\'s form and luatos logs reads it back', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-boards-logfile-'));
+  try {
+    const file = path.join(dir, 'pc.log');
+    const r = await luatos(['run', '--board', 'pc', '--log-file', file], { files: { 'main.lua': 'log.info("main", "hello", 1)\nos.exit(0)\n' } });
+    assert.equal(r.code, 0, r.out + r.err);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /^\[[^\]]+\]\[\d{8}\.\d{3}\] I\/main LuatOS@PC /m);
+    const back = await luatos(['logs', file, '--format', 'jsonl']);
+    assert.equal(back.code, 0, back.err);
+    const recs = back.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const hello = recs.find((x) => x.tag === 'main' && x.message === 'hello 1');
+    assert.ok(hello, back.out);
+    assert.equal(hello.level, 'I');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
