@@ -534,6 +534,11 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
    * host resolver when it is a name. `dns all done` is logged once the address is known.
    */
   private async resolve(asked: string, target: string, adapter: number): Promise<string> {
+    // a board adapter with the host resolver (the PC simulator's) logs no device DNS lines, but
+    // the `dns fail` fault still applies to it
+    if (this.boardAdapters.get(adapter)?.hostResolver && !net.isIP(asked) && this.failingDns.has(asked.toLowerCase())) {
+      throw new NetError(`DNS lookup of ${asked} failed`, 'dns');
+    }
     const isName = !net.isIP(asked) && !this.boardAdapters.get(adapter)?.hostResolver;
     if (isName) {
       const server = this.dns(adapter)[0] ?? '223.5.5.5';

@@ -110,3 +110,47 @@ test('a scenario with board: pc runs on the PC simulator board (IP_READY on 17);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a scenario on board pc: the dns fail fault applies to adapter 17; HTTP works through it otherwise', async () => {
+  const http = await import('node:http');
+  const srv = http.createServer((_q, res) => res.end('hello'));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as import('node:net').AddressInfo).port;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-boards-dns-'));
+  try {
+    fs.writeFileSync(
+      path.join(dir, 'main.lua'),
+      `sys.taskInit(function()
+  sys.waitUntil("IP_READY")
+  while true do
+    local code, _, body = http.request("GET", "http://pc-sim.test/").wait()
+    log.info("get", code, body)
+    sys.wait(300)
+  end
+end)
+sys.run()
+`,
+    );
+    const file = path.join(dir, 's.yaml');
+    fs.writeFileSync(
+      file,
+      `name: dns on pc
+scripts: .
+options: { board: pc, clock: real, timeout: 20s, map: ["pc-sim.test=127.0.0.1:${port}"] }
+steps:
+  - wait-for: get 200 hello
+  - dns: fail pc-sim.test
+  - expect: /get -\\d+ nil/
+    within: 5s
+  - dns: ok
+  - expect: get 200 hello
+    within: 5s
+`,
+    );
+    const r = await runScenario(file);
+    assert.equal(r.status, 'passed', JSON.stringify(r.failure));
+  } finally {
+    await new Promise((r) => srv.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
