@@ -61,6 +61,24 @@ export function formatRecord(r: LogRecord): Buffer {
   return Buffer.concat([Buffer.from(`[${formatStamp(r.wall)}] `), formatRecordBody(r)]);
 }
 
+/**
+ * Line styles: `luatools` (above) or `pc`, the official LuatOS PC simulator's console and log
+ * file form (luatos-api-2.md §25; `luatos logs` reads it as the EC7xx form):
+ *
+ *   [YYYY-MM-DD HH:MM:SS.mmm][SSSSSSSS.mmm] I/user.<tag> <args>     Lua output
+ *   [YYYY-MM-DD HH:MM:SS.mmm][SSSSSSSS.mmm] <L>/<module> <message>  firmware lines
+ *
+ * (local time, then the uptime in seconds, zero-padded to 8 digits, with ms).
+ */
+export type LineStyle = 'luatools' | 'pc';
+
+/** The PC simulator's line without the newline. */
+export function formatPcRecord(r: LogRecord): Buffer {
+  const up = Math.max(0, Math.floor(r.ms));
+  const head = `[${formatStamp(r.wall)}][${pad(Math.floor(up / 1000), 8)}.${pad(up % 1000, 3)}] `;
+  return Buffer.concat([Buffer.from(r.kind === 'U' ? head : `${head}${r.kind}/${r.module} `), r.payload]);
+}
+
 /** Text of a record for matching (`--expect`): the line as UTF-8 text. */
 export function recordText(r: LogRecord): string {
   return formatRecord(r).toString('utf8');
@@ -98,6 +116,8 @@ export interface LogOutputOptions {
   minRuntimeLevel?: 'D' | 'I' | 'W' | 'E';
   /** output format */
   format?: 'text' | 'jsonl';
+  /** text line style of the terminal and the file (default luatools; the pc board: pc) */
+  style?: LineStyle;
 }
 
 const COLORS: Record<string, string> = { D: '\x1b[90m', I: '', W: '\x1b[33m', E: '\x1b[31m' };
@@ -123,6 +143,7 @@ export class LogSink {
   private readonly color: boolean;
   private readonly minRuntime: number;
   private readonly format: 'text' | 'jsonl';
+  private readonly style: LineStyle;
 
   constructor(opts: LogOutputOptions = {}) {
     this.stream = opts.stream === undefined ? process.stdout : opts.stream;
@@ -130,6 +151,7 @@ export class LogSink {
     this.color = opts.color ?? !!(s && s.isTTY);
     this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
     this.format = opts.format ?? 'text';
+    this.style = opts.style ?? 'luatools';
     if (opts.file) this.fileFd = fs.openSync(opts.file, 'a');
   }
 
@@ -158,7 +180,7 @@ export class LogSink {
   }
 
   private queueOut(r: LogRecord, toStream: boolean): void {
-    const line = formatRecord(r);
+    const line = this.style === 'pc' ? formatPcRecord(r) : formatRecord(r);
     if (this.fileFd !== null) this.pendingFile.push(line, Buffer.from('\n'));
     if (this.stream && toStream) {
       if (this.format === 'jsonl') {

@@ -16,15 +16,16 @@ import type { StopReason } from '../device';
 import { DeviceHost } from '../host/device-host';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { LogSink } from '../log';
-import { loadProfileFile, makeProfile } from '../profile';
+import { loadProfileFile } from '../profile';
 import { logsCommand } from '../logs/command';
-import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
+import { NetworkCliOptions } from '../net/options';
 import { listCameras } from '../camera/sources';
 import { locateFfmpeg } from '../media/ffmpeg-locate';
 import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
 import { ArgReader, checkRunOptions } from './args';
+import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../boards';
 
 export class UsageError extends Error {}
 
@@ -35,9 +36,12 @@ Usage:
   luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
   luatos test <scenario.yaml | folder> [options]   run test scenarios; luatos test --help
   luatos cameras                      list the cameras this PC has (for --camera)
+  luatos boards                       list the boards --board takes
   luatos --help | --version
 
 Options for run:
+  --board NAME               the board: air8101 (default), pc (the LuatOS PC simulator:
+                             adapter 17, os.exit(n) ends the run with n); luatos boards
   --engine wasmoon|fengari   Lua engine (default wasmoon)
   --lib DIR                  extra Lua library folder (repeatable)
   --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
@@ -75,10 +79,13 @@ Demo environment:
 Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
 Ctrl-C, SIGTERM and a closed output (| head) end the run with 0, within about 2 s even when
 the script is stuck in one Lua call (the device runs in its own thread).
+--board pc: the code of os.exit(n) / rtos.reboot(n), 1 after a VM exit.
 `;
 
 export interface RunOptions {
   targets: string[];
+  /** --board NAME (runtime/boards/); default air8101 */
+  board?: string;
   engine: EngineName;
   libDirs: string[];
   profileFile?: string;
@@ -110,6 +117,13 @@ export function parseRunArgs(args: string[]): RunOptions {
   const r = new ArgReader(args, (m) => new UsageError(m));
   for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
+      case '--board': {
+        const v = r.value();
+        const b = findBoard(v);
+        if (!b) throw new UsageError(`unknown board '${v}': --board is one of ${boardNames().join(', ')}`);
+        o.board = b.name;
+        break;
+      }
       case '--engine':
         o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
         break;
@@ -230,6 +244,8 @@ function resolveScripts(targets: string[]): string | string[] {
 export interface RunResult {
   code: number;
   reason: string;
+  /** the script chose the code (os.exit / rtos.reboot on the pc board) */
+  scriptExit?: boolean;
 }
 
 /**
@@ -249,7 +265,8 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   if (o.name) overrides.name = o.name;
   if (o.runawayMs) overrides.runawayMs = o.runawayMs;
   if (o.camera) overrides.camera = { source: o.camera };
-  const profile = makeProfile(fileProfile, overrides);
+  const board = getBoard(o.board ?? DEFAULT_BOARD);
+  const profile = boardProfile(board, fileProfile, overrides);
   // the output may close under us (`| head`): that ends the run quietly
   let outClosed: (() => void) | null = null;
   let outGone = false;
@@ -275,15 +292,16 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   }
   const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
   try {
-    createNetworkFromOptions(profile, net); // checks the flags here; the worker builds its own
+    boardNetwork(board, profile, net); // checks the flags here; the worker builds its own
   } catch (e) {
     await platform?.stop();
     outEmitter.off?.('error', onOutError);
     throw new UsageError((e as Error).message);
   }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
-  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format });
+  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format, style: board.logStyle });
   const device = new DeviceHost({
+    board: board.name,
     scripts,
     libDirs: o.libDirs,
     engine: o.engine,
@@ -367,6 +385,8 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       if (done) return;
       // let the listeners see the last lines first
       setImmediate(() => {
+        // the board ends the run with a code (pc: os.exit(n), rtos.reboot(n), 1 after a VM exit)
+        if (r.code !== undefined) return finish({ code: r.code, reason: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' ? `the script ended the run with code ${r.code}` : `the VM ended (${r.exit?.kind ?? r.kind}): exit code ${r.code}`, scriptExit: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' });
         if (r.kind === 'load-error' || r.kind === 'no-main') return finish({ code: 1, reason: 'the script could not load' });
         if (r.kind === 'exit') {
           if (r.exit && r.exit.kind !== 'reboot') return finish({ code: 1, reason: `the VM ended (${r.exit.kind})` });
@@ -412,6 +432,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const c of cams) process.stdout.write(`${c.source}\t${c.name}\n`);
       return 0;
     }
+    if (cmd === 'boards') {
+      process.stdout.write(formatBoardList());
+      return 0;
+    }
     if (cmd === 'run') {
       const o = parseRunArgs(rest);
       if (o.help) {
@@ -419,6 +443,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const r = await runDevice(o);
+      // a code the script chose: the process exit status is its low 8 bits, as exit(3) gives
+      if (r.scriptExit) return r.code & 0xff;
       if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
       return r.code === 130 ? 0 : r.code;
     }

@@ -20,7 +20,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Device } from '../device';
 import { LogSink } from '../log';
 import { RealClock, VirtualClock } from '../clock';
-import { createNetworkFromOptions } from '../net/options';
+import { boardNetwork, getBoard, setupBoard } from '../boards';
 import { statusProvider } from '../status';
 import { FaultError } from '../faults';
 import { trackedChildren } from '../media/child-registry';
@@ -49,8 +49,9 @@ function main(): void {
       maxBoots: o.maxBoots,
       clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
       coverage: o.coverage,
-      network: createNetworkFromOptions(o.profile, o.net),
+      network: boardNetwork(getBoard(o.board), o.profile, o.net),
     });
+    setupBoard(getBoard(o.board), device);
   } catch (e) {
     post({ t: 'start-error', message: (e as Error).message });
     return;
@@ -100,7 +101,7 @@ function main(): void {
     sendChildren();
   });
   device.on('vmexit', (x, boot) => post({ t: 'vmexit', x: { kind: x.kind, message: x.message, code: x.code }, boot }));
-  device.on('stopped', (r) => post({ t: 'stopped', r: { kind: r.kind, exit: r.exit ? { kind: r.exit.kind, message: r.exit.message, code: r.exit.code } : undefined } }));
+  device.on('stopped', (r) => post({ t: 'stopped', r: { kind: r.kind, code: r.code, exit: r.exit ? { kind: r.exit.kind, message: r.exit.message, code: r.exit.code } : undefined } }));
   if (data.timeoutMs !== undefined) {
     const ms = data.timeoutMs;
     // armed at the first boot: device time starts there

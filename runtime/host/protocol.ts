@@ -14,6 +14,8 @@ import type { DeviceStatus } from '../web/server';
 
 /** What the worker needs to build the Device (the serialisable half of DeviceOptions). */
 export interface WorkerDeviceOptions {
+  /** the board's name (runtime/boards; default air8101): its network and setup are applied in the worker */
+  board?: string;
   scripts: string | string[];
   libDirs: string[];
   engine: EngineName;
