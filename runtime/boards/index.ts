@@ -43,6 +43,12 @@ export interface Board {
   readonly logStyle?: LineStyle;
   /** the board's own network model (default: the Wi-Fi model) */
   createNetwork?(profile: DeviceProfile, cli: NetworkCliOptions): DeviceNetwork;
+  /**
+   * Check the board's profile sections before anything starts (throws Error with a readable
+   * message): the CLI turns it into a usage error, where `setup` would only fail inside the
+   * device's worker thread.
+   */
+  validate?(profile: DeviceProfile): void;
 }
 
 /** today's behaviour when no board is named */
@@ -75,6 +81,11 @@ export function boardProfile(board: Board, ...overrides: unknown[]): DeviceProfi
 
 /** The board's network model for a profile and the CLI's network flags. */
 export function boardNetwork(board: Board, profile: DeviceProfile, cli: NetworkCliOptions = {}): DeviceNetwork {
+  try {
+    board.validate?.(profile);
+  } catch (e) {
+    throw new Error(`board ${board.name}: ${(e as Error).message}`);
+  }
   return board.createNetwork ? board.createNetwork(profile, cli) : createNetworkFromOptions(profile, cli);
 }
 

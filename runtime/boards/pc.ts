@@ -137,6 +137,9 @@ export const PC_BOARD: Board = {
   description: 'the official LuatOS PC simulator: adapter 17 (IP_READY after 500 ms), os.exit(n) ends the run with n',
   profile: PC_PROFILE,
   logStyle: 'pc',
+  validate(profile): void {
+    posixOptionsFromProfile(profile);
+  },
   setup(device: Device): void {
     device.exitOnReset = true;
     // the CLI and the scenario runner always build the Wi-Fi model; a device built with another
