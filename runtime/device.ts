@@ -57,6 +57,8 @@ export interface DeviceEvents {
 export interface StopReason {
   kind: 'exit' | 'max-boots' | 'stopped' | 'load-error' | 'no-main';
   exit?: VmExit;
+  /** the process exit code the board asks for (boards with `exitOnReset`: the PC simulator) */
+  code?: number;
 }
 
 export class Device extends EventEmitter {
@@ -86,6 +88,17 @@ export class Device extends EventEmitter {
   net: DeviceNetwork;
   /** current log level set by log.setLevel (gates Lua and firmware lines) */
   logLevel = 1;
+  /**
+   * What the board brings to every boot's VM (runtime/boards/): run after the standard API is
+   * installed, before boot.lua (e.g. the PC simulator's `os.exit`).
+   */
+  readonly bootHooks: Array<(vm: Vm) => void> = [];
+  /**
+   * The board ends the run where a device reboots (the PC simulator: `rtos.reboot(code)` and
+   * `os.exit(code)` end the process with code, a VM exit ends it with 1 after
+   * `exitRebootDelayMs`). The device then stops with `StopReason.code`.
+   */
+  exitOnReset = false;
 
   constructor(opts: DeviceOptions) {
     super();
@@ -141,6 +154,7 @@ export class Device extends EventEmitter {
 
   /** Lua output (print / log.*): a `luat:U(ms):` record with raw bytes. */
   logUser(payload: Buffer): void {
+    if (this.vm?.exiting) return;
     this.logSink.write(this.record('U', payload));
   }
 
@@ -196,6 +210,7 @@ export class Device extends EventEmitter {
     this.emit('boot', this.boots);
     try {
       installApi(vm);
+      for (const hook of this.bootHooks) hook(vm);
     } catch (e) {
       this.logRuntime('E', 'main', `runtime setup failed: ${(e as Error).message}`);
       this.stop({ kind: 'load-error' });
@@ -229,8 +244,9 @@ export class Device extends EventEmitter {
         this.logRuntime('E', 'main', 'watchdog reset, rebooting');
         break;
       case 'reboot':
-        this.logRuntime('I', 'rtos', `rtos.reboot(${x.code ?? ''}) called, rebooting`);
+        if (!this.exitOnReset) this.logRuntime('I', 'rtos', `rtos.reboot(${x.code ?? ''}) called, rebooting`);
         break;
+      case 'exit': // os.exit: the process just ends, no firmware line
       case 'stopped':
         break;
     }
@@ -245,6 +261,19 @@ export class Device extends EventEmitter {
     // free the Lua state once the current call stack has unwound
     setImmediate(() => vm.close());
     if (this.stoppedFlag || x.kind === 'stopped') return;
+    if (this.exitOnReset) {
+      // rtos.reboot(code) / os.exit(code): exit(code) at once; a watchdog or host reset: exit(1)
+      // at once; a VM exit (error, main returned): exit(1) after the "reboot in" delay
+      if (x.kind === 'exit' || x.kind === 'reboot') this.stop({ kind: 'exit', exit: x, code: x.code ?? 0 });
+      else if (x.kind === 'watchdog') this.stop({ kind: 'exit', exit: x, code: 1 });
+      else {
+        this.rebootTimer = this.clock.setTimer(delay, () => {
+          this.rebootTimer = null;
+          this.stop({ kind: x.kind === 'load' ? 'load-error' : 'exit', exit: x, code: 1 });
+        });
+      }
+      return;
+    }
     if (this.opts.reboot === 'exit') {
       this.stop({ kind: x.kind === 'load' ? 'load-error' : 'exit', exit: x });
       return;

@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 export interface DeviceProfile {
   /** a name for this simulated device (state folder, MAC derivation) */
   name: string;
+  /** the board preset the profile was built from (runtime/boards/: air8101, pc, ...) */
+  board?: string;
   /** rtos.bsp() */
   bsp: string;
   /** rtos.version(): the V2002-era firmware of the reference device log (exact string unsure) */

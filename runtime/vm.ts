@@ -49,9 +49,9 @@ export const INF_TIMEOUT = -1;
 
 /** Why a VM ended. */
 export interface VmExit {
-  kind: 'error' | 'returned' | 'reboot' | 'watchdog' | 'stopped' | 'load';
+  kind: 'error' | 'returned' | 'reboot' | 'watchdog' | 'stopped' | 'load' | 'exit';
   message?: string;
-  /** rtos.reboot(code) */
+  /** rtos.reboot(code); os.exit(code) (kind 'exit': only boards that have os.exit, see runtime/boards/) */
   code?: number;
 }
 
@@ -704,6 +704,14 @@ export class Vm {
 
   /** Request a VM exit from inside a host function (rtos.reboot): unwinds the Lua stack. */
   private pendingExit: VmExit | null = null;
+  /**
+   * An exit was requested (rtos.reboot, os.exit) and the Lua stack is unwinding: on the device
+   * the C call never returns, so nothing the unwinding Lua code prints (sys.lua's
+   * `coroutine.resume` error line) may reach the log.
+   */
+  get exiting(): boolean {
+    return this.pendingExit !== null;
+  }
   requestExit(x: VmExit, L: LuaState): never {
     this.pendingExit = x;
     this.killReason = x.kind === 'reboot' ? 'rtos.reboot' : x.message ?? 'exit';

@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { Device, StopReason } from '../device';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { LogSink } from '../log';
-import { loadProfileFile, makeProfile } from '../profile';
+import { loadProfileFile } from '../profile';
 import { RealClock, VirtualClock } from '../clock';
 import { logsCommand } from '../logs/command';
-import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
+import { NetworkCliOptions } from '../net/options';
 import { listCameras } from '../camera/sources';
 import { locateFfmpeg } from '../media/ffmpeg-locate';
 import { LocalPlatform, startLocalPlatform } from '../platform';
@@ -23,6 +23,7 @@ import { startWebConsole, WebConsole } from '../web';
 import { statusProvider } from '../status';
 import { testCommand } from '../scenario/command';
 import { ArgReader, checkRunOptions } from './args';
+import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard, setupBoard } from '../boards';
 
 export class UsageError extends Error {}
 
@@ -33,9 +34,12 @@ Usage:
   luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
   luatos test <scenario.yaml | folder> [options]   run test scenarios; luatos test --help
   luatos cameras                      list the cameras this PC has (for --camera)
+  luatos boards                       list the boards --board takes
   luatos --help | --version
 
 Options for run:
+  --board NAME               the board: air8101 (default), pc (the LuatOS PC simulator:
+                             adapter 17, os.exit(n) ends the run with n); luatos boards
   --engine wasmoon|fengari   Lua engine (default wasmoon)
   --lib DIR                  extra Lua library folder (repeatable)
   --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
@@ -70,11 +74,14 @@ Demo environment:
   --coverage                 at the end, list the LuatOS functions the scripts used and
                              whether each is implemented, simulated or missing
 
-Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
+Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet;
+--board pc: the code of os.exit(n) / rtos.reboot(n), 1 after a VM exit.
 `;
 
 export interface RunOptions {
   targets: string[];
+  /** --board NAME (runtime/boards/); default air8101 */
+  board?: string;
   engine: EngineName;
   libDirs: string[];
   profileFile?: string;
@@ -106,6 +113,13 @@ export function parseRunArgs(args: string[]): RunOptions {
   const r = new ArgReader(args, (m) => new UsageError(m));
   for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
+      case '--board': {
+        const v = r.value();
+        const b = findBoard(v);
+        if (!b) throw new UsageError(`unknown board '${v}': --board is one of ${boardNames().join(', ')}`);
+        o.board = b.name;
+        break;
+      }
       case '--engine':
         o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
         break;
@@ -226,6 +240,8 @@ function resolveScripts(targets: string[]): string | string[] {
 export interface RunResult {
   code: number;
   reason: string;
+  /** the script chose the code (os.exit / rtos.reboot on the pc board) */
+  scriptExit?: boolean;
 }
 
 /** Run a device until it stops, an expectation settles, or the timeout. */
@@ -237,7 +253,8 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   if (o.name) overrides.name = o.name;
   if (o.runawayMs) overrides.runawayMs = o.runawayMs;
   if (o.camera) overrides.camera = { source: o.camera };
-  const profile = makeProfile(fileProfile, overrides);
+  const board = getBoard(o.board ?? DEFAULT_BOARD);
+  const profile = boardProfile(board, fileProfile, overrides);
   let platform: LocalPlatform | null = null;
   if (o.platform === 'local') {
     try {
@@ -249,7 +266,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   }
   let network;
   try {
-    network = createNetworkFromOptions(profile, { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] });
+    network = boardNetwork(board, profile, { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] });
   } catch (e) {
     await platform?.stop();
     throw new UsageError((e as Error).message);
@@ -269,6 +286,14 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     coverage: o.coverage,
     network,
   });
+  try {
+    setupBoard(board, device);
+  } catch (e) {
+    device.dispose();
+    sink.close();
+    await platform?.stop();
+    throw new UsageError(`board ${board.name}: ${(e as Error).message}`);
+  }
   platform?.registerFaults(device.faults);
   let web: WebConsole | null = null;
   if (o.web !== undefined) {
@@ -323,6 +348,8 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       if (done) return;
       // let the listeners see the last lines first
       setImmediate(() => {
+        // the board ends the run with a code (pc: os.exit(n), rtos.reboot(n), 1 after a VM exit)
+        if (r.code !== undefined) return finish({ code: r.code, reason: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' ? `the script ended the run with code ${r.code}` : `the VM ended (${r.exit?.kind ?? r.kind}): exit code ${r.code}`, scriptExit: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' });
         if (r.kind === 'load-error' || r.kind === 'no-main') return finish({ code: 1, reason: 'the script could not load' });
         if (r.kind === 'exit') {
           if (r.exit && r.exit.kind !== 'reboot') return finish({ code: 1, reason: `the VM ended (${r.exit.kind})` });
@@ -376,6 +403,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const c of cams) process.stdout.write(`${c.source}\t${c.name}\n`);
       return 0;
     }
+    if (cmd === 'boards') {
+      process.stdout.write(formatBoardList());
+      return 0;
+    }
     if (cmd === 'run') {
       const o = parseRunArgs(rest);
       if (o.help) {
@@ -383,6 +414,8 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const r = await runDevice(o);
+      // a code the script chose: the process exit status is its low 8 bits, as exit(3) gives
+      if (r.scriptExit) return r.code & 0xff;
       if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
       return r.code === 130 ? 0 : r.code;
     }

@@ -144,6 +144,25 @@ export interface NtpInfo {
   delayMs: number;
 }
 
+/**
+ * An adapter a board brings besides the Wi-Fi station and soft AP (the PC simulator's "posix"
+ * host-socket adapter, runtime/net/posix-adapter.ts). It shares the model's plumbing (host
+ * mapping, connections, link-loss bookkeeping); the model asks it whether it is ready and for
+ * its addresses, and tells it about every boot.
+ */
+export interface BoardAdapter {
+  /** the adapter index scripts use (socket.ETH0 = 17 on the PC simulator) */
+  readonly id: number;
+  /** has an address: traffic may flow */
+  ready(): boolean;
+  /** socket.localIP(id) */
+  ipInfo(): { ip: string; mask: string; gw: string };
+  /** it resolves names with the host resolver (no device DNS log lines) */
+  readonly hostResolver?: boolean;
+  /** a new boot bound to `vm` (start its timers; publish events with vm.publish) */
+  boot?(vm: Vm): void;
+}
+
 interface Conn {
   socket: net.Socket;
   adapter: number;
@@ -224,6 +243,11 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
   // environment (survives reboots): the fault injection state
   private outOfRange = false;
 
+  // adapters a board brings (addAdapter); the default adapter at boot and socket.dft's 2nd value
+  private readonly boardAdapters = new Map<number, BoardAdapter>();
+  private bootDefaultAdapter = LWIP_STA;
+  private lastRegistered = LWIP_AP;
+
   constructor(opts: WifiNetworkOptions = {}) {
     super();
     this.timing = { ...DEFAULT_TIMING, ...(opts.timing ?? {}) };
@@ -264,6 +288,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     this.device = vm.device;
     this.resetForBoot();
     this.vm = vm;
+    for (const a of this.boardAdapters.values()) a.boot?.(vm);
     vm.onClose(() => {
       if (this.vm !== vm) return;
       this.resetForBoot();
@@ -296,7 +321,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     this.currentAp = null;
     this.lastScan = [];
     this.staticIp = null;
-    this.dft = LWIP_STA;
+    this.dft = this.bootDefaultAdapter;
     this.dnsServers.clear();
     this.apActive = null;
     this.wlanMode = 1;
@@ -354,12 +379,27 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
 
   // ================================================================== DeviceNetwork
 
-  /** Registered adapters: STA and AP (Air8101 without extra hardware). */
+  /** Registered adapters: STA and AP (Air8101 without extra hardware), plus a board's own. */
   isRegistered(adapter: number): boolean {
-    return adapter === LWIP_STA || adapter === LWIP_AP;
+    return adapter === LWIP_STA || adapter === LWIP_AP || this.boardAdapters.has(adapter);
+  }
+
+  /**
+   * Register a board's adapter (runtime/boards/). It is registered after STA and AP, so it is
+   * socket.dft's 2nd value; `makeDefault`: it is the default adapter at every boot.
+   */
+  addAdapter(a: BoardAdapter, opts: { makeDefault?: boolean } = {}): void {
+    this.boardAdapters.set(a.id, a);
+    this.lastRegistered = a.id;
+    if (opts.makeDefault) {
+      this.bootDefaultAdapter = a.id;
+      if (!this.vm) this.dft = a.id;
+    }
   }
 
   adapterReady(adapter: number): boolean {
+    const b = this.boardAdapters.get(adapter);
+    if (b) return b.ready();
     if (adapter === LWIP_STA) return this.phase === 'up';
     if (adapter === LWIP_AP) return this.apActive !== null;
     return false;
@@ -377,9 +417,12 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     return true;
   }
 
-  /** The last registered adapter (socket.dft's 2nd result): AP registers after STA (a choice). */
+  /**
+   * The last registered adapter (socket.dft's 2nd result): AP registers after STA (a choice);
+   * a board's adapter after both.
+   */
   lastRegisteredAdapter(): number {
-    return LWIP_AP;
+    return this.lastRegistered;
   }
 
   mapAddress(host: string, port: number): MappedAddress {
@@ -491,7 +534,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
    * host resolver when it is a name. `dns all done` is logged once the address is known.
    */
   private async resolve(asked: string, target: string, adapter: number): Promise<string> {
-    const isName = !net.isIP(asked);
+    const isName = !net.isIP(asked) && !this.boardAdapters.get(adapter)?.hostResolver;
     if (isName) {
       const server = this.dns(adapter)[0] ?? '223.5.5.5';
       this.log('D', 'DNS', `${asked} state 0 id ${++this.dnsSeq} ipv6 0 use dns server0, try 0`);
@@ -537,6 +580,8 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
   // ================================================================== addresses
 
   ipInfo(adapter = LWIP_STA): { ip: string; mask: string; gw: string } {
+    const b = this.boardAdapters.get(adapter);
+    if (b) return b.ipInfo();
     if (adapter === LWIP_AP) {
       return this.apActive ? { ip: this.apActive.gw, mask: this.apActive.mask, gw: this.apActive.gw } : { ip: '0.0.0.0', mask: '0.0.0.0', gw: '0.0.0.0' };
     }
