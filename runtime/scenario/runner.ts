@@ -41,8 +41,7 @@ import * as path from 'node:path';
 import { Clock, RealClock, TimerHandle, VirtualClock } from '../clock';
 import { Device, StopReason } from '../device';
 import { LogSink } from '../log';
-import { makeProfile } from '../profile';
-import { createNetworkFromOptions } from '../net/options';
+import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard, setupBoard } from '../boards';
 import type { HostMapRule } from '../net/direct';
 import type { VmExit } from '../vm';
 import { describePattern, LinePattern, LogLine, makeLogLine, matches, textMatches } from './pattern';
@@ -169,6 +168,8 @@ export function describeExit(kind: VmExit['kind']): string {
       return 'the watchdog reset the device';
     case 'reboot':
       return 'the script rebooted the device (rtos.reboot)';
+    case 'exit':
+      return 'the script ended the run (os.exit)';
     default:
       return `the VM ended (${kind})`;
   }
@@ -236,9 +237,10 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
   try {
     const profileOver: Record<string, unknown> = { ...sc.profile };
     if (sc.options.camera) profileOver.camera = { ...((sc.profile.camera as Record<string, unknown>) ?? {}), ...sc.options.camera };
-    const profile = makeProfile(profileOver);
+    const board = getBoard(sc.options.board ?? DEFAULT_BOARD);
+    const profile = boardProfile(board, profileOver);
     const map = [...sc.options.map, ...(platform ? platform.mapRules().map(ruleText) : [])];
-    const network = createNetworkFromOptions(profile, { wifi: sc.options.wifi, map });
+    const network = boardNetwork(board, profile, { wifi: sc.options.wifi, map });
     // the live stream stops with the scenario (teardown lines of a stopping device stay out of it)
     const live = opts.logStream ?? null;
     const gate = live ? ({ write: (b: Buffer | string) => (streamOpen ? live.write(b) : true) } as unknown as NodeJS.WritableStream) : null;
@@ -256,6 +258,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
       clock,
       network,
     });
+    setupBoard(board, device);
     platform?.registerFaults(device.faults);
     await opts.onDevice?.(device);
   } catch (e) {

@@ -9,6 +9,7 @@
  *     camera: testsrc                      # camera source (profile camera.source), or a mapping merged
  *                                          # into the profile's camera section
  *     engine: wasmoon                      # wasmoon | fengari
+ *     board: pc                            # the board, like --board (default air8101; luatos boards)
  *     clock: virtual                       # virtual (default) | real
  *     timeout: 60s                         # device time for the whole scenario (default 60s) → exit 42
  *     wall-timeout: 120s                   # wall-clock safety net (default: timeout + 60s) → exit 42
@@ -39,6 +40,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from 'yaml';
 import { ENGINE_NAMES, EngineName } from '../engine';
+import { boardNames, findBoard } from '../boards';
 import { compilePattern, Level, LinePattern, parseLevel } from './pattern';
 
 export class ScenarioError extends Error {
@@ -86,6 +88,8 @@ export interface ScenarioOptions {
   platform: 'local' | 'none';
   camera?: Record<string, unknown>;
   engine: EngineName;
+  /** the board (runtime/boards/); undefined = the default board */
+  board?: string;
   clock: 'virtual' | 'real';
   timeoutMs: number;
   wallTimeoutMs: number;
@@ -131,7 +135,7 @@ export const FAULT_KINDS: Record<string, { usage: string; check: (a: string[]) =
 const TRIGGER_KEYS = ['at', 'after', 'wait-for'];
 const ACTION_KEYS = ['expect', 'expect-not', 'expect-reboot', 'fault', ...Object.keys(FAULT_KINDS)];
 const MODIFIER_KEYS = ['timeout', 'within', 'level', 'tag', 'name'];
-const OPTION_KEYS = ['platform', 'camera', 'engine', 'clock', 'timeout', 'wall-timeout', 'wifi', 'map', 'allow-reboot', 'max-boots', 'platform-options'];
+const OPTION_KEYS = ['platform', 'camera', 'engine', 'board', 'clock', 'timeout', 'wall-timeout', 'wifi', 'map', 'allow-reboot', 'max-boots', 'platform-options'];
 const TOP_KEYS = ['name', 'description', 'scripts', 'profile', 'options', 'steps'];
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60000, min: 60000, h: 3600000 };
@@ -371,6 +375,13 @@ function parseOptions(ctx: Ctx, n: Node | null): ScenarioOptions {
           const v = asString(ctx, e.value, 'engine');
           if (!ENGINE_NAMES.includes(v as EngineName)) throw ctx.err(`engine is one of ${ENGINE_NAMES.join(', ')}`, e.value);
           o.engine = v as EngineName;
+          break;
+        }
+        case 'board': {
+          const v = asString(ctx, e.value, 'board');
+          const b = findBoard(v);
+          if (!b) throw ctx.err(`board is one of ${boardNames().join(', ')}`, e.value);
+          o.board = b.name;
           break;
         }
         case 'clock': {
