@@ -146,7 +146,8 @@ const APN_CRED_MAX = 64;
 
 /**
  * `mobile` over the modem model. Events, as the firmware's `l_mobile_event_handle` publishes them:
- * `SIM_IND("RDY" | "NORDY" | "SIM_PIN")`, `IP_READY(ip, 1)`, `IP_LOSE(1)` (adapter `LWIP_GP`).
+ * `SIM_IND("RDY" | "NORDY" | "SIM_PIN")`, `IP_READY(ip, 1)`, `IP_LOSE(1)` (adapter `LWIP_GP`),
+ * `NTP_UPDATE(1)` (base-station time, once per boot after the first IP_READY, with syncTime on).
  *
  * - `imei()`: the profile's; `iccid()`: nil without a SIM (or before it was read); `imsi()`,
  *   `number()`: nil until the SIM is ready (unlocked); `number()` is nil unless the profile has one.
@@ -170,6 +171,7 @@ function openModemMobile(vm: Vm, modem: CellularModem): void {
     if (ev.type === 'sim') vm.publish('SIM_IND', ev.state);
     else if (ev.type === 'ip-ready') vm.publish('IP_READY', ev.ip, LWIP_GP);
     else if (ev.type === 'ip-lose') vm.publish('IP_LOSE', LWIP_GP);
+    else if (ev.type === 'time') vm.publish('NTP_UPDATE', 1);
   });
   vm.onClose(off);
   const o = modem.opts;

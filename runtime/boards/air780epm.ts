@@ -12,7 +12,8 @@
  *   derived from the device name. The Wi-Fi model stays underneath as the traffic carrier; its
  *   station exists but no script of these modules joins Wi-Fi.
  * - Faults: `sim remove|insert`, `signal none|weak|good`, `network detach|attach`,
- *   `flightmode on|off` (scenario steps, the web console's buttons).
+ *   `flightmode on|off` (scenario steps, the web console's buttons); the Wi-Fi model's `wifi`
+ *   fault is removed (no access point to switch off), `dns fail|ok` stays.
  *
  * The variants differ in hardware this runtime does not model (EHV: audio codec, EGH: GNSS),
  * so they share everything but their names.
@@ -39,6 +40,9 @@ function air780(module: string, what: string): Board {
       carrier.addAdapter(modem, { makeDefault: true });
       attachModem(device, modem);
       registerModemFaults(modem, device.faults);
+      // no Wi-Fi station on these modules: drop the Wi-Fi model's `wifi` fault (and its console
+      // buttons); registering a kind replaces it and its returned function unregisters it
+      device.faults.register({ name: 'wifi', usage: '', description: '' }, () => undefined)();
     },
   };
 }

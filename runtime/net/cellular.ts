@@ -28,6 +28,11 @@
  * (SIM inserted, signal back, attach, flight mode off) restarts the search: registered after
  * `regMs`, IP after `pdpMs`, as at boot. A re-inserted SIM is read again (`sim RDY`).
  *
+ * Network time: with `mobile.syncTime()` on (the default) the first IP of a boot also brings the
+ * base-station time (NITZ): the device clock is set (from the host's clock) and a `time` event
+ * follows `ip-ready` (the binding publishes `NTP_UPDATE(1)`; `socket.sntp` publishes 0). Real
+ * networks send it around the registration; after IP_READY is our choice of moment.
+ *
  * Firmware log lines: on IP `D mobile:cid1, state0` and `D mobile:NETIF_LINK_ON -> IP_READY`
  * (from the EC618 log above); on loss `D mobile:NETIF_LINK_OFF -> IP_LOSE` (our wording, the
  * symmetric line; unsure). SIM and registration changes log nothing (none in the log we have).
@@ -58,6 +63,8 @@ export type ModemEvent =
   | { type: 'sim'; state: SimIndication }
   | { type: 'ip-ready'; ip: string }
   | { type: 'ip-lose' }
+  /** network time (NITZ) received with the registration: the device clock was set */
+  | { type: 'time'; unixMs: number }
   | { type: 'status'; status: ModemStatus };
 
 export interface ModemStatus {
@@ -228,6 +235,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
   private started = false;
   private pinOk = false;
   private simRead = false;
+  private timeSynced = false;
   private timer: TimerHandle | null = null;
   private apnUser: Apn | null = null;
   private apnCurrent: Apn | null = null;
@@ -302,6 +310,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.started = false;
     this.pinOk = false;
     this.simRead = false;
+    this.timeSynced = false;
     this.apnUser = null;
     this.apnCurrent = null;
     this.ipv6 = false;
@@ -389,6 +398,14 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.log('D', 'cid1, state0');
     this.log('D', 'NETIF_LINK_ON -> IP_READY');
     this.emit({ type: 'ip-ready', ip: this.opts.ip });
+    // base-station time (mobile.syncTime, default on): once per boot, the host's clock stands in
+    // for the network's
+    if (this.syncTime && !this.timeSynced && this.device) {
+      this.timeSynced = true;
+      const now = Date.now();
+      this.device.clock.setWallTime(now);
+      this.emit({ type: 'time', unixMs: now });
+    }
     this.emitStatus();
   }
 

@@ -22,7 +22,7 @@ import { runLua, RunLuaResult } from '../helpers/run-lua';
 const IDS = { imei: '861234567890128', mobile: { imsi: '460001234567890', iccid: '89860012345678901234', ip: '10.64.12.34' } };
 
 /** Boot `main.lua` on the air780epm board (virtual clock) and collect the log. */
-async function run780(src: string, opts: { engine?: string; until?: string; profile?: Record<string, unknown>; onDevice?: (d: Device) => void; timeoutMs?: number; board?: string } = {}): Promise<RunLuaResult> {
+async function run780(src: string, opts: { engine?: string; until?: string; profile?: Record<string, unknown>; onDevice?: (d: Device) => void; timeoutMs?: number; board?: string; reboot?: 'restart' | 'exit' } = {}): Promise<RunLuaResult> {
   const board = getBoard(opts.board ?? 'air780epm');
   const profile = boardProfile(board, IDS, opts.profile ?? {}) as unknown as Record<string, unknown>;
   return runLua(
@@ -31,6 +31,7 @@ async function run780(src: string, opts: { engine?: string; until?: string; prof
       engine: (opts.engine ?? 'wasmoon') as 'wasmoon',
       until: opts.until ?? 'DONE',
       timeoutMs: opts.timeoutMs ?? 15000,
+      reboot: opts.reboot,
       profile,
       device: { clock: new VirtualClock() },
       onDevice: (d) => {
@@ -292,6 +293,57 @@ test('mobile.apn: the user APN applies from the next registration; bad arguments
   }
 });
 
+test('a reboot restarts the modem: unregistered at boot, SIM read and IP_READY again; flight mode does not survive it', async () => {
+  const src = `
+    local f = io.open("/boots.txt")
+    local n = f and tonumber(f:read("*a")) or 0
+    if f then f:close() end
+    n = n + 1
+    local w = io.open("/boots.txt", "w") w:write(tostring(n)) w:close()
+    sys.taskInit(function()
+      log.info("boot", n, mobile.status(), socket.adapter(1), mobile.flymode(0))
+      local ok, ip, a = sys.waitUntil("IP_READY", 10000)
+      log.info("ready", n, ok, a)
+      if n == 1 then
+        mobile.flymode(0, true)
+        rtos.reboot()
+      else
+        log.info("DONE")
+      end
+    end)
+  `;
+  const r = await run780(src, { reboot: 'restart' });
+  try {
+    assert.deepEqual(r.user, ['I/user.boot 1 0 false false', 'I/user.ready 1 true 1', 'I/user.boot 2 0 false false', 'I/user.ready 2 true 1', 'I/user.DONE']);
+    assert.equal(r.device.boots, 2);
+  } finally {
+    cleanup(r);
+  }
+});
+
+test('base-station time: NTP_UPDATE(1) once per boot after the first IP_READY; none with mobile.syncTime(false)', async () => {
+  const src = `
+    sys.subscribe("NTP_UPDATE", function(a) log.info("NTP_UPDATE", a) end)
+    sys.taskInit(function()
+      sys.waitUntil("IP_READY")
+      mobile.flymode(0, true)
+      mobile.flymode(0, false)
+      sys.waitUntil("IP_READY")
+      sys.wait(100)
+      log.info("DONE")
+    end)
+  `;
+  const r = await run780(src);
+  const off = await run780(`log.info("sync", mobile.syncTime(false))\n${src}`);
+  try {
+    assert.deepEqual(r.user, ['I/user.NTP_UPDATE 1', 'I/user.DONE']);
+    assert.deepEqual(off.user, ['I/user.sync false', 'I/user.DONE']);
+  } finally {
+    cleanup(r);
+    cleanup(off);
+  }
+});
+
 test('the variants air780ehm/ehv/egh exist by name (case-insensitive) with their module name as bsp', () => {
   for (const n of ['air780epm', 'Air780EHM', 'air780ehv', 'AIR780EGH']) {
     const b = findBoard(n);
@@ -323,6 +375,9 @@ test('modem faults: registered with their actions (the web console makes one but
     await assert.rejects(d.faults.run('sim', ['eject']), (e: Error) => e instanceof FaultError && /sim: expected remove \| insert, got 'eject'/.test(e.message));
     await assert.rejects(d.faults.run('signal', []), (e: Error) => e instanceof FaultError && /signal: expected none \| weak \| good/.test(e.message));
     assert.ok(modemOf(d));
+    // no Wi-Fi station on the module: no Wi-Fi fault (nor its buttons); DNS faults stay
+    assert.equal(d.faults.has('wifi'), false);
+    assert.equal(d.faults.has('dns'), true);
   } finally {
     cleanup(r);
   }
