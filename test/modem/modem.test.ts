@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { VirtualClock } from '../../runtime/clock';
@@ -15,6 +16,7 @@ import { ENGINE_NAMES } from '../../runtime/engine';
 import { FaultError } from '../../runtime/faults';
 import { boardProfile, findBoard, getBoard, setupBoard } from '../../runtime/boards';
 import { modemOf, modemOptionsFromProfile } from '../../runtime/net/cellular';
+import { LINK_DOWN, NetError } from '../../runtime/net/types';
 import { runScenario } from '../../runtime/scenario/runner';
 import { loadScenario } from '../../runtime/scenario/schema';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
@@ -288,6 +290,58 @@ test('mobile.apn: the user APN applies from the next registration; bad arguments
     assert.match(r.user[1], /^I\/user\.bad false .*bad argument #4 to 'apn' \(string expected, got no value\)/);
     assert.match(r.user[2], /^I\/user\.long false .*bad argument #3 to 'apn' \(apn name too long\)/);
     assert.equal(r.user[3], 'I/user.apn iot.example');
+  } finally {
+    cleanup(r);
+  }
+});
+
+test('the modem as a DeviceNetwork: connectTcp on adapter 1 reaches a real server while online; a detach destroys the socket (LINK_DOWN) and new connections fail with link-down', async () => {
+  const server = net.createServer((c) => c.on('data', (d) => c.write(d)));
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+  const port = (server.address() as net.AddressInfo).port;
+  const seen: string[] = [];
+  const src = `
+    sys.taskInit(function()
+      sys.waitUntil("IP_READY")
+      log.info("ONLINE")
+      sys.waitUntil("IP_LOSE")
+      log.info("LOST")
+      sys.wait(200)
+      log.info("DONE")
+    end)
+  `;
+  const r = await run780(src, {
+    onDevice: (d) => {
+      d.logSink.on((rec) => {
+        const t = rec.payload.toString();
+        const modem = modemOf(d)!;
+        if (t === 'I/user.ONLINE') {
+          seen.push(`ready ${modem.adapterReady(1)} dft ${modem.defaultAdapter()}`);
+          void modem.connectTcp({ host: 'echo.modem.test', port: 7, owner: 'test' }).then((sock) => {
+            sock.once('data', (b) => {
+              seen.push(`echo ${b.toString()}`);
+              sock.once('close', () => seen.push(`closed ${String((sock as net.Socket & { [LINK_DOWN]?: string })[LINK_DOWN])}`));
+              void d.faults.run('network', ['detach']);
+            });
+            sock.write('hi');
+          });
+        }
+        if (t === 'I/user.LOST') {
+          seen.push(`ready ${modem.adapterReady(1)}`);
+          modem.connectTcp({ host: '127.0.0.1', port }).then(
+            () => seen.push('connected?!'),
+            (e: NetError) => seen.push(`refused ${e instanceof NetError ? e.kind : String(e)}`),
+          );
+        }
+      });
+    },
+    profile: { network: { hosts: { 'echo.modem.test': `127.0.0.1:${port}` } } },
+  });
+  server.close();
+  try {
+    // the socket's close event comes on a later tick than the script's IP_LOSE: order not compared
+    assert.deepEqual([...seen].sort(), ['closed the cellular link went down', 'echo hi', 'ready false', 'ready true dft 1', 'refused link-down']);
+    assert.ok(r.lines.some((l) => l.includes(`net:adapter 1 connect 127.0.0.1:${port} TCP`)), 'connect line on adapter 1, mapped address');
   } finally {
     cleanup(r);
   }
