@@ -44,8 +44,10 @@ async function run780(src: string, opts: { engine?: string; until?: string; prof
   );
 }
 
+/** remove the run's script folder and its data folder (runLua leaves both) */
 function cleanup(r: RunLuaResult): void {
   fs.rmSync(r.dir, { recursive: true, force: true });
+  fs.rmSync(r.device.opts.dataDir, { recursive: true, force: true });
 }
 
 /** U-line payload → device ms, for the lines starting with `prefix` */
