@@ -28,6 +28,7 @@ import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 import { DeviceProfile, makeProfile } from '../profile';
 import type { LineStyle } from '../log';
 import { AIR8101_BOARD } from './air8101';
+import { AIR780EGH_BOARD, AIR780EHM_BOARD, AIR780EHV_BOARD, AIR780EPM_BOARD } from './air780epm';
 import { PC_BOARD } from './pc';
 
 export interface Board {
@@ -55,7 +56,7 @@ export interface Board {
 export const DEFAULT_BOARD = 'air8101';
 
 /** Every board, in the order `luatos boards` lists them. */
-export const BOARDS: readonly Board[] = [AIR8101_BOARD, PC_BOARD];
+export const BOARDS: readonly Board[] = [AIR8101_BOARD, PC_BOARD, AIR780EPM_BOARD, AIR780EHM_BOARD, AIR780EHV_BOARD, AIR780EGH_BOARD];
 
 /** The board called `name` (case-insensitive), or undefined. */
 export function findBoard(name: string): Board | undefined {

@@ -31,6 +31,8 @@
  *     - expect-reboot: crash               # any | crash | watchdog | reboot (optional within)
  *     - reboot                             # bare words: reboot, expect-reboot
  *     - fault: lamp on                     # any other fault the device registered, by name
+ *     - sim: remove                        # cellular boards: sim remove|insert, signal none|weak|good,
+ *                                          # network detach|attach, flightmode on|off
  *
  * A step has at most one trigger (`at`, `after` or `wait-for`) and at most one action; a step
  * with only a trigger just waits. Durations: `500ms`, `12s`, `1.5s`, `2m`, `1h`, `1m30s`, or a
@@ -130,6 +132,11 @@ export const FAULT_KINDS: Record<string, { usage: string; check: (a: string[]) =
   dns: { usage: 'fail <host> | ok', check: (a) => (a.length === 2 && a[0] === 'fail') || (a.length === 1 && a[0] === 'ok') },
   camera: { usage: 'unplug | plug', check: (a) => a.length === 1 && (a[0] === 'unplug' || a[0] === 'plug') },
   reboot: { usage: '(no arguments)', check: (a) => a.length === 0 },
+  // the cellular modem (boards air780epm, ...: runtime/net/cellular.ts)
+  sim: { usage: 'remove | insert', check: (a) => a.length === 1 && (a[0] === 'remove' || a[0] === 'insert') },
+  signal: { usage: 'none | weak | good', check: (a) => a.length === 1 && ['none', 'weak', 'good'].includes(a[0]) },
+  network: { usage: 'detach | attach', check: (a) => a.length === 1 && (a[0] === 'detach' || a[0] === 'attach') },
+  flightmode: { usage: 'on | off', check: (a) => a.length === 1 && (a[0] === 'on' || a[0] === 'off') },
 };
 
 const TRIGGER_KEYS = ['at', 'after', 'wait-for'];
