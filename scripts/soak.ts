@@ -3,7 +3,7 @@
  *
  * | part       | what                                                                  | script                      |
  * |------------|-----------------------------------------------------------------------|-----------------------------|
- * | reboots    | 1,000 reboots, RSS flat                                               | dist/scripts/soak-reboots.js if built, else scripts/soak/reboots.ts |
+ * | reboots    | 1,000 reboots, RSS flat                                               | scripts/soak-reboots.ts     |
  * | ingest     | 100 ingest kill/restart cycles under the demo (`npm start`'s command) | scripts/soak/ingest.ts      |
  * | http       | ≥ 100,000 hostile HTTP responses                                      | scripts/fuzz/http.ts        |
  * | rtmp       | ≥ 100,000 hostile RTMP server byte streams                            | scripts/fuzz/rtmp.ts        |
@@ -43,7 +43,7 @@ interface PartSpec {
   maxSec: number;
   hangSec?: number;
   nodeArgs?: string[];
-  /** output is not in the SOAK-RESULT protocol (the other branch's soak-reboots) */
+  /** output is not in the SOAK-RESULT protocol (scripts/soak-reboots.ts prints its own) */
   foreign?: boolean;
 }
 
@@ -51,15 +51,10 @@ function parts(): PartSpec[] {
   const q = QUICK;
   const s = String(SEED);
   const list: PartSpec[] = [];
-  const foreignReboots = path.join(DIST, 'soak-reboots.js');
-  if (fs.existsSync(foreignReboots)) {
-    // its interface: --boots N --engine E; prints its figures and PASS, exits 1 on RSS growth
-    list.push({ name: 'reboots/wasmoon', group: 'reboots', script: foreignReboots, args: ['--engine', 'wasmoon', '--boots', q ? '100' : '1000'], maxSec: q ? 60 : 180, foreign: true });
-    list.push({ name: 'reboots/fengari', group: 'reboots', script: foreignReboots, args: ['--engine', 'fengari', '--boots', q ? '30' : '200'], maxSec: q ? 60 : 120, foreign: true });
-  } else {
-    list.push({ name: 'reboots/wasmoon', group: 'reboots', script: path.join(DIST, 'soak', 'reboots.js'), args: ['--engine', 'wasmoon', '--boots', q ? '100' : '1000', '--max-sec', q ? '60' : '120'], maxSec: q ? 60 : 120, nodeArgs: ['--expose-gc'] });
-    list.push({ name: 'reboots/fengari', group: 'reboots', script: path.join(DIST, 'soak', 'reboots.js'), args: ['--engine', 'fengari', '--boots', q ? '30' : '200', '--max-sec', q ? '60' : '90'], maxSec: q ? 60 : 90, nodeArgs: ['--expose-gc'] });
-  }
+  // the 1,000-reboot RSS check is scripts/soak-reboots.ts (its own output: figures, PASS/FAIL)
+  const reboots = path.join(DIST, 'soak-reboots.js');
+  list.push({ name: 'reboots/wasmoon', group: 'reboots', script: reboots, args: ['--engine', 'wasmoon', '--boots', q ? '100' : '1000'], maxSec: q ? 60 : 180, foreign: true });
+  list.push({ name: 'reboots/fengari', group: 'reboots', script: reboots, args: ['--engine', 'fengari', '--boots', q ? '30' : '200'], maxSec: q ? 60 : 120, foreign: true });
   list.push({ name: 'ingest', group: 'ingest', script: path.join(DIST, 'soak', 'ingest.js'), args: ['--cycles', q ? '5' : '100', '--max-sec', q ? '120' : '900'], maxSec: q ? 120 : 900, hangSec: 180 });
   list.push({ name: 'http', group: 'http', script: path.join(DIST, 'fuzz', 'http.js'), args: ['--seed', s, '--count', q ? '10000' : '100000', '--lua-count', q ? '300' : '3000', '--max-sec', q ? '100' : '360'], maxSec: q ? 100 : 360 });
   list.push({ name: 'rtmp', group: 'rtmp', script: path.join(DIST, 'fuzz', 'rtmp.js'), args: ['--seed', s, '--count', q ? '10000' : '100000', '--tcp-count', q ? '100' : '1000', '--max-sec', q ? '90' : '240'], maxSec: q ? 90 : 240 });
