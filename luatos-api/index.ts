@@ -23,6 +23,7 @@ import { openNetdrv } from './netdrv';
 import { openHttp } from './http';
 import { openRtmp } from './rtmp';
 import { openCamera } from './camera';
+import { openMqtt } from './mqtt';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -46,6 +47,7 @@ export const MODULES: ModuleOpener[] = [
   openHttp,
   openCamera,
   openRtmp,
+  openMqtt,
 ];
 
 export function installApi(vm: Vm): void {

@@ -52,6 +52,7 @@ export class ApiCoverage {
  */
 export const WATCHED_MODULES = [
   'io', 'fs', 'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
+  'mqtt',
 ];
 
 /** LuatOS modules that firmware builds often have and this runtime does not (yet). */
