@@ -63,7 +63,7 @@ for (const engine of ENGINE_NAMES) {
   L("ready", c:ready(), c:state() == mqtt.STATE_READY)
   L("sub", c:subscribe({["t/${engine}/a"]=1, ["t/${engine}/b"]=2}) ~= nil)
   sys.waitUntil("mq_suback", 3000)
-  sys.waitUntil("mq_suback", 3000)
+  sys.wait(50)
   L("pub0", c:publish("t/${engine}/a", "zero", 0))
   sys.waitUntil("mq_recv", 3000)
   local id1 = c:publish("t/${engine}/a", "one", 1)
@@ -105,5 +105,77 @@ for (const engine of ENGINE_NAMES) {
     assert.ok(!out.slice(iClosed).some((l) => l.startsWith('ev ')));
     const seen = broker.published.filter((p) => p.topic.startsWith(`t/${engine}/`) && p.clientId === `dev-${engine}`);
     assert.deepEqual(seen.map((p) => `${p.topic} ${p.payload} ${p.qos}`), [`t/${engine}/a zero 0`, `t/${engine}/a one 1`, `t/${engine}/b two 2`]);
+  });
+}
+
+for (const engine of ENGINE_NAMES) {
+  test(`retained message reaches a later subscriber with retain=1; unsubscribe → unsuback (${engine})`, async () => {
+    const topic = `ret/${engine}/${Date.now()}`;
+    const r = await run(
+      engine,
+      `${cbLogger}
+  local p = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  p:auth("pub-${engine}")
+  p:on(function(c, ev) sys.publish("p_" .. ev) end)
+  p:connect()
+  sys.waitUntil("p_conack", 3000)
+  L("pubr", p:publish("${topic}", "kept", 1, 1) > 0)
+  sys.waitUntil("p_sent", 3000)
+  p:close()
+  local c = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  c:auth("sub-${engine}")
+  c:on(cb)
+  c:connect()
+  sys.waitUntil("mq_conack", 3000)
+  c:subscribe("${topic}", 1)
+  sys.waitUntil("mq_recv", 3000)
+  L("unsub", math.type(c:unsubscribe("${topic}")))
+  sys.waitUntil("mq_unsuback", 3000)
+  c:close()
+`,
+    );
+    const out = u(r);
+    assert.ok(out.includes('pubr true'), out.join('\n'));
+    assert.ok(out.includes(`ev recv ${topic} kept 1 1 0 true`), out.join('\n'));
+    assert.ok(out.includes('unsub integer'));
+    assert.ok(out.includes('ev unsuback nil nil'));
+  });
+
+  test(`will is published when the connection drops without DISCONNECT; device sees error(other), disconnect(0), close (${engine})`, async () => {
+    const topic = `will/${engine}/${Date.now()}`;
+    broker.dropWhenReady!(`dying-${engine}`, 300);
+    const r = await run(
+      engine,
+      `
+  local w = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  w:auth("watch-${engine}")
+  w:on(function(c, ev, a, b) if ev == "recv" then L("got", a, b) end sys.publish("w_" .. ev) end)
+  w:connect()
+  sys.waitUntil("w_conack", 3000)
+  w:subscribe("${topic}", 1)
+  sys.waitUntil("w_suback", 3000)
+  local c = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  c:auth("dying-${engine}")
+  L("will", c:will("${topic}", "gone", 1, 0))
+  local closed = false
+  c:on(function(c, ev, a, b) L("ev", ev, tostring(a), tostring(b)) if ev == "close" then closed = true end sys.publish("c_" .. ev) end)
+  c:connect()
+  sys.waitUntil("c_conack", 3000)
+  L("will arrived", (sys.waitUntil("w_recv", 5000)))
+  for i = 1, 150 do if closed then break end sys.wait(20) end
+  L("state", c:state(), c:ready())
+  w:close()
+  c:close()
+`,
+      10000,
+    );
+    const out = u(r);
+    assert.ok(out.includes('will true'), out.join('\n'));
+    assert.ok(out.includes(`got ${topic} gone`), out.join('\n'));
+    assert.ok(out.includes('will arrived true'));
+    const evs = out.filter((l) => l.startsWith('ev '));
+    assert.deepEqual(evs, ['ev conack nil nil', 'ev error other 0', 'ev disconnect 0 nil', 'ev close nil nil']);
+    assert.ok(out.includes('state 0 false'));
+    assert.ok(r.lines.some((l) => /mqtt:mqtt closing socket netc:0x[0-9a-f]+ mqtt_state:3/.test(l)), r.lines.join('\n'));
   });
 }

@@ -26,6 +26,8 @@ export interface Broker {
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
+  /** (aedes) reset the connection of client `id` `delayMs` after it connects, without DISCONNECT */
+  dropWhenReady?(id: string, delayMs: number): void;
   /** messages the broker routed: topic → payloads */
   published: { topic: string; payload: string; qos: number; retain: boolean; clientId: string | null }[];
 }
@@ -38,6 +40,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
   let server: net.Server | tls.Server;
   const sockets = new Set<net.Socket>();
   let port = opts.port ?? 0;
+  const drops = new Map<string, number>();
   const start = async () => {
     broker = await Aedes.createBroker();
     if (opts.auth) {
@@ -49,6 +52,12 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
         cb(err, false);
       };
     }
+    broker.on('clientReady', (c: any) => {
+      const ms = drops.get(c.id);
+      if (ms === undefined) return;
+      drops.delete(c.id);
+      setTimeout(() => c.conn?.destroy?.(), ms);
+    });
     broker.on('publish', (p: any, client: any) => {
       if (client) published.push({ topic: p.topic, payload: Buffer.from(p.payload).toString(), qos: p.qos, retain: p.retain, clientId: client.id });
       else if (!p.topic.startsWith('$SYS')) published.push({ topic: p.topic, payload: Buffer.from(p.payload).toString(), qos: p.qos, retain: p.retain, clientId: null });
@@ -80,6 +89,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
     start,
     close: stop,
     published,
+    dropWhenReady: (id: string, ms: number) => drops.set(id, ms),
   };
 }
 
