@@ -169,6 +169,7 @@ export class MqttClientCore extends EventEmitter {
         try {
           s = tls.connect({
             socket: raw,
+            host: this.opts.host,
             servername: net.isIP(this.opts.host) ? undefined : this.opts.host,
             rejectUnauthorized: o.verify === 2,
             ca: o.ca,

@@ -28,6 +28,8 @@ export interface Broker {
   close(): Promise<void>;
   /** (aedes) reset the connection of client `id` `delayMs` after it connects, without DISCONNECT */
   dropWhenReady?(id: string, delayMs: number): void;
+  /** (aedes) called with the client id whenever a client's session is up */
+  onClientReady?(fn: (id: string) => void): void;
   /** messages the broker routed: topic → payloads */
   published: { topic: string; payload: string; qos: number; retain: boolean; clientId: string | null }[];
 }
@@ -41,6 +43,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
   const sockets = new Set<net.Socket>();
   let port = opts.port ?? 0;
   const drops = new Map<string, number>();
+  const readyFns: ((id: string) => void)[] = [];
   const start = async () => {
     broker = await Aedes.createBroker();
     if (opts.auth) {
@@ -53,6 +56,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
       };
     }
     broker.on('clientReady', (c: any) => {
+      for (const fn of readyFns) fn(c.id);
       const ms = drops.get(c.id);
       if (ms === undefined) return;
       drops.delete(c.id);
@@ -90,6 +94,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
     close: stop,
     published,
     dropWhenReady: (id: string, ms: number) => drops.set(id, ms),
+    onClientReady: (fn: (id: string) => void) => readyFns.push(fn),
   };
 }
 
