@@ -222,18 +222,30 @@ export class MqttClientCore extends EventEmitter {
     s.removeAllListeners('close');
     s.on('error', (err) => this.netFail(gen, err.message));
     s.on('close', () => this.netFail(gen, 'closed by peer'));
+    // mqtt-packet refuses an empty client id without clean session, which the firmware sends
+    // when auth() was never called (the broker then answers CONNACK 2): encode with clean=1 and
+    // clear the flag bit (the connect-flags byte follows the fixed header, "MQTT" and level 4).
+    const emptyIdNoClean = !this.clean && this.clientId === '';
     const connect: mqttPacket.IConnectPacket = {
       cmd: 'connect',
       protocolId: 'MQTT',
       protocolVersion: 4,
       clientId: this.clientId,
-      clean: this.clean,
+      clean: this.clean || emptyIdNoClean,
       keepalive: this.keepalive,
     };
     if (this.username) connect.username = this.username;
     if (this.password) connect.password = Buffer.from(this.password);
     if (this.will) connect.will = { topic: this.will.topic, payload: this.will.payload, qos: this.will.qos, retain: this.will.retain };
-    this.send(connect);
+    if (!emptyIdNoClean) {
+      this.send(connect);
+      return;
+    }
+    this.send(connect, (buf) => {
+      let i = 1;
+      while (buf[i] & 0x80) i++;
+      buf[i + 1 + 6 + 1] &= ~0x02;
+    });
   }
 
   /** the network failed (connect refused, reset, remote close) */
@@ -323,12 +335,13 @@ export class MqttClientCore extends EventEmitter {
   }
 
   /** Encode and write; false (and the socket closed, `error("tx", 0)`) when the write fails. */
-  private send(p: mqttPacket.Packet): boolean {
+  private send(p: mqttPacket.Packet, patch?: (buf: Buffer) => void): boolean {
     const s = this.sock;
     if (!s || s.destroyed || !s.writable) return false;
     let buf: Buffer;
     try {
       buf = mqttPacket.generate(p, { protocolVersion: 4 });
+      patch?.(buf);
     } catch (err) {
       this.log('W', `mqtt packet not encodable: ${(err as Error).message}`);
       return false;
