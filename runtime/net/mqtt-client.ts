@@ -253,7 +253,7 @@ export class MqttClientCore extends EventEmitter {
     if (gen !== this.gen || this.state === MQTT_STATE.DISCONNECT) return;
     const kind = this.state === MQTT_STATE.READY ? 'other' : 'connect';
     this.log('E', 'mqtt_callback param1 -1, closing socket');
-    if (this.debug) this.log('D', `network: ${why}`);
+    this.log('D', `network: ${why}`);
     this.ev({ type: 'error', kind, code: 0 });
     this.closeSocket();
   }

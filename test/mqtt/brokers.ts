@@ -27,7 +27,7 @@ export interface Broker {
   start(): Promise<void>;
   close(): Promise<void>;
   /** (aedes) reset the connection of client `id` `delayMs` after it connects, without DISCONNECT */
-  dropWhenReady?(id: string, delayMs: number): void;
+  dropWhenReady?(id: string | RegExp, delayMs: number): void;
   /** (aedes) called with the client id whenever a client's session is up */
   onClientReady?(fn: (id: string) => void): void;
   /** messages the broker routed: topic → payloads */
@@ -42,7 +42,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
   let server: net.Server | tls.Server;
   const sockets = new Set<net.Socket>();
   let port = opts.port ?? 0;
-  const drops = new Map<string, number>();
+  const drops = new Map<string | RegExp, number>();
   const readyFns: ((id: string) => void)[] = [];
   const start = async () => {
     broker = await Aedes.createBroker();
@@ -57,9 +57,10 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
     }
     broker.on('clientReady', (c: any) => {
       for (const fn of readyFns) fn(c.id);
-      const ms = drops.get(c.id);
-      if (ms === undefined) return;
-      drops.delete(c.id);
+      const key = [...drops.keys()].find((k) => (typeof k === 'string' ? k === c.id : k.test(c.id)));
+      if (key === undefined) return;
+      const ms = drops.get(key)!;
+      drops.delete(key);
       setTimeout(() => c.conn?.destroy?.(), ms);
     });
     broker.on('publish', (p: any, client: any) => {
@@ -93,7 +94,7 @@ export async function startAedes(opts: AedesOptions = {}): Promise<Broker> {
     start,
     close: stop,
     published,
-    dropWhenReady: (id: string, ms: number) => drops.set(id, ms),
+    dropWhenReady: (id: string | RegExp, ms: number) => drops.set(id, ms),
     onClientReady: (fn: (id: string) => void) => readyFns.push(fn),
   };
 }
