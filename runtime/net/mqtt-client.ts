@@ -353,6 +353,11 @@ export class MqttClientCore extends EventEmitter {
       this.closeSocket();
       return false;
     }
+    // packets written in one run of Lua go out in one writev (a TCP stream either way)
+    if (!s.writableCorked) {
+      s.cork();
+      process.nextTick(() => s.uncork());
+    }
     s.write(buf);
     return true;
   }

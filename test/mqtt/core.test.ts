@@ -138,3 +138,38 @@ sys.run()
     }
   });
 }
+
+test('binding: PINGREQ after keepalive*3/4 (15 s → 11.25 s), pong event and sys_pub("MQTT_PONG", client) (wasmoon)', async () => {
+  const pings: number[] = [];
+  const srv = await rawServer((p, s, at) => {
+    if (p.cmd === 'connect') s.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+    if (p.cmd === 'pingreq') {
+      pings.push(at);
+      s.write(mqttPacket.generate({ cmd: 'pingresp' }));
+    }
+  });
+  const src = `
+sys.subscribe("MQTT_PONG", function(c) log.info("MQTT_PONG", c == _G.client) end)
+sys.taskInit(function()
+  client = mqtt.create(nil, "127.0.0.1", ${srv.port})
+  client:auth("pinger")
+  client:keepalive(1)
+  client:on(function(c, ev) log.info("ev", ev) end)
+  client:connect()
+  sys.wait(11000)
+  log.info("before 11.25 s")
+  sys.wait(1500)
+  client:close()
+  log.info("DONE")
+end)
+sys.run()
+`;
+  try {
+    const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', timeoutMs: 20000, device: { network: new DirectNetwork() } });
+    const out = r.user.join('\n');
+    assert.match(out, /I\/user\.ev conack\nI\/user\.before 11\.25 s\nI\/user\.ev pong\nI\/user\.MQTT_PONG true\nI\/user\.DONE/, out);
+    assert.equal(pings.length, 1);
+  } finally {
+    await srv.close();
+  }
+});
