@@ -37,7 +37,7 @@ after(async () => {
 });
 
 const cbLogger = `
-local events = {}
+local counts = {}
 local function cb(c, ev, a, b, m)
   if ev == "recv" then
     L("ev", ev, a, b, m.qos, m.retain, m.dup, m.message_id > 0 or m.qos == 0)
@@ -45,7 +45,9 @@ local function cb(c, ev, a, b, m)
     L("ev", ev, tostring(a), tostring(b))
   end
   sys.publish("mq_" .. ev, a, b)
+  counts[ev] = (counts[ev] or 0) + 1
 end
+local function waitCount(ev, k) for i = 1, 150 do if (counts[ev] or 0) >= k then return true end sys.wait(20) end return false end
 `;
 
 for (const engine of ENGINE_NAMES) {
@@ -62,18 +64,20 @@ for (const engine of ENGINE_NAMES) {
   L("conack", (sys.waitUntil("mq_conack", 3000)))
   L("ready", c:ready(), c:state() == mqtt.STATE_READY)
   L("sub", c:subscribe({["t/${engine}/a"]=1, ["t/${engine}/b"]=2}) ~= nil)
-  sys.waitUntil("mq_suback", 3000)
-  sys.wait(50)
+  waitCount("suback", 2)
   L("pub0", c:publish("t/${engine}/a", "zero", 0))
-  sys.waitUntil("mq_recv", 3000)
+  waitCount("recv", 1)
   local id1 = c:publish("t/${engine}/a", "one", 1)
   L("pub1", math.type(id1), id1 > 0)
-  local _, sid = sys.waitUntil("mq_sent", 3000)
-  sys.waitUntil("mq_recv", 3000)
-  local id2 = c:publish("t/${engine}/b", zbuff.create(8, "two") and "two", 2)
+  waitCount("sent", 2)
+  waitCount("recv", 2)
+  local zb = zbuff.create(16)
+  zb:write("two")
+  local id2 = c:publish("t/${engine}/b", zb, 2)
   L("pub2", id2 == id1 + 1)
-  sys.waitUntil("mq_sent", 3000)
-  sys.waitUntil("mq_recv", 3000)
+  waitCount("sent", 3)
+  waitCount("recv", 3)
+  L("pubtable", c:publish("t/${engine}/c", {1, 2}, 0), c:publish("t/${engine}/c", 123, 0))
   sys.wait(100)
   c:close()
   L("closed", c:state())
@@ -97,14 +101,16 @@ for (const engine of ENGINE_NAMES) {
     assert.ok(out.includes(`ev recv t/${engine}/b two 2 0 0 true`));
     // sent events carry the message ids of the QoS 1 and 2 publishes (PUBACK / PUBCOMP)
     const sent = out.filter((l) => l.startsWith('ev sent ')).map((l) => l.split(' ')[2]);
-    assert.equal(sent.length, 3, out.join('\n'));
+    assert.equal(sent.length, 5, out.join('\n'));
     assert.ok(Number(sent[1]) > 0 && Number(sent[2]) === Number(sent[1]) + 1, sent.join(','));
     assert.ok(out.includes('closed 0'));
     // no events after close()
     const iClosed = out.indexOf('closed 0');
     assert.ok(!out.slice(iClosed).some((l) => l.startsWith('ev ')));
     const seen = broker.published.filter((p) => p.topic.startsWith(`t/${engine}/`) && p.clientId === `dev-${engine}`);
-    assert.deepEqual(seen.map((p) => `${p.topic} ${p.payload} ${p.qos}`), [`t/${engine}/a zero 0`, `t/${engine}/a one 1`, `t/${engine}/b two 2`]);
+    // a zbuff sends its used bytes, a table an empty payload, a number its text
+    assert.deepEqual(seen.map((p) => `${p.topic} ${p.payload} ${p.qos}`), [`t/${engine}/a zero 0`, `t/${engine}/a one 1`, `t/${engine}/b two 2`, `t/${engine}/c  0`, `t/${engine}/c 123 0`]);
+    assert.ok(out.includes('pubtable 0 0'));
   });
 }
 
