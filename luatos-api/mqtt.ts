@@ -21,6 +21,8 @@
  *   `{message_id, qos, retain, dup}`.
  * - The client keeps a registry reference to itself until `close()`; the VM's end closes all.
  */
+import { createSecureContext } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
 import type { LuaState } from '../runtime/engine/types';
 import { pushValues, type Args, type JsLuaValue } from '../runtime/lua-value';
@@ -40,6 +42,28 @@ interface MqttCtx {
   selfRef: number | null;
   closed: boolean;
   unClose: () => void;
+}
+
+/** The firmware parses the certificates in create (luat_mqtt_set_connopts) and fails there. */
+function certsParse(vm: Vm, o: MqttTlsOptions): boolean {
+  if (o.ca !== undefined) {
+    try {
+      // Node ignores CA text it cannot parse; the device's mbedtls fails: parse it ourselves
+      new X509Certificate(o.ca);
+    } catch {
+      vm.log('E', 'mqtt', 'network_set_server_cert error');
+      return false;
+    }
+  }
+  if (o.cert !== undefined) {
+    try {
+      createSecureContext({ cert: o.cert, key: o.key, passphrase: o.passphrase });
+    } catch {
+      vm.log('E', 'mqtt', 'network_set_client_cert error');
+      return false;
+    }
+  }
+  return true;
 }
 
 export function openMqtt(vm: Vm): void {
@@ -333,6 +357,7 @@ export function openMqtt(vm: Vm): void {
         passphrase: a.fieldString(4, 'client_password') ?? undefined,
       };
     }
+    if (tls && !certsParse(vm, tls)) return 0;
     const big = BIG_RX_BSPS.test(vm.device.profile.bsp ?? '');
     let rxMax = (big ? 32 * 1024 : 4 * 1024) + 4;
     let connTimeout = 30;

@@ -233,6 +233,8 @@ for (const engine of ENGINE_NAMES) {
   L("will", c:will("w", "x", 7, 0), c:will("", "x"))
   L("ka", select("#", c:keepalive(5)), select("#", c:debug(true)), select("#", c:autoreconn(true, 10)))
   L("disc", c:disconnect())
+  L("badca", select("#", mqtt.create(nil, "127.0.0.1", 8883, {server_cert = "not a pem"})))
+  L("badclient", select("#", mqtt.create(nil, "127.0.0.1", 8883, {client_cert = "junk", client_key = "junk"})))
   L("consts", mqtt.STATE_DISCONNECT, mqtt.STATE_SCONNECT, mqtt.STATE_MQTT, mqtt.STATE_READY, mqtt.VERIFY_NONE, mqtt.VERIFY_OPTION, mqtt.VERIFY_REQUIRED)
   c:close()
   L("afterclose", c:state(), c:ready(), c:connect(), select("#", c:publish("t", "x")))
@@ -260,6 +262,10 @@ for (const engine of ENGINE_NAMES) {
     has('ka 0 0 0');
     has('disc true');
     has('consts 0 1 2 3 0 1 2');
+    has('badca 0');
+    has('badclient 0');
+    assert.ok(r.lines.some((l) => l.includes('mqtt:network_set_server_cert error')));
+    assert.ok(r.lines.some((l) => l.includes('mqtt:network_set_client_cert error')));
     has('afterclose 0 false false 0');
     assert.ok(r.lines.some((l) => l.includes('mqtt:network_alloc_ctrl fail')));
     noStack(r);
