@@ -110,6 +110,7 @@ export class MqttClientCore extends EventEmitter {
   private gen = 0;
   private closed = false;
   private pending = 0;
+  private burst = false;
   private pingTimer: unknown = null;
   private connTimer: unknown = null;
   private reconnTimer: unknown = null;
@@ -353,10 +354,15 @@ export class MqttClientCore extends EventEmitter {
       this.closeSocket();
       return false;
     }
-    // packets written in one run of Lua go out in one writev (a TCP stream either way)
-    if (!s.writableCorked) {
+    // the first packet of a tick goes out at once (round trips); further packets written in
+    // the same run of Lua are corked and leave in one writev (a TCP stream either way)
+    if (this.burst && !s.writableCorked) {
       s.cork();
       process.nextTick(() => s.uncork());
+    }
+    if (!this.burst) {
+      this.burst = true;
+      process.nextTick(() => (this.burst = false));
     }
     s.write(buf);
     return true;
