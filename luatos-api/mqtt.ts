@@ -19,7 +19,8 @@
  *   argument is the error state read when the event runs. `pong` also does
  *   `sys_pub("MQTT_PONG", client)` (only when a callback is set). `recv`'s third argument is
  *   `{message_id, qos, retain, dup}`.
- * - The client keeps a registry reference to itself until `close()`; the VM's end closes all.
+ * - The client keeps a registry reference to itself until `close()`; the VM's end (reboot,
+ *   exit) drops every connection without DISCONNECT, as a rebooting device does.
  */
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
@@ -85,10 +86,10 @@ export function openMqtt(vm: Vm): void {
     }
   };
 
-  const destroy = (ctx: MqttCtx): void => {
+  const destroy = (ctx: MqttCtx, graceful = true): void => {
     if (ctx.closed) return;
     ctx.closed = true;
-    ctx.core.destroy();
+    ctx.core.destroy(graceful);
     unref(ctx.cbRef);
     unref(ctx.selfRef);
     ctx.cbRef = ctx.selfRef = null;
@@ -378,7 +379,8 @@ export function openMqtt(vm: Vm): void {
     const ctx: MqttCtx = { core, cbRef: null, selfRef: null, closed: false, unClose: () => undefined };
     core.on('event', (ev) => dispatch(ctx, ev));
     core.on('log', (level, msg) => vm.log(level, 'mqtt', msg));
-    ctx.unClose = vm.onClose(() => destroy(ctx));
+    // the VM ends (reboot, exit): the link just goes, no DISCONNECT (the broker sends the will)
+    ctx.unClose = vm.onClose(() => destroy(ctx, false));
     e.newhostobject(a.L, vm.addHostObject(ctx), MQTT_MT);
     e.pushvalue(a.L, -1);
     ctx.selfRef = e.ref(a.L, e.REGISTRYINDEX);

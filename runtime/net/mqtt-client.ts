@@ -87,6 +87,14 @@ function varintLen(n: number): number {
   return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
 }
 
+/** Send what is queued (a corked DISCONNECT included), FIN, then release the socket. */
+function flushAndClose(s: net.Socket): void {
+  while (s.writableCorked) s.uncork();
+  s.end();
+  const t = setTimeout(() => s.destroy(), 1000);
+  s.once('close', () => clearTimeout(t));
+}
+
 export declare interface MqttClientCore {
   on(ev: 'event', fn: (e: MqttEvent) => void): this;
   on(ev: 'log', fn: (level: 'D' | 'I' | 'W' | 'E', msg: string) => void): this;
@@ -416,10 +424,7 @@ export class MqttClientCore extends EventEmitter {
       this.pending = 0;
       const s = this.sock;
       this.sock = null;
-      if (s) {
-        s.end();
-        s.destroy();
-      }
+      if (s) flushAndClose(s);
       t.clearTimer(this.connTimer);
       this.connTimer = null;
       t.clearTimer(this.pingTimer);
@@ -440,10 +445,14 @@ export class MqttClientCore extends EventEmitter {
   /** a pseudo pointer for log lines (the firmware prints netc's address) */
   ptr = '0x' + (0x60a00000 + Math.floor(Math.random() * 0xffff) * 0x10).toString(16);
 
-  /** c:close(): DISCONNECT, close, no further events. */
-  destroy(): void {
+  /**
+   * c:close(): DISCONNECT, close, no further events. `graceful = false` (the VM ends: reboot,
+   * exit) drops the connection without DISCONNECT, as a rebooting device does (the broker then
+   * publishes the will).
+   */
+  destroy(graceful = true): void {
     if (this.closed) return;
-    if (this.state >= MQTT_STATE.MQTT) this.send({ cmd: 'disconnect' });
+    if (graceful && this.state >= MQTT_STATE.MQTT) this.send({ cmd: 'disconnect' });
     this.closed = true;
     this.gen++;
     const t = this.opts.timers;
@@ -455,8 +464,8 @@ export class MqttClientCore extends EventEmitter {
     const s = this.sock;
     this.sock = null;
     if (s) {
-      s.end();
-      setImmediate(() => s.destroy());
+      if (graceful) flushAndClose(s);
+      else s.destroy();
     }
     this.removeAllListeners();
   }

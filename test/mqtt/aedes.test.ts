@@ -185,3 +185,44 @@ for (const engine of ENGINE_NAMES) {
     assert.ok(r.lines.some((l) => /mqtt:mqtt closing socket netc:0x[0-9a-f]+ mqtt_state:3/.test(l)), r.lines.join('\n'));
   });
 }
+
+test('will: not sent after c:disconnect() right behind a burst of publishes (DISCONNECT flushed); sent when the VM ends (reboot drops the link)', async () => {
+  const { RefClient } = await import('../../scripts/bench/mqtt-ref-client');
+  const watcher = await RefClient.connect(broker.port, 'will-watcher');
+  await watcher.subscribe('wv/#', 1);
+  try {
+    for (const engine of ENGINE_NAMES) {
+      const r = await run(
+        engine,
+        `
+  local c = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  c:auth("polite-${engine}")
+  c:will("wv/polite-${engine}", "bye", 1, 0)
+  local up = false
+  c:on(function(c, ev) if ev == "conack" then up = true end end)
+  c:connect()
+  for i = 1, 150 do if up then break end sys.wait(20) end
+  for i = 1, 20 do c:publish("wv/data", "d" .. i, 0) end
+  L("disc", c:disconnect())
+  sys.wait(300)
+  local d = mqtt.create(nil, "127.0.0.1", ${broker.port})
+  d:auth("rebooting-${engine}")
+  d:will("wv/rebooting-${engine}", "died", 1, 0)
+  up = false
+  d:on(function(c, ev) if ev == "conack" then up = true end end)
+  d:connect()
+  for i = 1, 150 do if up then break end sys.wait(20) end
+  L("d up", up)
+`,
+      );
+      assert.ok(u(r).includes('disc true') && u(r).includes('d up true'), u(r).join('\n'));
+    }
+    // the VM ended after DONE: the second client's link dropped without DISCONNECT
+    await watcher.waitMessages(20 * ENGINE_NAMES.length + ENGINE_NAMES.length, 3000);
+    const wills = watcher.messages.filter((m) => m.topic !== 'wv/data').map((m) => `${m.topic} ${m.payload}`);
+    assert.deepEqual(wills.sort(), ENGINE_NAMES.map((e) => `wv/rebooting-${e} died`).sort());
+    assert.equal(watcher.messages.filter((m) => m.topic === 'wv/data').length, 20 * ENGINE_NAMES.length);
+  } finally {
+    watcher.close();
+  }
+});
