@@ -173,3 +173,75 @@ sys.run()
     await srv.close();
   }
 });
+
+function coreFor(port: number, extra: Partial<ConstructorParameters<typeof MqttClientCore>[0]> = {}) {
+  return new MqttClientCore({
+    host: '127.0.0.1',
+    port,
+    timers: fastTimers,
+    rxMax: 64 * 1024,
+    connTimeoutMs: 30000,
+    openTcp: () => new Promise((r, j) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => r(s));
+      s.once('error', j);
+    }),
+    ...extra,
+  });
+}
+
+async function eventsUntil(core: MqttClientCore, last: MqttEvent['type'], ms = 3000): Promise<string[]> {
+  const out: string[] = [];
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(out), ms);
+    core.on('event', (e) => {
+      out.push(e.type === 'error' ? `error ${e.kind} ${e.code}` : e.type === 'disconnect' ? `disconnect ${e.errorState}` : e.type);
+      if (e.type === last) {
+        clearTimeout(t);
+        resolve(out);
+      }
+    });
+  });
+}
+
+test('core: a publish beyond the bounded send buffer fails like a short network_tx: nothing returned, error tx, disconnect, close', async () => {
+  const srv = await rawServer((p, s) => {
+    if (p.cmd === 'connect') s.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+  });
+  const core = coreFor(srv.port, { txMax: 1024 });
+  const logs: string[] = [];
+  core.on('log', (l, m) => logs.push(`${l} ${m}`));
+  try {
+    const ev = eventsUntil(core, 'close');
+    core.connect();
+    await new Promise<void>((r) => core.on('event', (e) => e.type === 'conack' && r()));
+    assert.equal(core.publish('t', Buffer.alloc(100), 1, false), 1);
+    assert.equal(core.publish('t', Buffer.alloc(2000), 1, false), null);
+    assert.deepEqual(await ev, ['conack', 'error tx 0', 'disconnect 0', 'close']);
+    assert.ok(logs.some((l) => /^W network_tx expect \d+ but \d+$/.test(l)), logs.join('\n'));
+    assert.equal(core.publish('t', Buffer.alloc(1), 0, false), null, 'nothing while disconnected');
+  } finally {
+    core.destroy();
+    await srv.close();
+  }
+});
+
+test('core: an incoming topic over 4096 bytes or a payload over 256 KiB → error("connect", 99)', async () => {
+  for (const [topic, size] of [['t'.repeat(4097), 1], ['ok', 256 * 1024 + 1]] as const) {
+    const srv = await rawServer((p, s) => {
+      if (p.cmd === 'connect') {
+        s.write(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false }));
+        s.write(mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.alloc(size), qos: 0, retain: false, dup: false }));
+      }
+    });
+    const core = coreFor(srv.port, { rxMax: 1024 * 1024 });
+    try {
+      const ev = eventsUntil(core, 'close');
+      core.connect();
+      assert.deepEqual(await ev, ['conack', 'error connect 99', 'disconnect 0', 'close'], `topic ${topic.length} payload ${size}`);
+    } finally {
+      core.destroy();
+      await srv.close();
+    }
+  }
+});
