@@ -22,7 +22,7 @@ ${body}
 end)
 sys.run()
 `;
-  return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs, device: { network: new DirectNetwork() } });
+  return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs, device: { network: new DirectNetwork() } });
 }
 
 /** payloads after "I/user." */

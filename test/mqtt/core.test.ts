@@ -116,7 +116,7 @@ end)
 sys.run()
 `;
     try {
-      const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs: 10000, device: { network: new DirectNetwork() } });
+      const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs: 10000, device: { network: new DirectNetwork() } });
       assert.equal(r.user.filter((l) => / true$/.test(l)).length, 4, r.user.join('\n'));
       const view = connects.map((c) => ({
         id: c.clientId,
@@ -165,7 +165,7 @@ end)
 sys.run()
 `;
   try {
-    const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', timeoutMs: 20000, device: { network: new DirectNetwork() } });
+    const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', cleanup: true, timeoutMs: 20000, device: { network: new DirectNetwork() } });
     const out = r.user.join('\n');
     assert.match(out, /I\/user\.ev conack\nI\/user\.before 11\.25 s\nI\/user\.ev pong\nI\/user\.MQTT_PONG true\nI\/user\.DONE/, out);
     assert.equal(pings.length, 1);

@@ -21,6 +21,7 @@ test('demo/examples/mqtt: QoS 0/1/2 round trips, will on a cut session, autoreco
   try {
     const r = await runLua(DEMO, {
       engine: 'wasmoon',
+      cleanup: true,
       until: /recv \/luatos\/pc\/\S+\/up round 4 qos 2/,
       timeoutMs: 25000,
       profile: { network: { hosts: { 'lbsmqtt.airm2m.com:1884': `127.0.0.1:${broker.port}` } } },

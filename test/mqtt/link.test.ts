@@ -48,7 +48,7 @@ sys.run()
     { 'main.lua': src },
     {
       engine: 'wasmoon',
-      until: 'I/user.DONE',
+      until: 'I/user.DONE', cleanup: true,
       timeoutMs: 25000,
       profile: { network: { hosts: { 'broker.example:1883': `127.0.0.1:${broker.port}` } } },
       onDevice: (d) => {
@@ -93,7 +93,7 @@ sys.taskInit(function()
 end)
 sys.run()
 `;
-  const r = await runLua({ 'main.lua': src }, { engine: 'fengari', until: 'I/user.DONE', timeoutMs: 8000, device: { network: new DirectNetwork() } });
+  const r = await runLua({ 'main.lua': src }, { engine: 'fengari', until: 'I/user.DONE', cleanup: true, timeoutMs: 8000, device: { network: new DirectNetwork() } });
   const out = r.user.join('\n');
   assert.equal(r.user.filter((l) => l.startsWith('I/user.ev ')).length, 1, out);
   assert.ok(r.lines.some((l) => l.includes('mqtt:MQTT_MSG_CONNACK')), r.lines.join('\n'));

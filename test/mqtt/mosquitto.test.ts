@@ -37,7 +37,7 @@ sys.run()
     { 'main.lua': src },
     {
       engine,
-      until: 'I/user.DONE',
+      until: 'I/user.DONE', cleanup: true,
       timeoutMs,
       device: { network },
       onDevice: (d) => {

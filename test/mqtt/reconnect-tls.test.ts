@@ -28,7 +28,7 @@ ${body}
 end)
 sys.run()
 `;
-  return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs, device: { network: new DirectNetwork() } });
+  return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs, device: { network: new DirectNetwork() } });
 }
 const u = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
 const evs = (r: { user: string[] }) => u(r).filter((l) => l.startsWith('ev '));
