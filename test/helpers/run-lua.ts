@@ -28,6 +28,8 @@ export interface RunLuaOptions {
   device?: Partial<DeviceOptions>;
   /** called once the device exists (fault injection etc.) */
   onDevice?: (d: Device) => void;
+  /** remove the temporary folders (the script folder made from `files`, the data folder) at the end */
+  cleanup?: boolean;
 }
 
 export interface RunLuaResult {
@@ -74,6 +76,10 @@ export async function runLua(files: Record<string, string | Buffer> | string, op
       finished = true;
       clearTimeout(timer);
       device.dispose();
+      if (opts.cleanup) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        if (typeof files !== 'string') fs.rmSync(dir, { recursive: true, force: true });
+      }
       resolve({ lines, user, records, stop, timedOut, device, dir });
     };
     sink.on((r, text) => {

@@ -1,0 +1,217 @@
+/**
+ * The MQTT rows of `npm run bench:net` (issue "network modules", benchmarks):
+ *  - QoS 0 publish throughput from a Lua loop (64-byte payloads, a `sys.wait(0)` every 200
+ *    publishes, and every 1000 a QoS 1 publish whose PUBACK is awaited: flow control, so the
+ *    device's bounded send buffer never overflows when the broker falls behind, as a device
+ *    script must do) vs the same loop in Node; counted end to end: until an independent
+ *    subscriber got every QoS 0 message. Target ≥ 0.5x.
+ *  - QoS 1 round trip (publish → `sent` event) p50/p95 from Lua vs the same in Node. Target
+ *    ≤ 1.5x.
+ * The reference loop runs on a plain Node client on `mqtt-packet` + `net`
+ * (scripts/bench/mqtt-ref-client.ts), NOT on MQTT.js (not installed); the row notes say so.
+ * The broker is mosquitto (a separate process) when installed, else aedes in this process.
+ */
+import { Device } from '../../runtime/device';
+import { EngineName } from '../../runtime/engine';
+import { LogSink } from '../../runtime/log';
+import { makeProfile } from '../../runtime/profile';
+import { DirectNetwork } from '../../runtime/net/direct';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RefClient } from './mqtt-ref-client';
+import { MOSQUITTO, startAedes, startMosquitto, type Broker } from '../../test/mqtt/brokers';
+
+export interface NetBenchRow {
+  /** "mqtt" (the socket rows use their own group) */
+  group: string;
+  metric: string;
+  /** our figure (Lua on luatos-pc) */
+  ours: number;
+  /** the reference figure (plain Node) */
+  reference: number;
+  unit: string;
+  /** ours / reference */
+  ratio: number;
+  /** e.g. ">= 0.5x" */
+  target: string;
+  met: boolean;
+  note: string;
+}
+
+export interface MqttBenchOptions {
+  runs?: number;
+  messages?: number;
+  roundTrips?: number;
+  engines?: EngineName[];
+  log?: (s: string) => void;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+const PAYLOAD = 'x'.repeat(64);
+
+function luaScript(port: number, n: number, m: number): string {
+  return `
+sys.taskInit(function()
+  local c = mqtt.create(nil, "127.0.0.1", ${port})
+  c:auth("bench-lua-" .. mcu.ticks())
+  c:on(function(c, ev, a)
+    if ev == "conack" then sys.publish("B_UP")
+    elseif ev == "sent" and a ~= 0 then sys.publish("B_SENT", a) end
+  end)
+  c:connect()
+  if not sys.waitUntil("B_UP", 5000) then log.info("BENCH_FAIL", "no conack") return end
+  local payload = string.rep("x", 64)
+  log.info("BENCH_START")
+  for i = 1, ${n} do
+    if not c:publish("bench/q0", payload, 0) then log.info("BENCH_FAIL", "publish", i) return end
+    if i % 1000 == 0 then
+      c:publish("bench/sync", payload, 1)
+      sys.waitUntil("B_SENT", 10000)
+    elseif i % 200 == 0 then sys.wait(0) end
+  end
+  log.info("BENCH_PUBLISHED")
+  sys.waitUntil("BENCH_GO", 30000)
+  local ts = {}
+  for i = 1, ${m} do
+    local s1, u1 = mcu.ticks2()
+    c:publish("bench/q1", payload, 1)
+    sys.waitUntil("B_SENT", 5000)
+    local s2, u2 = mcu.ticks2()
+    ts[#ts + 1] = (s2 - s1) * 1000000 + (u2 - u1)
+  end
+  log.info("BENCH_RTT", table.concat(ts, ","))
+  c:close()
+end)
+sys.run()
+`;
+}
+
+/** One Lua run: QoS 0 msgs/s (end to end) and the QoS 1 round trips (µs). */
+async function luaRun(broker: Broker, engine: EngineName, n: number, m: number): Promise<{ rate: number; rtt: number[] }> {
+  const sub = await RefClient.connect(broker.port, `bench-sub-${Date.now()}`);
+  await sub.subscribe('bench/q0', 0);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-mqtt-'));
+  fs.writeFileSync(path.join(dir, 'main.lua'), luaScript(broker.port, n, m));
+  const sink = new LogSink({ stream: null });
+  const device = new Device({
+    scripts: dir,
+    engine,
+    profile: makeProfile({ exitRebootDelayMs: 50, runawayMs: 60000 }, {}),
+    log: sink,
+    dataDir: dir,
+    reboot: 'exit',
+    network: new DirectNetwork(),
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      let t0 = 0;
+      let rate = 0;
+      const timer = setTimeout(() => reject(new Error('lua bench timed out')), 120000);
+      sink.on((r) => {
+        if (r.kind !== 'U') return;
+        const text = r.payload.toString();
+        if (text.includes('BENCH_FAIL')) {
+          clearTimeout(timer);
+          reject(new Error(text));
+        } else if (text.includes('BENCH_START')) {
+          t0 = performance.now();
+          void sub.waitMessages(n, 60000).then((ok) => {
+            const dt = performance.now() - t0;
+            if (!ok) return reject(new Error(`subscriber got ${sub.messages.length} of ${n}`));
+            device.vm?.publish('BENCH_GO');
+            rate = (n / dt) * 1000;
+          });
+        } else if (text.includes('BENCH_RTT')) {
+          clearTimeout(timer);
+          const rtt = text.split(' ').pop()!.split(',').map(Number);
+          resolve({ rate, rtt });
+        }
+      });
+      device.start().catch(reject);
+    });
+  } finally {
+    device.dispose();
+    sub.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same loops on the plain Node client. */
+async function nodeRun(broker: Broker, n: number, m: number): Promise<{ rate: number; rtt: number[] }> {
+  const sub = await RefClient.connect(broker.port, `bench-sub-${Date.now()}`);
+  await sub.subscribe('bench/q0', 0);
+  const c = await RefClient.connect(broker.port, `bench-node-${Date.now()}`);
+  try {
+    const t0 = performance.now();
+    for (let i = 1; i <= n; i++) {
+      c.publish('bench/q0', PAYLOAD, 0);
+      if (i % 1000 === 0) await c.publish('bench/sync', PAYLOAD, 1);
+      else if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+    }
+    if (!(await sub.waitMessages(n, 60000))) throw new Error(`subscriber got ${sub.messages.length} of ${n}`);
+    const rate = (n / (performance.now() - t0)) * 1000;
+    const rtt: number[] = [];
+    for (let i = 0; i < m; i++) {
+      const s = performance.now();
+      await c.publish('bench/q1', PAYLOAD, 1);
+      rtt.push((performance.now() - s) * 1000);
+    }
+    return { rate, rtt };
+  } finally {
+    c.close();
+    sub.close();
+  }
+}
+
+export async function mqttRows(opts: MqttBenchOptions = {}): Promise<NetBenchRow[]> {
+  const runs = opts.runs ?? 3;
+  const n = opts.messages ?? 10000;
+  const m = opts.roundTrips ?? 300;
+  const engines = opts.engines ?? ['wasmoon', 'fengari'];
+  const log = opts.log ?? (() => undefined);
+  const broker = MOSQUITTO ? await startMosquitto() : await startAedes();
+  const brokerName = MOSQUITTO ? 'mosquitto' : 'aedes (in-process)';
+  const note = `reference: plain Node client on mqtt-packet+net (MQTT.js not installed); broker ${brokerName}`;
+  const rows: NetBenchRow[] = [];
+  try {
+    const ref = { rate: [] as number[], p50: [] as number[], p95: [] as number[] };
+    for (let r = 0; r < runs; r++) {
+      const x = await nodeRun(broker, n, m);
+      ref.rate.push(x.rate);
+      ref.p50.push(pct(x.rtt, 50));
+      ref.p95.push(pct(x.rtt, 95));
+      log(`  node run ${r + 1}: ${x.rate.toFixed(0)} msg/s, rtt p50 ${pct(x.rtt, 50).toFixed(0)} µs`);
+    }
+    for (const engine of engines) {
+      const ours = { rate: [] as number[], p50: [] as number[], p95: [] as number[] };
+      for (let r = 0; r < runs; r++) {
+        const x = await luaRun(broker, engine, n, m);
+        ours.rate.push(x.rate);
+        ours.p50.push(pct(x.rtt, 50));
+        ours.p95.push(pct(x.rtt, 95));
+        log(`  ${engine} run ${r + 1}: ${x.rate.toFixed(0)} msg/s, rtt p50 ${pct(x.rtt, 50).toFixed(0)} µs`);
+      }
+      const rate = median(ours.rate);
+      const refRate = median(ref.rate);
+      rows.push({ group: 'mqtt', metric: `QoS 0 publish throughput, Lua loop (${engine})`, ours: rate, reference: refRate, unit: 'msg/s', ratio: rate / refRate, target: '>= 0.5x', met: rate / refRate >= 0.5, note });
+      for (const [k, name] of [['p50', 'QoS 1 round trip p50'], ['p95', 'QoS 1 round trip p95']] as const) {
+        const o = median(ours[k]);
+        const f = median(ref[k]);
+        rows.push({ group: 'mqtt', metric: `${name} (${engine})`, ours: o, reference: f, unit: 'µs', ratio: o / f, target: '<= 1.5x', met: o / f <= 1.5, note });
+      }
+    }
+  } finally {
+    await broker.close();
+  }
+  return rows;
+}
