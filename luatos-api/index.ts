@@ -37,6 +37,7 @@ import { openRtc } from './rtc';
 import { openMiniz } from './miniz';
 import { openFastlz } from './fastlz';
 import { openIconv } from './iconv';
+import { openWebsocket } from './websocket';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -74,6 +75,7 @@ export const MODULES: ModuleOpener[] = [
   openMiniz,
   openFastlz,
   openIconv,
+  openWebsocket,
 ];
 
 export function installApi(vm: Vm): void {

@@ -64,6 +64,7 @@ export const WATCHED_MODULES = [
   'io', 'fs', 'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
   'xxtea', 'rsa', 'gmssl', 'protobuf', 'errDump', 'hmeta',
   'pack', 'bit', 'bit32', 'bit64', 'fskv', 'rtc', 'miniz', 'fastlz', 'iconv',
+  'websocket',
 ];
 
 /** LuatOS modules that firmware builds often have and this runtime does not (yet). */

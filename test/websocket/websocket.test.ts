@@ -1,0 +1,266 @@
+/**
+ * websocket (luatos-api-2.md §6) against real servers on 127.0.0.1: a `ws` WebSocketServer (an
+ * independent implementation) for echo, size limits, server close and restart, wss://; a raw
+ * TCP server for the exact handshake bytes and frame bytes. Both engines.
+ */
+import { test, after, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as https from 'node:https';
+import { runLua, RunLuaResult } from '../helpers/run-lua';
+import { ENGINE_NAMES } from '../../runtime/engine';
+import { HOST, pattern, startRawServer, startWsServer, wsNetwork } from './ws-helpers';
+import * as fs from 'node:fs';
+
+/** the script's lines and the websocket module's lines, in log order (`W websocket_parse ret -1`) */
+function trace(r: RunLuaResult): string[] {
+  const out: string[] = [];
+  for (const rec of r.records) {
+    if (rec.kind === 'U') out.push(rec.payload.toString('utf8').replace(/^I\/user\./, ''));
+    else if (rec.module === 'websocket') out.push(`${rec.kind} ${rec.payload.toString('utf8')}`);
+  }
+  return out;
+}
+
+/** `wants` appear in this order (not necessarily adjacent) */
+function inOrder(lines: string[], wants: (string | RegExp)[]): void {
+  let i = 0;
+  for (const w of wants) {
+    const at = lines.findIndex((l, k) => k >= i && (typeof w === 'string' ? l === w : w.test(l)));
+    assert.ok(at >= 0, `missing (in order) ${w}\n---\n${lines.join('\n')}`);
+    i = at + 1;
+  }
+}
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+async function run(src: string, port: number, engine: string, until = 'I/user.DONE', timeoutMs = 15000): Promise<RunLuaResult> {
+  const r = await runLua({ 'main.lua': src }, { engine: engine as 'wasmoon', until, timeoutMs, device: { network: wsNetwork(port) } });
+  dirs.push(r.dir, r.device.vfs.writablePath('/'));
+  return r;
+}
+
+/** a script that logs every event (data as its length and sha1) and runs `onConack` once */
+function script(opts: { url?: string; pre?: string; onConack?: string; onRecv?: string; onDisc?: string } = {}): string {
+  return `
+local n = 0
+local wsc = websocket.create(nil, ${JSON.stringify(opts.url ?? `ws://${HOST}/ws/echo`)})
+${opts.pre ?? ''}
+wsc:on(function(c, ev, data, fin, op)
+  if ev == "recv" then
+    log.info("ev", ev, #data, fin, op, data:sub(1, 24):toHex():sub(1, 16))
+    ${opts.onRecv ?? ''}
+  else
+    log.info("ev", ev, data, fin, op, c == wsc, c:ready())
+  end
+  if ev == "conack" then
+    n = n + 1
+    ${opts.onConack ?? ''}
+  elseif ev == "disconnect" then
+    ${opts.onDisc ?? ''}
+  end
+end)
+sys.subscribe("WEBSOCKET_CONNACK", function(c) log.info("pub WEBSOCKET_CONNACK", c == wsc) end)
+log.info("connect", wsc:connect(), wsc:ready())
+sys.run()
+`;
+}
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: the handshake and frames byte for byte as the firmware sends them (raw server, ${engine})`, async () => {
+    let step = 0;
+    const raw = await startRawServer((sock, all) => {
+      if (step === 0 && all.includes('\r\n\r\n')) {
+        step = 1;
+        // 101 with a Sec-WebSocket-Accept that does not match: the firmware does not check it
+        sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bogus\r\n\r\n');
+        setTimeout(() => sock.write(Buffer.from([0x81, 0x05, ...Buffer.from('hello')])), 50);
+      }
+    });
+    try {
+      const src = script({
+        url: `ws://${HOST}:8080/path/x?q=1`,
+        pre: `log.info("headers", wsc:headers({["X-Token"]="a b*c-d.e_f"}))`,
+        onConack: `log.info("send", c:send("hi"), c:send("bin", 1), c:send("t0", 0), c:send(12))
+          local z = zbuff.create(10) z:write("zb") log.info("sendz", c:send(z, 1))`,
+        onRecv: `if data == "hello" then log.info("DONE") end`,
+      });
+      const r = await run(src, raw.port, engine);
+      const t = trace(r);
+      inOrder(t, ['headers true', 'I connect host wstest.luatos.com port 8080', 'connect true false', 'I ready!!', 'ev conack nil nil nil true true', 'send true true true true', 'sendz true', 'pub WEBSOCKET_CONNACK true', 'ev recv 5 1 1 68656C6C6F', 'DONE']);
+      await new Promise((res) => setTimeout(res, 100));
+      const all = raw.received[0];
+      const end = all.indexOf('\r\n\r\n') + 4;
+      assert.equal(
+        all.subarray(0, end).toString('latin1'),
+        'GET /path/x?q=1 HTTP/1.1\r\nHost: wstest.luatos.com:8080\r\nX-Token:a%20b%2Ac%2Dd%2Ee%5Ff\r\n' +
+          'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: w4v7O6xFTi36lq3RNcgctw==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      // frames: FIN + opcode, MASK + length, the fixed key 00 01 02 03, payload XOR key (computed here)
+      const frame = (op: number, payload: string) => {
+        const p = Buffer.from(payload, 'latin1');
+        const mask = [0, 1, 2, 3];
+        return Buffer.from([0x80 | op, 0x80 | p.length, ...mask, ...p.map((b, i) => b ^ mask[i % 4])]);
+      };
+      const want = Buffer.concat([frame(1, 'hi'), frame(2, 'bin'), frame(1, 't0'), frame(1, '12'), frame(2, 'zb')]);
+      assert.equal(all.subarray(end, end + want.length).toString('hex'), want.toString('hex'));
+    } finally {
+      await raw.close();
+    }
+  });
+
+  test(`websocket: echo through a ws server, sent events, sizes at the firmware's limits (${engine})`, async () => {
+    const srv = await startWsServer();
+    try {
+      const src = script({
+        onConack: `
+          log.info("s1", c:send("hello"))
+          log.info("s2", c:send(string.rep("a", 65534), 1))
+          log.info("s3", c:send(string.rep("b", 65535)))
+          log.info("s4", c:send(string.rep("c", 1024 * 1024)))
+          log.info("s5", c:send("big 32768"))`,
+        onRecv: `if #data == 32768 then log.info("hash", crypto.sha1(data)) c:send("big 1048576") end`,
+        onDisc: `log.info("DONE")`,
+      });
+      const r = await run(src, srv.port, engine);
+      const t = trace(r);
+      const sha = crypto.createHash('sha1').update(pattern(32768)).digest('hex').toUpperCase();
+      inOrder(t, [
+        'I ready!!',
+        'ev conack nil nil nil true true',
+        's1 true',
+        's2 true',
+        'E pkg too large 65535',
+        's3 false',
+        /^W send: 1048576 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 0 \(luatos-pc\)$/,
+        's4 true',
+        's5 true',
+      ]);
+      // the server's answers, in order
+      inOrder(t, ['ev recv 5 1 1 68656C6C6F', 'ev recv 13 1 1 676F742062696E20', 'ev recv 0 1 1 ', 'ev recv 32768 1 2 00070E151C232A31', `hash ${sha}`]);
+      // a message over 32768 bytes (1 MB: a 64-bit length) ends the connection
+      inOrder(t, [
+        `hash ${sha}`,
+        'E websocket payload is too large!!!',
+        'I payload too large!!!',
+        'W websocket_parse ret -1',
+        'I websocket closing socket',
+        'ev error rx 0 nil true false',
+        'ev disconnect nil nil nil true false',
+        'DONE',
+      ]);
+      // one "sent" per user frame that was handed over (s1, s2, s4, s5, then "big 1048576")
+      assert.equal(t.filter((l) => l.startsWith('ev sent')).length, 5, t.join('\n'));
+      // what the independent server received
+      assert.deepEqual(
+        srv.messages.map(([bin, d]) => `${bin ? 'bin' : 'text'} ${d.length}`),
+        ['text 5', 'bin 65534', 'text 0', 'text 9', 'text 11'],
+      );
+      assert.ok(srv.messages[1][1].equals(Buffer.alloc(65534, 'a')));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test(`websocket: a server close frame gives error rx and disconnect; a server reset gives error connect (${engine})`, async () => {
+    let mode = 'close';
+    const srv = await startWsServer({
+      onConn: (ws) => {
+        setTimeout(() => (mode === 'close' ? ws.close(1000, 'bye') : ws.terminate()), 100);
+      },
+    });
+    try {
+      const src = script({
+        onDisc: `
+          if n == 1 then sys.timerStart(function() log.info("again", wsc:connect()) end, 100)
+          else log.info("DONE") end`,
+        onConack: `if n == 2 then log.info("second") end`,
+      }).replace('sys.run()', 'sys.subscribe("X", function() end)\nsys.run()');
+      const p = run(src, srv.port, engine);
+      // the second connection is reset instead of closed
+      setTimeout(() => (mode = 'reset'), 300);
+      const r = await p;
+      inOrder(trace(r), [
+        'ev conack nil nil nil true true',
+        'W websocket_parse ret -1',
+        'I websocket closing socket',
+        'ev error rx 0 nil true false',
+        'ev disconnect nil nil nil true false',
+        'I connect host wstest.luatos.com port 80',
+        'again true',
+        'ev conack nil nil nil true true',
+        'second',
+        'W websocket_callback param1 -1, closing socket',
+        'I websocket closing socket',
+        'ev error connect 0 nil true false',
+        'ev disconnect nil nil nil true false',
+        'DONE',
+      ]);
+      assert.ok(!trace(r).some((l) => l.startsWith('I reconnect after')), 'no auto-reconnect unless enabled');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test(`websocket: autoreconn brings the connection back after the server restarts (${engine})`, async () => {
+    let srv = await startWsServer();
+    const port = srv.port;
+    try {
+      const src = script({
+        pre: 'wsc:autoreconn(true, 500) -- below the minimum: 1000 ms',
+        onConack: `log.info("conack#", n) c:send("n" .. n) if n == 2 then log.info("DONE") end`,
+      });
+      const p = run(src, port, engine, 'I/user.DONE', 20000);
+      // wait for the first connection, then stop the server and start a new one on the port
+      const t0 = Date.now();
+      while (srv.messages.length === 0 && Date.now() - t0 < 10000) await new Promise((res) => setTimeout(res, 20));
+      await srv.close();
+      await new Promise((res) => setTimeout(res, 1200));
+      srv = await startWsServer({ port });
+      const r = await p;
+      const t = trace(r);
+      inOrder(t, [
+        'conack# 1',
+        'ev recv 2 1 1 6E31',
+        'W websocket_callback param1 -1, closing socket',
+        'I websocket closing socket',
+        'I reconnect after 1000ms',
+        'ev error connect 0 nil true false',
+        'ev disconnect nil nil nil true false',
+        'I connect host wstest.luatos.com port 80',
+        'conack# 2',
+        'DONE',
+      ]);
+      // while the server was down: refused connects, each followed by another reconnect
+      assert.ok(t.filter((l) => l === 'I reconnect after 1000ms').length >= 2, t.join('\n'));
+      assert.equal(srv.messages.at(-1)?.[1].toString(), 'n2');
+    } finally {
+      await srv.close();
+    }
+  });
+}
+
+let tlsOpts: { key: string; cert: string } | null = null;
+before(async () => {
+  const selfsigned = (await import('selfsigned')) as unknown as { generate: (a: unknown, o: unknown) => Promise<{ private: string; cert: string }> };
+  const pems = await selfsigned.generate([{ name: 'commonName', value: HOST }], { keySize: 2048, days: 2 });
+  tlsOpts = { key: pems.private, cert: pems.cert };
+});
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: wss:// against a loopback TLS server with a self-signed certificate (not verified, as on the device) (${engine})`, async () => {
+    assert.ok(tlsOpts);
+    const srv = await startWsServer({ server: https.createServer(tlsOpts) });
+    try {
+      const src = script({ url: `wss://${HOST}/ws/echo`, onConack: 'c:send("secure")', onRecv: 'log.info("DONE", data)' });
+      const r = await run(src, srv.port, engine);
+      const t = trace(r);
+      inOrder(t, ['I connect host wstest.luatos.com port 443', 'I ready!!', 'ev conack nil nil nil true true', 'ev recv 6 1 1 736563757265', 'DONE secure']);
+      assert.equal(srv.upgrades[0][srv.upgrades[0].findIndex((h) => h.toLowerCase() === 'host') + 1], `${HOST}:443`);
+    } finally {
+      await srv.close();
+    }
+  });
+}
