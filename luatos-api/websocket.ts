@@ -306,16 +306,19 @@ export function openWebsocket(vm: Vm): void {
     return 1;
   };
 
-  // metatable WS*: the methods through __index (only function names resolve, as on the device)
+  vm.defineModule('websocket', { create, ...methods });
+
+  // metatable WS*: the module's functions through __index (only function names resolve, and
+  // `wsc.send == websocket.send`, as on the device)
   const L = vm.L;
   e.newmetatable(L, WS_MT);
   e.createtable(L, 0, Object.keys(methods).length + 1);
-  for (const [k, fn] of Object.entries(methods)) {
-    vm.pushBinding(`websocket.${k}`, fn);
-    e.setfield(L, -2, k);
+  e.getglobal(L, 'websocket');
+  for (const k of ['create', ...Object.keys(methods)]) {
+    e.getfield(L, -1, k);
+    e.setfield(L, -3, k);
   }
-  vm.pushBinding('websocket.create', create);
-  e.setfield(L, -2, 'create');
+  e.pop(L, 1);
   e.setfield(L, -2, '__index');
   // collected only after close() dropped the self reference: forget the host object
   vm.pushBinding('__gc', (a) => {
@@ -331,6 +334,4 @@ export function openWebsocket(vm: Vm): void {
   });
   e.setfield(L, -2, '__gc');
   e.pop(L, 1);
-
-  vm.defineModule('websocket', { create, ...methods });
 }
