@@ -54,7 +54,17 @@ interface WsCtx {
   cbRef: number;
   closed: boolean;
   unClose: () => void;
+  /** received messages queued for the script and not yet delivered */
+  queued: number;
 }
+
+/**
+ * Received messages waiting for the script: at RECV_HIGH the client stops reading from the
+ * server until they are down to RECV_LOW (our bound for the VM queue; the device's message bus
+ * is bounded too, and its TCP window stops a fast server the same way).
+ */
+export const RECV_HIGH = 256;
+export const RECV_LOW = 32;
 
 function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -86,8 +96,9 @@ export function openWebsocket(vm: Vm): void {
   };
 
   /** queue `cb(wsc, event, ...args)` as the firmware's message handler does */
-  const deliver = (ctx: WsCtx, event: string, push?: (L: LuaState) => number, connack = false): void => {
+  const deliver = (ctx: WsCtx, event: string, push?: (L: LuaState) => number, connack = false, pre?: () => void): void => {
     vm.post((L) => {
+      pre?.();
       if (ctx.closed || !ctx.cbRef) return 0;
       e.rawgeti(L, e.REGISTRYINDEX, ctx.cbRef);
       if (e.type(L, -1) === LUA_TFUNCTION) {
@@ -280,16 +291,25 @@ export function openWebsocket(vm: Vm): void {
         log: (level, msg) => vm.log(level, 'websocket', msg),
       },
     );
-    const ctx: WsCtx = { client, selfRef: 0, cbRef: 0, closed: false, unClose: () => undefined };
+    const ctx: WsCtx = { client, selfRef: 0, cbRef: 0, closed: false, unClose: () => undefined, queued: 0 };
     client.on('conack', () => deliver(ctx, 'conack', undefined, true));
-    client.on('recv', (data, fin, opcode) =>
-      deliver(ctx, 'recv', (L2) => {
-        e.pushbytes(L2, data);
-        e.pushinteger(L2, fin);
-        e.pushinteger(L2, opcode);
-        return 3;
-      }),
-    );
+    client.on('recv', (data, fin, opcode) => {
+      if (++ctx.queued === RECV_HIGH) client.setPaused(true);
+      deliver(
+        ctx,
+        'recv',
+        (L2) => {
+          e.pushbytes(L2, data);
+          e.pushinteger(L2, fin);
+          e.pushinteger(L2, opcode);
+          return 3;
+        },
+        false,
+        () => {
+          if (--ctx.queued === RECV_LOW) client.setPaused(false);
+        },
+      );
+    });
     client.on('sent', () => deliver(ctx, 'sent'));
     client.on('disconnect', () => deliver(ctx, 'disconnect'));
     client.on('error', (kind, code) =>

@@ -214,6 +214,7 @@ export class WebSocketClient {
   private pingTimer: TimerHandle | null = null;
   private reconnectTimer: TimerHandle | null = null;
   private linkTimer: TimerHandle | null = null;
+  private paused = false;
 
   constructor(opts: WsClientOptions, env: WsClientEnv) {
     this.url = opts.url;
@@ -294,6 +295,18 @@ export class WebSocketClient {
     this.ee.removeAllListeners();
   }
 
+  /**
+   * Stop (true) or restart (false) reading from the server: the binding pauses while many
+   * received messages wait for the script, as a busy device stops reading and its TCP window
+   * fills. Data already read is still parsed.
+   */
+  setPaused(p: boolean): void {
+    this.paused = p;
+    if (!this.sock) return;
+    if (p) this.sock.pause();
+    else this.sock.resume();
+  }
+
   /** stop everything without any log or event (the VM ended) */
   dispose(): void {
     this.released = true;
@@ -353,6 +366,7 @@ export class WebSocketClient {
     this.headLen = 0;
     this.frameWait = 0;
     s.on('data', (d: Buffer) => this.onData(gen, d));
+    if (this.paused) s.pause();
     s.on('error', () => {
       if (gen === this.gen) this.networkError();
     });
@@ -369,16 +383,18 @@ export class WebSocketClient {
     if (this.state === 0) {
       this.head.push(d);
       this.headLen += d.length;
-      const buf = Buffer.concat(this.head, Math.min(this.headLen, WS_RECV_BUF_LEN_MAX + 1));
+      // at most the earlier part (≤ WS_RECV_BUF_LEN_MAX) plus this chunk: bounded
+      const buf = Buffer.concat(this.head, this.headLen);
       this.head = [buf];
-      this.headLen = buf.length;
       if (buf.length >= 12 && !buf.subarray(0, 12).equals(Buffer.from('HTTP/1.1 101'))) {
         const nul = buf.indexOf(0);
-        this.env.log('E', `server not support websocket? resp code ${buf.subarray(0, nul < 0 ? buf.length : nul).toString('utf8')}`);
+        const shown = buf.subarray(0, Math.min(nul < 0 ? buf.length : nul, WS_RECV_BUF_LEN_MAX));
+        this.env.log('E', `server not support websocket? resp code ${shown.toString('utf8')}`);
         this.rxError();
         return;
       }
-      const end = buf.indexOf('\r\n\r\n', 4);
+      // the reply head must end within the firmware's receive buffer
+      const end = buf.subarray(0, WS_RECV_BUF_LEN_MAX).indexOf('\r\n\r\n', 4);
       if (end < 0) {
         if (buf.length > WS_RECV_BUF_LEN_MAX) {
           this.env.log('W', `the handshake reply head is longer than the receive buffer (${WS_RECV_BUF_LEN_MAX} bytes) (luatos-pc)`);

@@ -264,3 +264,87 @@ for (const engine of ENGINE_NAMES) {
     }
   });
 }
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: a flood of server messages is delivered whole and in order, reading pauses while the script is behind; the VM end closes the connection (${engine})`, async () => {
+    const N = 5000;
+    const srv = await startWsServer({
+      onConn: (ws) => {
+        for (let i = 1; i <= N; i++) ws.send(`m${i}`);
+      },
+    });
+    const netw = wsNetwork(srv.port);
+    let pauses = 0;
+    const connectTcp = netw.connectTcp.bind(netw);
+    netw.connectTcp = async (o) => {
+      const s = await connectTcp(o);
+      const pause = s.pause.bind(s);
+      s.pause = () => {
+        pauses++;
+        return pause();
+      };
+      return s;
+    };
+    try {
+      const src = `
+local count, bad = 0, 0
+local wsc = websocket.create(nil, "ws://${HOST}/")
+wsc:on(function(c, ev, data)
+  if ev == "recv" then
+    count = count + 1
+    if data ~= "m" .. count then bad = bad + 1 end
+    if count == ${N} then log.info("DONE", count, bad) end
+  end
+end)
+wsc:connect()
+sys.run()
+`;
+      const r = await runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', timeoutMs: 60000, device: { network: netw } });
+      dirs.push(r.dir, r.device.vfs.writablePath('/'));
+      assert.ok(r.user.includes(`I/user.DONE ${N} 0`), r.user.slice(-5).join('\n'));
+      assert.ok(pauses > 0, 'the client never stopped reading');
+      // the device was disposed by runLua: its connection is gone
+      const t0 = Date.now();
+      while (srv.clients().length > 0 && Date.now() - t0 < 10000) await new Promise((res) => setTimeout(res, 20));
+      assert.equal(srv.clients().length, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+}
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: frames in the same write as the 101 reply are kept, also past 32 KiB (deviation: the firmware drops them) (${engine})`, async () => {
+    const N = 6000;
+    const frames: Buffer[] = [];
+    for (let i = 1; i <= N; i++) {
+      const p = Buffer.from(`m${i}`);
+      frames.push(Buffer.from([0x81, p.length]), p);
+    }
+    const raw = await startRawServer((sock, all) => {
+      if (all.includes('\r\n\r\n') && !(sock as unknown as { sent?: boolean }).sent) {
+        (sock as unknown as { sent?: boolean }).sent = true;
+        sock.write(Buffer.concat([Buffer.from('HTTP/1.1 101 Switching Protocols\r\n\r\n'), ...frames]));
+      }
+    });
+    try {
+      const src = `
+local count, bad = 0, 0
+local wsc = websocket.create(nil, "ws://${HOST}/")
+wsc:on(function(c, ev, data)
+  if ev == "recv" then
+    count = count + 1
+    if data ~= "m" .. count then bad = bad + 1 end
+    if count == ${N} then log.info("DONE", count, bad) end
+  elseif ev ~= "conack" then log.info("ev", ev, data) end
+end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, raw.port, engine, 'I/user.DONE', 30000);
+      assert.ok(r.user.includes(`I/user.DONE ${N} 0`), trace(r).slice(-8).join('\n'));
+    } finally {
+      await raw.close();
+    }
+  });
+}
