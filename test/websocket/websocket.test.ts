@@ -120,7 +120,8 @@ for (const engine of ENGINE_NAMES) {
           log.info("s2", c:send(string.rep("a", 65534), 1))
           log.info("s3", c:send(string.rep("b", 65535)))
           log.info("s4", c:send(string.rep("c", 1024 * 1024)))
-          log.info("s5", c:send("big 32768"))`,
+          log.info("s5", c:send("big 32768"))
+          log.info("s6", c:send(string.rep("d", 70000)))`,
         onRecv: `if #data == 32768 then log.info("hash", crypto.sha1(data)) c:send("big 1048576") end`,
         onDisc: `log.info("DONE")`,
       });
@@ -137,9 +138,12 @@ for (const engine of ENGINE_NAMES) {
         /^W send: 1048576 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 0 \(luatos-pc\)$/,
         's4 true',
         's5 true',
+        /^W send: 70000 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 4464 \(luatos-pc\)$/,
+        's6 true',
       ]);
       // the server's answers, in order
       inOrder(t, ['ev recv 5 1 1 68656C6C6F', 'ev recv 13 1 1 676F742062696E20', 'ev recv 0 1 1 ', 'ev recv 32768 1 2 00070E151C232A31', `hash ${sha}`]);
+      assert.ok(t.includes('ev recv 4464 1 1 6464646464646464'), t.join('\n'));
       // a message over 32768 bytes (1 MB: a 64-bit length) ends the connection
       inOrder(t, [
         `hash ${sha}`,
@@ -151,12 +155,12 @@ for (const engine of ENGINE_NAMES) {
         'ev disconnect nil nil nil true false',
         'DONE',
       ]);
-      // one "sent" per user frame that was handed over (s1, s2, s4, s5, then "big 1048576")
-      assert.equal(t.filter((l) => l.startsWith('ev sent')).length, 5, t.join('\n'));
+      // one "sent" per user frame that was handed over (s1, s2, s4, s5, s6, then "big 1048576")
+      assert.equal(t.filter((l) => l.startsWith('ev sent')).length, 6, t.join('\n'));
       // what the independent server received
       assert.deepEqual(
         srv.messages.map(([bin, d]) => `${bin ? 'bin' : 'text'} ${d.length}`),
-        ['text 5', 'bin 65534', 'text 0', 'text 9', 'text 11'],
+        ['text 5', 'bin 65534', 'text 0', 'text 9', 'text 4464', 'text 11'],
       );
       assert.ok(srv.messages[1][1].equals(Buffer.alloc(65534, 'a')));
     } finally {
@@ -343,6 +347,38 @@ sys.run()
 `;
       const r = await run(src, raw.port, engine, 'I/user.DONE', 30000);
       assert.ok(r.user.includes(`I/user.DONE ${N} 0`), trace(r).slice(-8).join('\n'));
+    } finally {
+      await raw.close();
+    }
+  });
+}
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: headers() string form is sent verbatim; a new headers() call replaces the old for the next connect (${engine})`, async () => {
+    const raw = await startRawServer((sock, all) => {
+      if (all.includes('\r\n\r\n')) sock.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    });
+    try {
+      const src = `
+local k = 0
+local wsc = websocket.create(nil, "ws://${HOST}:81")
+log.info("h1", wsc:headers("Authorization: Basic QUJD\\r\\nX-Raw:keep-this.as is\\r\\n"))
+wsc:on(function(c, ev)
+  if ev == "disconnect" then
+    k = k + 1
+    if k == 1 then log.info("h2", c:headers({[1]=2.5})) c:connect() else log.info("DONE") end
+  end
+end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, raw.port, engine);
+      inOrder(trace(r), ['h1 true', /^E server not support websocket\? resp code HTTP\/1.1 403 Forbidden/, 'h2 true', 'DONE']);
+      const head = (b: Buffer) => b.subarray(0, b.indexOf('\r\n\r\n') + 4).toString('latin1');
+      const tail = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: w4v7O6xFTi36lq3RNcgctw==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+      assert.equal(head(raw.received[0]), `GET / HTTP/1.1\r\nHost: ${HOST}:81\r\nAuthorization: Basic QUJD\r\nX-Raw:keep-this.as is\r\n${tail}`);
+      // numbers as lua_tolstring writes them; "." escaped in the value
+      assert.equal(head(raw.received[1]), `GET / HTTP/1.1\r\nHost: ${HOST}:81\r\n1:2%2E5\r\n${tail}`);
     } finally {
       await raw.close();
     }
