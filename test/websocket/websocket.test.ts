@@ -384,3 +384,46 @@ sys.run()
     }
   });
 }
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: keepalive PING bytes, a fragmented server message (one recv here, see the header), a masked server frame ends it (raw server, ${engine})`, async () => {
+    let step = 0;
+    const raw = await startRawServer((sock, all) => {
+      if (step === 0 && all.includes('\r\n\r\n')) {
+        step = 1;
+        sock.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+        // "ab" + continuation "cd" (FIN)
+        setTimeout(() => sock.write(Buffer.from([0x01, 0x02, 0x61, 0x62, 0x80, 0x02, 0x63, 0x64])), 30);
+      } else if (step === 1 && all.subarray(all.indexOf('\r\n\r\n') + 4).includes(Buffer.from([0x89, 0x80, 0, 1, 2, 3]))) {
+        step = 2;
+        // a masked text frame: servers must not mask
+        sock.write(Buffer.from([0x81, 0x82, 1, 1, 1, 1, 0x60, 0x63]));
+      }
+    });
+    try {
+      const src = `
+local wsc = websocket.create(nil, "ws://${HOST}/", 1)
+wsc:on(function(c, ev, data, fin, op)
+  log.info("ev", ev, data, fin, op)
+  if ev == "disconnect" then log.info("DONE") end
+end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, raw.port, engine);
+      inOrder(trace(r), [
+        'I ready!!',
+        'ev recv abcd 1 1',
+        /^W bad frame from server: .*MASK must be clear \(luatos-pc\)$/,
+        'W websocket_parse ret -1',
+        'I websocket closing socket',
+        'ev error rx 0 nil',
+        'ev disconnect nil nil nil',
+        'DONE',
+      ]);
+      assert.equal(step, 2);
+    } finally {
+      await raw.close();
+    }
+  });
+}
