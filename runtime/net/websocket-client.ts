@@ -229,6 +229,8 @@ export class WebSocketClient {
     return this;
   }
   private emit<K extends keyof WsClientEvents>(ev: K, ...args: WsClientEvents[K]): void {
+    // an 'error' nobody listens to must not throw (EventEmitter's rule): it is a device event
+    if (this.ee.listenerCount(ev) === 0) return;
     this.ee.emit(ev, ...args);
   }
 
