@@ -109,7 +109,8 @@ export function openWebsocket(vm: Vm): void {
       } else {
         e.pop(L, 1);
       }
-      if (connack && !ctx.closed && ctx.cbRef) {
+      // as the firmware: decided before the callback ran (it may close the object meanwhile)
+      if (connack) {
         if (e.getglobal(L, 'sys_pub') === LUA_TFUNCTION) {
           e.pushstring(L, 'WEBSOCKET_CONNACK');
           e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);

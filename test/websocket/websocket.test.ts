@@ -427,3 +427,24 @@ sys.run()
     }
   });
 }
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: close() inside the conack callback: WEBSOCKET_CONNACK is still published, then nothing more (${engine})`, async () => {
+    const srv = await startWsServer({ onConn: (ws) => ws.send('late') });
+    try {
+      const src = `
+local wsc = websocket.create(nil, "ws://${HOST}/")
+wsc:on(function(c, ev, data) log.info("ev", ev, data) if ev == "conack" then c:close() end end)
+sys.subscribe("WEBSOCKET_CONNACK", function(c) log.info("pub", c == wsc, c:ready()) sys.timerStart(log.info, 300, "DONE") end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, srv.port, engine);
+      const t = trace(r);
+      inOrder(t, ['ev conack nil', 'I websocket closing socket', 'pub true false', 'DONE']);
+      assert.ok(!t.some((l) => l === 'ev recv late' || l.startsWith('ev disconnect')), t.join('\n'));
+    } finally {
+      await srv.close();
+    }
+  });
+}
