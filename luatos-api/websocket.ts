@@ -5,7 +5,8 @@
  * client's events into the script's callback.
  *
  * - `websocket.create(adapter = default, url, keepalive = 60, use_ipv6 = false)` → the object
- *   (metatable `WS*`), or nothing: adapter outside 0..QTY-1; an adapter that is not registered
+ *   (metatable `WS*`), or nothing: adapter outside 0..QTY-1 (the firmware is silent; we log
+ *   W `create: adapter <n> does not exist (0..20) (luatos-pc)`); an adapter that is not registered
  *   (W `network_alloc_ctrl fail`, E `websocket init FAID ret -1`). A non-string url or a
  *   non-number adapter raises the stock argument error (luaL_check*). keepalive is read only
  *   when it is an integer (> 0; kept as uint16); use_ipv6 is accepted and has no effect.
@@ -274,7 +275,11 @@ export function openWebsocket(vm: Vm): void {
     const L = a.L;
     const net = vm.device.net;
     const adapter = a.optInteger(1, net.defaultAdapter());
-    if (adapter < 0 || adapter >= ADAPTER_QTY) return 0;
+    if (adapter < 0 || adapter >= ADAPTER_QTY) {
+      // the firmware returns nothing without a word; say why (our line)
+      vm.log('W', 'websocket', `create: adapter ${adapter} does not exist (0..${ADAPTER_QTY - 1}) (luatos-pc)`);
+      return 0;
+    }
     const url = latin1(a.bytes(2));
     let keepalive = 0;
     if (e.isinteger(L, 3)) keepalive = (e.tointeger(L, 3) as number) & 0xffff;

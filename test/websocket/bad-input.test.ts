@@ -94,6 +94,8 @@ sys.run()
     noStack(r);
     const t = trace(r);
     inOrder(t, [
+      'W create: adapter 99 does not exist (0..20) (luatos-pc)',
+      'W create: adapter -1 does not exist (0..20) (luatos-pc)',
       'badadapter 0 0',
       'W network_alloc_ctrl fail',
       'E websocket init FAID ret -1',
