@@ -180,3 +180,34 @@ sys.run()
     }
   });
 }
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: a server that stops reading: send refuses once 1 MiB waits to be written (our bound), the connection stays (${engine})`, async () => {
+    const raw = await startRawServer((sock, all) => {
+      if (all.includes('\r\n\r\n') && !sock.isPaused()) {
+        sock.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+        sock.pause(); // read nothing more
+      }
+    });
+    try {
+      const src = `
+local s = string.rep("z", 65534)
+local wsc = websocket.create(nil, "ws://${HOST}/")
+wsc:on(function(c, ev)
+  if ev == "conack" then
+    for i = 1, 2000 do
+      if not c:send(s) then log.info("refused", i > 16, c:ready()) break end
+    end
+    log.info("DONE")
+  end
+end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, raw.port, engine);
+      inOrder(trace(r), [/^W send: \d+ bytes are still waiting to be sent, frame refused \(luatos-pc\)$/, 'refused true true', 'DONE']);
+    } finally {
+      await raw.close();
+    }
+  });
+}
