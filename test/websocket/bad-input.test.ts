@@ -211,3 +211,27 @@ sys.run()
     }
   });
 }
+
+for (const engine of ENGINE_NAMES) {
+  test(`websocket: a 101 reply head that never ends within 32784 bytes ends the connection (choice: the device would hang) (${engine})`, async () => {
+    const raw = await startRawServer((sock, all) => {
+      if (all.includes('\r\n\r\n') && !sock.isPaused()) {
+        sock.pause();
+        sock.write(`HTTP/1.1 101 Switching Protocols\r\nX-Long: ${'a'.repeat(40000)}`);
+      }
+    });
+    try {
+      const src = `
+local wsc = websocket.create(nil, "ws://${HOST}/")
+wsc:on(function(c, ev, data) log.info("ev", ev, data) if ev == "disconnect" then log.info("DONE") end end)
+wsc:connect()
+sys.run()
+`;
+      const r = await run(src, raw.port, engine);
+      inOrder(trace(r), ['W the handshake reply head is longer than the receive buffer (32784 bytes) (luatos-pc)', 'W websocket_parse ret -1', 'ev error rx', 'ev disconnect nil', 'DONE']);
+      assert.ok(!trace(r).includes('ev conack nil'));
+    } finally {
+      await raw.close();
+    }
+  });
+}
