@@ -38,6 +38,7 @@ import { openMiniz } from './miniz';
 import { openFastlz } from './fastlz';
 import { openIconv } from './iconv';
 import { openMqtt } from './mqtt';
+import { openWebsocket } from './websocket';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -76,6 +77,7 @@ export const MODULES: ModuleOpener[] = [
   openFastlz,
   openIconv,
   openMqtt,
+  openWebsocket,
 ];
 
 export function installApi(vm: Vm): void {

@@ -65,11 +65,12 @@ export const WATCHED_MODULES = [
   'xxtea', 'rsa', 'gmssl', 'protobuf', 'errDump', 'hmeta',
   'pack', 'bit', 'bit32', 'bit64', 'fskv', 'rtc', 'miniz', 'fastlz', 'iconv',
   'mqtt',
+  'websocket',
 ];
 
 /** LuatOS modules that firmware builds often have and this runtime does not (yet). */
 export const ABSENT_MODULES = [
   'gpio', 'uart', 'i2c', 'spi', 'adc', 'pwm', 'can', 'onewire', 'lcd', 'u8g2', 'eink', 'lvgl', 'fonts',
-  'sensor', 'icmp', 'airlink', 'websocket', 'ftp', 'fota', 'audio', 'ble', 'lora', 'iotcloud',
+  'sensor', 'icmp', 'airlink', 'ftp', 'fota', 'audio', 'ble', 'lora', 'iotcloud',
   'libnet', 'otp', 'ymodem', 'mreport',
 ];
