@@ -1,0 +1,316 @@
+/**
+ * socket (luatos-api-2.md §2): the ctrl API against real servers on 127.0.0.1, through the Wi-Fi
+ * model (host mapping, DNS lines, link loss), on both engines. Event values and orders are the
+ * firmware's (§2.2); the expectations are written from the facts, not from our output.
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { WifiNetwork } from '../../runtime/net/model';
+import { parseMapRule } from '../../runtime/net/direct';
+import { ENGINES, FAST, findRec, REF_NET, runNet } from '../net/net-helpers';
+
+/** Lua: event names, and a task that brings the STA up before `body` runs */
+const PRELUDE = `
+local EVN = {}
+EVN[socket.LINK] = "LINK"; EVN[socket.ON_LINE] = "ON_LINE"; EVN[socket.TX_OK] = "TX_OK"
+EVN[socket.CLOSED] = "CLOSED"; EVN[socket.EVENT] = "EVENT"
+function evname(e) return EVN[e] or tostring(e) end
+function up()
+  wlan.connect("lab", "pw")
+  sys.waitUntil("IP_READY", 5000)
+end
+`;
+
+async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close: () => void }> {
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    conns.add(s);
+    s.on('close', () => conns.delete(s));
+    s.on('error', () => undefined);
+    onConn(s);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const c of conns) c.destroy();
+      server.close();
+    },
+  };
+}
+
+function model(rules: string[] = []): WifiNetwork {
+  return new WifiNetwork({ ...REF_NET, timing: FAST, rules: rules.map(parseMapRule), listen: { '*': 0 } });
+}
+
+for (const engine of ENGINES) {
+  test(`TCP client, callback delivery: ON_LINE, TX_OK, EVENT, rx into a zbuff, discon → CLOSED (${engine})`, async () => {
+    const srv = await tcpServer((s) => {
+      s.on('data', (d) => s.write(d.toString().toUpperCase()));
+      s.on('end', () => s.end());
+    });
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local buf = zbuff.create(4)
+        local netc
+        netc = socket.create(socket.LWIP_STA, function(c, ev, p)
+          log.info("ev", evname(ev), p, type(c), c ~= netc)
+          if ev == socket.EVENT and p == 0 then
+            local ok, n, ip, port = socket.rx(c, buf)
+            log.info("rx", ok, n, ip, port, buf:used(), buf:toStr(0, buf:used()))
+            log.info("rx again", socket.rx(c, buf))
+            sys.publish("GOT")
+          elseif ev == socket.ON_LINE then sys.publish("ONLINE", p)
+          elseif ev == socket.CLOSED then sys.publish("CLOSED", p) end
+        end)
+        log.info("state0", socket.state(netc))
+        log.info("config", socket.config(netc))
+        log.info("connect", socket.connect(netc, "echo.test", 7000))
+        log.info("state1", socket.state(netc))
+        sys.waitUntil("ONLINE", 3000)
+        log.info("state2", socket.state(netc))
+        log.info("remoteIP", socket.remoteIP(netc))
+        log.info("tx", socket.tx(netc, "hello device"))
+        sys.waitUntil("GOT", 3000)
+        log.info("discon", socket.discon(netc))
+        sys.waitUntil("CLOSED", 3000)
+        log.info("state3", socket.state(netc))
+        log.info("tx closed", socket.tx(netc, "x"))
+        log.info("rx closed", socket.rx(netc, buf))
+        socket.close(netc)
+        socket.release(netc)
+        log.info("released", select("#", socket.state(netc)), select("#", socket.tx(netc, "x")))
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model([`echo.test:7000=127.0.0.1:${srv.port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    srv.close();
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(r.user, [
+      'I/user.state0 1 离线',
+      'I/user.config true',
+      'I/user.connect true false',
+      'I/user.state1 2 等待DNS',
+      'I/user.ev ON_LINE 0 userdata true',
+      'I/user.state2 5 在线',
+      'I/user.remoteIP 127.0.0.1 nil nil nil',
+      'I/user.tx true false false',
+      'I/user.ev TX_OK 0 userdata true',
+      'I/user.ev EVENT 0 userdata true',
+      'I/user.rx true 12 nil nil 12 HELLO DEVICE',
+      'I/user.rx again true 0',
+      'I/user.discon true false',
+      'I/user.ev CLOSED 0 userdata true',
+      'I/user.state3 1 离线',
+      'I/user.tx closed false true false',
+      'I/user.rx closed false 0',
+      'I/user.released 0 0',
+      'I/user.DONE',
+    ]);
+    // the device's DNS and connect lines, with the mapped address
+    assert.ok(findRec(r.records, 'DNS:echo.test state 0 id 1 ipv6 0 use dns server0, try 0') >= 0, r.lines.join('\n'));
+    assert.ok(findRec(r.records, `net:adapter 2 connect 127.0.0.1:${srv.port} TCP`) >= 0, r.lines.join('\n'));
+  });
+
+  test(`TCP client, task-name delivery through sysplus.waitMsg; a server reset gives EVENT -1, no CLOSED (${engine})`, async () => {
+    const srv = await tcpServer((s) => {
+      s.once('data', () => {
+        s.write('bye');
+        setTimeout(() => s.resetAndDestroy(), 50);
+      });
+    });
+    const src = `${PRELUDE}
+      local function waitev(ev, ms)
+        local m = sysplus.waitMsg("sockt", ev, ms)
+        if type(m) == "table" then return evname(m[1]), m[2] end
+        return m
+      end
+      sysplus.taskInitEx(function()
+        up()
+        local netc = socket.create(nil, "sockt")
+        socket.config(netc, nil, false, false, 60, 10, 3)
+        log.info("connect", socket.connect(netc, "127.0.0.1", ${srv.port}))
+        log.info("online", waitev(socket.ON_LINE, 3000))
+        log.info("tx", socket.tx(netc, "hi"))
+        log.info("txok", waitev(socket.TX_OK, 3000))
+        log.info("wait", socket.wait(netc))
+        log.info("event", waitev(socket.EVENT, 3000))
+        log.info("read", socket.read(netc))
+        log.info("wait2", socket.wait(netc))
+        log.info("event2", waitev(socket.EVENT, 3000))
+        log.info("read2", socket.read(netc))
+        log.info("closed?", waitev(socket.CLOSED, 300))
+        socket.close(netc)
+        log.info("DONE")
+      end, "sockt")
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    srv.close();
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(r.user, [
+      'I/user.connect true false',
+      'I/user.online ON_LINE 0',
+      'I/user.tx true false false',
+      'I/user.txok TX_OK 0',
+      'I/user.wait true false',
+      'I/user.event EVENT 0',
+      'I/user.read true bye',
+      'I/user.wait2 true false',
+      'I/user.event2 EVENT -1',
+      'I/user.read2 false',
+      'I/user.closed? nil',
+      'I/user.DONE',
+    ]);
+  });
+
+  test(`connect failures: refused port and unknown name give ON_LINE -1 and a log line (${engine})`, async () => {
+    const probe = net.createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const dead = (probe.address() as net.AddressInfo).port;
+    probe.close();
+    const m = model();
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local netc = socket.create(nil, function(c, ev, p) log.info("ev", evname(ev), p); sys.publish("EV") end)
+        log.info("connect", socket.connect(netc, "127.0.0.1", ${dead}))
+        sys.waitUntil("EV", 3000)
+        log.info("state", socket.state(netc))
+        log.info("connect2", socket.connect(netc, "nowhere.invalid", 80))
+        sys.waitUntil("EV", 3000)
+        log.info("bad adapter", socket.create(99, "x"), socket.create(socket.LWIP_ETH, "x"))
+        log.info("not a ctrl", select("#", socket.tx("abc", "data")), select("#", socket.rx(nil)))
+        log.info("bad tx", pcall(socket.tx, netc, nil))
+        log.info("bad rx", pcall(socket.rx, netc, "notazbuff"))
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, m, {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 8000,
+      onDevice: () => m.failDns('nowhere.invalid'),
+    });
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(r.user, [
+      'I/user.connect true false',
+      'I/user.ev ON_LINE -1',
+      'I/user.state 1 离线',
+      'I/user.connect2 true false',
+      'I/user.ev ON_LINE -1',
+      'I/user.bad adapter nil nil',
+      'I/user.not a ctrl 0 0',
+      "I/user.bad tx false bad argument #2 to 'tx' (ZBUFF* expected, got nil)",
+      "I/user.bad rx false bad argument #2 to 'rx' (ZBUFF* expected, got string)",
+      'I/user.DONE',
+    ]);
+    assert.ok(findRec(r.records, new RegExp(`^socket:connect 127\\.0\\.0\\.1:${dead} fail: `)) >= 0, r.lines.join('\n'));
+    assert.ok(findRec(r.records, /^socket:connect nowhere\.invalid:80 fail: DNS lookup/) >= 0, r.lines.join('\n'));
+    assert.ok(findRec(r.records, 'socket:socket.tx: argument #1 is a string, not a socket ctrl') >= 0);
+    assert.ok(!r.lines.some((l) => /at .*\.js:\d+/.test(l)), 'no Node stack trace in the log');
+  });
+
+  test(`UDP client: tx to the connected peer, rx gives the binary address and port, limit truncates (${engine})`, async () => {
+    const u = dgram.createSocket('udp4');
+    u.on('message', (msg, rinfo) => {
+      u.send(Buffer.concat([Buffer.from('echo:'), msg]), rinfo.port, rinfo.address);
+      u.send(Buffer.from('0123456789'), rinfo.port, rinfo.address);
+    });
+    u.bind(0, '127.0.0.1');
+    await once(u, 'listening');
+    const port = u.address().port;
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local buf = zbuff.create(64)
+        local n = 0
+        local netc = socket.create(nil, function(c, ev, p)
+          if ev == socket.EVENT then sys.publish("DATA") else log.info("ev", evname(ev), p) end
+          if ev == socket.ON_LINE then sys.publish("ONLINE") end
+        end)
+        log.info("config", socket.config(netc, 0, true))
+        log.info("connect", socket.connect(netc, "udp.test", 5683))
+        sys.waitUntil("ONLINE", 3000)
+        log.info("tx", socket.tx(netc, "ping"))
+        local got = 0
+        while got < 2 do
+          sys.waitUntil("DATA", 3000)
+          while true do
+            local ok, len, ip, port = socket.rx(netc, buf, 0, got == 1 and 4 or nil)
+            if not ok or len == 0 then break end
+            got = got + 1
+            log.info("rx", ok, len, ip and ip:toHex(), port == ${port}, buf:toStr(0, buf:used()))
+            buf:seek(0)
+            buf:del()
+          end
+        end
+        socket.close(netc)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model([`udp.test=127.0.0.1:${port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    u.close();
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(r.user, [
+      'I/user.config true',
+      'I/user.connect true false',
+      'I/user.ev ON_LINE 0',
+      'I/user.tx true false false',
+      'I/user.ev TX_OK 0',
+      'I/user.rx true 9 007F000001 true echo:ping',
+      'I/user.rx true 4 007F000001 true 0123',
+      'I/user.DONE',
+    ]);
+    assert.ok(findRec(r.records, `net:adapter 2 connect 127.0.0.1:${port} UDP`) >= 0, r.lines.join('\n'));
+  });
+
+  test(`link loss: an online TCP socket gets EVENT -1 when Wi-Fi drops (${engine})`, async () => {
+    const srv = await tcpServer(() => undefined);
+    const m = model();
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local netc = socket.create(nil, function(c, ev, p) log.info("ev", evname(ev), p); sys.publish("EV", ev) end)
+        socket.connect(netc, "127.0.0.1", ${srv.port})
+        sys.waitUntil("EV", 3000)
+        log.info("wait", socket.wait(netc))
+        log.info("LINKDOWN")
+        sys.waitUntil("EV", 3000)
+        log.info("state", socket.state(netc), socket.adapter(socket.LWIP_STA))
+        log.info("connect down", socket.connect(netc, "127.0.0.1", ${srv.port}))
+        log.info("state2", socket.state(netc))
+        socket.close(netc)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, m, {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 8000,
+      onDevice: (d) => d.logSink.on((_r, text) => text.includes('I/user.LINKDOWN') && setTimeout(() => m.linkDown(), 20)),
+    });
+    srv.close();
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(r.user, [
+      'I/user.ev ON_LINE 0',
+      'I/user.wait true false',
+      'I/user.LINKDOWN',
+      'I/user.ev EVENT -1',
+      'I/user.state 1 false 2',
+      'I/user.connect down true false',
+      'I/user.state2 0 硬件离线',
+      'I/user.DONE',
+    ]);
+  });
+}
