@@ -37,6 +37,7 @@ import { openRtc } from './rtc';
 import { openMiniz } from './miniz';
 import { openFastlz } from './fastlz';
 import { openIconv } from './iconv';
+import { openHttpsrv } from './httpsrv';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -74,6 +75,7 @@ export const MODULES: ModuleOpener[] = [
   openMiniz,
   openFastlz,
   openIconv,
+  openHttpsrv,
 ];
 
 export function installApi(vm: Vm): void {

@@ -314,3 +314,142 @@ for (const engine of ENGINES) {
     ]);
   });
 }
+
+/** the host port from the listen log line */
+function portFromLog(text: string): number | null {
+  const m = /reachable from the PC at 127\.0\.0\.1:(\d+)/.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+for (const engine of ENGINES) {
+  test(`TCP server (single client): listen prints the PC port, a PC client talks to it, its close gives EVENT -1 (${engine})`, async () => {
+    let reply = '';
+    let jsDone: Promise<void> = Promise.resolve();
+    const src = `${PRELUDE}
+      sysplus.taskInitEx(function()
+        up()
+        local netc = socket.create(nil, "srv")
+        log.info("config", socket.config(netc, 8080))
+        log.info("listen", socket.listen(netc))
+        log.info("state", socket.state(netc))
+        local m = sysplus.waitMsg("srv", socket.ON_LINE, 5000)
+        log.info("online", evname(m[1]), m[2])
+        local ok, none, ip, port = socket.accept(netc)
+        log.info("accept", ok, none, ip, type(port))
+        log.info("state2", socket.state(netc))
+        socket.wait(netc)
+        sysplus.waitMsg("srv", socket.EVENT, 5000)
+        local ok2, data = socket.read(netc)
+        log.info("got", ok2, data)
+        socket.tx(netc, "pong:" .. data)
+        log.info("txok", evname(sysplus.waitMsg("srv", socket.TX_OK, 5000)[1]))
+        socket.wait(netc)
+        local m2 = sysplus.waitMsg("srv", socket.EVENT, 5000)
+        log.info("peer closed", evname(m2[1]), m2[2])
+        socket.close(netc)
+        log.info("DONE")
+      end, "srv")
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 8000,
+      onDevice: (d) =>
+        d.logSink.on((_r, text) => {
+          const port = portFromLog(text);
+          if (port === null) return;
+          jsDone = (async () => {
+            const c = net.connect(port, '127.0.0.1');
+            await once(c, 'connect');
+            c.write('ping');
+            const [data] = (await once(c, 'data')) as [Buffer];
+            reply = data.toString();
+            c.end();
+          })();
+        }),
+    });
+    await jsDone;
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.equal(reply, 'pong:ping');
+    assert.deepEqual(r.user, [
+      'I/user.config true',
+      'I/user.listen true false',
+      'I/user.state 6 在监听',
+      'I/user.online ON_LINE 0',
+      'I/user.accept true nil 127.0.0.1 number',
+      'I/user.state2 5 在线',
+      'I/user.got true ping',
+      'I/user.txok TX_OK',
+      'I/user.peer closed EVENT -1',
+      'I/user.DONE',
+    ]);
+    assert.ok(findRec(r.records, /^socket:device port 8080 listening on adapter 2, reachable from the PC at 127\.0\.0\.1:\d+ \(luatos-pc\)$/) >= 0, r.lines.join('\n'));
+  });
+
+  test(`TCP server (multi client): each PC client is an ON_LINE on the listener, accept gives a new ctrl with its own callback (${engine})`, async () => {
+    const replies: string[] = [];
+    let jsDone: Promise<void> = Promise.resolve();
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local n = 0
+        local srv = socket.create(nil, function(c, ev, p)
+          if ev ~= socket.ON_LINE then return end
+          local ok, cl, ip, port = socket.accept(c, function(cc, ev2, p2)
+            if ev2 == socket.EVENT and p2 == 0 then
+              local ok3, d = socket.read(cc)
+              if ok3 and #d > 0 then socket.tx(cc, "hi " .. d) end
+            elseif ev2 == socket.EVENT then
+              n = n + 1
+              log.info("client gone", n)
+              socket.release(cc)
+              if n == 2 then sys.publish("BOTH") end
+            end
+          end)
+          log.info("accept", ok, type(cl), ip)
+        end)
+        socket.config(srv, 9090)
+        log.info("listen", socket.listen(srv, 2))
+        log.info("bad multi", socket.listen(srv, 9))
+        sys.waitUntil("BOTH", 6000)
+        socket.close(srv)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 10000,
+      onDevice: (d) =>
+        d.logSink.on((_r, text) => {
+          const port = portFromLog(text);
+          if (port === null) return;
+          jsDone = (async () => {
+            for (const who of ['a', 'b']) {
+              const c = net.connect(port, '127.0.0.1');
+              await once(c, 'connect');
+              c.write(who);
+              const [data] = (await once(c, 'data')) as [Buffer];
+              replies.push(data.toString());
+              c.end();
+              await once(c, 'close');
+            }
+          })();
+        }),
+    });
+    await jsDone;
+    assert.equal(r.timedOut, false, r.lines.join('\n'));
+    assert.deepEqual(replies, ['hi a', 'hi b']);
+    assert.deepEqual(r.user, [
+      'I/user.listen true false',
+      'I/user.bad multi false false',
+      'I/user.accept true userdata 127.0.0.1',
+      'I/user.client gone 1',
+      'I/user.accept true userdata 127.0.0.1',
+      'I/user.client gone 2',
+      'I/user.DONE',
+    ]);
+  });
+}
