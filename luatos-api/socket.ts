@@ -26,6 +26,7 @@
  * - Deviation: DTLS (UDP + TLS) is not supported: `config` logs it and returns false, as a
  *   firmware built without it. TLS on a listening socket is not supported either.
  */
+import * as crypto from 'node:crypto';
 import * as tls from 'node:tls';
 import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
 import { NIL, pushValue, pushValues } from '../runtime/lua-value';
@@ -312,7 +313,11 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
           return 1;
         }
         try {
-          if (serverCert) tls.createSecureContext({ ca: serverCert });
+          if (serverCert) {
+            const blocks = serverCert.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+            if (!blocks) throw new Error('no PEM certificate');
+            for (const b of blocks) new crypto.X509Certificate(b);
+          }
         } catch (err) {
           vm.log('E', 'socket', `network_set_server_cert failed: ${(err as Error).message}`);
           e.pushboolean(a.L, false);

@@ -351,17 +351,15 @@ export class NetCtrl {
       const verify = !!t.serverCert;
       let ts: tls.TLSSocket;
       try {
-        ts = tls.connect({
-          socket: s,
-          servername: net.isIP(hostName) ? undefined : hostName,
-          rejectUnauthorized: verify,
-          ca: t.serverCert,
-          cert: t.clientCert,
-          key: t.clientKey,
-          passphrase: t.clientPassword,
-          // the device checks the chain against server_cert; a literal IP has no name to check
-          checkServerIdentity: net.isIP(hostName) ? () => undefined : undefined,
-        });
+        const o: tls.ConnectionOptions = { socket: s, rejectUnauthorized: verify };
+        if (!net.isIP(hostName)) o.servername = hostName;
+        // the device checks the chain against server_cert; a literal IP has no name to check
+        else o.checkServerIdentity = () => undefined;
+        if (t.serverCert) o.ca = t.serverCert;
+        if (t.clientCert) o.cert = t.clientCert;
+        if (t.clientKey) o.key = t.clientKey;
+        if (t.clientPassword !== undefined) o.passphrase = t.clientPassword;
+        ts = tls.connect(o);
       } catch (err) {
         s.destroy();
         this.host.log('E', 'socket', `TLS setup failed: ${(err as Error).message}`);
