@@ -374,7 +374,10 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       const ent = get(a);
       if (!ent) return 0;
       let data: Buffer;
-      if (a.type(2) === LUA_TSTRING || a.type(2) === LUA_TNUMBER) data = Buffer.from(a.bytes(2));
+      if (a.type(2) === LUA_TSTRING || a.type(2) === LUA_TNUMBER) {
+        const b = a.bytes(2);
+        data = Buffer.isBuffer(b) ? b : Buffer.from(b);
+      }
       else {
         const z = getZbuff(vm, a.L, 2);
         if (!z) return a.typeError(2, ZBUFF_TYPE);
@@ -403,7 +406,8 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
         e.pushinteger(a.L, 0);
         return 2;
       }
-      const n = r.data.length ? z.append(r.data) : 0;
+      let n = 0;
+      for (const part of r.parts) n += z.append(part);
       e.pushboolean(a.L, true);
       e.pushinteger(a.L, n);
       if (r.ip === undefined) return 2;
@@ -421,7 +425,7 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
         return 1;
       }
       e.pushboolean(a.L, true);
-      e.pushbytes(a.L, r.data);
+      e.pushbytes(a.L, r.parts.length === 1 ? r.parts[0] : Buffer.concat(r.parts, r.size));
       if (r.ip === undefined) return 2;
       e.pushbytes(a.L, binaryIp(r.ip));
       e.pushinteger(a.L, r.port ?? 0);

@@ -506,34 +506,39 @@ export class NetCtrl {
    * Take received data: TCP up to `limit` bytes (`take(n)` tells how many fit; the rest stays
    * queued), UDP one datagram truncated to `limit`. null = error / not online.
    */
-  receive(limit: number, room: (n: number) => number): { data: Buffer; ip?: string; port?: number } | null {
+  receive(limit: number, room: (n: number) => number): { parts: Buffer[]; size: number; ip?: string; port?: number } | null {
     if (!this.readable) return null;
     this.newRx = false;
     if (this.cfg.udp) {
       const p = this.udpQ.shift();
-      if (!p) return { data: Buffer.alloc(0) };
+      if (!p) return { parts: [], size: 0 };
       let d = limit > 0 && p.data.length > limit ? p.data.subarray(0, limit) : p.data;
       d = d.subarray(0, room(d.length));
-      return { data: d, ip: p.ip, port: p.port };
+      return { parts: [d], size: d.length, ip: p.ip, port: p.port };
     }
     let want = limit > 0 ? Math.min(limit, this.rxBytes) : this.rxBytes;
     want = room(want);
-    const out = Buffer.allocUnsafe(want);
+    // hand out the received chunks themselves when they fit whole (no copy)
+    const parts: Buffer[] = [];
     let off = 0;
     while (off < want) {
       const head = this.rx[0];
       const n = Math.min(head.length, want - off);
-      head.copy(out, off, 0, n);
+      if (n === head.length) {
+        parts.push(head);
+        this.rx.shift();
+      } else {
+        parts.push(head.subarray(0, n));
+        this.rx[0] = head.subarray(n);
+      }
       off += n;
-      if (n === head.length) this.rx.shift();
-      else this.rx[0] = head.subarray(n);
     }
     this.rxBytes -= want;
     if (this.paused && this.rxBytes < RX_WINDOW / 2 && this.tcp) {
       this.paused = false;
       this.tcp.resume();
     }
-    return { data: out };
+    return { parts, size: want };
   }
 
   /** socket.wait → [ok, dataNow] */
