@@ -33,7 +33,7 @@ import * as tls from 'node:tls';
 import type { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
 import { SOCKET_EVENTS } from './adapters';
-import { listenOnHost, ListenHandle } from './listen';
+import { hostPortFor, listenOnHost, ListenHandle, ListenRules } from './listen';
 import { DeviceNetwork, LINK_DOWN, NetError } from './types';
 
 /** unread TCP bytes above which we stop reading from the host socket */
@@ -426,31 +426,57 @@ export class NetCtrl {
     });
   }
 
+  /**
+   * Bind the UDP socket. A configured local port is a device-side UDP server: it binds
+   * 127.0.0.1 on the host port the listen rules give (default: the same port, else an
+   * ephemeral one) and logs where the PC reaches it. Without a local port it is a client: an
+   * ephemeral port on 127.0.0.1 when the peer is local, else on all interfaces (to reach it).
+   */
   private openUdp(gen: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const u = dgram.createSocket({ type: 'udp4', recvBufferSize: 256 * 1024 });
-      u.once('error', reject);
-      u.bind(this.cfg.localPort > 0 ? { port: this.cfg.localPort, address: '127.0.0.1' } : { port: 0 }, () => {
-        u.off('error', reject);
-        u.on('error', (e) => this.dbg(`ctrl ${this.hex} udp error ${e.message}`));
-        if (gen !== this.gen) {
+    const dev = this.cfg.localPort;
+    const rules = (this.host.net as { listenRules?: ListenRules }).listenRules;
+    const configured = dev > 0 ? hostPortFor(rules, dev) : undefined;
+    const peer = this.udpRemote?.ip ?? '';
+    const address = dev > 0 || peer.startsWith('127.') ? '127.0.0.1' : undefined;
+    const bindOne = (port: number): Promise<dgram.Socket> =>
+      new Promise((resolve, reject) => {
+        const u = dgram.createSocket({ type: 'udp4', recvBufferSize: 256 * 1024 });
+        u.once('error', (e) => {
           u.close();
-          return;
-        }
-        this.udp = u;
-        u.on('message', (msg, rinfo) => {
-          if (gen !== this.gen) return;
-          if (this.udpQ.length >= UDP_QUEUE) {
-            this.dbg(`ctrl ${this.hex} udp queue full, datagram dropped`);
-            return;
-          }
-          this.udpQ.push({ data: msg, ip: rinfo.address, port: rinfo.port });
-          this.dataArrived();
+          reject(e);
         });
-        resolve();
+        u.bind({ port, address }, () => resolve(u));
       });
+    const first = dev > 0 ? (configured ?? dev) : 0;
+    return bindOne(first)
+      .catch((e: NodeJS.ErrnoException) => {
+        if (dev > 0 && configured === undefined && (e.code === 'EACCES' || e.code === 'EADDRINUSE' || e.code === 'EPERM')) return bindOne(0);
+        throw e;
+      })
+      .then((u) => this.udpBound(u, gen));
+  }
+
+  private udpBound(u: dgram.Socket, gen: number): void {
+    const dev = this.cfg.localPort;
+    if (dev > 0) this.host.log('I', 'socket', `device UDP port ${dev} on adapter ${this.adapter}, reachable from the PC at 127.0.0.1:${u.address().port} (luatos-pc)`);
+    u.removeAllListeners('error');
+    u.on('error', (e) => this.dbg(`ctrl ${this.hex} udp error ${e.message}`));
+    if (gen !== this.gen) {
+      u.close();
+      return;
+    }
+    this.udp = u;
+    u.on('message', (msg, rinfo) => {
+      if (gen !== this.gen) return;
+      if (this.udpQ.length >= UDP_QUEUE) {
+        this.dbg(`ctrl ${this.hex} udp queue full, datagram dropped`);
+        return;
+      }
+      this.udpQ.push({ data: msg, ip: rinfo.address, port: rinfo.port });
+      this.dataArrived();
     });
   }
+
 
   /** socket.tx → [ok, full, doneNow] */
   tx(data: Buffer, ip?: string, port?: number): [boolean, boolean, boolean] {

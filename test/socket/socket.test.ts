@@ -453,3 +453,56 @@ for (const engine of ENGINES) {
     ]);
   });
 }
+
+for (const engine of ENGINES) {
+  test(`UDP server (config local port + connect 255.255.255.255:0): reachable from the PC, answers with tx(ip, port) (${engine})`, async () => {
+    let answer = '';
+    let jsDone: Promise<void> = Promise.resolve();
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local buf = zbuff.create(64)
+        local netc = socket.create(nil, function(c, ev, p)
+          if ev ~= socket.EVENT then return end
+          local ok, n, ip, port = socket.rx(c, buf)
+          if ok and n > 0 then
+            local from = string.format("%d.%d.%d.%d", ip:byte(2), ip:byte(3), ip:byte(4), ip:byte(5))
+            log.info("udp rx", buf:toStr(0, n), from)
+            log.info("udp tx", socket.tx(c, "ack " .. buf:toStr(0, n), from, port))
+            buf:seek(0)
+            sys.publish("ANSWERED")
+          end
+        end)
+        socket.config(netc, 5684, true)
+        log.info("start", socket.connect(netc, "255.255.255.255", 0))
+        sys.waitUntil("ANSWERED", 5000)
+        sys.wait(50)
+        socket.close(netc)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 8000,
+      onDevice: (d) =>
+        d.logSink.on((_r, text) => {
+          const m = /device UDP port 5684 on adapter 2, reachable from the PC at 127\.0\.0\.1:(\d+)/.exec(text);
+          if (!m) return;
+          jsDone = (async () => {
+            const c = dgram.createSocket('udp4');
+            c.bind(0, '127.0.0.1');
+            await once(c, 'listening');
+            c.send('hello', Number(m[1]), '127.0.0.1');
+            const [msg] = (await once(c, 'message')) as [Buffer];
+            answer = msg.toString();
+            c.close();
+          })();
+        }),
+    });
+    await jsDone;
+    assert.equal(answer, 'ack hello', r.lines.join('\n'));
+    assert.deepEqual(r.user, ['I/user.start true false', 'I/user.udp rx hello 127.0.0.1', 'I/user.udp tx true false false', 'I/user.DONE']);
+  });
+}
