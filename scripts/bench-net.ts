@@ -89,9 +89,11 @@ sys.taskInit(function()
   sys.waitUntil("IP_READY", 5000)
   local chunk = string.rep("a", ${CHUNK})
   local buf = zbuff.create(${CHUNK})
-  local netc = socket.create(nil, function(c, ev, p) sys.publish("SEV", ev, p) end)
+  local netc = socket.create(nil, function(c, ev, p)
+    if ev == socket.EVENT then sys.publish("SEV") elseif ev == socket.ON_LINE then sys.publish("ONLINE", p) end
+  end)
   socket.connect(netc, "127.0.0.1", ${port})
-  sys.waitUntil("SEV", 5000)
+  sys.waitUntil("ONLINE", 5000)
   log.info("BENCH", "START")
   local sent, got = 0, 0
   while sent < ${total} do

@@ -506,3 +506,27 @@ for (const engine of ENGINES) {
     assert.deepEqual(r.user, ['I/user.start true false', 'I/user.udp rx hello 127.0.0.1', 'I/user.udp tx true false false', 'I/user.DONE']);
   });
 }
+
+for (const engine of ENGINES) {
+  test(`no callback and no task: events go to sys_pub("NWCTRL*", adapter, socket_id, event, param) (${engine})`, async () => {
+    const srv = await tcpServer(() => undefined);
+    const src = `${PRELUDE}
+      sys.subscribe("NWCTRL*", function(adapter, sid, ev, p)
+        log.info("nwctrl", adapter, type(sid), evname(ev), p)
+        sys.publish("EV")
+      end)
+      sys.taskInit(function()
+        up()
+        local netc = socket.create()
+        socket.connect(netc, "127.0.0.1", ${srv.port})
+        sys.waitUntil("EV", 3000)
+        socket.close(netc)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    srv.close();
+    assert.deepEqual(r.user, ['I/user.nwctrl 2 number ON_LINE 0', 'I/user.DONE'], r.lines.join('\n'));
+  });
+}
