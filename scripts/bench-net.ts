@@ -4,7 +4,8 @@
  * A table of named rows; each row measures the device side (a Lua script on the runtime) and a
  * plain Node baseline doing the same exchange, 3 runs each, and prints the medians and the
  * ratio baseline-time / device-time (1.0 = as fast as plain Node; higher is better). Add rows to
- * ROWS (other modules: MQTT, ...). Options: `--runs N`, `--engine wasmoon|fengari`, `--mb N`.
+ * ROWS (other modules: MQTT, ...). Options: `--runs N` (3), `--engine wasmoon|fengari`, `--mb N`
+ * (64). A quarter-size warm-up run of each row comes first and is not counted.
  *
  * Rows:
  *  - socket TCP echo, 64 KB writes: the script sends 64 KB with socket.tx, reads the echo back
@@ -164,13 +165,15 @@ function arg(name: string, def: string): string {
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '3')) || 3);
   const engine = arg('engine', 'wasmoon') === 'fengari' ? 'fengari' : 'wasmoon';
-  const mb = Math.max(1, Number(arg('mb', '16')) || 16);
+  const mb = Math.max(1, Number(arg('mb', '64')) || 64);
   console.log(`bench:net — ${runs} runs per row, engine ${engine}, ${mb} MB per socket run; ratio = baseline / device (higher is better)`);
   console.log(`${'row'.padEnd(62)} ${'device ms'.padStart(10)} ${'node ms'.padStart(10)} ${'ratio'.padStart(7)}  MB/s device`);
   for (const row of ROWS) {
     const dev: number[] = [];
     const base: number[] = [];
     let note = '';
+    // one discarded warm-up run (JIT, module loading), a quarter of the size
+    await row.run({ engine, mb: Math.max(1, Math.floor(mb / 4)) });
     for (let i = 0; i < runs; i++) {
       const r = await row.run({ engine, mb });
       dev.push(r.device);
