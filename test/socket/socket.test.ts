@@ -530,3 +530,49 @@ for (const engine of ENGINES) {
     assert.deepEqual(r.user, ['I/user.nwctrl 2 number ON_LINE 0', 'I/user.DONE'], r.lines.join('\n'));
   });
 }
+
+for (const engine of ENGINES) {
+  test(`bounds: a flooding server is paused at the rx window; a peer that never reads makes tx report full (${engine})`, async () => {
+    const flood = await tcpServer((s) => {
+      const chunk = Buffer.alloc(65536, 0x61);
+      const pump = () => {
+        while (!s.destroyed && s.write(chunk));
+        if (!s.destroyed) s.once('drain', pump);
+      };
+      pump();
+    });
+    const sink = await tcpServer((s) => s.pause());
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local a = socket.create(nil, function(c, ev, p) if ev == socket.ON_LINE then sys.publish("A") end end)
+        socket.connect(a, "127.0.0.1", ${flood.port})
+        sys.waitUntil("A", 3000)
+        sys.wait(500)
+        local ok, pending = socket.rx(a)
+        log.info("pending", ok, pending >= 262144, pending <= 262144 + 65536 * 4)
+        socket.close(a)
+        local b = socket.create(nil, function(c, ev, p) if ev == socket.ON_LINE then sys.publish("B") end end)
+        socket.connect(b, "127.0.0.1", ${sink.port})
+        sys.waitUntil("B", 3000)
+        local chunk = string.rep("b", 65536)
+        local n, full, done = 0, false, false
+        while n < 400 do
+          local ok2
+          ok2, full, done = socket.tx(b, chunk)
+          if not ok2 or full then break end
+          n = n + 1
+          if n % 16 == 0 then sys.wait(20) end
+        end
+        log.info("full", full, done, n < 400)
+        socket.close(b)
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 15000 });
+    flood.close();
+    sink.close();
+    assert.deepEqual(r.user, ['I/user.pending true true true', 'I/user.full true true true', 'I/user.DONE'], r.lines.join('\n'));
+  });
+}
