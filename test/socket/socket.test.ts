@@ -576,3 +576,36 @@ for (const engine of ENGINES) {
     assert.deepEqual(r.user, ['I/user.pending true true true', 'I/user.full true true true', 'I/user.DONE'], r.lines.join('\n'));
   });
 }
+
+for (const engine of ENGINES) {
+  test(`link loss: UDP and listening sockets get EVENT -1 / ON_LINE -1 when Wi-Fi drops (${engine})`, async () => {
+    const m = model();
+    const src = `${PRELUDE}
+      sys.taskInit(function()
+        up()
+        local u = socket.create(nil, function(c, ev, p) log.info("udp", evname(ev), p); sys.publish("U", ev) end)
+        socket.config(u, 0, true)
+        socket.connect(u, "127.0.0.1", 9)
+        sys.waitUntil("U", 3000)
+        local l = socket.create(nil, function(c, ev, p) log.info("listener", evname(ev), p); sys.publish("L") end)
+        socket.config(l, 8082)
+        socket.listen(l)
+        log.info("LINKDOWN")
+        sys.waitUntil("L", 3000)
+        sys.wait(50)
+        log.info("states", (socket.state(u)), (socket.state(l)))
+        log.info("DONE")
+      end)
+      sys.run()
+    `;
+    const r = await runNet({ 'main.lua': src }, m, {
+      engine,
+      until: 'I/user.DONE',
+      timeoutMs: 8000,
+      onDevice: (d) => d.logSink.on((_r, text) => text.includes('I/user.LINKDOWN') && setTimeout(() => m.linkDown(), 20)),
+    });
+    assert.deepEqual(r.user.slice(0, 2), ['I/user.udp ON_LINE 0', 'I/user.LINKDOWN'], r.lines.join('\n'));
+    assert.deepEqual(new Set(r.user.slice(2, 4)), new Set(['I/user.udp EVENT -1', 'I/user.listener ON_LINE -1']), r.lines.join('\n'));
+    assert.deepEqual(r.user.slice(4), ['I/user.states 1 1', 'I/user.DONE']);
+  });
+}
