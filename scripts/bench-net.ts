@@ -12,6 +12,7 @@
  *    with socket.rx into a zbuff until all 64 KB came back, repeated for N MB; the baseline is
  *    a Node net.Socket doing the same write-then-read-back rounds. Target ≥ 0.5x.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { runLua } from '../test/helpers/run-lua';
@@ -143,6 +144,8 @@ export const ROWS: BenchRow[] = [
               }),
           },
         );
+        fs.rmSync(r.dir, { recursive: true, force: true });
+        fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
         if (!t0 || !t1) throw new Error(`the script did not finish:\n${r.lines.slice(-10).join('\n')}`);
         return { device: t1 - t0, baseline, note: `${got} bytes echoed` };
       } finally {

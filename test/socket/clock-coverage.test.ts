@@ -13,7 +13,8 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { VirtualClock } from '../../runtime/clock';
 import { WifiNetwork } from '../../runtime/net/model';
-import { ENGINES, FAST, REF_NET, runNet } from '../net/net-helpers';
+import { ENGINES, FAST, REF_NET } from '../net/net-helpers';
+import { runSock } from './helpers';
 
 for (const engine of ENGINES) {
   test(`virtual clock: a UDP answer 200 ms later (real time) beats a 5 s script timeout (${engine})`, async () => {
@@ -39,7 +40,7 @@ for (const engine of ENGINES) {
       end, "u")
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE', timeoutMs: 8000, device: { clock: new VirtualClock() } });
+    const r = await runSock({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE', timeoutMs: 8000, device: { clock: new VirtualClock() } });
     u.close();
     assert.deepEqual(r.user, ['I/user.answer 0 late answer true', 'I/user.DONE'], r.lines.join('\n'));
   });
@@ -60,7 +61,7 @@ for (const engine of ENGINES) {
       end, "s")
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST, listen: { '*': 0 } }), {
+    const r = await runSock({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST, listen: { '*': 0 } }), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -94,7 +95,7 @@ for (const engine of ENGINES) {
       log.info("absent", iotauth, iotauth, ws2812, type(httpsrv))
       log.info("DONE")
     `;
-    const r = await runNet({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE', device: { coverage: true } });
+    const r = await runSock({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE', device: { coverage: true } });
     const cov = r.device.coverage;
     assert.ok(cov);
     for (const f of ['socket.create', 'socket.config', 'socket.connect', 'socket.tx', 'socket.close']) assert.equal(cov.status(f), 'implemented', f);

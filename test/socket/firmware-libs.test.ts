@@ -18,7 +18,8 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
-import { ENGINES, FAST, REF_NET, runNet } from '../net/net-helpers';
+import { ENGINES, FAST, REF_NET } from '../net/net-helpers';
+import { runSock } from './helpers';
 
 /** our wrappers, from the facts (not the firmware's code) */
 const OUR_LIBNET = `
@@ -153,7 +154,7 @@ async function run(engine: (typeof ENGINES)[number], files: Record<string, strin
   try {
     const m = new WifiNetwork({ ...REF_NET, timing: FAST, rules: [parseMapRule(`echo.test:7000=127.0.0.1:${srv.echo}`), parseMapRule(`api.test:80=127.0.0.1:${srv.web}`)] });
     const main = String(files['main.lua']).replace('DEAD_PORT', String(srv.dead));
-    return await runNet({ ...files, 'main.lua': main }, m, { engine, until: 'I/user.DONE', timeoutMs: 20000 });
+    return await runSock({ ...files, 'main.lua': main }, m, { engine, until: 'I/user.DONE', timeoutMs: 20000 });
   } finally {
     srv.close();
   }

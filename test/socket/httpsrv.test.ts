@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseRequest } from '../../luatos-api/httpsrv';
-import { ENGINES, FAST, findRec, REF_NET, runNet } from '../net/net-helpers';
+import { ENGINES, FAST, findRec, REF_NET } from '../net/net-helpers';
+import { runSock } from './helpers';
 
 const SERVER = `
 sys.taskInit(function()
@@ -69,7 +70,7 @@ for (const engine of ENGINES) {
     const m = new WifiNetwork({ ...REF_NET, timing: FAST, listen: { '*': 0 } });
     const results: Record<string, unknown> = Object.create(null);
     let jsDone: Promise<void> = Promise.resolve();
-    const r = await runNet({ 'main.lua': SERVER, 'index.html': '<h1>device</h1>', 'data.json': '{"a":1}' }, m, {
+    const r = await runSock({ 'main.lua': SERVER, 'index.html': '<h1>device</h1>', 'data.json': '{"a":1}' }, m, {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 15000,
@@ -138,7 +139,7 @@ test('httpsrv: a real Chromium loads a page the device serves and the handler se
   let jsDone: Promise<void> = Promise.resolve();
   const page = '<html><body><h1 id="t">served by the device</h1><script>fetch("/api",{method:"POST",body:"from-browser"}).then(r=>r.text()).then(t=>{document.title=t})</script></body></html>';
   try {
-    const r = await runNet({ 'main.lua': SERVER, 'index.html': page }, m, {
+    const r = await runSock({ 'main.lua': SERVER, 'index.html': page }, m, {
       until: 'I/user.DONE',
       timeoutMs: 40000,
       onDevice: (d) =>

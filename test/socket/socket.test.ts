@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
-import { ENGINES, FAST, findRec, REF_NET, runNet } from '../net/net-helpers';
+import { ENGINES, FAST, findRec, REF_NET } from '../net/net-helpers';
+import { runSock } from './helpers';
 
 /** Lua: event names, and a task that brings the STA up before `body` runs */
 const PRELUDE = `
@@ -89,7 +90,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model([`echo.test:7000=127.0.0.1:${srv.port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    const r = await runSock({ 'main.lua': src }, model([`echo.test:7000=127.0.0.1:${srv.port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
     srv.close();
     assert.equal(r.timedOut, false, r.lines.join('\n'));
     assert.deepEqual(r.user, [
@@ -151,7 +152,7 @@ for (const engine of ENGINES) {
       end, "sockt")
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    const r = await runSock({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
     srv.close();
     assert.equal(r.timedOut, false, r.lines.join('\n'));
     assert.deepEqual(r.user, [
@@ -194,7 +195,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, m, {
+    const r = await runSock({ 'main.lua': src }, m, {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -258,7 +259,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model([`udp.test=127.0.0.1:${port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    const r = await runSock({ 'main.lua': src }, model([`udp.test=127.0.0.1:${port}`]), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
     u.close();
     assert.equal(r.timedOut, false, r.lines.join('\n'));
     assert.deepEqual(r.user, [
@@ -294,7 +295,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, m, {
+    const r = await runSock({ 'main.lua': src }, m, {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -351,7 +352,7 @@ for (const engine of ENGINES) {
       end, "srv")
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), {
+    const r = await runSock({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -418,7 +419,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), {
+    const r = await runSock({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 10000,
@@ -482,7 +483,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), {
+    const r = await runSock({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -525,7 +526,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
+    const r = await runSock({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 8000 });
     srv.close();
     assert.deepEqual(r.user, ['I/user.nwctrl 2 number ON_LINE 0', 'I/user.DONE'], r.lines.join('\n'));
   });
@@ -570,7 +571,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 15000 });
+    const r = await runSock({ 'main.lua': src }, model(), { engine, until: 'I/user.DONE', timeoutMs: 15000 });
     flood.close();
     sink.close();
     assert.deepEqual(r.user, ['I/user.pending true true true', 'I/user.full true true true', 'I/user.DONE'], r.lines.join('\n'));
@@ -598,7 +599,7 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runNet({ 'main.lua': src }, m, {
+    const r = await runSock({ 'main.lua': src }, m, {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,

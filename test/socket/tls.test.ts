@@ -15,7 +15,8 @@ import * as tls from 'node:tls';
 import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
-import { ENGINES, FAST, findRec, REF_NET, runNet } from '../net/net-helpers';
+import { ENGINES, FAST, findRec, REF_NET } from '../net/net-helpers';
+import { runSock } from './helpers';
 
 interface Pem {
   key: string;
@@ -105,7 +106,7 @@ const SCRIPT = (cfg: string) => `
 
 for (const engine of ENGINES) {
   const run = (cfg: string) =>
-    runNet({ 'main.lua': SCRIPT(cfg) }, new WifiNetwork({ ...REF_NET, timing: FAST, rules: [parseMapRule(`tls.test:443=127.0.0.1:${port}`)] }), {
+    runSock({ 'main.lua': SCRIPT(cfg) }, new WifiNetwork({ ...REF_NET, timing: FAST, rules: [parseMapRule(`tls.test:443=127.0.0.1:${port}`)] }), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
@@ -140,7 +141,7 @@ for (const engine of ENGINES) {
       log.info("plain", socket.config(netc, 1234, true, false, 0))
       log.info("DONE")
     `;
-    const r = await runNet({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE' });
+    const r = await runSock({ 'main.lua': src }, new WifiNetwork({ ...REF_NET, timing: FAST }), { engine, until: 'I/user.DONE' });
     assert.deepEqual(r.user, ['I/user.cfg false', 'I/user.cfg2 false', 'I/user.dtls false', 'I/user.plain true', 'I/user.DONE']);
     assert.ok(findRec(r.records, /^socket:network_set_server_cert failed/) >= 0, r.lines.join('\n'));
     assert.ok(findRec(r.records, /^socket:network_set_client_cert failed/) >= 0, r.lines.join('\n'));
