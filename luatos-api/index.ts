@@ -39,6 +39,7 @@ import { openFastlz } from './fastlz';
 import { openIconv } from './iconv';
 import { openMqtt } from './mqtt';
 import { openWebsocket } from './websocket';
+import { openHttpsrv } from './httpsrv';
 
 export type ModuleOpener = (vm: Vm) => void;
 
@@ -78,6 +79,7 @@ export const MODULES: ModuleOpener[] = [
   openIconv,
   openMqtt,
   openWebsocket,
+  openHttpsrv,
 ];
 
 export function installApi(vm: Vm): void {

@@ -1,51 +1,229 @@
 /**
- * `npm run bench:net` (minimal version from the mqtt branch; the socket rows come from another
- * branch and are to be joined here): runs every row provider and prints the rows in one table
- * with ratios to the reference. Figures are medians of --runs (default 3); targets are printed,
- * not asserted.
+ * Network benchmarks: `npm run bench:net` (= `npx tsc -p . && node dist/scripts/bench-net.js`).
  *
- *   node dist/scripts/bench-net.js [--runs N] [--messages N] [--round-trips N] [--engine NAME]
+ * A table of named rows; each row measures the device side (a Lua script on the runtime) and a
+ * plain Node baseline doing the same exchange, 3 runs each, and prints the medians and the
+ * ratio baseline-time / device-time (1.0 = as fast as plain Node; higher is better). Add rows to
+ * ROWS (other modules: MQTT, ...). Options: `--runs N` (3), `--engine wasmoon|fengari`, `--mb N`
+ * (64). A quarter-size warm-up run of each row comes first and is not counted.
+ *
+ * Rows:
+ *  - MQTT (scripts/bench/net-mqtt.ts, its own table after the socket rows): QoS 0 publish
+ *    throughput from a Lua loop vs the same loop on a plain Node client on mqtt-packet, and the
+ *    QoS 1 round trip p50/p95, against a mosquitto started on 127.0.0.1 (skipped with a reason
+ *    when mosquitto is absent). `--skip-mqtt` / `--skip-socket` run one part.
+ *  - socket TCP echo, 64 KB writes: the script sends 64 KB with socket.tx, reads the echo back
+ *    with socket.rx into a zbuff until all 64 KB came back, repeated for N MB; the baseline is
+ *    a Node net.Socket doing the same write-then-read-back rounds. Target ≥ 0.5x.
  */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { runLua } from '../test/helpers/run-lua';
+import { WifiNetwork } from '../runtime/net/model';
 import { mqttRows, type NetBenchRow } from './bench/net-mqtt';
-import type { EngineName } from '../runtime/engine';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
+export interface BenchResult {
+  /** ms of the device side */
+  device: number;
+  /** ms of the plain Node baseline */
+  baseline: number;
+  /** shown next to the figures (bytes moved, ...) */
+  note?: string;
 }
-const num = (name: string, def: number) => (arg(name) !== undefined ? Number(arg(name)) : def);
+
+export interface BenchRow {
+  name: string;
+  run(opts: BenchOptions): Promise<BenchResult>;
+}
+
+export interface BenchOptions {
+  engine: 'wasmoon' | 'fengari';
+  mb: number;
+}
+
+const CHUNK = 64 * 1024;
+
+async function echoServer(): Promise<{ port: number; close: () => void }> {
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    socks.add(s);
+    s.setNoDelay(true);
+    s.on('error', () => undefined);
+    s.on('close', () => socks.delete(s));
+    s.pipe(s);
+  });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of socks) s.destroy();
+      srv.close();
+    },
+  };
+}
+
+/** plain Node: write 64 KB, wait until 64 KB came back, repeat */
+async function nodeEcho(port: number, total: number): Promise<number> {
+  const c = net.connect(port, '127.0.0.1');
+  c.setNoDelay(true);
+  await once(c, 'connect');
+  const chunk = Buffer.alloc(CHUNK, 0x61);
+  const t0 = performance.now();
+  let got = 0;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const next = () => {
+      if (sent >= total) return resolve();
+      sent += chunk.length;
+      c.write(chunk);
+    };
+    c.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got >= sent) next();
+    });
+    next();
+  });
+  const ms = performance.now() - t0;
+  c.destroy();
+  return ms;
+}
+
+const LUA_ECHO = (port: number, total: number) => `
+sys.taskInit(function()
+  wlan.connect("bench", "bench")
+  sys.waitUntil("IP_READY", 5000)
+  local chunk = string.rep("a", ${CHUNK})
+  local buf = zbuff.create(${CHUNK})
+  local netc = socket.create(nil, function(c, ev, p)
+    if ev == socket.EVENT then sys.publish("SEV") elseif ev == socket.ON_LINE then sys.publish("ONLINE", p) end
+  end)
+  socket.connect(netc, "127.0.0.1", ${port})
+  sys.waitUntil("ONLINE", 5000)
+  log.info("BENCH", "START")
+  local sent, got = 0, 0
+  while sent < ${total} do
+    local ok = socket.tx(netc, chunk)
+    if not ok then log.info("BENCH", "TXFAIL") break end
+    sent = sent + #chunk
+    while got < sent do
+      local ok2, n = socket.rx(netc, buf)
+      if not ok2 then log.info("BENCH", "RXFAIL") break end
+      if n == 0 then sys.waitUntil("SEV", 2000) else got = got + n; buf:seek(0) end
+    end
+  end
+  log.info("BENCH", "END", got)
+  socket.close(netc)
+end)
+sys.run()
+`;
+
+export const ROWS: BenchRow[] = [
+  {
+    name: 'socket TCP echo, 64 KB writes (socket.tx/rx vs net.Socket)',
+    run: async (o) => {
+      const srv = await echoServer();
+      const total = o.mb * 1024 * 1024;
+      try {
+        const baseline = await nodeEcho(srv.port, total);
+        let t0 = 0;
+        let t1 = 0;
+        let got = '';
+        const model = new WifiNetwork({ timing: { assocMs: 10, dhcpMs: 10 } });
+        const r = await runLua(
+          { 'main.lua': LUA_ECHO(srv.port, total) },
+          {
+            engine: o.engine,
+            until: 'I/user.BENCH END',
+            timeoutMs: 120000,
+            device: { network: model },
+            onDevice: (d) =>
+              d.logSink.on((_r, text) => {
+                if (text.includes('I/user.BENCH START')) t0 = performance.now();
+                const m = /I\/user\.BENCH END (\d+)/.exec(text);
+                if (m) {
+                  t1 = performance.now();
+                  got = m[1];
+                }
+              }),
+          },
+        );
+        fs.rmSync(r.dir, { recursive: true, force: true });
+        fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
+        if (!t0 || !t1) throw new Error(`the script did not finish:\n${r.lines.slice(-10).join('\n')}`);
+        return { device: t1 - t0, baseline, note: `${got} bytes echoed` };
+      } finally {
+        srv.close();
+      }
+    },
+  },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
+}
 
 function fmt(x: number): string {
   return x >= 100 ? x.toFixed(0) : x.toFixed(1);
 }
 
-function print(rows: NetBenchRow[]): void {
+function printMqtt(rows: NetBenchRow[]): void {
   const w = Math.max(...rows.map((r) => r.metric.length), 6);
   console.log(`${'metric'.padEnd(w)}  ${'luatos-pc'.padStart(10)}  ${'reference'.padStart(10)}  unit   ${'ratio'.padStart(6)}  target    met`);
   for (const r of rows) {
     console.log(`${r.metric.padEnd(w)}  ${fmt(r.ours).padStart(10)}  ${fmt(r.reference).padStart(10)}  ${r.unit.padEnd(5)}  ${(r.ratio.toFixed(2) + 'x').padStart(6)}  ${r.target.padEnd(8)}  ${r.met ? 'yes' : 'NO'}`);
   }
-  const notes = [...new Set(rows.map((r) => r.note))];
-  for (const n of notes) console.log(`note: ${n}`);
+  for (const n of new Set(rows.map((r) => r.note))) console.log(`note: ${n}`);
 }
 
 async function main(): Promise<void> {
-  const engine = arg('--engine') as EngineName | undefined;
-  const rows: NetBenchRow[] = [];
-  console.log('bench:net — MQTT');
-  rows.push(
-    ...(await mqttRows({
-      runs: num('--runs', 3),
-      messages: num('--messages', 10000),
-      roundTrips: num('--round-trips', 300),
-      engines: engine ? [engine] : undefined,
-      log: (s) => console.log(s),
-    })),
-  );
-  print(rows);
+  const runs = Math.max(1, Number(arg('runs', '3')) || 3);
+  const engine = arg('engine', 'wasmoon') === 'fengari' ? 'fengari' : 'wasmoon';
+  const mb = Math.max(1, Number(arg('mb', '64')) || 64);
+  if (!process.argv.includes('--skip-mqtt')) {
+    console.log('bench:net — MQTT');
+    printMqtt(
+      await mqttRows({
+        runs,
+        messages: Number(arg('messages', '10000')) || 10000,
+        roundTrips: Number(arg('round-trips', '300')) || 300,
+        engines: process.argv.includes('--engine') ? [engine] : undefined,
+        log: (t) => console.log(t),
+      }),
+    );
+  }
+  if (process.argv.includes('--skip-socket')) return;
+  console.log(`bench:net — ${runs} runs per row, engine ${engine}, ${mb} MB per socket run; ratio = baseline / device (higher is better)`);
+  console.log(`${'row'.padEnd(62)} ${'device ms'.padStart(10)} ${'node ms'.padStart(10)} ${'ratio'.padStart(7)}  MB/s device`);
+  for (const row of ROWS) {
+    const dev: number[] = [];
+    const base: number[] = [];
+    let note = '';
+    // one discarded warm-up run (JIT, module loading), a quarter of the size
+    await row.run({ engine, mb: Math.max(1, Math.floor(mb / 4)) });
+    for (let i = 0; i < runs; i++) {
+      const r = await row.run({ engine, mb });
+      dev.push(r.device);
+      base.push(r.baseline);
+      note = r.note ?? '';
+    }
+    const d = median(dev);
+    const b = median(base);
+    const mbps = ((mb * 2) / (d / 1000)).toFixed(1);
+    console.log(`${row.name.padEnd(62)} ${d.toFixed(0).padStart(10)} ${b.toFixed(0).padStart(10)} ${(b / d).toFixed(2).padStart(6)}x  ${mbps} (${note})`);
+  }
 }
 
-main().catch((e) => {
-  console.error(`bench:net failed: ${(e as Error).message}`);
-  process.exitCode = 1;
-});
+if (require.main === module || process.env.BENCH_NET_MAIN) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

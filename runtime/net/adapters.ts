@@ -33,13 +33,15 @@ export function adapterName(id: number): string {
 }
 
 /**
- * Network event ids (luat_network_adapter.h): EV_NW_RESET = USER_EVENT_ID_START(0xf0000000) +
- * 0x1000000, followed by STATE, TIMEOUT, DNS_RESULT, TX_OK, RX_NEW, RX_FULL, CLOSE_OK,
+ * Network event ids (luat_network_adapter.h:51): EV_NW_RESET = USER_EVENT_ID_START + 0x1000000,
+ * with USER_EVENT_ID_START = 0xf1000000 (components/common/c_common.h:223, unchanged since
+ * 2022), followed by STATE, TIMEOUT, DNS_RESULT, TX_OK, RX_NEW, RX_FULL, CLOSE_OK,
  * REMOTE_CLOSE, CONNECT_OK, ERROR, LISTEN, NEW_CONNECT, BREAK_WAIT, END; then the "result"
  * events EV_NW_RESULT_BASE = END + 1 plus NW_WAIT_LINK_UP(1) / ON_LINE(2) / TX_OK(3) /
- * OFF_LINE(4) / EVENT(5). The socket module exports the result events masked with 0x0fffffff.
+ * OFF_LINE(4) / EVENT(5). The socket module exports the result events masked with 0x0fffffff:
+ * LINK = 0x02000010 = 33554448 ... EVENT = 0x02000014 (luatos-api-2.md §2.1).
  */
-const EV_NW_RESET_MASKED = 0x01000000;
+const EV_NW_RESET_MASKED = (0xf1000000 + 0x1000000) & 0x0fffffff;
 const EV_NW_END = EV_NW_RESET_MASKED + 14;
 const EV_NW_RESULT_BASE = EV_NW_END + 1;
 export const SOCKET_EVENTS = {

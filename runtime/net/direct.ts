@@ -31,6 +31,8 @@ export function applyMapping(rules: HostMapRule[], host: string, port: number): 
 
 export class DirectNetwork implements DeviceNetwork {
   private readonly sockets = new Set<net.Socket>();
+  /** device port → host port for listening sockets (runtime/net/listen.ts) */
+  listenRules: Record<string, number> | undefined;
   constructor(readonly rules: HostMapRule[] = []) {}
 
   adapterReady(_adapter: number): boolean {

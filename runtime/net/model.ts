@@ -50,6 +50,7 @@ import type { Device } from '../device';
 import type { Vm } from '../vm';
 import { ADAPTER_QTY, LWIP_AP, LWIP_STA, WIFI_REASON } from './adapters';
 import { applyMapping, HostMapRule } from './direct';
+import type { ListenRules } from './listen';
 import { queryNtp } from './ntp';
 import { DeviceNetwork, LINK_DOWN, MappedAddress, NetError, TcpConnectOptions } from './types';
 
@@ -114,6 +115,8 @@ export interface WifiNetworkOptions {
   sntp?: 'host' | 'real';
   timing?: Partial<WifiTiming>;
   hostname?: string;
+  /** host ports for the script's listening sockets (runtime/net/listen.ts) */
+  listen?: ListenRules;
 }
 
 export type StaPhase = 'idle' | 'connecting' | 'associated' | 'up';
@@ -198,6 +201,8 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
   readonly sntpMode: 'host' | 'real';
   /** none configured at construction: any SSID joins */
   readonly openLab: boolean;
+  /** device port → host port for listening sockets (runtime/net/listen.ts) */
+  listenRules: ListenRules | undefined;
   private readonly aps: VirtualAp[] = [];
 
   // addresses
@@ -264,6 +269,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     this.hostnameValue = opts.hostname ?? `LUATOS_${hexMac(this.macSta)}`;
     for (const a of opts.aps ?? []) this.aps.push(this.makeAp(a, false));
     this.openLab = this.aps.length === 0;
+    this.listenRules = opts.listen;
   }
 
   private makeAp(a: VirtualApConfig, implicit: boolean): VirtualAp {
@@ -515,6 +521,24 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
         reject(new NetError(`connect to ${ip}:${to.port} failed: ${e.message}`, kind));
       });
     });
+  }
+
+  /**
+   * Resolve a script's host for a UDP socket (socket.connect on a UDP ctrl): host mapping, the
+   * device's DNS log lines, then `net:adapter <a> connect <ip>:<port> UDP`. Rejects with
+   * NetError ('link-down' / 'dns').
+   */
+  async resolveAddress(host: string, port: number, adapter: number = this.dft): Promise<{ ip: string; port: number }> {
+    if (!this.adapterReady(adapter)) throw new NetError(`adapter ${adapter} is not ready (no link / no IP)`, 'link-down');
+    const to = this.mapAddress(host, port);
+    let ip: string;
+    try {
+      ip = await this.resolve(host, to.host, adapter);
+    } catch (e) {
+      throw e instanceof NetError ? e : new NetError(`DNS lookup of ${to.host} failed: ${(e as Error).message}`, 'dns');
+    }
+    this.log('D', 'net', `adapter ${adapter} connect ${ip}:${to.port} UDP`);
+    return { ip, port: to.port };
   }
 
   /** host names whose DNS lookups fail (fault injection: `dns fail <host>`) */

@@ -21,6 +21,7 @@
  *     "aps": [ { "ssid": "lab", "password": "secret", "rssi": -45, "channel": 6,
  *                "bssid": "AABBCCDDEEFF" } ],  // none = any SSID/password joins ("open lab")
  *     "sntp": "host" | "real",
+ *     "listen": { "80": 8080, "*": 0 }       // host ports of listening sockets (runtime/net/listen.ts)
  *     "timing": { "assocMs": 1000, "dhcpMs": 500, "failMs": 2000, "reconnectMs": 2000,
  *                 "scanMs": 1500, "sntpHostMs": 210, "ntpTimeoutMs": 2000 }
  *   }
@@ -32,6 +33,7 @@ import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { HostMapRule, parseMapRule } from './direct';
+import { parseListenRules } from './listen';
 import { WifiNetwork, WifiNetworkOptions, WifiTiming, VirtualApConfig } from './model';
 
 export interface NetworkCliOptions {
@@ -172,7 +174,7 @@ export function networkOptionsFrom(profile: { name?: string; network?: unknown; 
   if (isObj(sec.timing)) {
     for (const [k, v] of Object.entries(sec.timing)) if (typeof v === 'number' && v >= 0) (timing as Record<string, number>)[k] = v;
   }
-  return { mac, ip, netmask, gateway, dns, aps, rules, sntp: sntpRaw, timing, hostname: str('hostname') };
+  return { mac, ip, netmask, gateway, dns, aps, rules, sntp: sntpRaw, timing, hostname: str('hostname'), listen: parseListenRules(sec.listen) };
 }
 
 /** The whole step: profile + CLI options → a network model for `new Device({ network })`. */
