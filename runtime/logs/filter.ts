@@ -36,7 +36,7 @@ interface TagFilterGrammar {
   matches(f: ParsedTagFilter | null, tag: string | null, module: string | null): boolean;
 }
 /** The console page's script, loaded as a CommonJS module: one grammar for both. */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const TAG_FILTER = require(path.join(defaultStaticDir(), 'tag-filter.js')) as TagFilterGrammar;
 
 /** Parse `--tag` values (each may hold comma-separated terms, `!TERM` hides). Null: no filter. */

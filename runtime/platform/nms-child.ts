@@ -10,7 +10,7 @@
  *
  * argv[2]: JSON {rtmpPort, httpPort, host, storeDir, publishGraceMs, logLevel}
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports */
 import * as fs from 'node:fs';
 import { guardIngestHttp } from './flv-guard';
 

@@ -82,7 +82,7 @@ export function compilePattern(source: string, level?: Level, tag?: string): Lin
     try {
       regex = new RegExp(m[1], flags);
     } catch (e) {
-      throw new Error(`bad regular expression ${source}: ${(e as Error).message}`);
+      throw new Error(`bad regular expression ${source}: ${(e as Error).message}`, { cause: e });
     }
     return { source, regex, level, tag };
   }

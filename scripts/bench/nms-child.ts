@@ -6,7 +6,7 @@
  * (video packets NMS broadcast per stream path, sequence headers included). Exits when the parent
  * goes away.
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports */
 import * as path from 'node:path';
 
 export const NMS_CHILD_ENTRY = __filename;

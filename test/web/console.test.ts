@@ -189,7 +189,7 @@ class NmsHttp {
       await waitForPort(s.httpPort, 15_000);
     } catch (e) {
       s.stop();
-      throw new Error(`${(e as Error).message}; NMS stderr: ${err}`);
+      throw new Error(`${(e as Error).message}; NMS stderr: ${err}`, { cause: e });
     }
     return s;
   }
@@ -296,7 +296,7 @@ test('classify: level and tag of user and firmware lines', () => {
 });
 
 test('one tag grammar: the console page and luatos logs --tag give the same answers (static/tag-filter.js)', async () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'tag-filter.js'));
   const { parseLog } = await import('../../runtime/logs/parse');
   const { LogFilter } = await import('../../runtime/logs/filter');
@@ -341,7 +341,7 @@ test('one tag grammar: the console page and luatos logs --tag give the same answ
 });
 
 test('fault usage texts become buttons with parameters (static/usage.js, shared with the page)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'usage.js'));
   assert.deepEqual(u.parseUsage(''), [{ label: '', items: [] }]);
   const wifi = u.parseUsage('down | up | password <new> [ssid]');

@@ -6,7 +6,7 @@
  * {"ev":"publish","path"}, {"ev":"donePublish","path"}.
  * argv: port dir
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

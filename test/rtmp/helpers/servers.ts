@@ -239,7 +239,7 @@ rtmp {
       await waitForPort(n.port, 10_000);
     } catch (e) {
       await n.stop();
-      throw new Error(`${(e as Error).message}; nginx stderr: ${n.stderr}; log: ${safeRead(path.join(n.dir, 'logs/error.log'))}`);
+      throw new Error(`${(e as Error).message}; nginx stderr: ${n.stderr}; log: ${safeRead(path.join(n.dir, 'logs/error.log'))}`, { cause: e });
     }
     return n;
   }
