@@ -10,7 +10,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { Device } from '../../runtime/device';
@@ -24,6 +23,7 @@ import { statusProvider } from '../../runtime/status';
 import { makeScriptDir } from '../helpers/run-lua';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { freePort, waitForPort, delay, waitFor } from '../rtmp/helpers/net-util';
+import { tempDir } from '../helpers/tmp';
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -65,7 +65,7 @@ sys.run()
 
 async function bootDevice(src = LOGGING_SCRIPT): Promise<Device> {
   const dir = makeScriptDir({ 'main.lua': src });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-data-'));
+  const dataDir = tempDir('luatos-web-data-');
   const device = new Device({
     scripts: dir,
     engine: 'wasmoon',
@@ -177,7 +177,7 @@ class NmsHttp {
     const s = new NmsHttp();
     s.rtmpPort = await freePort();
     s.httpPort = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nms-web-'));
+    const dir = tempDir('luatos-nms-web-');
     s.proc = spawn(process.execPath, ['-e', NMS_CHILD, String(s.rtmpPort), String(s.httpPort), dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: path.resolve(__dirname, '..', '..', '..'),
@@ -250,7 +250,7 @@ class LoopPublisher {
 
 async function launchChromium(exe: string) {
   const { chromium } = await import('playwright-core');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-chromium-'));
+  const userDataDir = tempDir('luatos-web-chromium-');
   const browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: exe,
     headless: true,
