@@ -43,6 +43,7 @@ import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
 import { deviceMedia, deviceSocketFactory } from '../runtime/device-media';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
+import type { LogLevel } from '../runtime/log';
 
 export const RTMP_MT = 'rtmp_ctx';
 export const STATS_INTERVAL_MS = 10000;
@@ -274,7 +275,7 @@ export function openRtmp(vm: Vm): void {
           ptr: 0x609a01f0 + 0x40 * ctxSeq++,
           unClose: () => undefined,
         };
-        pub.on('log', (level: 'D' | 'I' | 'W' | 'E', msg: string) => {
+        pub.on('log', (level: LogLevel, msg: string) => {
           const lv = level === 'D' && DEVICE_I_LINES.some((p) => msg.startsWith(p)) ? 'I' : level;
           vm.log(lv, 'rtmp_push', msg);
         });

@@ -25,6 +25,7 @@
 import * as path from 'node:path';
 import type { EntryLevel, LogEntry } from './parse';
 import { defaultStaticDir } from '../web/static-files';
+import type { LogLevel } from '../log';
 
 interface ParsedTagFilter {
   include: string[];
@@ -44,7 +45,7 @@ export function parseTagFilter(tags: string[], ignoreCase = false): ParsedTagFil
   return TAG_FILTER.parse(tags, ignoreCase);
 }
 
-export type MinLevel = 'D' | 'I' | 'W' | 'E';
+export type MinLevel = LogLevel;
 
 export type TimeBound =
   | { kind: 'boot'; ms: number }

@@ -52,6 +52,7 @@ import { ADAPTER_QTY, LWIP_AP, LWIP_STA, WIFI_REASON } from './adapters';
 import { applyMapping, HostMapRule } from './direct';
 import { queryNtp } from './ntp';
 import { DeviceNetwork, LINK_DOWN, MappedAddress, NetError, TcpConnectOptions } from './types';
+import type { LogLevel } from '../log';
 
 export interface VirtualApConfig {
   ssid: string;
@@ -328,7 +329,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     });
   }
 
-  private log(level: 'D' | 'I' | 'W' | 'E', mod: string, msg: string): void {
+  private log(level: LogLevel, mod: string, msg: string): void {
     this.device?.logRuntime(level, mod, msg);
   }
 

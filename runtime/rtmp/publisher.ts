@@ -52,7 +52,8 @@ import { AvcPacketizer } from './video-packetizer';
 import { SendQueue, type MediaKind, type QueuedMedia } from './send-queue';
 import { RateWindow, formatStatsLine, type RtmpStats } from './stats';
 
-export type LogLevel = 'D' | 'I' | 'W' | 'E';
+import type { LogLevel } from '../log';
+export type { LogLevel };
 
 /**
  * What the publisher needs from a socket: a Duplex (net.Socket, tls.TLSSocket or a simulated link).

@@ -12,8 +12,9 @@
  * is longer than one device record (512 bytes) is matched whole.
  */
 import { formatRecordBody, LogRecord, recordLevel, toJsonRecord } from '../log';
+import type { LogLevel } from '../log';
 
-export type Level = 'D' | 'I' | 'W' | 'E';
+export type Level = LogLevel;
 
 export interface LinePattern {
   /** as written in the scenario (for reports) */
