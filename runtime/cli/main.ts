@@ -24,7 +24,8 @@ import { statusProvider } from '../status';
 import { testCommand } from '../scenario/command';
 import { ArgReader, checkRunOptions } from './args';
 
-export class UsageError extends Error {}
+import { UsageError } from '../usage-error';
+export { UsageError };
 
 const HELP = `luatos — run LuatOS firmware scripts on a PC
 

@@ -32,7 +32,7 @@ Options:
 Exit codes: 0 all passed, 1 a scenario failed, 42 a scenario timed out (none failed), 2 usage error.
 `;
 
-class TestUsageError extends Error {}
+import { UsageError as TestUsageError } from '../usage-error';
 
 interface TestArgs {
   targets: string[];
