@@ -1,12 +1,15 @@
 /**
  * `npm run bench:startup`: start-up time of `luatos run` — from spawning `node bin/luatos.js run`
- * on a one-line script to the first log line on its stdout — for each engine. Prints the median
- * (of --runs, default 5) and the single runs; nothing is asserted.
+ * on a one-line script to the first log line on its stdout — for each engine: wall time, and the
+ * CPU time (user + system, /proc, 10 ms steps; Linux only) the process used until then, which a
+ * loaded machine disturbs much less. Prints medians (of --runs, default 5) and the single runs;
+ * nothing is asserted.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { procCpuSeconds } from './bench/util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'luatos.js');
@@ -23,8 +26,13 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** ms from spawn to the first complete stdout line; the child is killed right after. */
-function firstLineMs(scripts: string, state: string, engine: string): Promise<number> {
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Wall and CPU ms from spawn to the first complete stdout line; the child is killed right after. */
+function firstLine(scripts: string, state: string, engine: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const p = spawn(process.execPath, [BIN, 'run', scripts, '--engine', engine, '--state', state, '--reboot', 'exit', '--timeout', '5'], {
@@ -32,16 +40,19 @@ function firstLineMs(scripts: string, state: string, engine: string): Promise<nu
     });
     let out = '';
     let done = false;
-    const finish = (err: Error | null, ms?: number) => {
+    const finish = (err: Error | null, ms?: Sample) => {
       if (done) return;
       done = true;
       p.kill('SIGKILL');
       if (err) reject(err);
-      else resolve(ms as number);
+      else resolve(ms as Sample);
     };
     p.stdout.on('data', (b: Buffer) => {
       out += b.toString();
-      if (out.includes('\n')) finish(null, Number(process.hrtime.bigint() - t0) / 1e6);
+      if (out.includes('\n') && !done) {
+        const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+        finish(null, { wallMs, cpuMs: (procCpuSeconds(p.pid) ?? NaN) * 1000 });
+      }
     });
     p.on('exit', (code) => finish(new Error(`luatos run exited (${code}) before its first log line`)));
     p.on('error', (e) => finish(e));
@@ -56,10 +67,15 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(scripts, 'main.lua'), 'log.info("bench", "up")\n');
     console.log(`luatos run: spawn -> first log line, median of ${RUNS} (ms)`);
     for (const engine of ['wasmoon', 'fengari']) {
-      const ms: number[] = [];
-      await firstLineMs(scripts, path.join(tmp, 'state'), engine); // warm the file cache
-      for (let i = 0; i < RUNS; i++) ms.push(await firstLineMs(scripts, path.join(tmp, 'state'), engine));
-      console.log(`  ${engine.padEnd(8)} ${median(ms).toFixed(0).padStart(6)}   runs: ${ms.map((x) => x.toFixed(0)).join(' ')}`);
+      const runs: Sample[] = [];
+      await firstLine(scripts, path.join(tmp, 'state'), engine); // warm the file cache
+      for (let i = 0; i < RUNS; i++) runs.push(await firstLine(scripts, path.join(tmp, 'state'), engine));
+      const wall = runs.map((r) => r.wallMs);
+      const cpu = runs.map((r) => r.cpuMs);
+      console.log(
+        `  ${engine.padEnd(8)} wall ${median(wall).toFixed(0).padStart(5)}  cpu ${median(cpu).toFixed(0).padStart(5)}` +
+          `   runs wall: ${wall.map((x) => x.toFixed(0)).join(' ')}; cpu: ${cpu.map((x) => x.toFixed(0)).join(' ')}`,
+      );
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
