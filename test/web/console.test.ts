@@ -156,18 +156,12 @@ function openWs(url: string, origin?: string): Promise<WsResult> {
 // ---- node-media-server with HTTP-FLV / WS-FLV, in a child process (it exits the process on EADDRINUSE)
 
 const NMS_CHILD = `
-const NodeMediaServer = require('node-media-server');
-const logger = require('node-media-server/src/core/logger.js');
+const { startNms } = require(process.argv[4]);
 const [rtmpPort, httpPort, dir] = process.argv.slice(1);
-const nms = new NodeMediaServer({
-  bind: '127.0.0.1', rtmp: { port: Number(rtmpPort) }, http: { port: Number(httpPort) },
-  webadmin: { enable: false }, store: { path: dir }, auth: { play: false, publish: false, secret: '' },
-}, '/dev/null');
-logger.level = 'error';
-nms.on('postPublish', (s) => { if (s.broadcast) s.broadcast.publishGraceMs = 100; });
-nms.run();
+startNms({ rtmpPort: Number(rtmpPort), httpPort: Number(httpPort), storeDir: dir, logLevel: 'error', publishGraceMs: 100 });
 process.on('SIGTERM', () => process.exit(0));
 `;
+const NMS_LAUNCH = path.resolve(__dirname, '..', '..', 'runtime', 'platform', 'nms-launch.js');
 
 class NmsHttp {
   proc!: ChildProcess;
@@ -178,7 +172,7 @@ class NmsHttp {
     s.rtmpPort = await freePort();
     s.httpPort = await freePort();
     const dir = tempDir('luatos-nms-web-');
-    s.proc = spawn(process.execPath, ['-e', NMS_CHILD, String(s.rtmpPort), String(s.httpPort), dir], {
+    s.proc = spawn(process.execPath, ['-e', NMS_CHILD, String(s.rtmpPort), String(s.httpPort), dir, NMS_LAUNCH], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: path.resolve(__dirname, '..', '..', '..'),
     });
