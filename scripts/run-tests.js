@@ -65,7 +65,28 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// run folders of earlier runs that were killed before they could clean up (owner gone)
+for (const n of fs.readdirSync(os.tmpdir())) {
+  if (!n.startsWith('luatos-run-')) continue;
+  const dir = path.join(os.tmpdir(), n);
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, '.owner'), 'utf8'));
+    let alive = pid > 0;
+    try {
+      if (alive) process.kill(pid, 0);
+    } catch (e) {
+      alive = e.code === 'EPERM';
+    }
+    if (!alive) fs.rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* not ours to judge */
+  }
+}
 const runTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-run-'));
+fs.writeFileSync(path.join(runTmp, '.owner'), String(process.pid));
+// a signal while the tests run: still check and remove the run folder once they have ended
+let signalled = null;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => (signalled = sig));
 const env = { ...process.env, TMPDIR: runTmp, TMP: runTmp, TEMP: runTmp };
 if (unit) {
   const guard = `--require=${path.join(__dirname, 'unit-guard.js')}`;
@@ -84,7 +105,7 @@ try {
 fs.rmSync(runTmp, { recursive: true, force: true, maxRetries: 3 });
 
 console.log(`\n${unit ? 'unit tests' : 'tests'}: ${files.length} file(s) in ${seconds.toFixed(1)} s`);
-let status = r.status === null ? 1 : r.status;
+let status = r.status === null || signalled ? 1 : r.status;
 if (leftovers.length) {
   console.error(`the tests left ${leftovers.length} temporary folder(s) behind (removed now):\n  ${leftovers.sort().join('\n  ')}`);
   status = status || 1;
