@@ -5,6 +5,7 @@
 //   node scripts/run-tests.js rtmp core/log   files whose path contains one of the substrings
 //   node scripts/run-tests.js --unit [...]    only the files listed in test/unit-files.txt
 //                                             (no child process, no server; see that file)
+// Files under a `fixtures` folder are not run unless a list names them.
 //
 // The run gets a temp directory of its own (TMPDIR/TMP/TEMP point into a fresh
 // `luatos-run-XXXXXX` folder under the system temp directory, so runs of other worktrees at the
@@ -18,7 +19,8 @@ const { spawnSync } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const testDir = path.join(root, 'dist', 'test');
-const unitList = path.join(root, 'test', 'unit-files.txt');
+// LUATOS_UNIT_LIST: another list file (the runner's own tests use it)
+const unitList = process.env.LUATOS_UNIT_LIST ? path.resolve(process.env.LUATOS_UNIT_LIST) : path.join(root, 'test', 'unit-files.txt');
 // folders a helper keeps on purpose for the rest of the run (a cache), not leftovers
 const RUN_CACHES = new Set(['luatos-rtmp-test-h264']);
 
@@ -26,7 +28,9 @@ function walk(dir, out) {
   if (!fs.existsSync(dir)) return out;
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
+    if (e.isDirectory()) {
+      if (e.name !== 'fixtures') walk(p, out); // fixtures run only when a list names them
+    }
     else if (e.name.endsWith('.test.js')) out.push(p);
   }
   return out;
@@ -49,7 +53,7 @@ function unitFiles() {
     }
   });
   if (missing.length) {
-    console.error(`test/unit-files.txt lists files that cannot run:\n  ${missing.join('\n  ')}`);
+    console.error(`${path.relative(root, unitList)} lists files that cannot run:\n  ${missing.join('\n  ')}`);
     process.exit(1);
   }
   return out;
