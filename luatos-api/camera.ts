@@ -176,7 +176,6 @@ export function openCamera(vm: Vm): void {
         else r = media.initCamera({ width, height });
         if (r.ok) activeSlot = cameraSlot(id);
         else vm.log('E', 'camera', `camera init failed: ${r.reason}`);
-        const result: JsLuaValue = r.ok ? 0 : false;
 
         const initMs = media.profile.initMs ?? DEFAULT_CAMERA_INIT_MS;
         const t0 = vm.clock.now();

@@ -337,7 +337,7 @@ export function openErrdump(vm: Vm): void {
           z.used = 0;
           if (st.enabled) {
             const host = hostPath(vm, path);
-            let data: Buffer | null = null;
+            let data: Buffer | null;
             try {
               data = host ? fs.readFileSync(host) : null;
             } catch {

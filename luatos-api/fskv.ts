@@ -30,7 +30,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LuaError, LUA_OK, LUA_TBOOLEAN, LUA_TNIL, LUA_TNONE, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
+import { LuaError, LUA_OK, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
 import { pushInt64, pushSavedGlobal, saveStdlib } from '../runtime/zbuff';

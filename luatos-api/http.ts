@@ -51,6 +51,7 @@ import { deviceBodyLimit, FileSink, FotaSink, MemorySink, ZbuffSink } from '../r
 import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
 import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
 import { getZbuff } from '../runtime/zbuff';
+import type { LogLevel } from '../runtime/log';
 
 const METHOD_MAX = 11;
 /** most progress-callback messages waiting in the VM queue per request (our bound, see below) */
@@ -215,7 +216,7 @@ export function openHttp(vm: Vm): void {
     }
 
     // ---- body (at most what the device's memory holds, see deviceBodyLimit)
-    const logFn = (l: 'D' | 'I' | 'W' | 'E', m: string, s: string) => vm.log(l, m, s);
+    const logFn = (l: LogLevel, m: string, s: string) => vm.log(l, m, s);
     const bodyLimit = deviceBodyLimit(vm.device.profile.memory);
     const isPost = method === 'POST' || method === 'PUT';
     let body: Buffer | null = null;

@@ -366,7 +366,7 @@ export function openIo(vm: Vm): void {
         if (off + len > z.len) len = len - off;
       } else len = z.len - off;
       len = Math.max(0, Math.min(len, z.len - Math.max(0, off)));
-      let got = 0;
+      let got: number;
       try {
         const b = f.read(len);
         b.copy(z.data, Math.max(0, off));

@@ -58,7 +58,7 @@ export function openLog(vm: Vm): void {
     }
     // print(prefix, [where], args...)
     e.getglobal(L, 'print');
-    let nargs = 0;
+    let nargs: number;
     if (style === 1) {
       e.pushbytes(L, Buffer.concat([Buffer.from(`${letter}/`), where as Buffer]));
       e.pushvalue(L, 1);

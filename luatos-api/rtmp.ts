@@ -43,20 +43,10 @@ import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
 import { deviceMedia, deviceSocketFactory } from '../runtime/device-media';
 import type { Args } from '../runtime/lua-value';
 import type { Vm } from '../runtime/vm';
+import type { RtmpLogEvent } from '../runtime/rtmp';
 
 export const RTMP_MT = 'rtmp_ctx';
 export const STATS_INTERVAL_MS = 10000;
-
-/** Library lines the device prints at level I although the library chose D. */
-const DEVICE_I_LINES = [
-  'RTMP: C2 sent successfully',
-  'RTMP: Received 1536 bytes after C2, handshake confirmed',
-  'RTMP: command sent successfully',
-  'RTMP: Received Set Chunk Size from server',
-  'RTMP: Sent setChunkSize',
-  'RTMP: Metadata payload size',
-  'RTMP: Metadata @setDataFrame sent successfully',
-];
 
 interface RtmpCtx {
   pub: RtmpPublisher;
@@ -274,10 +264,7 @@ export function openRtmp(vm: Vm): void {
           ptr: 0x609a01f0 + 0x40 * ctxSeq++,
           unClose: () => undefined,
         };
-        pub.on('log', (level: 'D' | 'I' | 'W' | 'E', msg: string) => {
-          const lv = level === 'D' && DEVICE_I_LINES.some((p) => msg.startsWith(p)) ? 'I' : level;
-          vm.log(lv, 'rtmp_push', msg);
-        });
+        pub.on('log', (ev: RtmpLogEvent) => vm.log(ev.level, ev.module, ev.text));
         pub.on('state', (s: RtmpState, old: RtmpState, code?: number, reason?: string) => onState(ctx, s, old, code, reason));
         ctx.unClose = vm.onClose(() => destroyCtx(ctx));
         armStats(ctx);

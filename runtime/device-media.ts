@@ -52,6 +52,7 @@ import type { EncodedVideoFrame, VideoStreamInfo } from './media/types';
 import { LINK_DOWN, NetError } from './net/types';
 import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type SocketFactory } from './rtmp';
 import { openFile } from './fs/sandbox';
+import type { LogLevel } from './log';
 
 export interface CameraProfile {
   source?: string;
@@ -184,7 +185,7 @@ export class DeviceMedia extends EventEmitter {
       tag: prof.tag,
       startTimeoutMs: prof.startTimeoutMs,
     });
-    cam.on('log', (level: 'D' | 'I' | 'W' | 'E', msg: string) => this.vm.log(level, 'camera', msg));
+    cam.on('log', (level: LogLevel, msg: string) => this.vm.log(level, 'camera', msg));
     cam.on('error', (err: Error) => this.emit('camera-error', err.message));
     cam.on('frame', (f: EncodedVideoFrame) => this.onCameraFrame(f));
     this.camera = cam;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Clock, RealClock, TimerHandle } from './clock';
 import { createEngine, EngineName } from './engine';
 import { LuaEngine } from './engine/types';
-import { LogKind, LogRecord, LogSink } from './log';
+import { LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './vfs';
 import { DeviceNetwork } from './net/types';
@@ -151,7 +151,7 @@ export class Device extends EventEmitter {
   }
 
   /** A firmware line `luat:<L>(ms):<module>:<message>`; log.setLevel gates it as on the device. */
-  logRuntime(level: Exclude<LogKind, 'U'>, module: string, message: string, _vm?: Vm): void {
+  logRuntime(level: LogLevel, module: string, message: string, _vm?: Vm): void {
     const lv = { D: 1, I: 2, W: 3, E: 4 }[level];
     if (lv < this.logLevel) return;
     this.logSink.write(this.record(level, Buffer.from(message), module));

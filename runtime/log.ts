@@ -17,7 +17,10 @@
  */
 import * as fs from 'node:fs';
 
-export type LogKind = 'U' | 'D' | 'I' | 'W' | 'E';
+/** A firmware log level as Luatools shows it: D(ebug), I(nfo), W(arning), E(rror). */
+export type LogLevel = 'D' | 'I' | 'W' | 'E';
+/** What a log record is: a firmware line of a LogLevel, or 'U' for the Lua scripts' output. */
+export type LogKind = LogLevel | 'U';
 
 export interface LogRecord {
   /** 'U' for Lua output; D/I/W/E for firmware lines */
@@ -113,7 +116,7 @@ export interface LogOutputOptions {
   /** also append to this file */
   file?: string;
   /** hide runtime lines below this level ('D' shows all) */
-  minRuntimeLevel?: 'D' | 'I' | 'W' | 'E';
+  minRuntimeLevel?: LogLevel;
   /** output format */
   format?: 'text' | 'jsonl';
   /** text line style of the terminal and the file (default luatools; the pc board: pc) */
@@ -123,7 +126,7 @@ export interface LogOutputOptions {
 const COLORS: Record<string, string> = { D: '\x1b[90m', I: '', W: '\x1b[33m', E: '\x1b[31m' };
 
 /** Level letter of a record: firmware level, or the `X/user.` letter inside a U payload. */
-export function recordLevel(r: LogRecord): 'D' | 'I' | 'W' | 'E' | 'U' {
+export function recordLevel(r: LogRecord): LogKind {
   if (r.kind !== 'U') return r.kind;
   const c = String.fromCharCode(r.payload[0] ?? 0);
   if (r.payload[1] === 0x2f && (c === 'D' || c === 'I' || c === 'W' || c === 'E')) return c;

@@ -234,7 +234,7 @@ export class Vfs {
     const root = fs.realpathSync(this.dataDir);
     let probe = host;
     for (;;) {
-      let st: fs.Stats | null = null;
+      let st: fs.Stats | null;
       try {
         st = fs.lstatSync(probe);
       } catch {

@@ -37,7 +37,7 @@ import {
   LUA_YIELD,
 } from './engine/types';
 import { Args, JsLuaValue, pushValue, pushValues } from './lua-value';
-import { LogKind } from './log';
+import { LogLevel } from './log';
 import { Vfs } from './vfs';
 import type { Device } from './device';
 
@@ -116,7 +116,7 @@ export class Vm {
   }
 
   /** A firmware (C-level) log line: `luat:<L>(<ms>):<module>:<message>` */
-  log(level: Exclude<LogKind, 'U'>, module: string, message: string): void {
+  log(level: LogLevel, module: string, message: string): void {
     this.device.logRuntime(level, module, message, this);
   }
 

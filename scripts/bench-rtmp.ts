@@ -339,12 +339,12 @@ async function runFfmpeg(round: number, clip: Clip, tap: RtmpTap, frames: number
   }
   const feed: number[] = [];
   let sch0 = NaN;
-  let sch1 = NaN;
+  let sch1: number;
   let cpu0 = NaN;
   let w0 = NaN;
-  let cpu1 = NaN;
-  let w1 = NaN;
-  let rss = NaN;
+  let cpu1: number;
+  let w1: number;
+  let rss: number;
   try {
     proc.stdin!.write(clip.flvPrefix);
     const t0 = nowMs() + 20;

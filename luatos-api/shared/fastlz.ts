@@ -122,8 +122,8 @@ export function fastlzCompress(input: Uint8Array, level: number): Uint8Array | n
   let anchor = 0;
   let ip = 2;
   while (ip < ipLimit) {
-    let ref = 0;
-    let distance = 0;
+    let ref: number;
+    let distance: number;
     let seq: number;
     let cmp: number;
     do {

@@ -162,7 +162,6 @@ export function lpackUnpack(vm: Vm, a: Args, s: Uint8Array, fmt: string, init: n
   const len = s.length;
   let i = init - 1;
   if (i < 0) i = 0;
-  let n = 0;
   let little = true;
   const pushed: (() => void)[] = [];
   const push = (fn: () => void) => {
@@ -243,6 +242,6 @@ export function lpackUnpack(vm: Vm, a: Args, s: Uint8Array, fmt: string, init: n
   if (!e.checkstack(L, pushed.length + 2)) throw new LuaError('too many results to unpack');
   e.pushinteger(L, i + 1);
   for (const p of pushed) p();
-  n = pushed.length;
+  const n = pushed.length;
   return n + 1;
 }

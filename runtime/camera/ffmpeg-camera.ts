@@ -51,7 +51,8 @@ import {
 } from './sources';
 import { FlvDemuxer } from './flv-demux';
 
-export type LogLevel = 'D' | 'I' | 'W' | 'E';
+import type { LogLevel } from '../log';
+export type { LogLevel };
 export type CameraState = 'closed' | 'open' | 'starting' | 'streaming';
 
 export interface FfmpegCameraOptions {

@@ -122,7 +122,7 @@ export function validateSource(spec: SourceSpec, platform: NodeJS.Platform = pro
 
 /** Escape a value for use inside an ffmpeg filtergraph option (after `key=`), unquoted. */
 export function escapeFilterValue(v: string): string {
-  return v.replace(/[\\:'\[\],;=]/g, (c) => '\\' + c);
+  return v.replace(/[\\:'[\],;=]/g, (c) => '\\' + c);
 }
 
 const FONT_CANDIDATES = [

@@ -27,7 +27,8 @@ import { testCommand } from '../scenario/command';
 import { ArgReader, checkRunOptions } from './args';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../boards';
 
-export class UsageError extends Error {}
+import { UsageError } from '../usage-error';
+export { UsageError };
 
 const HELP = `luatos — run LuatOS firmware scripts on a PC
 

@@ -17,7 +17,7 @@ import { Continuation, hostErrorMessage, HookFunction, HostFunction, LuaEngine, 
  * and become the same Lua string (constants, table keys). That breaks binary safety. Replace
  * it with a padded version before any other fengari module copies the function.
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lstring = require('fengari/src/lstring.js');
 if (!lstring.luaS_hash.__luatosPatched) {
   const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
@@ -43,9 +43,9 @@ if (!lstring.luaS_hash.__luatosPatched) {
  * (the runaway watchdog would then never fire again). Record the flag correctly before the
  * call. This must run before fengari's lua.js copies lua_pcallk, i.e. before require('fengari').
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lapi = require('fengari/src/lapi.js');
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lstate = require('fengari/src/lstate.js');
 {
   const original = lapi.lua_pcallk;
@@ -62,7 +62,7 @@ const lstate = require('fengari/src/lstate.js');
     lapi.lua_pcallk = patched;
   }
 }
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const fengari = require('fengari');
 const lua = fengari.lua;
 const lauxlib = fengari.lauxlib;

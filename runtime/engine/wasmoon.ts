@@ -97,7 +97,7 @@ export class WasmoonEngine implements LuaEngine {
   private brokenFlag = false;
 
   static async create(): Promise<WasmoonEngine> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { LuaWasm } = require('wasmoon');
     const w = await LuaWasm.initialize();
     return new WasmoonEngine(w.module);
@@ -602,7 +602,7 @@ export class WasmoonEngine implements LuaEngine {
       return;
     }
     this.pushstring(L, 'collect');
-    this.pcall(L, 1, 0, 0) === LUA_OK || this.pop(L, 1);
+    if (this.pcall(L, 1, 0, 0) !== LUA_OK) this.pop(L, 1);
   }
 
   isUnwind(e: unknown): boolean {

@@ -89,7 +89,7 @@ export function resolveHost(vfs: Vfs, p: string): HostPath {
   // the nearest existing entry on the way up must resolve inside the data directory
   let cur = r.host;
   for (;;) {
-    let st: fs.Stats | null = null;
+    let st: fs.Stats | null;
     try {
       st = fs.lstatSync(cur);
     } catch {

@@ -121,7 +121,7 @@ export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExcha
   const fail = (f: HttpFailure) => {
     if (settled || cancelled) return;
     if (parser.headersDone) {
-      let body: number | null = null;
+      let body: number | null;
       try {
         body = spec.sink.abort(f.code);
       } catch {

@@ -222,6 +222,7 @@ export class ResponseParser {
     }
     while (lines.length && lines[lines.length - 1].length === 0) lines.pop();
     const statusLine = lines.shift() ?? Buffer.alloc(0);
+    // eslint-disable-next-line no-control-regex -- a reason phrase may not hold control characters (RFC 9112)
     const m = /^HTTP\/1\.\d ([0-9]{3})(?:[ \t][^\x00-\x08\x0a-\x1f\x7f]*)?[ \t]*$/.exec(statusLine.toString('latin1'));
     if (!m) throw new HttpFailure(HTTP_ERROR_HEADER, `bad status line "${statusLine.toString('latin1').slice(0, 80)}"`);
     const status = Number(m[1]);

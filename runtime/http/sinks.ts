@@ -13,8 +13,9 @@
  */
 import * as fs from 'node:fs';
 import { BodySink, HttpFailure, HttpZbuff, HTTP_ERROR_DOWNLOAD, HTTP_ERROR_FOTA, HTTP_ERROR_RX } from './types';
+import type { LogLevel } from '../log';
 
-type Log = (level: 'D' | 'I' | 'W' | 'E', module: string, message: string) => void;
+type Log = (level: LogLevel, module: string, message: string) => void;
 
 /** The memory sizes of the device profile (runtime/profile.ts `memory`) the body limit uses. */
 export interface BodyMemory {

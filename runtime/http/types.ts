@@ -4,6 +4,7 @@
  */
 import type { DeviceNetwork } from '../net/types';
 import type { TimerHandle } from '../clock';
+import type { LogLevel } from '../log';
 
 /** The firmware's negative result codes (luat_http.h). `.wait()` returns exactly one of these. */
 export const HTTP_ERROR_STATE = -1;
@@ -85,7 +86,7 @@ export interface HttpEnv {
    */
   hold?(reason: string): () => void;
   /** a firmware log line */
-  log(level: 'D' | 'I' | 'W' | 'E', module: string, message: string): void;
+  log(level: LogLevel, module: string, message: string): void;
   /**
    * Log the network stack's lines for this connection (DNS query, connect). Called once the
    * address is known; `ip`/`port` is where the connection really went (after mapping).

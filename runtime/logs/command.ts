@@ -49,7 +49,7 @@ Options:
 Exit codes: 0 ok, 1 a file could not be read, 2 usage error.
 `;
 
-class UsageError extends Error {}
+import { UsageError } from '../usage-error';
 
 export interface LogsOptions {
   files: string[];

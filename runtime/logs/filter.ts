@@ -25,6 +25,7 @@
 import * as path from 'node:path';
 import type { EntryLevel, LogEntry } from './parse';
 import { defaultStaticDir } from '../web/static-files';
+import type { LogLevel } from '../log';
 
 interface ParsedTagFilter {
   include: string[];
@@ -36,7 +37,7 @@ interface TagFilterGrammar {
   matches(f: ParsedTagFilter | null, tag: string | null, module: string | null): boolean;
 }
 /** The console page's script, loaded as a CommonJS module: one grammar for both. */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const TAG_FILTER = require(path.join(defaultStaticDir(), 'tag-filter.js')) as TagFilterGrammar;
 
 /** Parse `--tag` values (each may hold comma-separated terms, `!TERM` hides). Null: no filter. */
@@ -44,7 +45,7 @@ export function parseTagFilter(tags: string[], ignoreCase = false): ParsedTagFil
   return TAG_FILTER.parse(tags, ignoreCase);
 }
 
-export type MinLevel = 'D' | 'I' | 'W' | 'E';
+export type MinLevel = LogLevel;
 
 export type TimeBound =
   | { kind: 'boot'; ms: number }

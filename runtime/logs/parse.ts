@@ -48,8 +48,9 @@
  */
 import { TextDecoder } from 'node:util';
 import { PRINT_RECORD_BYTES } from '../log';
+import type { LogKind } from '../log';
 
-export type EntryLevel = 'D' | 'I' | 'W' | 'E' | 'U';
+export type EntryLevel = LogKind;
 export type EntryForm = 'air8101' | 'ec7xx' | 'raw';
 export type TextEncoding = 'utf8' | 'gbk' | 'invalid';
 

@@ -43,7 +43,7 @@ function isExecutable(p: string): boolean {
 
 function fromPackage(name: string): string | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(name);
     const p: unknown = typeof mod === 'string' ? mod : mod && (mod.path ?? mod.default);
     return typeof p === 'string' ? p : undefined;

@@ -53,6 +53,7 @@ import { applyMapping, HostMapRule } from './direct';
 import type { ListenRules } from './listen';
 import { queryNtp } from './ntp';
 import { DeviceNetwork, LINK_DOWN, MappedAddress, NetError, TcpConnectOptions } from './types';
+import type { LogLevel } from '../log';
 
 export interface VirtualApConfig {
   ssid: string;
@@ -359,7 +360,7 @@ export class WifiNetwork extends EventEmitter implements DeviceNetwork {
     });
   }
 
-  private log(level: 'D' | 'I' | 'W' | 'E', mod: string, msg: string): void {
+  private log(level: LogLevel, mod: string, msg: string): void {
     this.device?.logRuntime(level, mod, msg);
   }
 

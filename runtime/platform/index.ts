@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { FaultError, type FaultRegistry } from '../faults';
 import type { HostMapRule } from '../net/direct';
-import { DeviceApiService, API_PREFIX, type ApiRequestInfo } from './api';
+import { DeviceApiService, API_PREFIX } from './api';
 import { makeSelfSignedCert } from './cert';
 import { checkPlatformConfig, expandUrl, loadPlatformConfig, resolveDevice, safeStreamName, type PlatformConfig } from './config';
 import { HTTP_FAULT_USAGE, HttpFaults } from './http-faults';

@@ -10,9 +10,9 @@
  *
  * argv[2]: JSON {rtmpPort, httpPort, host, storeDir, publishGraceMs, logLevel}
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
 import * as fs from 'node:fs';
 import { guardIngestHttp } from './flv-guard';
+import { startNms } from './nms-launch';
 
 interface ChildArgs {
   rtmpPort: number;
@@ -38,62 +38,39 @@ function send(o: Record<string, unknown>): void {
 process.on('disconnect', () => process.exit(0));
 
 fs.mkdirSync(args.storeDir, { recursive: true });
-const NodeMediaServer = require('node-media-server');
-const logger = require('node-media-server/src/core/logger.js');
-
-const nms = new NodeMediaServer(
-  {
-    bind: args.host,
-    rtmp: { port: args.rtmpPort },
-    http: { port: args.httpPort },
-    webadmin: { enable: false },
-    store: { path: args.storeDir },
-    auth: { play: false, publish: false, secret: '' },
-  },
-  '',
-);
-logger.level = args.logLevel || 'error';
+const nms = startNms({
+  host: args.host,
+  rtmpPort: args.rtmpPort,
+  httpPort: args.httpPort,
+  storeDir: args.storeDir,
+  logLevel: args.logLevel,
+  publishGraceMs: args.publishGraceMs,
+  on: (ev, s) => send(ev === 'play' || ev === 'donePlay' ? { ev, path: s.streamPath, protocol: s.protocol } : { ev, path: s.streamPath }),
+});
 // the console's Host/Origin rules on the HTTP-FLV / WS-FLV port, no CORS (flv-guard.ts)
-const flvServer = nms.httpServer?.httpServer;
-if (!flvServer) {
+if (!nms.httpServer) {
   send({ ev: 'fatal', message: 'node-media-server has no HTTP server to guard' });
   process.exit(1);
 }
-guardIngestHttp(flvServer, args.host, args.httpPort);
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Session = any;
-nms.on('postPublish', (s: Session) => {
-  if (s.broadcast) s.broadcast.publishGraceMs = args.publishGraceMs;
-  send({ ev: 'publish', path: s.streamPath });
-});
-nms.on('donePublish', (s: Session) => send({ ev: 'donePublish', path: s.streamPath }));
-nms.on('postPlay', (s: Session) => send({ ev: 'play', path: s.streamPath, protocol: s.protocol }));
-nms.on('donePlay', (s: Session) => send({ ev: 'donePlay', path: s.streamPath, protocol: s.protocol }));
+guardIngestHttp(nms.httpServer, args.host, args.httpPort);
 
 process.on('uncaughtException', (e) => {
   send({ ev: 'fatal', message: String(e?.stack ?? e) });
   process.exit(1);
 });
 
-nms.run().catch((e: Error) => send({ ev: 'fatal', message: String(e?.stack ?? e) }));
-const started = Date.now();
-const iv = setInterval(() => {
-  const rtmpUp = nms.rtmpServer?.tcpServer?.listening === true;
-  const httpUp = nms.httpServer?.httpServer?.listening === true;
-  if (rtmpUp && httpUp) {
-    clearInterval(iv);
-    send({ ev: 'ready' });
-  } else if (Date.now() - started > 20_000) {
-    clearInterval(iv);
-    send({ ev: 'fatal', message: 'node-media-server did not start listening within 20 s' });
-    process.exit(1);
-  }
-}, 10);
+nms.ready(20_000).then(
+  () => send({ ev: 'ready' }),
+  (e: Error) => {
+    send({ ev: 'fatal', message: String(e?.stack ?? e) });
+    if (/did not start listening/.test(e.message)) process.exit(1);
+  },
+);
 
 process.on('SIGTERM', () => {
   const hard = setTimeout(() => process.exit(0), 1000);
-  Promise.resolve(nms.stop())
+  nms
+    .stop()
     .catch(() => {})
     .then(() => {
       clearTimeout(hard);

@@ -1,5 +1,6 @@
 /** Native RTMP publisher (see publisher.ts for the protocol flow and events). */
 export { RtmpPublisher, defaultSocketFactory } from './publisher';
+export type { RtmpLogEvent } from './publisher';
 export type { RtmpPublisherOptions, RtmpSocket, SocketFactory, LogLevel, DropEvent } from './publisher';
 export { RtmpState, RtmpErrorCode, RtmpError, RtmpUrlError, RtmpProtocolError, Amf0DecodeError } from './errors';
 export { parseRtmpUrl } from './url';

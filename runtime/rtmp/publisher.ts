@@ -13,7 +13,8 @@
  * existed) → IDLE → ERROR, with the firmware's error code and the reason (server text included).
  * Events:
  *   'state' (newState, oldState, errorCode?, reason?)
- *   'log'   (level 'D'|'I'|'W'|'E', message)   — texts follow the firmware's rtmp_push logs
+ *   'log'   (RtmpLogEvent { level, module, text }) — texts and levels as the firmware's rtmp_push
+ *                                                  module prints them (module 'rtmp_push')
  *   'stats' (RtmpStats)                           — every statsIntervalMs while a connection exists
  *   'drop'  ({ kind, key, dts, bytes, reason })   — a media message was dropped
  * No 'error' events are ever emitted (an unhandled 'error' would throw); nothing is written to the
@@ -52,7 +53,18 @@ import { AvcPacketizer } from './video-packetizer';
 import { SendQueue, type MediaKind, type QueuedMedia } from './send-queue';
 import { RateWindow, formatStatsLine, type RtmpStats } from './stats';
 
-export type LogLevel = 'D' | 'I' | 'W' | 'E';
+import type { LogLevel } from '../log';
+export type { LogLevel };
+
+/** A log line of the publisher, as the firmware prints it (`<level>/<module> <text>`). */
+export interface RtmpLogEvent {
+  level: LogLevel;
+  /** the firmware module that prints it: 'rtmp_push' */
+  module: string;
+  text: string;
+}
+
+const LOG_MODULE = 'rtmp_push';
 
 /**
  * What the publisher needs from a socket: a Duplex (net.Socket, tls.TLSSocket or a simulated link).
@@ -396,8 +408,11 @@ export class RtmpPublisher extends EventEmitter {
 
   // ------------------------------------------------------------------------------ internals
 
-  private log(level: LogLevel, message: string): void {
-    if (this.listenerCount('log') > 0) this.emit('log', level, message);
+  private log(level: LogLevel, text: string): void {
+    if (this.listenerCount('log') > 0) {
+      const ev: RtmpLogEvent = { level, module: LOG_MODULE, text };
+      this.emit('log', ev);
+    }
   }
 
   private setState(s: RtmpState, code?: RtmpErrorCode, reason?: string): void {
@@ -521,7 +536,7 @@ export class RtmpPublisher extends EventEmitter {
   private sendCommand(name: string, txId: number, args: Parameters<typeof commandMessage>[2], streamId = 0, csid: number = CSID.COMMAND): void {
     const msg = commandMessage(name, txId, args, streamId, csid);
     this.sendMessage(msg);
-    this.log('D', `RTMP: command sent successfully: ${name} (tx_id=${txId}, payload_size=${msg.payload.length} bytes)`);
+    this.log('I', `RTMP: command sent successfully: ${name} (tx_id=${txId}, payload_size=${msg.payload.length} bytes)`);
   }
 
   private expect(txId: number, name: string, resolve: (c: ParsedCommand) => void, reject: (c: ParsedCommand) => void): void {
@@ -576,11 +591,11 @@ export class RtmpPublisher extends EventEmitter {
           if (step.kind === 'send-c2') {
             this.log('I', 'RTMP: Received complete S0+S1 (1537 bytes), sending C2...');
             this.writeRaw(step.c2);
-            this.log('D', `RTMP: C2 sent successfully (exactly ${HANDSHAKE_SIZE} bytes, S1 echo)`);
+            this.log('I', `RTMP: C2 sent successfully (exactly ${HANDSHAKE_SIZE} bytes, S1 echo)`);
             this.armStep('handshake (S2)');
           } else if (step.kind === 'done') {
             // the device's words; it counts the bytes of its first read after C2, we count S2
-            this.log('D', `RTMP: Received ${HANDSHAKE_SIZE} bytes after C2, handshake confirmed`);
+            this.log('I', `RTMP: Received ${HANDSHAKE_SIZE} bytes after C2, handshake confirmed`);
             this.afterHandshake();
             if (step.rest.length > 0 && gen === this.gen) this.onChunks(step.rest);
           }
@@ -599,10 +614,10 @@ export class RtmpPublisher extends EventEmitter {
     // our chunk size first (control chunk stream 2), then connect
     this.sendMessage(setChunkSizeMessage(this.opts.chunkSize));
     this.writer.setChunkSize(this.opts.chunkSize);
-    this.log('D', `RTMP: Sent setChunkSize: ${this.opts.chunkSize}`);
+    this.log('I', `RTMP: Sent setChunkSize: ${this.opts.chunkSize}`);
     const msg = connectCommand(TX.CONNECT, { app: this.url.app, tcUrl: this.url.tcUrl, flashVer: this.opts.flashVer });
     this.sendMessage(msg);
-    this.log('D', `RTMP: command sent successfully: connect (tx_id=${TX.CONNECT}, payload_size=${msg.payload.length} bytes)`);
+    this.log('I', `RTMP: command sent successfully: connect (tx_id=${TX.CONNECT}, payload_size=${msg.payload.length} bytes)`);
     this.log('I', 'RTMP: Connect command sent successfully');
     this.armStep('connect');
     this.expect(
@@ -666,7 +681,7 @@ export class RtmpPublisher extends EventEmitter {
   private onMessage(m: RtmpMessage): void {
     switch (m.type) {
       case MSG.SET_CHUNK_SIZE:
-        this.log('D', `RTMP: Received Set Chunk Size from server: ${this.reader.chunkSize}`);
+        this.log('I', `RTMP: Received Set Chunk Size from server: ${this.reader.chunkSize}`);
         return;
       case MSG.WINDOW_ACK_SIZE:
         if (m.payload.length >= 4) {
@@ -777,9 +792,9 @@ export class RtmpPublisher extends EventEmitter {
     this.clearStep();
     this.resetPublishState();
     const meta = metadataMessage(this.msgStreamId, this.streamInfo, this.opts.encoder);
-    this.log('D', `RTMP: Metadata payload size: ${meta.payload.length} bytes`);
+    this.log('I', `RTMP: Metadata payload size: ${meta.payload.length} bytes`);
     this.sendMessage(meta);
-    this.log('D', 'RTMP: Metadata @setDataFrame sent successfully');
+    this.log('I', 'RTMP: Metadata @setDataFrame sent successfully');
     this.log('I', 'RTMP: Metadata sent, ready to send video data');
     this.setState(RtmpState.PUBLISHING);
   }

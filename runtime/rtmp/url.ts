@@ -73,6 +73,7 @@ export function parseRtmpUrl(url: string): RtmpUrl {
   const stream = appEnd < 0 ? '' : path.slice(appEnd + 1);
   if (app.length === 0 || app.includes('?')) throw new RtmpUrlError(`RTMP URL has no application name: "${raw}" (expected rtmp://host[:port]/app/stream)`);
   if (stream.length === 0 || stream.startsWith('?')) throw new RtmpUrlError(`RTMP URL has no stream name: "${raw}" (expected rtmp://host[:port]/app/stream)`);
+  // eslint-disable-next-line no-control-regex -- control characters are what this rejects
   if (/[\s\x00-\x1f]/.test(path)) throw new RtmpUrlError('RTMP URL path contains whitespace or control characters');
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return { host, port, app, stream, tcUrl: `rtmp://${hostPart}:${port}/${app}`, url: raw };

@@ -39,7 +39,7 @@ Exit codes: 0 all passed, 1 a scenario failed (or Ctrl-C), 42 a scenario timed o
 2 usage error.
 `;
 
-class TestUsageError extends Error {}
+import { UsageError as TestUsageError } from '../usage-error';
 
 interface TestArgs {
   targets: string[];

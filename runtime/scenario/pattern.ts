@@ -12,8 +12,9 @@
  * is longer than one device record (512 bytes) is matched whole.
  */
 import { formatRecordBody, LogRecord, recordLevel, toJsonRecord } from '../log';
+import type { LogLevel } from '../log';
 
-export type Level = 'D' | 'I' | 'W' | 'E';
+export type Level = LogLevel;
 
 export interface LinePattern {
   /** as written in the scenario (for reports) */
@@ -82,7 +83,7 @@ export function compilePattern(source: string, level?: Level, tag?: string): Lin
     try {
       regex = new RegExp(m[1], flags);
     } catch (e) {
-      throw new Error(`bad regular expression ${source}: ${(e as Error).message}`);
+      throw new Error(`bad regular expression ${source}: ${(e as Error).message}`, { cause: e });
     }
     return { source, regex, level, tag };
   }

@@ -28,7 +28,7 @@ export function loadPlatformFactory(): PlatformFactory {
   if (!fs.existsSync(dir) && !fs.existsSync(dir + '.js')) {
     throw new Error('platform: local needs the local platform (runtime/platform), which this build does not have; use platform: none');
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(dir) as { startLocalPlatform?: PlatformFactory };
   if (typeof mod.startLocalPlatform !== 'function') throw new Error('runtime/platform does not export startLocalPlatform');
   return mod.startLocalPlatform;

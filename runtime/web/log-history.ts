@@ -7,8 +7,9 @@
  * live view, which shows a logical line as one row).
  */
 import { formatRecord, LogRecord, recordLevel, splitPayload } from '../log';
+import type { LogKind } from '../log';
 
-export type LineLevel = 'D' | 'I' | 'W' | 'E' | 'U';
+export type LineLevel = LogKind;
 
 export interface HistoryEntry {
   seq: number;

@@ -69,7 +69,7 @@ export function makeClip(ffmpeg: string, spec: ClipSpec, regen = false): Clip {
   fs.mkdirSync(dir, { recursive: true });
   const key = createHash('sha1').update(ffmpeg + '\n' + clipArgs(spec, 'OUT').join(' ')).digest('hex').slice(0, 16);
   const file = path.join(dir, `clip-${spec.width}x${spec.height}p${spec.fps}-g${spec.gop}-${spec.kbps}k-${spec.seconds}s-${key}.flv`);
-  let cached = fs.existsSync(file) && !regen;
+  const cached = fs.existsSync(file) && !regen;
   let encodeSeconds = 0;
   if (!cached) {
     const tmp = file + '.tmp.flv';

@@ -6,48 +6,25 @@
  * (video packets NMS broadcast per stream path, sequence headers included). Exits when the parent
  * goes away.
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
 import * as path from 'node:path';
+import { startNms } from '../../runtime/platform/nms-launch';
 
 export const NMS_CHILD_ENTRY = __filename;
 
 function main(): void {
   const port = Number(process.argv[2]);
   const dir = process.argv[3];
-  const NodeMediaServer = require('node-media-server');
-  const logger = require('node-media-server/src/core/logger.js');
-  const nms = new NodeMediaServer(
-    {
-      bind: '127.0.0.1',
-      rtmp: { port },
-      webadmin: { enable: false },
-      store: { path: path.join(dir, 'store') },
-      auth: { play: false, publish: false, secret: '' },
-    },
-    '/dev/null',
-  );
-  logger.level = 'error';
   const video = new Map<string, number>();
-  nms.on('postPublish', (session: any) => {
-    const p: string = session.streamPath;
-    const b = session.broadcast;
-    if (!b) return;
-    b.publishGraceMs = 100;
-    if (b.__benchWrapped) return;
-    b.__benchWrapped = true;
-    const orig = b.broadcastMessage;
-    b.broadcastMessage = (packet: any) => {
+  const nms = startNms({
+    rtmpPort: port,
+    storeDir: path.join(dir, 'store'),
+    logLevel: 'error',
+    publishGraceMs: 100,
+    onPacket: (p, packet) => {
       if (packet.codec_type === 9) video.set(p, (video.get(p) ?? 0) + 1);
-      return orig.call(b, packet);
-    };
+    },
   });
-  nms.run();
-  const iv = setInterval(() => {
-    if (nms.rtmpServer?.tcpServer?.listening) {
-      clearInterval(iv);
-      process.send?.({ ev: 'ready' });
-    }
-  }, 20);
+  void nms.ready().then(() => process.send?.({ ev: 'ready' }));
   process.on('message', (m: any) => {
     if (m?.cmd === 'counts') process.send?.({ ev: 'counts', video: Object.fromEntries(video) });
   });

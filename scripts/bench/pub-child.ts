@@ -327,7 +327,7 @@ async function runConnect(job: ConnectJob): Promise<ConnectResult> {
       // NMS writes Window Ack Size and Set Peer Bandwidth separately on a Nagle socket: the gap
       // between their arrivals shows the delayed-ACK stall
       let tWinAck = NaN;
-      pub.on('log', (_l: string, msg: string) => {
+      pub.on('log', ({ text: msg }: { text: string }) => {
         if (msg.includes('Received Window Acknowledgement Size')) tWinAck = nowMs();
         else if (msg.includes('Received Set Peer Bandwidth') && Number.isFinite(tWinAck)) r.winAckToPeerBwMs.push(nowMs() - tWinAck);
       });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { runSuite } from './suite';
+import { tempDir } from '../helpers/tmp';
 
 // io/os on the device file system: stock Lua results for the stock functions, liolib.c's
 // LuatOS extensions for the rest.
@@ -137,7 +137,7 @@ for (const engine of ENGINE_NAMES) {
   });
 
   test(`no path reaches the host outside the sandbox (${engine})`, async () => {
-    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-outside-'));
+    const outside = tempDir('luatos-outside-');
     fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
     fs.writeFileSync(path.join(outside, 'code.lua'), 'return "escaped"');
     let dataDir = '';

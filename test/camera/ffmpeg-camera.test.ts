@@ -5,7 +5,6 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FfmpegCamera, captureQualityPercent, jpegQscale, isJpeg, probeError } from '../../runtime/camera/ffmpeg-camera';
 import { CameraSourceError } from '../../runtime/camera/sources';
@@ -13,9 +12,10 @@ import { FfmpegNotFoundError, locateFfmpeg } from '../../runtime/media/ffmpeg-lo
 import { trackedChildren } from '../../runtime/media/child-registry';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 import { childrenNamed, isLinux, jpegSize, nalTypes, pidsWithMarker, run, sleep, waitFor, writeBusyFfmpeg } from './helpers';
+import { tempDir } from '../helpers/tmp';
 
 const TAG = `camtest-${process.pid}-${Date.now()}`;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'camtest-'));
+const tmp = tempDir('luatos-camtest-');
 let ffmpeg: string | undefined;
 try {
   ffmpeg = locateFfmpeg().path;

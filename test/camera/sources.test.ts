@@ -14,6 +14,7 @@ import {
   sourceInputArgs,
   validateSource,
 } from '../../runtime/camera/sources';
+import { tempDir } from '../helpers/tmp';
 
 const cfg = { width: 1280, height: 720, fps: 15 };
 
@@ -64,7 +65,7 @@ test('validateSource: missing device, missing file, wrong platform', () => {
 });
 
 test('listV4l2Devices reads /dev and /sys names', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cam-list-'));
+  const root = tempDir('luatos-cam-list-');
   try {
     fs.mkdirSync(path.join(root, 'dev'));
     for (const n of ['video10', 'video2', 'video3', 'vide', 'null']) fs.writeFileSync(path.join(root, 'dev', n), '');

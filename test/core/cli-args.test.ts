@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import { ArgReader } from '../../runtime/cli/args';
 import { parseRunArgs, UsageError } from '../../runtime/cli/main';
 import { parseLogsArgs } from '../../runtime/logs/command';
+import { UsageError as SharedUsageError } from '../../runtime/usage-error';
 
 class E extends Error {}
 const reader = (args: string[], dashValues = false) => new ArgReader(args, (m) => new E(m), { dashValues });
@@ -87,4 +88,10 @@ test('parseLogsArgs: short flags, option-looking values, date + time, -- and -',
   assert.throws(() => parseLogsArgs(['f.log', '--color', 'pink']), /--color must be auto, always or never/);
   assert.throws(() => parseLogsArgs(['f.log', '-z']), /unknown option -z/);
   assert.throws(() => parseLogsArgs(['f.log', '--tag']), /--tag needs a value/);
+});
+
+test('one usage error class: luatos run and luatos logs throw runtime/usage-error UsageError (re-exported by cli/main)', () => {
+  assert.equal(UsageError, SharedUsageError);
+  assert.throws(() => parseRunArgs(['--engine', 'lua51', 'x']), (e: unknown) => e instanceof SharedUsageError && /--engine/.test((e as Error).message));
+  assert.throws(() => parseLogsArgs([]), (e: unknown) => e instanceof SharedUsageError && /needs a log file/.test((e as Error).message));
 });

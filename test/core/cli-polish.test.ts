@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'luatos.js');
 
@@ -21,7 +21,7 @@ interface RunOut {
 
 /** A private temporary folder: the scripts, the state and the child's TMPDIR; removed after. */
 function sandbox(t: { after: (fn: () => void) => void }, files: Record<string, string> = {}): { dir: string; scripts: string; tmp: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-clipolish-'));
+  const dir = tempDir('luatos-clipolish-');
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const scripts = path.join(dir, 'scripts');
   const tmp = path.join(dir, 'tmp');

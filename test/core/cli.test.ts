@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeScriptDir } from '../helpers/run-lua';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'luatos.js');
 
 function luatos(args: string[], opts: { timeoutMs?: number; signalOn?: string } = {}): Promise<{ code: number | null; out: string; err: string }> {
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-state-'));
+  const state = tempDir('luatos-state-');
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [BIN, ...args, ...(args[0] === 'run' ? ['--state', state] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -99,7 +99,7 @@ test('a crash under --reboot exit gives exit 1; --max-boots stops a reboot loop'
 
 test('--log-file writes the same Luatools lines; --log-level hides firmware debug lines', async () => {
   const dir = makeScriptDir({ 'main.lua': TICKER });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-log-')), 'dev.log');
+  const file = path.join(tempDir('luatos-log-'), 'dev.log');
   const r = await luatos(['run', dir, '--expect', 'tick 2', '--log-file', file, '--log-level', 'W']);
   assert.equal(r.code, 0);
   const saved = fs.readFileSync(file, 'utf8');

@@ -25,7 +25,6 @@ function run(e: LuaEngine, L: LuaState, src: string, nres: number): void {
 
 test('wasmoon: a string too large for the wasm heap is "not enough memory"; nothing is written at address 0 and later strings are intact', async () => {
   const e = await createEngine('wasmoon', { isolated: true });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const heap = (): Uint8Array => (e as any).m.HEAPU8;
   const low = Buffer.from(heap().subarray(0, 64));
   const L = e.newstate();
@@ -89,7 +88,6 @@ test('wasmoon: after a wasm trap the instance is discarded and the next boot get
           first = vm.e;
           vm.setGlobalFunction('trap', () => {
             // a bad lua_State pointer: the load of L->top is out of the wasm memory's bounds
-            // eslint-disable-next-line @typescript-eslint/no-explicit-any
             (vm.e as any).m._lua_pushnil(0x7ffffff0);
           });
         }),

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createEngine, ENGINE_NAMES, LuaError, LUA_OK, LUA_YIELD } from '../../runtime/engine';
 import { runLua } from '../helpers/run-lua';
 
@@ -101,4 +103,39 @@ test('wasmoon: 300 boots in one process (reboot loop) do not corrupt the shared 
   const r = await runLua({ 'main.lua': src }, { reboot: 'restart', maxBoots: 300, timeoutMs: 30000 });
   assert.equal(r.stop?.kind, 'max-boots', r.lines.slice(-5).join('\n'));
   assert.equal(r.user.filter((u) => u === 'I/user.b {"n":1}').length, 300);
+});
+
+test('engines load lazily: importing runtime/engine and running wasmoon never loads fengari (a fresh worker thread)', async () => {
+  const engineModule = path.join(__dirname, '..', '..', 'runtime', 'engine', 'index.js');
+  const code = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fengariLoaded = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]fengari[\\\\/]/.test(k));
+const eng = require(workerData);
+const out = { atImport: fengariLoaded(), loadedAtImport: eng.loadedEngines() };
+eng.createEngine('wasmoon').then(async () => {
+  out.afterWasmoon = fengariLoaded();
+  out.loadedAfterWasmoon = eng.loadedEngines();
+  await eng.createEngine('fengari');
+  out.afterFengari = fengariLoaded();
+  out.loadedAfterFengari = eng.loadedEngines();
+  parentPort.postMessage(out);
+}, (e) => parentPort.postMessage({ error: String(e) }));
+`;
+  const w = new Worker(code, { eval: true, workerData: engineModule });
+  try {
+    const r = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    assert.deepEqual(r, {
+      atImport: false,
+      loadedAtImport: [],
+      afterWasmoon: false,
+      loadedAfterWasmoon: ['wasmoon'],
+      afterFengari: true,
+      loadedAfterFengari: ['wasmoon', 'fengari'],
+    });
+  } finally {
+    await w.terminate();
+  }
 });

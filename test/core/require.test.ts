@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLua, makeScriptDir } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
+import { tempDir } from '../helpers/tmp';
 
 for (const engine of ENGINE_NAMES) {
   test(`require follows the firmware's search order and texts (${engine})`, async () => {
-    const lib = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-lib-'));
+    const lib = tempDir('luatos-lib-');
     fs.writeFileSync(path.join(lib, 'fromlib.lua'), 'return "lib"');
     fs.writeFileSync(path.join(lib, 'both.lua'), 'return "lib-both"');
     const src = `
@@ -55,7 +55,7 @@ test('a file in the writable root overrides the packed script (firmware order / 
   const r1 = await runLua(dir, { until: 'I/user.END' });
   assert.ok(r1.user.includes('I/user.which luadb'));
   // same script folder, a device whose data dir holds over.lua
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-data-'));
+  const dataDir = tempDir('luatos-data-');
   fs.writeFileSync(path.join(dataDir, 'over.lua'), 'return "root"');
   const r2 = await runLua(dir, { until: 'I/user.END', device: { dataDir } });
   assert.ok(r2.user.includes('I/user.which root'), r2.user.join('\n'));
@@ -63,8 +63,8 @@ test('a file in the writable root overrides the packed script (firmware order / 
 
 test('the writable file system refuses symlinks that lead outside it (also dangling and via a parent)', async () => {
   const { Vfs } = await import('../../runtime/vfs');
-  const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-outside-'));
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-data-'));
+  const outside = tempDir('luatos-outside-');
+  const data = tempDir('luatos-data-');
   fs.symlinkSync(outside, path.join(data, 'linkdir'));
   fs.symlinkSync(path.join(outside, 'nofile'), path.join(data, 'dangling'));
   const vfs = new Vfs({ scripts: [], dataDir: data });

@@ -5,9 +5,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -35,7 +34,7 @@ const EXPECTED_IN_ORDER = [
 ];
 
 test('the demo joins Wi-Fi, gets its RTMP URL from the local platform and publishes (the reference log lines, in order)', async () => {
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-demo-'));
+  const state = tempDir('luatos-demo-');
   const args = ['bin/luatos.js', 'run', 'demo', '--profile', 'demo/device.json', '--platform', 'local', '--state', state, '--expect', 'RTMP stats:', '--timeout', '40'];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

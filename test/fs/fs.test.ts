@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { runSuite } from '../base/suite';
+import { tempDir } from '../helpers/tmp';
 
 function cleanup(r: RunLuaResult): void {
   fs.rmSync(r.dir, { recursive: true, force: true });
@@ -217,7 +218,7 @@ for _, e in ipairs(l) do names[#names + 1] = e.name end
 eq("special files not listed", table.concat(names, ","), "")
 `;
     let server: net.Server | null = null;
-    const scriptFifoDir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'luatos-fifo-scripts-'));
+    const scriptFifoDir = tempDir('luatos-fifo-scripts-');
     child.execFileSync('mkfifo', [path.join(scriptFifoDir, 'pipe.txt')]);
     try {
       const r = await runSuite(engine, src, {}, {

@@ -2,18 +2,18 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { Vfs } from '../../runtime/vfs';
+import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'luatos.js');
 const LOGO = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 255]);
 
 /** A project as people lay it out for Luatools: modules and resources in sub-folders. */
 function makeProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-project-'));
+  const dir = tempDir('luatos-project-');
   const put = (rel: string, content: string | Buffer) => {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), content);
@@ -60,7 +60,7 @@ for (const engine of ENGINE_NAMES) {
 
 test('two files with the same name in a script folder are an error naming both paths', () => {
   const dir = makeProject();
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-data-'));
+  const data = tempDir('luatos-data-');
   try {
     fs.mkdirSync(path.join(dir, 'lib'));
     fs.writeFileSync(path.join(dir, 'lib', 'x.lua'), 'return 1');
@@ -98,7 +98,7 @@ test('the data folder inside the script folder is skipped, symlinked folders are
 
 test('luatos run with a duplicate name prints a clear error and exits 1 (no stack trace)', async () => {
   const dir = makeProject();
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-state-'));
+  const state = tempDir('luatos-state-');
   try {
     fs.mkdirSync(path.join(dir, 'other'));
     fs.writeFileSync(path.join(dir, 'other', 'logo.png'), 'x');

@@ -6,12 +6,12 @@
  *   r.lines     // every full log line, Luatools format
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Device, DeviceOptions, StopReason } from '../../runtime/device';
 import { EngineName } from '../../runtime/engine';
 import { LogRecord, LogSink } from '../../runtime/log';
 import { makeProfile } from '../../runtime/profile';
+import { tempDir } from './tmp';
 
 export interface RunLuaOptions {
   engine?: EngineName;
@@ -45,14 +45,14 @@ export interface RunLuaResult {
 
 /** Make a temp folder with the given files (name -> content). */
 export function makeScriptDir(files: Record<string, string | Buffer>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-test-'));
+  const dir = tempDir('luatos-test-');
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
   return dir;
 }
 
 export async function runLua(files: Record<string, string | Buffer> | string, opts: RunLuaOptions = {}): Promise<RunLuaResult> {
   const dir = typeof files === 'string' ? files : makeScriptDir(files);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-data-'));
+  const dataDir = tempDir('luatos-data-');
   const sink = new LogSink({ stream: null });
   const device = new Device({
     scripts: dir,

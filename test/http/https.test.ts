@@ -10,12 +10,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { mappedNetwork } from './servers';
+import { tempDir } from '../helpers/tmp';
 
 interface Pem {
   key: string;
@@ -52,7 +52,7 @@ let received: string[] = [];
 
 before(async () => {
   if (skip) return;
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-tls-'));
+  dir = tempDir('luatos-tls-');
   server = selfSigned(dir, 'server', 'video.luatos.com', 'DNS:video.luatos.com,IP:127.0.0.1');
   other = selfSigned(dir, 'other', 'Some Other CA', 'DNS:other.example');
   httpsSrv = https.createServer({ key: server.key, cert: server.cert }, (req, res) => {

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
-import { mappedNetwork, requestScript, response, startRawServer } from './servers';
+import { mappedNetwork, response, startRawServer } from './servers';
 
 const RES = (u: string[]) => u.find((l) => l.startsWith('I/user.res')) ?? '(no result line)';
 

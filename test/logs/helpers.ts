@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { tempDir } from '../helpers/tmp';
 
 /** test/fixtures/logs, from dist/test/logs or test/logs */
 export function fixture(name: string): string {
@@ -35,7 +35,7 @@ export class Collector extends Writable {
 }
 
 export function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-logs-'));
+  return tempDir('luatos-logs-');
 }
 
 export async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {

@@ -7,13 +7,13 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
 import { isJpeg } from '../../runtime/camera/ffmpeg-camera';
 import { jpegSize, writeBusyFfmpeg } from '../camera/helpers';
 import { assertNoProcesses } from './helpers';
 import { readVfsFile } from '../../runtime/fs/sandbox';
+import { tempDir } from '../helpers/tmp';
 
 const engines = ['wasmoon', 'fengari'] as const;
 /** the reference demo's camera.init with its reboot-and-retry error path (body of a task) */
@@ -166,7 +166,7 @@ sys.run()
   });
 
   test(`[${engine}] busy USB camera (stand-in ffmpeg script answering "Device or resource busy": no camera on this machine) → init false after the probe; async form too; demo's retry path runs`, { skip: process.platform !== 'linux' && 'needs Linux (v4l2 source, sh script)' }, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-busy-'));
+    const dir = tempDir('luatos-busy-');
     const fake = writeBusyFfmpeg(path.join(dir, 'ffmpeg'));
     try {
       const r = await runLua(

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
+import { tempDir } from '../helpers/tmp';
 
 // The example scripts in examples/<module>/ run through the CLI with --coverage: every
 // LuatOS function they use is implemented (nothing missing) and they print the values worked
@@ -40,7 +40,7 @@ function run(mod: string, engine: string, state: string): string[] {
 
 for (const engine of ENGINE_NAMES) {
   test(`examples: examples/<module> print the expected values and --coverage lists nothing missing (${engine})`, () => {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'examples-'));
+    const state = tempDir('luatos-examples-');
     try {
       for (const [mod, wants] of Object.entries(EXPECT)) {
         const lines = run(mod, engine, path.join(state, mod));

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { fastlzCompress, fastlzDecompress } from '../../luatos-api/shared/fastlz';
 import { suite } from './util';
+import { tempDir } from '../helpers/tmp';
 
 const hex = (b: Uint8Array | null) => Buffer.from(b ?? []).toString('hex').toUpperCase();
 const HELLO = Buffer.from('hello world '.repeat(50));
@@ -88,7 +88,7 @@ test('fastlz: byte-exact with the FastLZ C library (FASTLZ_SRC + gcc; skipped ot
     console.log('# skipped: gcc not found');
     return;
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fastlz-ref-'));
+  const dir = tempDir('luatos-fastlz-ref-');
   try {
     const driver = path.join(dir, 'driver.c');
     fs.writeFileSync(

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { suite } from './util';
 import { runLua } from '../helpers/run-lua';
 import { FskvStore, fskvPath } from '../../luatos-api/fskv';
+import { tempDir } from '../helpers/tmp';
 
 // Return values from luat_lib_fskv.c; stored formats from luatos-api-2.md §9 (float through
 // pack ">f": 1.1 comes back as the float32 value 1.1000000238418579).
@@ -82,7 +82,7 @@ for (const engine of ENGINE_NAMES) {
 }
 
 test('fskv: a damaged or oversized image reads as an empty store; the image is written atomically', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fskv-img-'));
+  const dir = tempDir('luatos-fskv-img-');
   try {
     const file = fskvPath(dir);
     assert.equal(file, path.join(dir, '.fskv.json'));
@@ -127,7 +127,7 @@ log.info("DONE")`;
 // Across runs: two separate `luatos run` processes on one state folder; the second reads what
 // the first wrote (and counts boots across reboots of the first run too).
 test('fskv: data written in one `luatos run` is read in the next (state folder, CLI layout)', () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fskv-runs-'));
+  const root = tempDir('luatos-fskv-runs-');
   try {
     const scripts = path.join(root, 'scripts');
     fs.mkdirSync(scripts);

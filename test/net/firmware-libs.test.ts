@@ -11,9 +11,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const LIBS = ['exnetif.lua', 'dnsproxy.lua', 'dhcpsrv.lua', 'udpsrv.lua', 'httpdns.lua'];
@@ -39,7 +39,7 @@ const EXPECTED_IN_ORDER = [
 const FIRMWARE_ONLY = /D\/user\.(exnetif|dnsproxy|dhcpsrv|udpsrv|httpdns) version -> |I\/user\.dnsproxy 开启DNS代理/;
 
 async function runDemo(dir: string, engine: string): Promise<{ code: number | null; out: string; err: string }> {
-  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-fwlibs-state-'));
+  const state = tempDir('luatos-fwlibs-state-');
   try {
     const args = ['bin/luatos.js', 'run', dir, '--engine', engine, '--profile', 'demo/device.json', '--platform', 'local', '--state', state, '--expect', '请求得到的RTMP地址', '--timeout', '40'];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,7 +68,7 @@ test('the demo runs with the firmware exnetif/dnsproxy/dhcpsrv/udpsrv/httpdns (n
       assert.notDeepEqual(fs.readFileSync(path.join(src, f)), fs.readFileSync(ours), `${f} in LUATOS_FIRMWARE_LIBS is luatos-pc's own copy`);
     }
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-fwlibs-'));
+  const dir = tempDir('luatos-fwlibs-');
   try {
     for (const f of fs.readdirSync(path.join(ROOT, 'demo')).filter((n) => n.endsWith('.lua'))) {
       fs.copyFileSync(path.join(ROOT, 'demo', f), path.join(dir, f));

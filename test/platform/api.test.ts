@@ -10,7 +10,6 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { startLocalPlatform, type LocalPlatform, type ApiRequestInfo, PlatformConfigError, answerDeviceApi, makeSelfSignedCert } from '../../runtime/platform';
@@ -18,6 +17,7 @@ import { FaultRegistry, FaultError } from '../../runtime/faults';
 import { DirectNetwork } from '../../runtime/net/direct';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
+import { tempDir } from '../helpers/tmp';
 
 const DEMO_BODY = JSON.stringify({ deviceAccess: '8', deviceUser: 'admin', devicePsd: 'Air123456' });
 const DEMO_HEADERS = { 'Accept-Encoding': 'identity', Host: 'video.luatos.com:10030', 'Content-Type': 'application/json' };
@@ -192,7 +192,7 @@ test('config: device entries, false, allowUnknownDevices, URL templates, platfor
   assert.equal(call(encodeURIComponent('a b/c'), demo).data.urlList[0], 'rtmp://127.0.0.1:1935/live/a_b_c', 'ids made safe for a stream name');
   assert.deepEqual(call('ANY', demo, { ...cfg, allowUnknownDevices: false }), { msg: '设备不存在', code: 500 });
   // JSON file
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'platform-cfg-'));
+  const dir = tempDir('luatos-platform-cfg-');
   const good = path.join(dir, 'good.json');
   fs.writeFileSync(good, JSON.stringify(cfg));
   const bad = path.join(dir, 'bad.json');

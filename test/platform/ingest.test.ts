@@ -6,8 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
@@ -270,6 +272,22 @@ test('stop() kills the child and closes every port; trackedChildren has no node-
   await assert.rejects(reg2.run('rtmp-server', ['restart']), FaultError);
 });
 
+/**
+ * Remove the NMS store folders whose `.lock` names this (ended) platform process: after a SIGKILL
+ * no JavaScript of it ran, so its folder waits for the sweep of a later start.
+ */
+function removeStoresOf(pid: number | undefined): void {
+  for (const n of fs.readdirSync(os.tmpdir())) {
+    if (!n.startsWith('luatos-platform-nms-')) continue;
+    const dir = path.join(os.tmpdir(), n);
+    try {
+      if (Number(fs.readFileSync(path.join(dir, '.lock'), 'utf8').trim()) === pid) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* not ours, or gone */
+    }
+  }
+}
+
 for (const how of ['exit', 'SIGKILL'] as const) {
   test(`no orphan when the parent process ends without stop() (${how})`, { timeout: 30_000, skip: how === 'SIGKILL' && process.platform === 'win32' ? 'no watchdog on Windows' : false }, async () => {
     const platformModule = path.join(__dirname, '../../runtime/platform/index.js');
@@ -288,5 +306,6 @@ startLocalPlatform().then((p) => {
     if (how === 'SIGKILL') child.kill('SIGKILL');
     await new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
     await waitFor(() => !alive(pid), 5000, `node-media-server ${pid} gone after the parent's ${how}`);
+    removeStoresOf(child.pid);
   });
 }

@@ -45,6 +45,13 @@ test('NMS: real-time publish of 6 s H.264 (GOP 15): every frame, decodable, righ
   }
   assert.ok(texts.some((t) => /^RTMP: command sent successfully: connect \(tx_id=1, payload_size=\d+ bytes\)$/.test(t)));
   assert.equal(texts.filter((t) => /^RTMP: Sending IDR frame, len=\d+$/.test(t)).length, 6);
+  // structured log events: module and level as the device prints them, straight from the publisher
+  assert.ok(rec.logs.every((l) => l.module === 'rtmp_push'), 'every publisher line is module rtmp_push');
+  const levelOf = (re: RegExp) => [...new Set(rec.logs.filter((l) => re.test(l.msg)).map((l) => l.level))];
+  for (const re of [/^RTMP: C2 sent successfully/, /^RTMP: Received 1536 bytes after C2/, /^RTMP: command sent successfully: /, /^RTMP: Received Set Chunk Size from server/, /^RTMP: Sent setChunkSize/, /^RTMP: Metadata payload size/, /^RTMP: Metadata @setDataFrame sent successfully/]) {
+    assert.deepEqual(levelOf(re), ['I'], `${re} is an I line on the device`);
+  }
+  assert.deepEqual(levelOf(/^RTMP: TCP connected to /), ['D']);
   // what the server received
   const file = nms.flvFile('live', 'rt1');
   const chk = checkRecording(file, clip.frames);

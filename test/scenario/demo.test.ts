@@ -10,10 +10,10 @@
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { runScenario, ScenarioResult } from '../../runtime/scenario/runner';
 import { failureReport } from '../../runtime/scenario/report';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..', '..')].find((p) => fs.existsSync(path.join(p, 'demo', 'scenarios'))) as string;
 const SCEN = path.join(ROOT, 'demo', 'scenarios');
@@ -21,7 +21,7 @@ const BROKEN = path.join(ROOT, 'test', 'fixtures', 'broken-demo');
 
 /** demo/*.lua with the variant's edits (patch.json) applied, in a temp folder */
 function assemble(variant: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `luatos-broken-${variant}-`));
+  const dir = tempDir(`luatos-broken-${variant}-`);
   for (const f of fs.readdirSync(path.join(ROOT, 'demo'))) if (f.endsWith('.lua')) fs.copyFileSync(path.join(ROOT, 'demo', f), path.join(dir, f));
   const patch = JSON.parse(fs.readFileSync(path.join(BROKEN, variant, 'patch.json'), 'utf8')) as { file: string; edits: { find: string; replace: string }[] };
   const target = path.join(dir, patch.file);

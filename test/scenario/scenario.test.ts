@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
@@ -14,6 +13,7 @@ import { runScenario, RunScenarioOptions, ScenarioResult } from '../../runtime/s
 import { failureReport, junitXml, xmlEscape } from '../../runtime/scenario/report';
 import { testCommand } from '../../runtime/scenario/command';
 import { Device } from '../../runtime/device';
+import { tempDir } from '../helpers/tmp';
 
 const FIX = [path.join(__dirname, '..', 'fixtures', 'scenarios'), path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'scenarios')].find((p) =>
   fs.existsSync(path.join(p, 'basic-pass.yaml')),
@@ -210,6 +210,7 @@ test('an invalid scenario is an error result naming the file and line', async ()
 
 /** A strict little XML 1.0 well-formedness check (elements, attributes, entities, characters). */
 function checkXml(xml: string): void {
+  // eslint-disable-next-line no-control-regex -- the characters XML 1.0 allows
   assert.ok(!/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(xml), 'illegal XML character');
   let s = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
   const stack: string[] = [];
@@ -259,7 +260,7 @@ test('xmlEscape escapes markup and drops characters XML cannot carry', () => {
 });
 
 test('luatos test --junit: well-formed XML, one testcase per scenario, failure message and log excerpt, escaping', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-junit-'));
+  const dir = tempDir('luatos-junit-');
   const file = path.join(dir, 'sub', 'junit.xml');
   const out = new Collect();
   const code = await testCommand([fx('suite-mixed'), '--junit', file], out);
@@ -309,7 +310,7 @@ test('luatos test: a timeout and no failure gives exit 42', async () => {
 });
 
 test('luatos test: a failure gives exit 1 and the report; several targets; --log-dir keeps the logs', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-logdir-'));
+  const dir = tempDir('luatos-logdir-');
   const out = new Collect();
   const code = await testCommand([fx('basic-fail.yaml'), fx('suite-pass/a.yaml'), '--log-dir', dir], out);
   assert.equal(code, 1);

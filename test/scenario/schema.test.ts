@@ -4,12 +4,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration, parseScenario, ScenarioError, splitArgs } from '../../runtime/scenario/schema';
 import { compilePattern, makeLogLine, matches } from '../../runtime/scenario/pattern';
+import { tempDir } from '../helpers/tmp';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-schema-'));
+const dir = tempDir('luatos-schema-');
 fs.mkdirSync(path.join(dir, 'app'));
 fs.writeFileSync(path.join(dir, 'app', 'main.lua'), 'sys.run()\n');
 fs.writeFileSync(path.join(dir, 'p.json'), JSON.stringify({ name: 'dev1', exitRebootDelayMs: 100 }));

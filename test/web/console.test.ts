@@ -10,7 +10,6 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { Device } from '../../runtime/device';
@@ -24,6 +23,7 @@ import { statusProvider } from '../../runtime/status';
 import { makeScriptDir } from '../helpers/run-lua';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { freePort, waitForPort, delay, waitFor } from '../rtmp/helpers/net-util';
+import { tempDir } from '../helpers/tmp';
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -65,7 +65,7 @@ sys.run()
 
 async function bootDevice(src = LOGGING_SCRIPT): Promise<Device> {
   const dir = makeScriptDir({ 'main.lua': src });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-data-'));
+  const dataDir = tempDir('luatos-web-data-');
   const device = new Device({
     scripts: dir,
     engine: 'wasmoon',
@@ -156,18 +156,12 @@ function openWs(url: string, origin?: string): Promise<WsResult> {
 // ---- node-media-server with HTTP-FLV / WS-FLV, in a child process (it exits the process on EADDRINUSE)
 
 const NMS_CHILD = `
-const NodeMediaServer = require('node-media-server');
-const logger = require('node-media-server/src/core/logger.js');
+const { startNms } = require(process.argv[4]);
 const [rtmpPort, httpPort, dir] = process.argv.slice(1);
-const nms = new NodeMediaServer({
-  bind: '127.0.0.1', rtmp: { port: Number(rtmpPort) }, http: { port: Number(httpPort) },
-  webadmin: { enable: false }, store: { path: dir }, auth: { play: false, publish: false, secret: '' },
-}, '/dev/null');
-logger.level = 'error';
-nms.on('postPublish', (s) => { if (s.broadcast) s.broadcast.publishGraceMs = 100; });
-nms.run();
+startNms({ rtmpPort: Number(rtmpPort), httpPort: Number(httpPort), storeDir: dir, logLevel: 'error', publishGraceMs: 100 });
 process.on('SIGTERM', () => process.exit(0));
 `;
+const NMS_LAUNCH = path.resolve(__dirname, '..', '..', 'runtime', 'platform', 'nms-launch.js');
 
 class NmsHttp {
   proc!: ChildProcess;
@@ -177,8 +171,8 @@ class NmsHttp {
     const s = new NmsHttp();
     s.rtmpPort = await freePort();
     s.httpPort = await freePort();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nms-web-'));
-    s.proc = spawn(process.execPath, ['-e', NMS_CHILD, String(s.rtmpPort), String(s.httpPort), dir], {
+    const dir = tempDir('luatos-nms-web-');
+    s.proc = spawn(process.execPath, ['-e', NMS_CHILD, String(s.rtmpPort), String(s.httpPort), dir, NMS_LAUNCH], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: path.resolve(__dirname, '..', '..', '..'),
     });
@@ -189,7 +183,7 @@ class NmsHttp {
       await waitForPort(s.httpPort, 15_000);
     } catch (e) {
       s.stop();
-      throw new Error(`${(e as Error).message}; NMS stderr: ${err}`);
+      throw new Error(`${(e as Error).message}; NMS stderr: ${err}`, { cause: e });
     }
     return s;
   }
@@ -250,7 +244,7 @@ class LoopPublisher {
 
 async function launchChromium(exe: string) {
   const { chromium } = await import('playwright-core');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-chromium-'));
+  const userDataDir = tempDir('luatos-web-chromium-');
   const browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: exe,
     headless: true,
@@ -296,7 +290,7 @@ test('classify: level and tag of user and firmware lines', () => {
 });
 
 test('one tag grammar: the console page and luatos logs --tag give the same answers (static/tag-filter.js)', async () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'tag-filter.js'));
   const { parseLog } = await import('../../runtime/logs/parse');
   const { LogFilter } = await import('../../runtime/logs/filter');
@@ -341,7 +335,7 @@ test('one tag grammar: the console page and luatos logs --tag give the same answ
 });
 
 test('fault usage texts become buttons with parameters (static/usage.js, shared with the page)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'usage.js'));
   assert.deepEqual(u.parseUsage(''), [{ label: '', items: [] }]);
   const wifi = u.parseUsage('down | up | password <new> [ssid]');

@@ -6,32 +6,17 @@
  * {"ev":"publish","path"}, {"ev":"donePublish","path"}.
  * argv: port dir
  */
-/* eslint-disable @typescript-eslint/no-var-requires */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { NmsPacket, startNms } from '../../../runtime/platform/nms-launch';
 
 const port = Number(process.argv[2]);
 const dir = process.argv[3];
 fs.mkdirSync(dir, { recursive: true });
 
-const NodeMediaServer = require('node-media-server');
-const logger = require('node-media-server/src/core/logger.js');
-
 function out(o: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(o) + '\n');
 }
-
-const nms = new NodeMediaServer(
-  {
-    bind: '127.0.0.1',
-    rtmp: { port },
-    webadmin: { enable: false },
-    store: { path: path.join(dir, 'store') },
-    auth: { play: false, publish: false, secret: '' },
-  },
-  '/dev/null',
-);
-logger.level = process.env.NMS_LOG ?? 'error';
 
 const files = new Map<string, number>();
 
@@ -45,43 +30,35 @@ function fileFor(p: string): number {
   return fd;
 }
 
-nms.on('postPublish', (session: any) => {
-  const p: string = session.streamPath;
-  out({ ev: 'publish', path: p, t: Date.now() });
-  const b = session.broadcast;
-  if (!b) return;
-  b.publishGraceMs = 100;
-  if (b.__wrapped) return;
-  b.__wrapped = true;
-  const orig = b.broadcastMessage;
-  b.broadcastMessage = (packet: any) => {
-    const t = Date.now();
-    const data: Buffer = Buffer.from(packet.data.subarray(0, packet.size));
-    const type: number = packet.codec_type;
-    if (type === 8 || type === 9 || type === 18) {
-      const h = Buffer.alloc(11);
-      h[0] = type;
-      h.writeUIntBE(data.length, 1, 3);
-      const ts = packet.dts >>> 0;
-      h.writeUIntBE(ts & 0xffffff, 4, 3);
-      h[7] = (ts >>> 24) & 0xff;
-      const pts = Buffer.alloc(4);
-      pts.writeUInt32BE(11 + data.length, 0);
-      fs.writeSync(fileFor(p), Buffer.concat([h, data, pts]));
-    }
-    out({ ev: 'pkt', path: p, type, flags: packet.flags, dts: packet.dts, size: packet.size, t });
-    return orig.call(b, packet);
-  };
-});
-nms.on('donePublish', (session: any) => out({ ev: 'donePublish', path: session.streamPath, t: Date.now() }));
-
-nms.run();
-const iv = setInterval(() => {
-  if (nms.rtmpServer?.tcpServer?.listening) {
-    clearInterval(iv);
-    out({ ev: 'ready' });
+function record(p: string, packet: NmsPacket): void {
+  const t = Date.now();
+  const data: Buffer = Buffer.from(packet.data.subarray(0, packet.size));
+  const type: number = packet.codec_type;
+  if (type === 8 || type === 9 || type === 18) {
+    const h = Buffer.alloc(11);
+    h[0] = type;
+    h.writeUIntBE(data.length, 1, 3);
+    const ts = packet.dts >>> 0;
+    h.writeUIntBE(ts & 0xffffff, 4, 3);
+    h[7] = (ts >>> 24) & 0xff;
+    const pts = Buffer.alloc(4);
+    pts.writeUInt32BE(11 + data.length, 0);
+    fs.writeSync(fileFor(p), Buffer.concat([h, data, pts]));
   }
-}, 20);
+  out({ ev: 'pkt', path: p, type, flags: packet.flags, dts: packet.dts, size: packet.size, t });
+}
+
+const nms = startNms({
+  rtmpPort: port,
+  storeDir: path.join(dir, 'store'),
+  logLevel: process.env.NMS_LOG ?? 'error',
+  publishGraceMs: 100,
+  onPacket: record,
+  on: (ev, s) => {
+    if (ev === 'publish' || ev === 'donePublish') out({ ev, path: s.streamPath, t: Date.now() });
+  },
+});
+void nms.ready().then(() => out({ ev: 'ready' }));
 process.on('SIGTERM', () => {
   for (const fd of files.values()) fs.closeSync(fd);
   process.exit(0);

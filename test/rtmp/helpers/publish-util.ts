@@ -1,5 +1,5 @@
 import type { EncodedVideoFrame } from '../../../runtime/media/types';
-import { RtmpPublisher, RtmpState, type RtmpPublisherOptions } from '../../../runtime/rtmp';
+import { RtmpPublisher, RtmpState, type RtmpLogEvent, type RtmpPublisherOptions } from '../../../runtime/rtmp';
 import { splitAnnexB, splitAvcc } from '../../../runtime/rtmp/avc';
 import { delay } from './net-util';
 import { parseFlv, videoTags, type VideoTagInfo } from './flv-file';
@@ -9,13 +9,13 @@ import * as fs from 'node:fs';
 
 export interface Recorder {
   states: { s: RtmpState; old: RtmpState; code?: number; reason?: string; t: number }[];
-  logs: { level: string; msg: string }[];
+  logs: { level: string; module: string; msg: string }[];
 }
 
 export function record(pub: RtmpPublisher): Recorder {
   const r: Recorder = { states: [], logs: [] };
   pub.on('state', (s: RtmpState, old: RtmpState, code?: number, reason?: string) => r.states.push({ s, old, code, reason, t: Date.now() }));
-  pub.on('log', (level: string, msg: string) => r.logs.push({ level, msg }));
+  pub.on('log', (ev: RtmpLogEvent) => r.logs.push({ level: ev.level, module: ev.module, msg: ev.text }));
   return r;
 }
 

@@ -1,10 +1,10 @@
 /** Test peers as child processes: node-media-server, ffmpeg -listen, nginx-rtmp. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort, waitForPort, delay } from './net-util';
 import { ffmpegPath } from './h264-source';
+import { tempDir } from '../../helpers/tmp';
 
 export interface NmsPacket {
   ev: 'pkt';
@@ -16,8 +16,9 @@ export interface NmsPacket {
   t: number;
 }
 
+/** A temporary folder `luatos-<prefix>XXXXXX`, removed at process exit (see test/helpers/tmp). */
 export function tmpDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix.startsWith('luatos-') ? prefix : `luatos-${prefix}`);
 }
 
 function killChild(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -239,7 +240,7 @@ rtmp {
       await waitForPort(n.port, 10_000);
     } catch (e) {
       await n.stop();
-      throw new Error(`${(e as Error).message}; nginx stderr: ${n.stderr}; log: ${safeRead(path.join(n.dir, 'logs/error.log'))}`);
+      throw new Error(`${(e as Error).message}; nginx stderr: ${n.stderr}; log: ${safeRead(path.join(n.dir, 'logs/error.log'))}`, { cause: e });
     }
     return n;
   }
