@@ -34,19 +34,7 @@ const browserGlobals = {
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**'] },
-  // TODO(merge): lint after the parallel work lands. These files are being edited in other
-  // worktrees right now (worker threads, boards, modem, socket, mqtt, websocket); their findings
-  // are fixed at merge, then this block goes.
-  {
-    ignores: [
-      'runtime/cli/main.ts', 'runtime/scenario/runner.ts', 'runtime/scenario/command.ts',
-      'runtime/web/server.ts', 'runtime/status.ts', 'runtime/host/**',
-      'runtime/boards/**', 'runtime/profile.ts',
-      'runtime/net/cellular.ts', 'luatos-api/mobile.ts',
-      'luatos-api/socket.ts', 'luatos-api/httpsrv.ts',
-      'luatos-api/mqtt*.ts', 'luatos-api/websocket*.ts', 'runtime/mqtt/**', 'runtime/websocket/**',
-    ],
-  },
+
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

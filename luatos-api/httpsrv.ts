@@ -141,7 +141,7 @@ export function openHttpsrv(vm: Vm): void {
     if (path.includes('..') || uri.length > 200) return null;
     if (path === '/') path = '/index.html';
     for (const p of [`/luadb${path}`, path]) {
-      let data: Buffer | null = null;
+      let data: Buffer | null;
       try {
         data = vm.vfs.readFile(p);
       } catch {

@@ -99,11 +99,11 @@ export function loadProfileFile(file: string): unknown {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read profile ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read profile ${file}: ${(e as Error).message}`, { cause: e });
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`profile ${file} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`profile ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -85,7 +85,7 @@ export function boardNetwork(board: Board, profile: DeviceProfile, cli: NetworkC
   try {
     board.validate?.(profile);
   } catch (e) {
-    throw new Error(`board ${board.name}: ${(e as Error).message}`);
+    throw new Error(`board ${board.name}: ${(e as Error).message}`, { cause: e });
   }
   return board.createNetwork ? board.createNetwork(profile, cli) : createNetworkFromOptions(profile, cli);
 }

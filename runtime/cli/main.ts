@@ -287,7 +287,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       platform = await startLocalPlatform({ config: o.platformConfig });
     } catch (e) {
       outEmitter.off?.('error', onOutError);
-      throw new Error(`cannot start the local platform: ${(e as Error).message}`);
+      throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
     }
     say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
   }
@@ -415,7 +415,7 @@ export async function main(argv: string[]): Promise<number> {
       return cmd ? 0 : 2;
     }
     if (cmd === '--version' || cmd === '-v') {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       process.stdout.write(require('../../../package.json').version + '\n');
       return 0;
     }

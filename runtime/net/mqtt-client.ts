@@ -95,11 +95,14 @@ function flushAndClose(s: net.Socket): void {
   s.once('close', () => clearTimeout(t));
 }
 
+// typed events on the class (declaration merging, the usual EventEmitter pattern)
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export declare interface MqttClientCore {
   on(ev: 'event', fn: (e: MqttEvent) => void): this;
   on(ev: 'log', fn: (level: 'D' | 'I' | 'W' | 'E', msg: string) => void): this;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class MqttClientCore extends EventEmitter {
   state: number = MQTT_STATE.DISCONNECT;
   errorState = 0;

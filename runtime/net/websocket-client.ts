@@ -61,6 +61,7 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 // ws exports Sender and Receiver (its index.js) but @types/ws does not declare them: the parts
 // we use are typed below
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const wsLib = require('ws') as { Sender: SenderCtor; Receiver: ReceiverCtor };
 import type { TimerHandle } from '../clock';
 import { DeviceNetwork, NetError } from './types';

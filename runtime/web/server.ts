@@ -186,7 +186,7 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-const HOST_HEADER_RE = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const HOST_HEADER_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 const MPEGTS_FILE = (() => {
   try {
@@ -240,7 +240,6 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
   const warnings: string[] = [];
   const logClients = new Set<LogClient>();
   const relays = new Set<VideoRelay>();
-  let port = 0;
   let allowedHosts = new Set<string>();
 
   // ---- log capture and batching
@@ -511,7 +510,7 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
       resolve();
     });
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostForUrl(bindHost).toLowerCase()}:${port}`]);
   const url = `http://${hostForUrl(bindHost)}:${port}/`;
   if (!loopback) {

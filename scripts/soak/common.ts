@@ -148,7 +148,7 @@ export function rssMB(pid: number = process.pid): number | undefined {
 export function descendants(root: number): Array<{ pid: number; comm: string; cmdline: string }> {
   const parent = new Map<number, number>();
   const comm = new Map<number, string>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
@@ -181,7 +181,7 @@ export function descendants(root: number): Array<{ pid: number; comm: string; cm
   }
   for (const pid of want) {
     if (pid === root) continue;
-    let cmdline = '';
+    let cmdline: string;
     try {
       cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
     } catch {

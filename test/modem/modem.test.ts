@@ -423,7 +423,7 @@ test('modem faults: registered with their actions (the web console makes one but
       const f = byName.get(name);
       assert.ok(f, name);
       // the page's own parser (runtime/web/static/usage.js) turns the usage into buttons
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'usage.js'));
       assert.deepEqual(u.parseUsage(f.usage).map((a: { label: string }) => a.label), [...alts]);
       for (const a of alts) assert.ok(f.actions?.[a], `${name} ${a} has a tooltip text`);

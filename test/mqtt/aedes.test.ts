@@ -5,11 +5,10 @@
  */
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { startAedes, haveOpenssl, selfSigned, freePort, type Broker } from './brokers';
+import { startAedes, type Broker } from './brokers';
 
 type Engine = (typeof ENGINE_NAMES)[number];
 

@@ -68,7 +68,7 @@ function noMissing(r: CliRun, name: string): void {
   const summary = r.lines.find((l) => /^implemented \d+, simulated \d+, missing \d+$/.test(l));
   assert.ok(summary, `${name}: no coverage summary\n${r.lines.join('\n')}`);
   assert.match(summary, /missing 0$/, `${name}:\n${r.lines.join('\n')}`);
-  assert.ok(!r.lines.some((l) => /is not implemented by this runtime|    at .*\.js:\d+/.test(l)), `${name}:\n${r.lines.join('\n')}`);
+  assert.ok(!r.lines.some((l) => /is not implemented by this runtime| {4}at .*\.js:\d+/.test(l)), `${name}:\n${r.lines.join('\n')}`);
 }
 
 const portOf = (l: string) => {
