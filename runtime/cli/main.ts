@@ -419,7 +419,11 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     });
     // --fault: a line where it runs (in the log's order: the worker's messages keep theirs);
     // on stderr under --format jsonl, whose stdout is one JSON record a line
-    const note = o.format === 'jsonl' ? (t: string) => void process.stderr.write(t) : say;
+    const note = (t: string) => {
+      if (o.format === 'jsonl') return void process.stderr.write(t);
+      sink.flush(); // the lines before it first (the sink batches its writes)
+      say(t);
+    };
     device.on('scheduled-fault', (x: { fault: ScheduledFault; phase: string; error?: string }) => {
       if (done) return;
       if (x.phase === 'start') note(`luatos: fault at ${x.fault.atMs} ms: ${[x.fault.name, ...x.fault.args].join(' ')}\n`);
