@@ -1,6 +1,14 @@
 /**
- * netdrv (luatos-api.md §10) over the device network model. Only the built-in Wi-Fi netifs
- * (LWIP_STA, LWIP_AP) exist; other adapters have no driver on luatos-pc.
+ * netdrv (luatos-api.md §10) over the device network model. The built-in Wi-Fi netifs
+ * (LWIP_STA, LWIP_AP) exist, and on modem boards (air780e*, runtime/net/cellular.ts) the
+ * cellular netif LWIP_GP (1); other adapters have no driver on luatos-pc.
+ *
+ * The cellular netif (modem boards): `link(1)` → true while the PDP context is up (IP_READY
+ * until IP_LOSE); `ipv4(1)` → the modem's `ip, "255.255.255.255", "0.0.0.0"` while online, else
+ * `"0.0.0.0"` three times (a point-to-point netif: mask and gateway are choices, unsure);
+ * setting an address there is ignored (the network assigns it; unsure) and `dhcp(1, ...)` →
+ * true without effect; `mac(1)` → "000000000000" (no Ethernet address; a choice); `setup(1)` →
+ * true (the driver exists).
  *
  * - `mac(id, new_mac6?, hex = true)` → 12 uppercase hex digits (or 6 raw bytes); a 2nd argument
  *   that is a string of length ≠ 6 → nothing; with a new MAC the old one is returned; adapters
@@ -19,7 +27,8 @@
  */
 import { LUA_TFUNCTION, LUA_TSTRING } from '../runtime/engine/types';
 import { pushValues } from '../runtime/lua-value';
-import { ADAPTER_QTY, LWIP_AP, LWIP_STA } from '../runtime/net/adapters';
+import { ADAPTER_QTY, LWIP_AP, LWIP_GP, LWIP_STA } from '../runtime/net/adapters';
+import { modemOf } from '../runtime/net/cellular';
 import { wifiOf } from '../runtime/net/attach';
 import type { SocketEvent } from '../runtime/net/model';
 import type { Vm } from '../runtime/vm';
@@ -43,6 +52,9 @@ export function openNetdrv(vm: Vm): void {
   const m = wifiOf(vm);
   const { e } = vm;
   const hasNetif = (id: number) => id === LWIP_STA || id === LWIP_AP;
+  /** the cellular netif (adapter 1) of a modem board, else null */
+  const modem = modemOf(vm.device);
+  const isCell = (id: number) => modem !== null && id === LWIP_GP;
   /** adapter → registry ref of the EVT_SOCKET callback */
   const socketCbs = new Map<number, number>();
 
@@ -77,6 +89,15 @@ export function openNetdrv(vm: Vm): void {
       },
       ipv4: (a) => {
         const id = a.integer(1);
+        if (modem && isCell(id)) {
+          if (!a.isNoneOrNil(2)) {
+            a.string(2);
+            a.optString(3, '255.255.255.0');
+            a.optString(4, '0.0.0.0');
+          }
+          const info = modem.ipInfo();
+          return pushValues(e, a.L, [info.ip, info.mask, info.gw]);
+        }
         if (!hasNetif(id)) return 0;
         if (!a.isNoneOrNil(2)) {
           const ip = a.string(2);
@@ -90,6 +111,10 @@ export function openNetdrv(vm: Vm): void {
       dhcp: (a) => {
         const id = a.integer(1);
         const enable = a.boolean(2);
+        if (isCell(id)) {
+          e.pushboolean(a.L, true);
+          return 1;
+        }
         if (!hasNetif(id)) {
           e.pushboolean(a.L, false);
           return 1;
@@ -112,7 +137,7 @@ export function openNetdrv(vm: Vm): void {
       },
       link: (a) => {
         const id = a.integer(1);
-        e.pushboolean(a.L, id === LWIP_STA ? m.linked : id === LWIP_AP ? m.adapterReady(LWIP_AP) : false);
+        e.pushboolean(a.L, modem && isCell(id) ? modem.ready() : id === LWIP_STA ? m.linked : id === LWIP_AP ? m.adapterReady(LWIP_AP) : false);
         return 1;
       },
       napt: (a) => {
@@ -127,7 +152,7 @@ export function openNetdrv(vm: Vm): void {
       },
       setup: (a) => {
         const id = a.integer(1);
-        if (hasNetif(id)) {
+        if (hasNetif(id) || isCell(id)) {
           e.pushboolean(a.L, true);
           return 1;
         }

@@ -1,5 +1,6 @@
 /**
- * The device panel's figures for the web console: Wi-Fi, RTMP, boots, memory. Read from the
+ * The device panel's figures for the web console: Wi-Fi (or the cellular modem on air780e*
+ * boards), RTMP, boots, memory. Read from the
  * device model (never from inside the VM), once a second. Under `luatos run` this runs in the
  * device's worker thread (runtime/host/device-worker.ts), which posts the snapshot to the main
  * thread; DeviceHost.status() serves it with boots and uptime from the heartbeat, so the panel
@@ -9,6 +10,7 @@ import type { Device } from './device';
 import { recordLevel } from './log';
 import { deviceMedia } from './device-media';
 import { WifiNetwork } from './net/model';
+import { modemOf } from './net/cellular';
 import type { DeviceStatus } from './web/server';
 
 /** sys.lua's task timers (sys.wait / waitUntil) use ids 1 .. 0x1FFFFE; message timers are above */
@@ -39,7 +41,24 @@ export function statusProvider(device: Device): () => DeviceStatus {
     const vm = device.vm && !device.vm.isDead ? device.vm : null;
     const net = device.net;
     let wifi: DeviceStatus['wifi'] = { state: 'unknown', ip: null };
-    if (net instanceof WifiNetwork) {
+    // a modem board: the cellular row; its Wi-Fi model only carries the traffic (no station)
+    const modem = modemOf(device);
+    let cellular: DeviceStatus['cellular'];
+    if (modem) {
+      const ms = modem.status();
+      const sig = modem.signalValues();
+      cellular = {
+        state: ms.phase,
+        sim: !ms.simInserted ? 'absent' : modem.simReady ? 'ready' : ms.phase === 'pin' ? 'pin' : 'not read',
+        registration: ms.registration,
+        csq: sig.csq,
+        rssi: sig.rssi,
+        ip: ms.ip,
+        operator: modem.simReady ? modem.opts.imsi.slice(0, 5) : null,
+        apn: modem.currentApn()?.name ?? null,
+        flightMode: ms.flightMode,
+      };
+    } else if (net instanceof WifiNetwork) {
       const s = net.status();
       const state = s.phase === 'up' ? 'connected' : s.phase === 'idle' ? 'disconnected' : 'connecting';
       wifi = { state, ssid: s.ssid, ip: s.ip };
@@ -82,6 +101,7 @@ export function statusProvider(device: Device): () => DeviceStatus {
       uptimeMs: Math.round(device.uptime()),
       memory: { lua, sys: { total: m.sys, used: m.sysUsed, max: m.sysUsed } },
       camera: { unplugged: !!device.cameraUnplugged },
+      ...(cellular ? { cellular } : {}),
       tasks: { sleeping: vm ? sleepingTasks(vm, device, trouble, judged) : [] },
     };
   };

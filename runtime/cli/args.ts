@@ -13,6 +13,8 @@
  */
 import { CameraSourceError, parseSource, validateSource } from '../camera/sources';
 import { HostMapRule, parseMapRule } from '../net/direct';
+import type { ScheduledFault } from '../host/protocol';
+import { parseDuration, splitArgs } from '../scenario/schema';
 
 export interface ArgReaderOptions {
   /**
@@ -131,4 +133,30 @@ export function checkRunOptions(o: RunOptionChecks, usage: (message: string) => 
       throw e;
     }
   }
+}
+
+/** --fault options one run takes (a bound: each arms a timer in the device) */
+export const MAX_FAULTS = 256;
+
+/**
+ * `luatos run --fault "AT NAME ARGS..."`: AT is device time after the first boot, written as the
+ * scenarios write durations (`500ms`, `10s`, `1.5s`, `2m`, `1m30s`, or a bare number of seconds);
+ * NAME ARGS is a fault as scenario steps and the web console run it (`sim remove`, `wifi down`,
+ * `http fail 503`, `reboot`; "double quotes" group an argument). Only the form is checked here;
+ * whether the device has the fault is checked at its first boot (runtime/host/device-worker.ts).
+ */
+export function parseFaultSpec(text: string, i: number, usage: (message: string) => Error): ScheduledFault {
+  const form = `--fault '${text}': write --fault "AT NAME ARGS...", e.g. --fault "10s sim remove"`;
+  const words = splitArgs(text);
+  if (words.length < 2) throw usage(form);
+  let atMs: number;
+  try {
+    atMs = parseDuration(words[0]);
+  } catch {
+    throw usage(`${form} (AT is a device time such as 500ms, 10s, 2m, 1m30s)`);
+  }
+  if (!Number.isFinite(atMs) || atMs < 0 || atMs > 2 ** 31 - 1) throw usage(`--fault '${text}': AT must be between 0 and 24 days`);
+  const name = words[1];
+  if (!/^[a-z][a-z0-9_-]*$/i.test(name)) throw usage(`${form} (NAME '${name}' is not a fault name)`);
+  return { i, atMs, name, args: words.slice(2), text };
 }

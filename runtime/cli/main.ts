@@ -24,7 +24,8 @@ import { locateFfmpeg } from '../media/ffmpeg-locate';
 import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
-import { ArgReader, checkRunOptions } from './args';
+import { ArgReader, checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
+import type { ScheduledFault } from '../host/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../boards';
 
 import { UsageError } from '../usage-error';
@@ -42,7 +43,9 @@ Usage:
 
 Options for run:
   --board NAME               the board: air8101 (default), pc (the LuatOS PC simulator:
-                             adapter 17, os.exit(n) ends the run with n); luatos boards
+                             adapter 17, os.exit(n) ends the run with n), air780epm,
+                             air780ehm, air780ehv, air780egh (4G Cat.1 modem: adapter 1,
+                             SIM/registration before IP_READY, mobile.*); luatos boards
   --engine wasmoon|fengari   Lua engine (default wasmoon)
   --lib DIR                  extra Lua library folder (repeatable)
   --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
@@ -58,6 +61,13 @@ Options for run:
   --reboot restart|exit      what a VM exit does (default restart, like the device)
   --max-boots N              stop a reboot loop after N boots
   --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
+  --fault "AT NAME ARGS..."  run a fault at device time AT after the first boot (repeatable;
+                             AT: 500ms, 10s, 2m, 1m30s; virtual clock included), e.g.
+                             --fault "10s sim remove" --fault "15s sim insert",
+                             --fault "5s wifi down", --fault "20s http fail 503", "30s reboot".
+                             Faults: wifi, dns, camera, reboot; with --platform local
+                             rtmp-server, http; on air780e*: sim, signal, network, flightmode.
+                             A fault the board does not have: exit 2
 Network (the simulated Air8101 Wi-Fi):
   --wifi SSID:PASSWORD       a virtual access point (repeatable; none = any SSID joins;
                              SSID: with nothing after the ':' is an open access point)
@@ -109,12 +119,14 @@ export interface RunOptions {
   platformConfig?: string;
   web?: number;
   webHost?: string;
+  /** --fault "AT NAME ARGS..." (repeatable) */
+  faults: ScheduledFault[];
   /** `run --help`: print the help and exit 0 (nothing else is checked) */
   help?: boolean;
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none' };
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none', faults: [] };
   const r = new ArgReader(args, (m) => new UsageError(m));
   for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {
@@ -166,6 +178,10 @@ export function parseRunArgs(args: string[]): RunOptions {
         break;
       case '--runaway-ms':
         o.runawayMs = r.number((v) => Number.isFinite(v) && v >= 10, '--runaway-ms needs a number >= 10');
+        break;
+      case '--fault':
+        if (o.faults.length >= MAX_FAULTS) r.fail(`at most ${MAX_FAULTS} --fault options`);
+        o.faults.push(parseFaultSpec(r.value(), o.faults.length, (m) => new UsageError(m)));
         break;
       case '--wifi':
         (o.net.wifi as string[]).push(r.value());
@@ -315,6 +331,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     coverage: o.coverage,
     net,
     status: o.web !== undefined,
+    faults: o.faults,
     timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
   });
   platform?.registerFaults(device.faults);
@@ -401,6 +418,19 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
       else finish({ code: 0, reason: 'timeout' });
     });
+    // --fault: a line where it runs (in the log's order: the worker's messages keep theirs);
+    // on stderr under --format jsonl, whose stdout is one JSON record a line
+    const note = (t: string) => {
+      if (o.format === 'jsonl') return void process.stderr.write(t);
+      sink.flush(); // the lines before it first (the sink batches its writes)
+      say(t);
+    };
+    device.on('scheduled-fault', (x: { fault: ScheduledFault; phase: string; error?: string }) => {
+      if (done) return;
+      if (x.phase === 'start') note(`luatos: fault at ${x.fault.atMs} ms: ${[x.fault.name, ...x.fault.args].join(' ')}\n`);
+      else if (x.phase === 'error') note(`luatos: WARNING: --fault '${x.fault.text}' could not run: ${x.error}\n`);
+    });
+    device.on('usage-error', (m: string) => finish({ code: 2, reason: `${m}\nTry 'luatos --help'.` }));
     // the reason goes to stderr (main prints it): `luatos: cannot start the device: ...`
     device.on('start-error', (e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
     device.start().catch((e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));

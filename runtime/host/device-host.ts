@@ -20,6 +20,11 @@
  *    the supervisor's own estimate of device time (extrapolated while a resume runs) is the
  *    backstop, 300 ms later, so a stuck VM cannot postpone it. Either way: event `timeout`.
  *
+ * `--fault` (opts.faults): armed by the worker at its first boot on the device clock; events
+ * `scheduled-fault` ({fault, phase: start|done|error, error}) and `usage-error` (a fault name
+ * the device does not have; the worker then runs nothing). Faults that live on this thread run
+ * here when the worker says they are due.
+ *
  * Faults: those registered here (the local platform's `rtmp-server ...`, `http fail ...`) and
  * those inside the worker (wifi, camera, reboot) form one list (`faults.list()`); `faults.run()`
  * routes a fault to where it lives.
@@ -67,6 +72,10 @@ export class HostFaults extends FaultRegistry {
     const names = new Set(local.map((f) => f.name));
     return [...this.remote.filter((f) => !names.has(f.name)), ...local];
   }
+  /** the faults registered on this thread (not the worker's) */
+  localList(): FaultInfo[] {
+    return super.list();
+  }
   override async run(name: string, args: string[] = []): Promise<void> {
     if (super.has(name)) return super.run(name, args);
     if (this.remote.some((f) => f.name === name)) return this.runRemote(name, args);
@@ -113,6 +122,8 @@ export class DeviceHost extends EventEmitter {
   private readonly pendingFaults = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private finalWaiter: (() => void) | null = null;
   private generation = 0;
+  /** indices of the --fault options that have started (a respawned worker skips them) */
+  private readonly faultsStarted = new Set<number>();
 
   constructor(opts: DeviceHostOptions) {
     super();
@@ -200,7 +211,10 @@ export class DeviceHost extends EventEmitter {
     this.firstBootSeen = false;
     const timeoutMs = this.opts.timeoutMs !== undefined ? Math.max(0, this.opts.timeoutMs - this.elapsedBefore) : undefined;
     const { log: _log, timeoutMs: _t, ...wopts } = this.opts;
-    const data: WorkerData = { opts: wopts, bootsBefore: this.bootsSeen, timeoutMs, heartbeat: this.hb };
+    // --fault: the ones not started yet, on this worker's clock (it starts at its first boot)
+    const faults = (this.opts.faults ?? []).filter((f) => !this.faultsStarted.has(f.i)).map((f) => ({ ...f, atMs: Math.max(0, f.atMs - this.elapsedBefore) }));
+    const hostFaults = this.faults.localList().map((f) => f.name);
+    const data: WorkerData = { opts: { ...wopts, faults, hostFaults }, bootsBefore: this.bootsSeen, timeoutMs, heartbeat: this.hb };
     const w = new Worker(path.join(__dirname, 'device-worker.js'), { workerData: data, stdout: false, stderr: false });
     this.worker = w;
     w.on('message', (m: FromWorker) => {
@@ -276,6 +290,35 @@ export class DeviceHost extends EventEmitter {
       case 'start-error':
         this.emit('start-error', new Error(m.message));
         break;
+      case 'usage-error':
+        this.emit('usage-error', m.message);
+        break;
+      case 'fault-at': {
+        if (m.phase === 'start') this.faultsStarted.add(m.i);
+        const f = this.opts.faults?.find((x) => x.i === m.i);
+        if (f) this.emit('scheduled-fault', { fault: f, phase: m.phase, error: m.error });
+        break;
+      }
+      case 'fault-host': {
+        const f = this.opts.faults?.find((x) => x.i === m.i);
+        const id = m.id;
+        const done = () => this.send({ t: 'fault-host-done', id });
+        if (!f) {
+          done();
+          break;
+        }
+        this.faults.run(f.name, f.args).then(
+          () => {
+            done();
+            this.emit('scheduled-fault', { fault: f, phase: 'done' });
+          },
+          (e: Error) => {
+            done();
+            this.emit('scheduled-fault', { fault: f, phase: 'error', error: e.message });
+          },
+        );
+        break;
+      }
       case 'final':
         this.coverageReport = m.coverage;
         this.finalWaiter?.();

@@ -25,7 +25,7 @@ import { statusProvider } from '../status';
 import { FaultError } from '../faults';
 import { trackedChildren } from '../media/child-registry';
 import { attachHeartbeat } from './heartbeat';
-import { toWireRecord, type FromWorker, type ToWorker, type WorkerData } from './protocol';
+import { toWireRecord, type FromWorker, type ScheduledFault, type ToWorker, type WorkerData } from './protocol';
 
 function main(): void {
   const port = parentPort;
@@ -35,7 +35,11 @@ function main(): void {
   const post = (m: FromWorker) => port.postMessage(m);
 
   const sink = new LogSink({ stream: null });
-  sink.on((r) => post({ t: 'log', r: toWireRecord(r) }));
+  // set when the run is refused (an unknown --fault): nothing more is logged
+  let quiet = false;
+  sink.on((r) => {
+    if (!quiet) post({ t: 'log', r: toWireRecord(r) });
+  });
   let device: Device;
   try {
     device = new Device({
@@ -108,9 +112,16 @@ function main(): void {
     device.once('boot', () => device.clock.setTimer(ms, () => post({ t: 'timeout' })));
   }
 
+  const hostDone = scheduleFaults(device, o.faults ?? [], o.hostFaults ?? [], post, () => {
+    quiet = true;
+  });
+
   let ended = false;
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
+      case 'fault-host-done':
+        hostDone(m.id);
+        break;
       case 'fault':
         device.faults.run(m.name, m.args).then(
           () => {
@@ -140,6 +151,71 @@ function main(): void {
 
   sendFaults();
   device.start().catch((e: Error) => post({ t: 'start-error', message: e.message }));
+}
+
+/**
+ * `luatos run --fault AT NAME ARGS...`: armed at this worker's first boot, on the device clock
+ * (virtual or real), after the API and the board's additions are installed and before the
+ * script runs. That is when every fault of the device is registered (the camera's is added per
+ * boot), so a name that is neither here nor on the main thread ends the run as a usage error
+ * before any Lua line. A fault whose handler fails (bad arguments, a fault gone at that time)
+ * is reported as `fault-at` error; the run goes on. The virtual clock is held while a fault
+ * runs, as scenario steps do. Returns the handler of `fault-host-done`.
+ */
+function scheduleFaults(device: Device, faults: readonly ScheduledFault[], hostFaults: readonly string[], post: (m: FromWorker) => void, refuse: () => void): (id: number) => void {
+  const waiting = new Map<number, () => void>();
+  if (faults.length === 0) return () => undefined;
+  let seq = 0;
+  const fire = (f: ScheduledFault) => {
+    post({ t: 'fault-at', i: f.i, phase: 'start' });
+    if (!device.faults.has(f.name) && hostFaults.includes(f.name)) {
+      const id = ++seq;
+      waiting.set(id, device.clock.hold(`--fault ${f.text}`));
+      post({ t: 'fault-host', id, i: f.i });
+      return;
+    }
+    // a handler that does real async work holds the virtual clock; one that is done within a
+    // few microtasks does not (no macrotask runs meanwhile: device time stays exact)
+    let settled = false;
+    let release: (() => void) | null = null;
+    const settle = () => {
+      settled = true;
+      release?.();
+    };
+    void (async () => {
+      for (let k = 0; k < 10 && !settled; k++) await null;
+      if (!settled) release = device.clock.hold(`--fault ${f.text}`);
+    })();
+    device.faults.run(f.name, f.args).then(
+      () => {
+        settle();
+        post({ t: 'fault-at', i: f.i, phase: 'done' });
+      },
+      (e: Error) => {
+        settle();
+        post({ t: 'fault-at', i: f.i, phase: 'error', error: e.message });
+      },
+    );
+  };
+  let armed = false;
+  device.bootHooks.push(() => {
+    if (armed) return;
+    armed = true;
+    const known = new Set([...device.faults.list().map((f) => f.name), ...hostFaults]);
+    const unknown = faults.filter((f) => !known.has(f.name));
+    if (unknown.length > 0) {
+      refuse();
+      const names = [...known].sort().join(', ') || 'none';
+      post({ t: 'usage-error', message: unknown.map((f) => `--fault '${f.text}': no fault '${f.name}' on this board (available: ${names})`).join('; ') });
+      throw new FaultError('--fault names an unknown fault');
+    }
+    for (const f of faults) device.clock.setTimer(f.atMs, () => fire(f));
+  });
+  return (id) => {
+    const release = waiting.get(id);
+    waiting.delete(id);
+    release?.();
+  };
 }
 
 main();

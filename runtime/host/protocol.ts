@@ -29,6 +29,25 @@ export interface WorkerDeviceOptions {
   net: NetworkCliOptions;
   /** push a status snapshot (web console device panel) once a second */
   status: boolean;
+  /**
+   * `--fault AT NAME ARGS...`: faults to run at device times after the first boot (this
+   * worker's first boot: a respawned worker gets the ones not yet started, shifted)
+   */
+  faults?: ScheduledFault[];
+  /** names of the faults registered on the main thread (the local platform's): known, run there */
+  hostFaults?: string[];
+}
+
+/** One `--fault` of `luatos run` (runtime/cli/args.ts parseFaultSpec). */
+export interface ScheduledFault {
+  /** its index among the run's --fault options */
+  i: number;
+  /** device time after the first boot, ms */
+  atMs: number;
+  name: string;
+  args: string[];
+  /** the option's text, for messages */
+  text: string;
 }
 
 export interface WorkerData {
@@ -69,9 +88,16 @@ export type FromWorker =
   | { t: 'timeout' }
   | { t: 'fault-result'; id: number; error?: string; faultError?: boolean }
   | { t: 'start-error'; message: string }
-  | { t: 'final'; coverage: string | null };
+  | { t: 'final'; coverage: string | null }
+  /** a scheduled --fault: started, done, or failed (`error`) */
+  | { t: 'fault-at'; i: number; phase: 'start' | 'done' | 'error'; error?: string }
+  /** a scheduled --fault that lives on the main thread is due: run it, answer 'fault-host-done' */
+  | { t: 'fault-host'; id: number; i: number }
+  /** a --fault names a fault this device does not have (checked at the first boot, before the script runs) */
+  | { t: 'usage-error'; message: string };
 
 export type ToWorker =
   | { t: 'fault'; id: number; name: string; args: string[] }
   | { t: 'reboot'; reason: string }
-  | { t: 'stop' };
+  | { t: 'stop' }
+  | { t: 'fault-host-done'; id: number };

@@ -98,6 +98,28 @@ export interface DeviceStatus {
   /** the USB camera (the console says why the video stalled) */
   camera?: { unplugged: boolean };
   /**
+   * Boards with a cellular modem (air780e*): the console shows this row instead of the Wi-Fi
+   * one (whose model only carries the traffic there). What the modem model knows.
+   */
+  cellular?: {
+    /** the modem's phase: off | nosim | pin | searching | registered | online */
+    state: string;
+    /** 'ready' (read and unlocked), 'absent' (pulled out), 'pin' (locked), 'not read' (yet) */
+    sim: string;
+    /** mobile.status(): 0 not registered, 1 registered, 2 searching, 3 denied, 4 unknown */
+    registration: number;
+    /** mobile.csq() / mobile.rssi() (0 / 0 without signal) */
+    csq: number;
+    rssi: number;
+    /** the cellular netif's IPv4 while online */
+    ip: string | null;
+    /** MCC+MNC of the SIM's IMSI (e.g. 46000) once the SIM is ready, else null */
+    operator: string | null;
+    /** mobile.apn(): the APN in use (null before registration) */
+    apn: string | null;
+    flightMode: boolean;
+  };
+  /**
    * tasks sleeping in sys.wait/waitUntil (task timers), soonest first; afterError: the sleep began
    * within 2 s after an E/W line (the console shows "retrying in N s")
    */

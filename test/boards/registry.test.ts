@@ -53,6 +53,30 @@ test('luatos run --board with an unknown name exits 2 with the list, no stack tr
   assert.doesNotMatch(r.err, /\n\s+at /);
 });
 
+test('luatos run --help names every board and documents --fault (the README CLI table does too)', async () => {
+  const r = await luatos(['run', '--help']);
+  assert.equal(r.code, 0, r.err);
+  for (const b of BOARDS) assert.match(r.out, new RegExp(`\\b${b.name}\\b`), `--help names ${b.name}`);
+  assert.match(r.out, /--fault "AT NAME ARGS\.\.\."/);
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  assert.match(readme, /\| `--fault "AT NAME ARGS\.\.\."` \|/);
+  for (const b of BOARDS) assert.match(readme, new RegExp(`^\\|[^\\n]*\`${b.name}\`[^\\n]*\\| [^\\n]+\\|$`, 'm'), `the Boards table has a row for ${b.name}`);
+});
+
+test('--fault: parsed into device times and fault words; malformed values are usage errors', () => {
+  const o = parseRunArgs(['x', '--fault', '10s sim remove', '--fault=1m30s http fail "a b" 503', '--fault', '1.5 reboot']);
+  assert.deepEqual(
+    o.faults.map((f) => [f.i, f.atMs, f.name, f.args]),
+    [
+      [0, 10000, 'sim', ['remove']],
+      [1, 90000, 'http', ['fail', 'a b', '503']],
+      [2, 1500, 'reboot', []],
+    ],
+  );
+  for (const bad of ['sim remove', '10s', 'later sim remove', '-1s sim remove', '10s "sim x"', '']) assert.throws(() => parseRunArgs(['x', '--fault', bad]), UsageError, bad);
+  assert.throws(() => parseRunArgs(['x', '--fault']), /--fault needs a value/);
+});
+
 test('profile merge order: Air8101 defaults < board preset < later overrides (the profile file)', () => {
   const pc = boardProfile(getBoard('pc'));
   assert.equal(pc.bsp, 'PC');

@@ -46,3 +46,49 @@ test('luatos run --board with an unknown board name is a usage error naming the 
   assert.match(r.err, /unknown board 'air780xyz': --board is one of .*air780epm, air780ehm, air780ehv, air780egh/);
   assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
 });
+
+test('luatos run --board air780epm --fault: the example sees IP_LOSE at 10 s, recovers after the SIM is back, and a platform fault (http fail) runs on the main thread', async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-modem-fault-'));
+  try {
+    const r = await cli(['run', 'examples/air780epm', '--board', 'air780epm', '--platform', 'local', '--clock', 'virtual', '--state', state, '--fault', '10s sim remove', '--fault=15s sim insert', '--fault', '12s http fail video.luatos.com 503 always', '--expect', 'http round 2 code', '--timeout', '60']);
+    assert.equal(r.code, 0, r.err + r.out.slice(-3000));
+    assert.match(r.out, /luatos: fault at 10000 ms: sim remove\n/);
+    assert.match(r.out, /luatos: fault at 15000 ms: sim insert\n/);
+    // device time of the fault lines: 10 s and 15 s after the first boot, on the virtual clock
+    assert.match(r.out, /luat:D\(10000\):mobile:NETIF_LINK_OFF -> IP_LOSE/);
+    assert.match(r.out, /luat:U\(10000\):W\/user\.mobile IP_LOSE 1\n/);
+    const lose = r.out.indexOf('W/user.mobile IP_LOSE 1');
+    const back = r.out.indexOf('I/user.mobile SIM_IND RDY', lose);
+    assert.ok(back > lose, 'SIM_IND RDY after IP_LOSE');
+    assert.match(r.out.slice(back), /I\/user\.mobile IP_READY 10\.\d+\.\d+\.\d+ 1\n/);
+    // the platform's fault (registered on the main thread) answered the second request
+    assert.match(r.out, /I\/user\.http round 1 code 200/);
+    assert.match(r.out, /I\/user\.http round 2 code 503/);
+    assert.doesNotMatch(r.out, /could not run/);
+  } finally {
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('luatos run --fault: a fault the board does not have is a usage error before the script runs; a malformed one too', async () => {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-modem-fault-'));
+  try {
+    // air780epm has no Wi-Fi station: its `wifi` fault is removed
+    const r = await cli(['run', 'examples/air780epm', '--board', 'air780epm', '--clock', 'virtual', '--state', state, '--fault', '5s wifi down', '--timeout', '20']);
+    assert.equal(r.code, 2, r.err + r.out.slice(-2000));
+    assert.match(r.err, /--fault '5s wifi down': no fault 'wifi' on this board \(available: [^)]*\bsim\b[^)]*\)/);
+    assert.doesNotMatch(r.out, /user\.mobile/, 'the script did not run');
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+    for (const bad of ['sim remove', '10s', 'soon sim remove', '10s "x y"']) {
+      const b = await cli(['run', 'examples/air780epm', '--board', 'air780epm', '--state', state, '--fault', bad]);
+      assert.equal(b.code, 2, bad);
+      assert.match(b.err, /--fault '.*': /, bad);
+    }
+    // a fault the board has, with arguments it refuses: a warning line, the run goes on
+    const w = await cli(['run', 'examples/air780epm', '--board', 'air780epm', '--clock', 'virtual', '--state', state, '--fault', '3s sim pull', '--timeout', '6']);
+    assert.equal(w.code, 0, w.err + w.out.slice(-2000));
+    assert.match(w.out, /luatos: WARNING: --fault '3s sim pull' could not run: sim: expected remove \| insert, got 'pull'/);
+  } finally {
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});

@@ -482,3 +482,49 @@ test('the example scenario (examples/air780epm/scenarios/sim-pull.yaml) passes: 
   const idx = (re: RegExp) => texts.findIndex((t) => re.test(t));
   assert.ok(idx(/SIM_IND NORDY/) < idx(/IP_LOSE 1/) && idx(/IP_LOSE 1/) < idx(/http round 2 code 200/));
 });
+
+for (const engine of ENGINE_NAMES) {
+  test(`netdrv.link(1) / netdrv.ipv4(1) report the cellular netif: down and 0.0.0.0 before IP_READY, up with the modem's IP after, down again on IP_LOSE (${engine})`, async () => {
+    const src = `
+      local function show(what)
+        local ip, mask, gw = netdrv.ipv4(socket.LWIP_GP)
+        log.info(what, netdrv.link(socket.LWIP_GP), ip, mask, gw, netdrv.ready(socket.LWIP_GP))
+      end
+      show("BOOT")
+      sys.taskInit(function()
+        sys.waitUntil("IP_READY")
+        show("READY")
+        -- setting an address on the cellular netif does not change it
+        netdrv.ipv4(socket.LWIP_GP, "192.168.1.9", "255.255.255.0", "192.168.1.1")
+        show("SET")
+        log.info("SETUP", netdrv.setup(socket.LWIP_GP), netdrv.dhcp(socket.LWIP_GP, true))
+        log.info("STEP")
+        sys.waitUntil("IP_LOSE")
+        show("LOST")
+        log.info("DONE")
+      end)
+    `;
+    const r = await run780(src, {
+      engine,
+      onDevice: (d) => {
+        d.logSink.on((rec) => {
+          if (rec.payload.toString() === 'I/user.STEP') void d.faults.run('network', ['detach']);
+        });
+      },
+    });
+    try {
+      assert.deepEqual(
+        r.user.filter((l) => /^I\/user\.(BOOT|READY|SET|SETUP|LOST) /.test(l)),
+        [
+          'I/user.BOOT false 0.0.0.0 0.0.0.0 0.0.0.0 false',
+          'I/user.READY true 10.64.12.34 255.255.255.255 0.0.0.0 true',
+          'I/user.SET true 10.64.12.34 255.255.255.255 0.0.0.0 true',
+          'I/user.SETUP true true',
+          'I/user.LOST false 0.0.0.0 0.0.0.0 0.0.0.0 false',
+        ],
+      );
+    } finally {
+      cleanup(r);
+    }
+  });
+}

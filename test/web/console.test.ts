@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { Device } from '../../runtime/device';
 import { LogSink, type LogRecord } from '../../runtime/log';
 import { makeProfile } from '../../runtime/profile';
+import { boardNetwork, boardProfile, getBoard, setupBoard } from '../../runtime/boards';
 import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 import { startWebConsole, isLoopbackHost, type DeviceStatus, type WebConsole } from '../../runtime/web';
@@ -944,6 +945,47 @@ describe('live video and the page in Chromium', () => {
       fs.rmSync(userDataDir, { recursive: true, force: true });
     }
   });
+});
+
+// ------------------------------------------------------------------------------ a modem board
+
+test('Chromium: on an air780epm the device panel has a cellular row (SIM, registration, CSQ, PLMN, APN, the modem IP) and no Wi-Fi row; sim remove shows it', { timeout: 120_000 }, async (t) => {
+  const exe = findChromium();
+  if (!exe) {
+    console.log(`# skip: ${NO_CHROMIUM}`);
+    t.skip(NO_CHROMIUM);
+    return;
+  }
+  const board = getBoard('air780epm');
+  const dir = makeScriptDir({ 'main.lua': 'sys.taskInit(function() while true do sys.wait(500) end end)\nsys.run()\n' });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-data-'));
+  const profile = boardProfile(board, { exitRebootDelayMs: 50 });
+  const device = new Device({ scripts: dir, engine: 'wasmoon', profile, log: new LogSink({ stream: null }), dataDir, reboot: 'restart', network: boardNetwork(board, profile) });
+  setupBoard(board, device);
+  await device.start();
+  const con = await startWebConsole({ device, status: statusProvider(device), onWarning: () => undefined });
+  const { browser, userDataDir } = await launchChromium(exe);
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(con.url);
+    // the model's default figures: csq 25 (rssi -113 + 2*25), a China Mobile test IMSI (46000, APN cmnet)
+    await page.waitForFunction(() => /^online · SIM ready · reg 1 · CSQ 25 \(-63 dBm\) · PLMN 46000 · APN cmnet$/.test(document.querySelector('#d-cell')?.textContent ?? ''), null, { timeout: 20_000 });
+    assert.match((await page.locator('#d-ip').textContent()) ?? '', /^10\.\d+\.\d+\.\d+$/);
+    assert.equal(await page.locator('#d-wifi').isVisible(), false, 'no Wi-Fi row on a modem board');
+    assert.equal(await page.locator('#d-wifi-dt').isVisible(), false);
+    assert.equal(await page.locator('#d-cell').isVisible(), true);
+    await device.faults.run('sim', ['remove']);
+    await page.waitForFunction(() => /^no SIM · SIM absent · reg 0 · CSQ 25 \(-63 dBm\)$/.test(document.querySelector('#d-cell')?.textContent ?? ''), null, { timeout: 10_000 });
+    assert.equal(await page.locator('#d-ip').textContent(), '—');
+  } catch (e) {
+    await browser.pages()[0]?.screenshot({ path: '/tmp/console-cellular-failure.png' }).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+    await con.close();
+    device.dispose();
+    for (const d of [dir, dataDir, userDataDir]) fs.rmSync(d, { recursive: true, force: true });
+  }
 });
 
 // ------------------------------------------------------------------------------ hours of logs

@@ -491,6 +491,11 @@
 
   // ======================================================================= device panel + chart
   const RTMP_STATES = ['IDLE', 'CONNECTING', 'HANDSHAKING', 'CONNECTED', 'PUBLISHING', 'DISCONNECTING', 'ERROR'];
+  /** the modem's phases (status.cellular.state) as the cellular row says them */
+  const CELL_STATES = { off: 'off', nosim: 'no SIM', pin: 'SIM PIN locked', searching: 'searching', registered: 'registered, no IP yet', online: 'online' };
+  function cellState(c) {
+    return c.flightMode ? 'in flight mode' : CELL_STATES[c.state] || c.state;
+  }
   const samples = []; // {kbps, avg, fps, drop}
   const MAX_SAMPLES = 120;
   let lastDropped = null;
@@ -520,8 +525,20 @@
     if (!s) return;
     st.lastStatus = s;
     const w = s.wifi || {};
-    setKV('d-wifi', (w.state || '—') + (w.ssid ? ` (${w.ssid})` : ''), w.state === 'connected' ? 'st-ok' : w.state === 'connecting' ? 'st-warn' : w.state && w.state !== 'unknown' ? 'st-err' : '');
-    setKV('d-ip', w.ip || '—');
+    const c = s.cellular;
+    // a modem board: the cellular row replaces the Wi-Fi row
+    for (const id of ['d-wifi-dt', 'd-wifi']) $(id).hidden = !!c;
+    for (const id of ['d-cell-dt', 'd-cell']) $(id).hidden = !c;
+    if (c) {
+      const parts = [cellState(c), `SIM ${c.sim}`, `reg ${c.registration}`, `CSQ ${c.csq} (${c.rssi} dBm)`];
+      if (c.operator) parts.push(`PLMN ${c.operator}`);
+      if (c.apn) parts.push(`APN ${c.apn}`);
+      setKV('d-cell', parts.join(' · '), 'wide ' + (c.state === 'online' ? 'st-ok' : c.state === 'searching' || c.state === 'registered' ? 'st-warn' : 'st-err'));
+      setKV('d-ip', c.ip || '—');
+    } else {
+      setKV('d-wifi', (w.state || '—') + (w.ssid ? ` (${w.ssid})` : ''), w.state === 'connected' ? 'st-ok' : w.state === 'connecting' ? 'st-warn' : w.state && w.state !== 'unknown' ? 'st-err' : '');
+      setKV('d-ip', w.ip || '—');
+    }
     const r = s.rtmp || {};
     const rs = r.state == null ? '—' : `${RTMP_STATES[r.state] || '?'} (${r.state})`;
     setKV('d-rtmp', rs, r.state === 4 ? 'st-ok' : r.state === 6 ? 'st-err' : r.state == null || r.state === 0 ? '' : 'st-warn');
@@ -919,7 +936,8 @@
   function stallReason(s) {
     if (!s) return '';
     const w = s.wifi || {};
-    if (w.state && w.state !== 'connected' && w.state !== 'unknown') return `Wi-Fi is ${w.state}`;
+    if (s.cellular && s.cellular.state !== 'online') return `the modem is ${cellState(s.cellular)}`;
+    if (!s.cellular && w.state && w.state !== 'connected' && w.state !== 'unknown') return `Wi-Fi is ${w.state}`;
     if (s.camera && s.camera.unplugged) return 'the camera is unplugged';
     const r = s.rtmp || {};
     if (r.state != null && r.state !== 4) return `RTMP is ${RTMP_STATES[r.state] || r.state}`;
