@@ -958,7 +958,7 @@ test('Chromium: on an air780epm the device panel has a cellular row (SIM, regist
   }
   const board = getBoard('air780epm');
   const dir = makeScriptDir({ 'main.lua': 'sys.taskInit(function() while true do sys.wait(500) end end)\nsys.run()\n' });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-web-data-'));
+  const dataDir = tempDir('luatos-web-data-');
   const profile = boardProfile(board, { exitRebootDelayMs: 50 });
   const device = new Device({ scripts: dir, engine: 'wasmoon', profile, log: new LogSink({ stream: null }), dataDir, reboot: 'restart', network: boardNetwork(board, profile) });
   setupBoard(board, device);
