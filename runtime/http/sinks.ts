@@ -55,7 +55,8 @@ export class MemorySink implements BodySink {
   private buf: Buffer | null = null;
   private len = 0;
   constructor(
-    private readonly maxBytes = Infinity,
+    /** default: the Air8101's limit, so no caller gets an unbounded buffer by forgetting it */
+    private readonly maxBytes = deviceBodyLimit(undefined),
     private readonly log?: Log,
   ) {}
   private oom(need: number): never {
@@ -104,7 +105,7 @@ export class ZbuffSink implements BodySink {
   private received = 0;
   constructor(
     private readonly z: HttpZbuff,
-    private readonly maxBytes = Infinity,
+    private readonly maxBytes = deviceBodyLimit(undefined),
     private readonly log?: Log,
   ) {}
   open(): void {
