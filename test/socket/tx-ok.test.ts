@@ -108,3 +108,60 @@ test('tcp tx the kernel cannot take at once (peer not reading): TX_OK comes late
     srv.close();
   }
 });
+
+test('tcp txBuffer: the scratch is reused after a send the kernel took whole, never while its bytes are still queued', async () => {
+  const got: Buffer[] = [];
+  let peer: net.Socket | null = null;
+  const srv = await server((s) => {
+    peer = s;
+    s.on('data', (d) => got.push(d));
+  });
+  const events: string[] = [];
+  const c = new NetCtrl(hostFor(events), 0);
+  try {
+    await online(c, srv.port, events);
+    // a small send the kernel takes at once: its scratch comes back for the next send
+    const a = c.txBuffer(8192);
+    a.fill(0x31);
+    assert.deepEqual(c.tx(a), [true, false, false]);
+    const b = c.txBuffer(8192);
+    assert.equal(b.buffer, a.buffer, 'the scratch is reused');
+    b.fill(0x32);
+    assert.deepEqual(c.tx(b), [true, false, false]);
+    const end1 = Date.now() + 5000;
+    while (got.reduce((n, d) => n + d.length, 0) < 16384) {
+      if (Date.now() > end1) assert.fail('the two sends did not arrive');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(Buffer.concat(got), Buffer.concat([Buffer.alloc(8192, 0x31), Buffer.alloc(8192, 0x32)]));
+    got.length = 0;
+    // the peer stops reading: a send far above the socket buffers stays queued in Node; a
+    // scratch handed out now must be another buffer, and writing into it must not change what
+    // the queued send delivers
+    (peer as net.Socket | null)?.pause();
+    let queued: Buffer | null = null;
+    let sent = 0;
+    for (let i = 0; i < 200 && !queued; i++) {
+      const d = c.txBuffer(200 * 1024).fill(0x33);
+      const before = events.length;
+      assert.deepEqual(c.tx(d), [true, false, false]);
+      sent += d.length;
+      if (events.length === before) queued = d; // no TX_OK at once: the bytes wait in Node
+    }
+    assert.ok(queued, 'the host socket never filled up');
+    const other = c.txBuffer(200 * 1024);
+    assert.notEqual(other.buffer, queued.buffer, 'a scratch still queued is not handed out again');
+    other.fill(0x34);
+    (peer as net.Socket | null)?.resume();
+    const end2 = Date.now() + 10000;
+    while (got.reduce((n, d) => n + d.length, 0) < sent) {
+      if (Date.now() > end2) assert.fail('the queued send did not arrive');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const all = Buffer.concat(got);
+    assert.equal(all.indexOf(0x34), -1, 'the queued bytes were not overwritten');
+  } finally {
+    c.release();
+    srv.close();
+  }
+});
