@@ -373,16 +373,17 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
     tx: (a) => {
       const ent = get(a);
       if (!ent) return 0;
-      let data: Buffer;
-      if (a.type(2) === LUA_TSTRING || a.type(2) === LUA_TNUMBER) {
-        const b = a.bytes(2);
-        data = Buffer.isBuffer(b) ? b : Buffer.from(b);
-      }
+      // the bytes are copied once, into ent.ctrl.txBuffer (a reused scratch on a TCP ctrl whose
+      // sends the kernel takes at once): no new buffer per send on the hot path
+      let src: Uint8Array;
+      if (a.type(2) === LUA_TSTRING || a.type(2) === LUA_TNUMBER) src = e.tobytesView?.(a.L, 2) ?? a.bytes(2);
       else {
         const z = getZbuff(vm, a.L, 2);
         if (!z) return a.typeError(2, ZBUFF_TYPE);
-        data = Buffer.from(z.usedBytes());
+        src = z.usedBytes();
       }
+      const data = ent.ctrl.txBuffer(src.length);
+      data.set(src);
       const ip = ipFromArg(a, 3);
       const port = a.optInteger(4, 0);
       a.optInteger(5, 0);

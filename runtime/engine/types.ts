@@ -137,6 +137,11 @@ export interface LuaEngine {
   tonumber(L: LuaState, idx: number): number | null;
   /** string bytes (numbers are converted in place, as lua_tolstring does), or null */
   tobytes(L: LuaState, idx: number): Uint8Array | null;
+  /**
+   * Optional: the string's bytes without a copy, valid only until the next call into this engine
+   * (copy them before anything else touches Lua); engines without it: use tobytes.
+   */
+  tobytesView?(L: LuaState, idx: number): Uint8Array | null;
   /** UTF-8 decoded string, or null */
   tostring(L: LuaState, idx: number): string | null;
   tothread(L: LuaState, idx: number): LuaState | null;

@@ -420,6 +420,11 @@ export class WasmoonEngine implements LuaEngine {
     const len = this.m.HEAPU32[this.lenPtr >> 2];
     return Buffer.from(this.m.HEAPU8.subarray(p, p + len));
   }
+  tobytesView(L: LuaState, idx: number): Uint8Array | null {
+    const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
+    if (!p) return null;
+    return this.m.HEAPU8.subarray(p, p + this.m.HEAPU32[this.lenPtr >> 2]);
+  }
   tostring(L: LuaState, idx: number): string | null {
     const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
     if (!p) return null;

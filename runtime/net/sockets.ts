@@ -44,6 +44,10 @@ export const UDP_QUEUE = 32;
 export const UDP_MAX = 65507;
 /** unsent TCP bytes above which tx reports "full" and accepts nothing */
 export const TX_LIMIT = 1024 * 1024;
+/** TCP sends at least this long are copied into the ctrl's reusable scratch (smaller ones use Node's pool) */
+export const TX_SCRATCH_MIN = 4096;
+/** the scratch is not kept for sends longer than this (memory kept per ctrl) */
+export const TX_SCRATCH_MAX = 256 * 1024;
 /** most clients waiting for accept (listen's multi is 0..8 on the device) */
 export const ACCEPT_MAX = 8;
 
@@ -138,6 +142,10 @@ export class NetCtrl {
   private eventQueued = false;
   private paused = false;
   private txPending = 0;
+  /** a reusable buffer for TCP sends (see txBuffer); null while lent out */
+  private txScratch: Buffer | null = null;
+  /** the scratch handed out by txBuffer and not yet back */
+  private txLent: Buffer | null = null;
   /** the remote side closed / reset / the link dropped: unread data may still be read */
   private remoteGone = false;
   /** bumped on every close: callbacks of an older connection attempt stop */
@@ -478,8 +486,30 @@ export class NetCtrl {
   }
 
 
+  /**
+   * A buffer to copy the next send's `n` bytes into: on a plain TCP ctrl, for sends of
+   * TX_SCRATCH_MIN..TX_SCRATCH_MAX bytes, the ctrl's own scratch, which tx takes back when the
+   * kernel took the whole send at once (so a send loop allocates no new buffer per round: less
+   * GC, bench:net socket echo); otherwise (or while the scratch is still in the host socket's
+   * queue) a new buffer.
+   */
+  txBuffer(n: number): Buffer {
+    if (n >= TX_SCRATCH_MIN && n <= TX_SCRATCH_MAX && !this.udp && this.tcp && !(this.tcp instanceof tls.TLSSocket) && !this.txLent) {
+      let s = this.txScratch;
+      if (!s || s.length < n) s = Buffer.allocUnsafeSlow(Math.max(n, s ? s.length : 0));
+      this.txScratch = null;
+      this.txLent = s;
+      return s.subarray(0, n);
+    }
+    return Buffer.allocUnsafe(n);
+  }
+
   /** socket.tx → [ok, full, doneNow] */
   tx(data: Buffer, ip?: string, port?: number): [boolean, boolean, boolean] {
+    // the scratch from txBuffer comes back unless its bytes stay queued in the host socket
+    const lent = this.txLent && data.buffer === this.txLent.buffer ? this.txLent : null;
+    this.txLent = null;
+    if (lent) this.txScratch = lent;
     if (this.state !== ST.ONLINE) {
       this.dbg(`ctrl ${this.hex} tx while not online (state ${this.state})`);
       return [false, data.length !== 0, false];
@@ -505,14 +535,29 @@ export class NetCtrl {
     const s = this.tcp;
     if (!s || s.destroyed) return [false, data.length !== 0, false];
     if (s.writableLength >= TX_LIMIT) return [true, true, true];
+    if (lent) this.txScratch = null; // in the host socket's hands until proven sent
     this.txPending++;
     this.wait = 'tx';
+    let reported = false;
     s.write(data, (err) => {
-      if (gen !== this.gen) return;
+      if (gen !== this.gen || reported) return;
       this.txPending--;
       if (err) return; // the close path reports it
       if (this.txPending === 0 && this.wait === 'tx') this.result(0);
     });
+    // The host kernel took every byte at once (nothing left in the stream's buffer): the send is
+    // done now, so TX_OK is queued now, not a Node tick later when the write callback runs (that
+    // callback is then ignored). It still reaches Lua only through rtos.receive, after this tx
+    // returned, in the same order (tx → TX_OK → the reply's EVENT); it only saves the host an
+    // extra resume of the VM per send (bench:net, socket echo). Not on a TLS ctrl (its bytes go
+    // through the TLS layer first) nor while the host socket is still connecting.
+    if (!(s instanceof tls.TLSSocket) && s.writableLength === 0 && !s.destroyed && !s.connecting) {
+      reported = true;
+      // the bytes are in the kernel: the scratch they were in is free again
+      if (lent) this.txScratch = lent;
+      this.txPending--;
+      if (this.txPending === 0 && this.wait === 'tx') this.result(0);
+    }
     return [true, false, false];
   }
 

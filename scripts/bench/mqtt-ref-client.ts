@@ -1,8 +1,8 @@
 /**
  * A plain Node MQTT 3.1.1 client on `mqtt-packet` + `net`, with no Lua and no device model: the
- * reference side of `npm run bench:net`'s MQTT rows (MQTT.js itself is not installed; this is the
- * same codec with the thinnest possible client around it) and an independent subscriber for the
- * tests (test/mqtt).
+ * second reference of `npm run bench:net`'s MQTT rows (the reference is MQTT.js; this is the
+ * same codec with the thinnest possible client around it, the wire floor) and an independent
+ * subscriber for the bench and the tests (test/mqtt).
  */
 import * as net from 'node:net';
 import * as mqttPacket from 'mqtt-packet';
