@@ -215,6 +215,7 @@ async function nodeRun(broker: Broker, n: number, m: number): Promise<{ rate: nu
 
 function mqttJsVersion(): string {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('mqtt/package.json') as { version: string }).version;
   } catch {
     return '5';
