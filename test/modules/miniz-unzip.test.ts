@@ -85,7 +85,7 @@ function makeZips(tmp: string): Zips {
 const PY = hasPython();
 
 for (const engine of ENGINE_NAMES) {
-  test(`miniz.unzip: python3 zipfile archives (deflate and stored) extract into the flash file system; hostile archives are refused (${engine})`, async (t) => {
+  test(`miniz.unzip: python3 zipfile archives (deflate and stored) extract into the flash file system and the /ram/ mount; hostile archives are refused (${engine})`, async (t) => {
     if (!PY) {
       t.skip('python3 with zipfile is not installed: no independent zip tool to make the archives');
       return;
@@ -117,10 +117,13 @@ eq("not a zip", miniz.unzip("/luadb/notzip.zip", "/nz/"), false)
 eq("missing archive", miniz.unzip("/luadb/none.zip", "/nz/"), false)
 eq("folder without trailing slash", miniz.unzip("/luadb/stored.zip", "/st2"), false)
 eq("read-only target", miniz.unzip("/luadb/stored.zip", "/luadb/x/"), false)
+eq("into the in-memory /ram/ mount", miniz.unzip("/luadb/stored.zip", "/ram/z/"), true)
+eq("read back from /ram/", io.readFile("/ram/z/a/b/c.txt"), "stored text")
+eq("1 MiB into /lfs2/ (512 KiB)", miniz.unzip("/luadb/big.zip", "/lfs2/"), false)
 `;
       const r = await runSuite(engine, body, z.files);
       dirs.push(r.run.dir, r.run.device.vfs.dataDir);
-      assert.equal(r.checks, 21);
+      assert.equal(r.checks, 24);
       const errs = r.run.lines.filter((l) => /miniz:unzip/.test(l)).map((l) => l.replace(/^.*?miniz:/, ''));
       assert.ok(errs.some((l) => /refused name "\.\.\/evil\.txt"/.test(l)), errs.join('\n'));
       assert.ok(errs.some((l) => /CRC mismatch/.test(l)), errs.join('\n'));
