@@ -2,8 +2,9 @@
 dhcpsrv (luatos-pc's own version, written from the documented behaviour)
 
 A DHCP server for the clients of a local adapter (soft AP, LAN side of an Ethernet port), on top
-of udpsrv (port 67). Loading it loads udpsrv. On luatos-pc no clients are simulated and the UDP
-server needs the socket client API (not implemented yet): create() logs why and returns nil.
+of udpsrv (port 67). Loading it loads udpsrv. create() opens the UDP server (udpsrv.create on the
+adapter; nil when that fails); luatos-pc does not answer DHCP requests yet (no DHCP protocol here:
+no clients are simulated on the soft AP).
 ]]
 local udpsrv = require("udpsrv")
 

@@ -23,7 +23,7 @@ const EXPECT: Record<string, (string | RegExp)[]> = {
   bit64: ['bit64 2^31 2147483648 0x80000000', 'bit64 bytes 1500000000', 'bit64 average 500000000', 'bit64 shift 1099511627776', 'bit64 strtoll -9876543210 123'],
   fskv: ['fskv boots 1', 'fskv settings 7 kitchen', 'fskv values 0.5 true', 'fskv keys boots,enabled,ratio,settings', /fskv status \d+ 65536 4$/],
   rtc: ['rtc timezone 32', 'rtc utc 2025-03-01 04:00:00', 'rtc local 2025-03-01 12:00:00', 'rtc os.time true', 'rtc alarm 12:00:05', 'rtc utc via os.date 04:00:10'],
-  miniz: [/miniz before 1642 after \d+$/, 'miniz restored true', /miniz raw \d+ true$/, /miniz too big$/],
+  miniz: [/miniz before 1642 after \d+$/, 'miniz restored true', /miniz raw \d+ true$/, /miniz too big$/, 'miniz unzip true', 'miniz index.html 73 LuatOS', 'miniz app.css 680'], // site.zip: python3 -m zipfile -c
   fastlz: ['fastlz before 810 level1 43 level2 40', 'fastlz head 1A73656E736F723D 16', 'fastlz restored true', /fastlz maxout too small$/],
   iconv: ['iconv ucs2 0854995B2D4E8765 16', 'iconv gb2312 BACFD6E6D6D0CEC4 16', 'iconv back 合宙中文 true', 'iconv ucs2be 00414E2D 8', /iconv no direct pair$/],
 };
