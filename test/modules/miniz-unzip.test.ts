@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/engine';
-import { parseZip, UNZIP_MAX_ENTRIES } from '../../luatos-api/miniz';
+import { UNZIP_MAX_ENTRIES } from '../../luatos-api/miniz';
 import { runSuite } from '../base/suite';
 
 function hasPython(): boolean {
