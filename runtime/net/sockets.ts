@@ -36,6 +36,36 @@ import { SOCKET_EVENTS } from './adapters';
 import { hostPortFor, listenOnHost, ListenHandle, ListenRules } from './listen';
 import { DeviceNetwork, LINK_DOWN, NetError } from './types';
 
+/**
+ * Datagrams handed to a host UDP socket and not yet sent. A device's `sendto` is done when it
+ * returns, so `socket.tx` then `socket.close` at once still sends; Node's dgram drops a send that
+ * is still queued when the socket closes, so a closing socket waits for its sends first.
+ */
+const udpInFlight = new WeakMap<dgram.Socket, { n: number; closing: boolean }>();
+
+function closeQuietly(u: dgram.Socket): void {
+  try {
+    u.close();
+  } catch {
+    /* closed */
+  }
+}
+
+function udpSending(u: dgram.Socket, d: 1 | -1): void {
+  const st = udpInFlight.get(u) ?? { n: 0, closing: false };
+  st.n += d;
+  udpInFlight.set(u, st);
+  if (st.n === 0 && st.closing) closeQuietly(u);
+}
+
+/** close now, or once the datagrams already handed over are sent (no more reading meanwhile) */
+function closeUdpWhenSent(u: dgram.Socket): void {
+  const st = udpInFlight.get(u);
+  if (!st || st.n <= 0) return closeQuietly(u);
+  st.closing = true;
+  u.removeAllListeners('message');
+}
+
 /** unread TCP bytes above which we stop reading from the host socket */
 export const RX_WINDOW = 256 * 1024;
 /** most unread UDP datagrams kept per ctrl */
@@ -524,7 +554,10 @@ export class NetCtrl {
       if (!to || !to.port) return [false, true, false];
       this.txPending++;
       this.wait = 'tx';
-      this.udp.send(data, to.port, to.ip, (err) => {
+      const u = this.udp;
+      udpSending(u, +1);
+      u.send(data, to.port, to.ip, (err) => {
+        udpSending(u, -1);
         if (gen !== this.gen) return;
         this.txPending--;
         if (err) this.dbg(`ctrl ${this.hex} udp send: ${err.message}`);
@@ -778,11 +811,7 @@ export class NetCtrl {
       this.tcp = null;
     }
     if (this.udp) {
-      try {
-        this.udp.close();
-      } catch {
-        /* closed */
-      }
+      closeUdpWhenSent(this.udp);
       this.udp = null;
     }
     if (this.listener) {
