@@ -23,7 +23,6 @@ sys.taskInit(function()
         srv:send("device got: " .. data, ip, port)
         if data:find("quit", 1, true) then break end
     end
-    sys.wait(100) -- let the last answer leave before the port closes
     srv:close()
     log.info("udpsrv", "done")
 end)
