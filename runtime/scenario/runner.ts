@@ -38,7 +38,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Clock, RealClock, TimerHandle, VirtualClock } from '../clock';
+import { Clock, holdIfSlow, RealClock, TimerHandle, VirtualClock } from '../clock';
 import { Device, StopReason } from '../device';
 import { LogSink } from '../log';
 import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard, setupBoard } from '../boards';
@@ -513,16 +513,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
           // a handler that does real async work (restarting a server) holds the virtual clock;
           // one that is done within a few microtasks does not (no macrotask can run meanwhile,
           // so device time stays exact)
-          let settled = false;
-          let release: (() => void) | null = null;
-          const settle = () => {
-            settled = true;
-            release?.();
-          };
-          void (async () => {
-            for (let i = 0; i < 10 && !settled; i++) await null;
-            if (!settled) release = clock.hold(`scenario step ${step.index}: ${a.fault}`);
-          })();
+          const settle = holdIfSlow(clock, `scenario step ${step.index}: ${a.fault}`);
           p.then(
             () => {
               settle();
