@@ -47,6 +47,7 @@ import type { VmExit } from '../vm';
 import { describePattern, LinePattern, LogLine, makeLogLine, matches, textMatches } from './pattern';
 import { loadPlatformFactory, LocalPlatform, PlatformFactory } from './platform';
 import { loadScenario, RebootKind, Scenario, ScenarioError, Step } from './schema';
+import { errorResult } from './error-result';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'timeout' | 'error';
 
@@ -173,25 +174,6 @@ export function describeExit(kind: VmExit['kind']): string {
     default:
       return `the VM ended (${kind})`;
   }
-}
-
-function errorResult(sc: { file: string; name: string }, message: string, engine: string, clock: 'virtual' | 'real'): ScenarioResult {
-  return {
-    file: sc.file,
-    name: sc.name,
-    status: 'error',
-    exitCode: 1,
-    failure: { message, at: 0, between: true, t: 0, hints: [] },
-    steps: [],
-    lines: [],
-    exits: [],
-    marks: [],
-    boots: 0,
-    wallMs: 0,
-    deviceMs: 0,
-    clock,
-    engine,
-  };
 }
 
 /** Run a scenario (a parsed one, or a YAML file). Never throws for scenario problems: they become results. */
