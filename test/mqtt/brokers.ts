@@ -161,14 +161,7 @@ export async function startMosquitto(): Promise<Broker> {
   };
 }
 
-export function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { haveOpenssl } from '../helpers/certs';
 
 /** A self-signed certificate for 127.0.0.1 / mqtt.example (openssl; the caller skips without it). */
 export function selfSigned(): { key: string; cert: string } {
