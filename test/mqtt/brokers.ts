@@ -179,3 +179,21 @@ export function selfSigned(): { key: string; cert: string } {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * main.lua of the MQTT tests: `L` (log.info), then `prelude` (callbacks, wait helpers), then
+ * `body` in a task that logs "DONE" at its end.
+ */
+export function mqttScript(prelude: string, body: string): string {
+  return `
+local function L(...) log.info(...) end
+${prelude}sys.taskInit(function()
+${body}
+  log.info("DONE")
+end)
+sys.run()
+`;
+}
+
+/** payloads after "I/user." */
+export const userPayloads = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
