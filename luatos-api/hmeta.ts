@@ -9,7 +9,7 @@
  * - `devid()` = the mobile IMEI (as mobile.imei(), the PC simulator's choice).
  */
 import type { Vm } from '../runtime/vm';
-import { muid, uniqueId } from './mcu';
+import { idBindings } from './mcu';
 import { deriveImei } from './mobile';
 
 export function openHmeta(vm: Vm): void {
@@ -28,14 +28,7 @@ export function openHmeta(vm: Vm): void {
     model: (a) => pushOpt(a.L, opt(p.model) ?? opt(p.bsp)),
     chip: (a) => pushOpt(a.L, opt(p.chipId)),
     hwver: (a) => pushOpt(a.L, opt(p.hwVersion)),
-    unique_id: (a) => {
-      e.pushbytes(a.L, uniqueId(vm));
-      return 1;
-    },
-    muid: (a) => {
-      e.pushstring(a.L, muid(vm));
-      return 1;
-    },
+    ...idBindings(vm),
     devid: (a) => {
       e.pushstring(a.L, p.imei && /^\d{15}$/.test(p.imei) ? p.imei : deriveImei(p.name));
       return 1;

@@ -9,7 +9,7 @@
  * still checked as an integer).
  */
 import { createHash } from 'node:crypto';
-import type { Vm } from '../runtime/vm';
+import type { BindingFn, Vm } from '../runtime/vm';
 
 export function uniqueId(vm: Vm): Buffer {
   const p = vm.device.profile;
@@ -20,6 +20,21 @@ export function uniqueId(vm: Vm): Buffer {
 /** mcu.muid / hmeta.muid: uppercase hex of the unique id, at most 32 characters. */
 export function muid(vm: Vm): string {
   return uniqueId(vm).toString('hex').toUpperCase().slice(0, 32);
+}
+
+/** `unique_id()` and `muid()`, the same in mcu and hmeta. */
+export function idBindings(vm: Vm): Record<'unique_id' | 'muid', BindingFn> {
+  const { e } = vm;
+  return {
+    unique_id: (a) => {
+      e.pushbytes(a.L, uniqueId(vm));
+      return 1;
+    },
+    muid: (a) => {
+      e.pushstring(a.L, muid(vm));
+      return 1;
+    },
+  };
 }
 
 export function openMcu(vm: Vm): void {
@@ -46,14 +61,7 @@ export function openMcu(vm: Vm): void {
       e.pushinteger(a.L, us % 1e6);
       return 2;
     },
-    unique_id: (a) => {
-      e.pushbytes(a.L, uniqueId(vm));
-      return 1;
-    },
-    muid: (a) => {
-      e.pushstring(a.L, muid(vm));
-      return 1;
-    },
+    ...idBindings(vm),
     hardfault: (a) => {
       a.optInteger(1, 0);
       return 0;

@@ -24,6 +24,24 @@ export interface Clock {
   hold(reason: string): () => void;
 }
 
+/**
+ * For an async handler (a fault action): holds `clock` with `reason` only if the handler is not
+ * done within a few microtasks. One that is (no macrotask can run meanwhile) leaves device time
+ * exact. Call the returned function when the handler settles; it releases the hold if taken.
+ */
+export function holdIfSlow(clock: Pick<Clock, 'hold'>, reason: string): () => void {
+  let settled = false;
+  let release: (() => void) | null = null;
+  void (async () => {
+    for (let i = 0; i < 10 && !settled; i++) await null;
+    if (!settled) release = clock.hold(reason);
+  })();
+  return () => {
+    settled = true;
+    release?.();
+  };
+}
+
 /** The host clock: performance.now for monotonic time, Node timers for timers. */
 export class RealClock implements Clock {
   private nextId = 1;

@@ -40,6 +40,7 @@ import { createHash } from 'node:crypto';
 import { LUA_TBOOLEAN } from '../engine/types';
 import { WifiNetwork } from '../net/model';
 import { PosixAdapter, POSIX_ADAPTER_ID, posixOptionsFromProfile } from '../net/posix-adapter';
+import { luhn } from '../net/luhn';
 import { uniqueId } from '../../luatos-api/mcu';
 import type { Device } from '../device';
 import type { BindingFn, Vm } from '../vm';
@@ -57,19 +58,6 @@ export const PC_PROFILE = {
 
 /** IMEI prefix of the simulator's mobile stub */
 export const PC_IMEI_PREFIX = '86228905';
-
-function luhn(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = body.charCodeAt(body.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
-}
 
 /** The stub IMEI: prefix, 6 digits from MD5(unique id), Luhn digit. */
 export function pcImei(uid: Buffer): string {

@@ -19,11 +19,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Device } from '../device';
 import { LogSink } from '../log';
-import { RealClock, VirtualClock } from '../clock';
+import { holdIfSlow, RealClock, VirtualClock } from '../clock';
 import { boardNetwork, getBoard, setupBoard } from '../boards';
 import { statusProvider } from '../status';
 import { FaultError } from '../faults';
-import { trackedChildren } from '../media/child-registry';
+import { childPidsReporter } from './children';
 import { attachHeartbeat } from './heartbeat';
 import { toWireRecord, type FromWorker, type ScheduledFault, type ToWorker, type WorkerData } from './protocol';
 
@@ -72,19 +72,7 @@ function main(): void {
       post({ t: 'faults', list });
     }
   };
-  let lastKids = '';
-  const sendChildren = () => {
-    const pids: number[] = [];
-    for (const c of trackedChildren()) {
-      if (c.pid !== undefined) pids.push(c.pid);
-      if (c.watchdogPid !== undefined) pids.push(c.watchdogPid);
-    }
-    const s = pids.join(',');
-    if (s !== lastKids) {
-      lastKids = s;
-      post({ t: 'children', pids });
-    }
-  };
+  const sendChildren = childPidsReporter((pids) => post({ t: 'children', pids }));
   // few wake-ups: each costs CPU that shows in the per-stream figures (bench:rtmp)
   const status = o.status ? statusProvider(device) : null;
   const kidTimer = setInterval(sendChildren, 500);
@@ -176,16 +164,7 @@ function scheduleFaults(device: Device, faults: readonly ScheduledFault[], hostF
     }
     // a handler that does real async work holds the virtual clock; one that is done within a
     // few microtasks does not (no macrotask runs meanwhile: device time stays exact)
-    let settled = false;
-    let release: (() => void) | null = null;
-    const settle = () => {
-      settled = true;
-      release?.();
-    };
-    void (async () => {
-      for (let k = 0; k < 10 && !settled; k++) await null;
-      if (!settled) release = device.clock.hold(`--fault ${f.text}`);
-    })();
+    const settle = holdIfSlow(device.clock, `--fault ${f.text}`);
     device.faults.run(f.name, f.args).then(
       () => {
         settle();

@@ -11,8 +11,8 @@
 import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Device } from '../device';
-import { trackedChildren } from '../media/child-registry';
 import { runScenario, type RunScenarioOptions } from '../scenario/runner';
+import { childPidsReporter } from './children';
 import { attachHeartbeat } from './heartbeat';
 import { toWireRecord } from './protocol';
 
@@ -26,19 +26,10 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('scenario-worker.js runs as a worker thread');
   const data = workerData as ScenarioWorkerData;
-  let lastKids = '';
-  const kids = setInterval(() => {
-    const pids: number[] = [];
-    for (const c of trackedChildren()) {
-      if (c.pid !== undefined) pids.push(c.pid);
-      if (c.watchdogPid !== undefined) pids.push(c.watchdogPid);
-    }
-    const s = pids.join(',');
-    if (s !== lastKids) {
-      lastKids = s;
-      port.postMessage({ t: 'children', pids });
-    }
-  }, 500);
+  const kids = setInterval(
+    childPidsReporter((pids) => port.postMessage({ t: 'children', pids })),
+    500,
+  );
   const onDevice = (d: Device) => {
     // runScenario's temporary folder: the main thread removes it if it has to end this thread
     port.postMessage({ t: 'tmpdir', dir: path.dirname(d.vfs.dataDir) });

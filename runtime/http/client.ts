@@ -27,9 +27,10 @@
  * 1024 + 1, the body at the limit; a server that sends nothing more runs into the timeout.
  * After the headers, a download sink may turn a failure into `code, headers, -1`.
  */
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 import type * as net from 'node:net';
 import { NetError } from '../net/types';
+import { isIpHost, tlsOnSocket } from '../net/tls-upgrade';
 import { TimerHandle } from '../clock';
 import { ResponseParser } from './parser';
 import { buildRequestHead, FirmwareUrl } from './url';
@@ -243,35 +244,12 @@ export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExcha
 function handshake(raw: net.Socket, spec: HttpRequestSpec): Promise<tls.TLSSocket> {
   const t = spec.tls ?? {};
   const host = spec.url.host;
-  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
-  return new Promise((resolve, reject) => {
-    let s: tls.TLSSocket;
-    try {
-      s = tls.connect({
-        socket: raw,
-        servername: isIp ? undefined : host,
-        rejectUnauthorized: !!t.ca,
-        ca: t.ca ? [t.ca] : undefined,
-        cert: t.cert,
-        key: t.key,
-        passphrase: t.passphrase,
-      });
-    } catch (e) {
-      raw.destroy();
-      reject(e);
-      return;
-    }
-    const onError = (e: Error) => {
-      s.destroy();
-      reject(e);
-    };
-    const onClose = () => reject(new Error('connection closed during the TLS handshake'));
-    s.once('error', onError);
-    s.once('close', onClose);
-    s.once('secureConnect', () => {
-      s.off('error', onError);
-      s.off('close', onClose);
-      resolve(s);
-    });
+  return tlsOnSocket(raw, {
+    servername: isIpHost(host) ? undefined : host,
+    rejectUnauthorized: !!t.ca,
+    ca: t.ca ? [t.ca] : undefined,
+    cert: t.cert,
+    key: t.key,
+    passphrase: t.passphrase,
   });
 }

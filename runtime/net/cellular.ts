@@ -50,6 +50,7 @@ import type { Device } from '../device';
 import { FaultError, FaultRegistry } from '../faults';
 import type { Vm } from '../vm';
 import { LWIP_GP } from './adapters';
+import { luhn } from './luhn';
 import type { BoardAdapter, WifiNetwork } from './model';
 import { DeviceNetwork, MappedAddress, TcpConnectOptions } from './types';
 
@@ -119,19 +120,6 @@ function digits(seed: string, n: number): string {
     }
   }
   return out;
-}
-
-function luhn(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = body.charCodeAt(body.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

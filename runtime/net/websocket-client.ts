@@ -58,13 +58,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as tls from 'node:tls';
 // ws exports Sender and Receiver (its index.js) but @types/ws does not declare them: the parts
 // we use are typed below
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wsLib = require('ws') as { Sender: SenderCtor; Receiver: ReceiverCtor };
 import type { TimerHandle } from '../clock';
 import { DeviceNetwork, NetError } from './types';
+import { isIpHost, tlsOnSocket } from './tls-upgrade';
 
 /** WEBSOCKET_PAYLOAD_MAX with LUAT_USE_PSRAM (Air8101, PC): the largest frame received */
 export const WS_PAYLOAD_MAX = 32 * 1024;
@@ -555,27 +556,5 @@ export class WebSocketClient {
 
 /** TLS on the device socket, verify 0 (wss:// cannot pass certificates from Lua). */
 function tlsHandshake(raw: net.Socket, host: string): Promise<tls.TLSSocket> {
-  const isIp = /^[0-9.]+$/.test(host) || host.includes(':');
-  return new Promise((resolve, reject) => {
-    let s: tls.TLSSocket;
-    try {
-      s = tls.connect({ socket: raw, servername: isIp || !host ? undefined : host, rejectUnauthorized: false });
-    } catch (e) {
-      raw.destroy();
-      reject(e);
-      return;
-    }
-    const onError = (e: Error) => {
-      s.destroy();
-      reject(e);
-    };
-    const onClose = () => reject(new Error('connection closed during the TLS handshake'));
-    s.once('error', onError);
-    s.once('close', onClose);
-    s.once('secureConnect', () => {
-      s.off('error', onError);
-      s.off('close', onClose);
-      resolve(s);
-    });
-  });
+  return tlsOnSocket(raw, { servername: isIpHost(host) || !host ? undefined : host, rejectUnauthorized: false });
 }

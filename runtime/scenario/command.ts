@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { failureReport, junitXml, resultLine } from './report';
 import type { RunScenarioOptions, ScenarioResult } from './runner';
+import { errorResult } from './error-result';
 import { startScenarioInWorker, type SupervisedScenario } from '../host/scenario-host';
 import { ArgReader } from '../cli/args';
 
@@ -171,22 +172,12 @@ export async function testCommand(args: string[], out: NodeJS.WritableStream): P
       } catch (e) {
         // a bug in the runner must not hide the other scenarios' results
         const file = path.resolve(f);
-        r = {
-          file,
-          name: path.basename(file).replace(/\.ya?ml$/i, ''),
-          status: 'error',
-          exitCode: 1,
-          failure: { message: `internal error: ${(e as Error).stack ?? e}`, at: 0, between: true, t: 0, hints: [] },
-          steps: [],
-          lines: [],
-          exits: [],
-          marks: [],
-          boots: 0,
-          wallMs: 0,
-          deviceMs: 0,
-          clock: o.clock ?? 'virtual',
-          engine: o.engine ?? 'wasmoon',
-        };
+        r = errorResult(
+          { file, name: path.basename(file).replace(/\.ya?ml$/i, '') },
+          `internal error: ${(e as Error).stack ?? e}`,
+          o.engine ?? 'wasmoon',
+          o.clock ?? 'virtual',
+        );
       }
       results.push(r);
       out.write(resultLine(r) + '\n');

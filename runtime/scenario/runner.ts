@@ -38,7 +38,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Clock, RealClock, TimerHandle, VirtualClock } from '../clock';
+import { Clock, holdIfSlow, RealClock, TimerHandle, VirtualClock } from '../clock';
 import { Device, StopReason } from '../device';
 import { LogSink } from '../log';
 import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard, setupBoard } from '../boards';
@@ -47,6 +47,7 @@ import type { VmExit } from '../vm';
 import { describePattern, LinePattern, LogLine, makeLogLine, matches, textMatches } from './pattern';
 import { loadPlatformFactory, LocalPlatform, PlatformFactory } from './platform';
 import { loadScenario, RebootKind, Scenario, ScenarioError, Step } from './schema';
+import { errorResult } from './error-result';
 
 export type ScenarioStatus = 'passed' | 'failed' | 'timeout' | 'error';
 
@@ -173,25 +174,6 @@ export function describeExit(kind: VmExit['kind']): string {
     default:
       return `the VM ended (${kind})`;
   }
-}
-
-function errorResult(sc: { file: string; name: string }, message: string, engine: string, clock: 'virtual' | 'real'): ScenarioResult {
-  return {
-    file: sc.file,
-    name: sc.name,
-    status: 'error',
-    exitCode: 1,
-    failure: { message, at: 0, between: true, t: 0, hints: [] },
-    steps: [],
-    lines: [],
-    exits: [],
-    marks: [],
-    boots: 0,
-    wallMs: 0,
-    deviceMs: 0,
-    clock,
-    engine,
-  };
 }
 
 /** Run a scenario (a parsed one, or a YAML file). Never throws for scenario problems: they become results. */
@@ -513,16 +495,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
           // a handler that does real async work (restarting a server) holds the virtual clock;
           // one that is done within a few microtasks does not (no macrotask can run meanwhile,
           // so device time stays exact)
-          let settled = false;
-          let release: (() => void) | null = null;
-          const settle = () => {
-            settled = true;
-            release?.();
-          };
-          void (async () => {
-            for (let i = 0; i < 10 && !settled; i++) await null;
-            if (!settled) release = clock.hold(`scenario step ${step.index}: ${a.fault}`);
-          })();
+          const settle = holdIfSlow(clock, `scenario step ${step.index}: ${a.fault}`);
           p.then(
             () => {
               settle();

@@ -6,41 +6,15 @@
  */
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { mappedNetwork } from './servers';
 import { tempDir } from '../helpers/tmp';
-
-interface Pem {
-  key: string;
-  cert: string;
-}
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function selfSigned(dir: string, name: string, cn: string, san: string): Pem {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`],
-    { stdio: 'ignore' },
-  );
-  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
-}
+import { haveOpenssl, Pem, selfSigned } from '../helpers/certs';
 
 const skip = haveOpenssl() ? false : 'openssl is not installed';
 let dir = '';

@@ -8,24 +8,15 @@ import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { startAedes, type Broker } from './brokers';
+import { startAedes, type Broker, mqttScript, userPayloads as u } from './brokers';
 
 type Engine = (typeof ENGINE_NAMES)[number];
 
 async function run(engine: Engine, body: string, timeoutMs = 8000) {
-  const src = `
-local function L(...) log.info(...) end
-sys.taskInit(function()
-${body}
-  log.info("DONE")
-end)
-sys.run()
-`;
+  const src = mqttScript('', body);
   return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs, device: { network: new DirectNetwork() } });
 }
 
-/** payloads after "I/user." */
-const u = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
 
 let broker: Broker;
 before(async () => {

@@ -161,14 +161,7 @@ export async function startMosquitto(): Promise<Broker> {
   };
 }
 
-export function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { haveOpenssl } from '../helpers/certs';
 
 /** A self-signed certificate for 127.0.0.1 / mqtt.example (openssl; the caller skips without it). */
 export function selfSigned(): { key: string; cert: string } {
@@ -186,3 +179,21 @@ export function selfSigned(): { key: string; cert: string } {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * main.lua of the MQTT tests: `L` (log.info), then `prelude` (callbacks, wait helpers), then
+ * `body` in a task that logs "DONE" at its end.
+ */
+export function mqttScript(prelude: string, body: string): string {
+  return `
+local function L(...) log.info(...) end
+${prelude}sys.taskInit(function()
+${body}
+  log.info("DONE")
+end)
+sys.run()
+`;
+}
+
+/** payloads after "I/user." */
+export const userPayloads = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));

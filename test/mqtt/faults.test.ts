@@ -10,29 +10,24 @@ import * as mqttPacket from 'mqtt-packet';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { startAedes, freePort, type Broker } from './brokers';
+import { startAedes, freePort, type Broker, mqttScript, userPayloads as u } from './brokers';
 
 type Engine = (typeof ENGINE_NAMES)[number];
 
 async function run(engine: Engine, body: string, timeoutMs = 10000, profile?: Record<string, unknown>) {
-  const src = `
-local function L(...) log.info(...) end
-local done = false
+  const src = mqttScript(
+    `local done = false
 local function cb(c, ev, a, b)
   L("ev", ev, tostring(a), tostring(b))
   if ev == "close" then done = true end
   sys.publish("mq_" .. ev, a, b)
 end
 local function waitDone(ms) for i = 1, (ms or 8000) // 20 do if done then return true end sys.wait(20) end return false end
-sys.taskInit(function()
-${body}
-  log.info("DONE")
-end)
-sys.run()
-`;
+`,
+    body,
+  );
   return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs, device: { network: new DirectNetwork() }, profile });
 }
-const u = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
 const evs = (r: { user: string[] }) => u(r).filter((l) => l.startsWith('ev '));
 const noStack = (r: { lines: string[] }) => assert.ok(!r.lines.some((l) => /\n\s+at .*\.js:\d+|TypeError|ReferenceError/.test(l)), r.lines.join('\n'));
 

@@ -9,16 +9,15 @@ import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { mosquittoSkip, startMosquitto, type Broker } from './brokers';
+import { mosquittoSkip, startMosquitto, type Broker, mqttScript, userPayloads as u } from './brokers';
 import { RefClient } from '../../scripts/bench/mqtt-ref-client';
 
 type Engine = (typeof ENGINE_NAMES)[number];
 
 /** `hooks`: run when a Lua output line contains the key (fault injection from the test side) */
 async function run(engine: Engine, body: string, hooks: Record<string, (net: DirectNetwork) => void> = {}, timeoutMs = 15000) {
-  const src = `
-local function L(...) log.info(...) end
-local n = {}
+  const src = mqttScript(
+    `local n = {}
 local function counter(tag)
   return function(c, ev, a, b, m)
     if ev == "recv" then L(tag, ev, a, b, m.qos, m.retain) else L(tag, ev, tostring(a), tostring(b)) end
@@ -26,12 +25,9 @@ local function counter(tag)
   end
 end
 local function waitCount(key, k, ms) for i = 1, (ms or 8000) // 20 do if (n[key] or 0) >= k then return true end sys.wait(20) end return false end
-sys.taskInit(function()
-${body}
-  log.info("DONE")
-end)
-sys.run()
-`;
+`,
+    body,
+  );
   const network = new DirectNetwork();
   return runLua(
     { 'main.lua': src },
@@ -50,7 +46,6 @@ sys.run()
     },
   );
 }
-const u = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
 
 let broker: Broker;
 before(async () => {

@@ -8,29 +8,24 @@ import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { startAedes, haveOpenssl, selfSigned, type Broker } from './brokers';
+import { startAedes, haveOpenssl, selfSigned, type Broker, mqttScript, userPayloads as u } from './brokers';
 
 type Engine = (typeof ENGINE_NAMES)[number];
 
 async function run(engine: Engine, body: string, timeoutMs = 12000) {
-  const src = `
-local function L(...) log.info(...) end
-local n = {}
+  const src = mqttScript(
+    `local n = {}
 local function cb(c, ev, a, b)
   L("ev", ev, tostring(a), tostring(b))
   n[ev] = (n[ev] or 0) + 1
   sys.publish("mq_" .. ev, a, b)
 end
 local function waitCount(ev, k, ms) for i = 1, (ms or 8000) // 20 do if (n[ev] or 0) >= k then return true end sys.wait(20) end return false end
-sys.taskInit(function()
-${body}
-  log.info("DONE")
-end)
-sys.run()
-`;
+`,
+    body,
+  );
   return runLua({ 'main.lua': src }, { engine, until: 'I/user.DONE', cleanup: true, timeoutMs, device: { network: new DirectNetwork() } });
 }
-const u = (r: { user: string[] }) => r.user.map((l) => l.replace(/^I\/user\./, ''));
 const evs = (r: { user: string[] }) => u(r).filter((l) => l.startsWith('ev '));
 
 let broker: Broker;

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
 import { ENGINES, FAST, findRec, REF_NET } from './net-helpers';
-import { runSock } from '../socket/helpers';
+import { runSockWithPeer } from '../socket/helpers';
 
 function model(rules: string[] = []): WifiNetwork {
   return new WifiNetwork({ ...REF_NET, timing: FAST, rules: rules.map(parseMapRule), listen: { '*': 0 } });
@@ -24,7 +24,6 @@ for (const engine of ENGINES) {
   test(`udpsrv: a datagram from the PC reaches the topic with the sender's dotted address; srv:send answers (${engine})`, async () => {
     let answer = '';
     let clientPort = 0;
-    let jsDone: Promise<void> = Promise.resolve();
     const src = `
       local udpsrv = require("udpsrv")
       sys.taskInit(function()
@@ -41,34 +40,32 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runSock({ 'main.lua': src }, model(), {
+    const r = await runSockWithPeer({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
-      onDevice: (d) =>
-        d.logSink.on((_r, text) => {
-          const m = PORT_LINE(5690).exec(text);
-          if (!m) return;
-          jsDone = (async () => {
-            const c = dgram.createSocket('udp4');
-            c.bind(0, '127.0.0.1');
-            await once(c, 'listening');
-            clientPort = c.address().port;
-            const got = once(c, 'message');
-            c.send('ping', Number(m[1]), '127.0.0.1');
-            const timer = setTimeout(() => c.close(), 5000);
-            try {
-              const [msg] = (await got) as [Buffer];
-              answer = msg.toString();
-            } catch {
-              // closed by the timer: no answer
-            }
-            clearTimeout(timer);
-            try { c.close(); } catch { /* already closed */ }
-          })();
-        }),
+      portOf: (text) => {
+        const m = PORT_LINE(5690).exec(text);
+        return m ? Number(m[1]) : null;
+      },
+      peer: async (port) => {
+        const c = dgram.createSocket('udp4');
+        c.bind(0, '127.0.0.1');
+        await once(c, 'listening');
+        clientPort = c.address().port;
+        const got = once(c, 'message');
+        c.send('ping', port, '127.0.0.1');
+        const timer = setTimeout(() => c.close(), 5000);
+        try {
+          const [msg] = (await got) as [Buffer];
+          answer = msg.toString();
+        } catch {
+          // closed by the timer: no answer
+        }
+        clearTimeout(timer);
+        try { c.close(); } catch { /* already closed */ }
+      },
     });
-    await jsDone;
     assert.ok(clientPort > 0, `the device port line was not logged:\n${r.lines.join('\n')}`);
     assert.deepEqual(r.user, ['I/user.created table', 'I/user.got ping 127.0.0.1 number', 'I/user.send true false false', 'I/user.DONE'], r.lines.join('\n'));
     assert.equal(answer, 'pong ping');
@@ -103,7 +100,6 @@ for (const engine of ENGINES) {
   test(`dnsproxy.setup: Node's resolver asks the device's port 53, the answer comes from the upstream with the client's id (${engine})`, async () => {
     const up = await upstreamDns();
     let addrs: string[] | Error = [];
-    let jsDone: Promise<void> = Promise.resolve();
     const src = `
       local dnsproxy = require("dnsproxy")
       sys.taskInit(function()
@@ -116,27 +112,25 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runSock({ 'main.lua': src }, model([`119.29.29.29:53=127.0.0.1:${up.port}`]), {
+    const r = await runSockWithPeer({ 'main.lua': src }, model([`119.29.29.29:53=127.0.0.1:${up.port}`]), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 10000,
-      onDevice: (d) =>
-        d.logSink.on((_r, text) => {
-          const m = PORT_LINE(53).exec(text);
-          if (!m) return;
-          jsDone = (async () => {
-            const res = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
-            res.setServers([`127.0.0.1:${m[1]}`]);
-            try {
-              addrs = await res.resolve4('device.luatos.test');
-            } catch (err) {
-              addrs = err as Error;
-            }
-            d.vm?.publish('STOP');
-          })();
-        }),
+      portOf: (text) => {
+        const m = PORT_LINE(53).exec(text);
+        return m ? Number(m[1]) : null;
+      },
+      peer: async (port, d) => {
+        const res = new dns.promises.Resolver({ timeout: 2000, tries: 1 });
+        res.setServers([`127.0.0.1:${port}`]);
+        try {
+          addrs = await res.resolve4('device.luatos.test');
+        } catch (err) {
+          addrs = err as Error;
+        }
+        d.vm?.publish('STOP');
+      },
     });
-    await jsDone;
     up.close();
     assert.ok(findRec(r.records, /dnsproxy 开始监听/) >= 0, r.lines.join('\n'));
     assert.ok(findRec(r.records, /setup true/) >= 0, r.lines.join('\n'));

@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
 import { ENGINES, FAST, findRec, REF_NET } from '../net/net-helpers';
-import { runSock } from './helpers';
+import { runSock, runSockWithPeer } from './helpers';
 
 /** Lua: event names, and a task that brings the STA up before `body` runs */
 const PRELUDE = `
@@ -325,7 +325,6 @@ function portFromLog(text: string): number | null {
 for (const engine of ENGINES) {
   test(`TCP server (single client): listen prints the PC port, a PC client talks to it, its close gives EVENT -1 (${engine})`, async () => {
     let reply = '';
-    let jsDone: Promise<void> = Promise.resolve();
     const src = `${PRELUDE}
       sysplus.taskInitEx(function()
         up()
@@ -352,25 +351,20 @@ for (const engine of ENGINES) {
       end, "srv")
       sys.run()
     `;
-    const r = await runSock({ 'main.lua': src }, model(), {
+    const r = await runSockWithPeer({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
-      onDevice: (d) =>
-        d.logSink.on((_r, text) => {
-          const port = portFromLog(text);
-          if (port === null) return;
-          jsDone = (async () => {
-            const c = net.connect(port, '127.0.0.1');
-            await once(c, 'connect');
-            c.write('ping');
-            const [data] = (await once(c, 'data')) as [Buffer];
-            reply = data.toString();
-            c.end();
-          })();
-        }),
+      portOf: portFromLog,
+      peer: async (port) => {
+        const c = net.connect(port, '127.0.0.1');
+        await once(c, 'connect');
+        c.write('ping');
+        const [data] = (await once(c, 'data')) as [Buffer];
+        reply = data.toString();
+        c.end();
+      },
     });
-    await jsDone;
     assert.equal(r.timedOut, false, r.lines.join('\n'));
     assert.equal(reply, 'pong:ping');
     assert.deepEqual(r.user, [
@@ -390,7 +384,6 @@ for (const engine of ENGINES) {
 
   test(`TCP server (multi client): each PC client is an ON_LINE on the listener, accept gives a new ctrl with its own callback (${engine})`, async () => {
     const replies: string[] = [];
-    let jsDone: Promise<void> = Promise.resolve();
     const src = `${PRELUDE}
       sys.taskInit(function()
         up()
@@ -419,28 +412,23 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runSock({ 'main.lua': src }, model(), {
+    const r = await runSockWithPeer({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 10000,
-      onDevice: (d) =>
-        d.logSink.on((_r, text) => {
-          const port = portFromLog(text);
-          if (port === null) return;
-          jsDone = (async () => {
-            for (const who of ['a', 'b']) {
-              const c = net.connect(port, '127.0.0.1');
-              await once(c, 'connect');
-              c.write(who);
-              const [data] = (await once(c, 'data')) as [Buffer];
-              replies.push(data.toString());
-              c.end();
-              await once(c, 'close');
-            }
-          })();
-        }),
+      portOf: portFromLog,
+      peer: async (port) => {
+        for (const who of ['a', 'b']) {
+          const c = net.connect(port, '127.0.0.1');
+          await once(c, 'connect');
+          c.write(who);
+          const [data] = (await once(c, 'data')) as [Buffer];
+          replies.push(data.toString());
+          c.end();
+          await once(c, 'close');
+        }
+      },
     });
-    await jsDone;
     assert.equal(r.timedOut, false, r.lines.join('\n'));
     assert.deepEqual(replies, ['hi a', 'hi b']);
     assert.deepEqual(r.user, [
@@ -458,7 +446,6 @@ for (const engine of ENGINES) {
 for (const engine of ENGINES) {
   test(`UDP server (config local port + connect 255.255.255.255:0): reachable from the PC, answers with tx(ip, port) (${engine})`, async () => {
     let answer = '';
-    let jsDone: Promise<void> = Promise.resolve();
     const src = `${PRELUDE}
       sys.taskInit(function()
         up()
@@ -483,26 +470,24 @@ for (const engine of ENGINES) {
       end)
       sys.run()
     `;
-    const r = await runSock({ 'main.lua': src }, model(), {
+    const r = await runSockWithPeer({ 'main.lua': src }, model(), {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
-      onDevice: (d) =>
-        d.logSink.on((_r, text) => {
-          const m = /device UDP port 5684 on adapter 2, reachable from the PC at 127\.0\.0\.1:(\d+)/.exec(text);
-          if (!m) return;
-          jsDone = (async () => {
-            const c = dgram.createSocket('udp4');
-            c.bind(0, '127.0.0.1');
-            await once(c, 'listening');
-            c.send('hello', Number(m[1]), '127.0.0.1');
-            const [msg] = (await once(c, 'message')) as [Buffer];
-            answer = msg.toString();
-            c.close();
-          })();
-        }),
+      portOf: (text) => {
+        const m = /device UDP port 5684 on adapter 2, reachable from the PC at 127\.0\.0\.1:(\d+)/.exec(text);
+        return m ? Number(m[1]) : null;
+      },
+      peer: async (port) => {
+        const c = dgram.createSocket('udp4');
+        c.bind(0, '127.0.0.1');
+        await once(c, 'listening');
+        c.send('hello', port, '127.0.0.1');
+        const [msg] = (await once(c, 'message')) as [Buffer];
+        answer = msg.toString();
+        c.close();
+      },
     });
-    await jsDone;
     assert.equal(answer, 'ack hello', r.lines.join('\n'));
     assert.deepEqual(r.user, ['I/user.start true false', 'I/user.udp rx hello 127.0.0.1', 'I/user.udp tx true false false', 'I/user.DONE']);
   });

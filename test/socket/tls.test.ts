@@ -7,7 +7,6 @@
  */
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,31 +16,7 @@ import { WifiNetwork } from '../../runtime/net/model';
 import { parseMapRule } from '../../runtime/net/direct';
 import { ENGINES, FAST, findRec, REF_NET } from '../net/net-helpers';
 import { runSock } from './helpers';
-
-interface Pem {
-  key: string;
-  cert: string;
-}
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function selfSigned(dir: string, name: string, cn: string, san: string): Pem {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`],
-    { stdio: 'ignore' },
-  );
-  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
-}
+import { haveOpenssl, Pem, selfSigned } from '../helpers/certs';
 
 const skip = haveOpenssl() ? false : 'openssl is not installed';
 let dir = '';

@@ -10,24 +10,9 @@ import * as net from 'node:net';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { parseWsUrl } from '../../runtime/net/websocket-client';
-import { HOST, startRawServer, wsNetwork } from './ws-helpers';
+import { HOST, startRawServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 
-function trace(r: RunLuaResult): string[] {
-  const out: string[] = [];
-  for (const rec of r.records) {
-    if (rec.kind === 'U') out.push(rec.payload.toString('utf8').replace(/^[IWE]\/user\./, ''));
-    else if (rec.module === 'websocket') out.push(`${rec.kind} ${rec.payload.toString('utf8')}`);
-  }
-  return out;
-}
-function inOrder(lines: string[], wants: (string | RegExp)[]): void {
-  let i = 0;
-  for (const w of wants) {
-    const at = lines.findIndex((l, k) => k >= i && (typeof w === 'string' ? l === w : w.test(l)));
-    assert.ok(at >= 0, `missing (in order) ${w}\n---\n${lines.join('\n')}`);
-    i = at + 1;
-  }
-}
+const trace = (r: RunLuaResult): string[] => wsTrace(r, /^[IWE]\/user\./);
 function noStack(r: RunLuaResult): void {
   const text = r.lines.join('\n');
   assert.ok(!/\n\s+at .+\(.*\.js:\d+:\d+\)/.test(text) && !text.includes('node:internal'), text);

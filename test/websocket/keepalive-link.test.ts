@@ -12,24 +12,9 @@ import * as fs from 'node:fs';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
 import { WifiNetwork } from '../../runtime/net/model';
-import { HOST, startWsServer, wsNetwork } from './ws-helpers';
+import { HOST, startWsServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 
-function trace(r: RunLuaResult): string[] {
-  const out: string[] = [];
-  for (const rec of r.records) {
-    if (rec.kind === 'U') out.push(rec.payload.toString('utf8').replace(/^[IWE]\/user\./, ''));
-    else if (rec.module === 'websocket') out.push(`${rec.kind} ${rec.payload.toString('utf8')}`);
-  }
-  return out;
-}
-function inOrder(lines: string[], wants: (string | RegExp)[]): void {
-  let i = 0;
-  for (const w of wants) {
-    const at = lines.findIndex((l, k) => k >= i && (typeof w === 'string' ? l === w : w.test(l)));
-    assert.ok(at >= 0, `missing (in order) ${w}\n---\n${lines.join('\n')}`);
-    i = at + 1;
-  }
-}
+const trace = (r: RunLuaResult): string[] => wsTrace(r, /^[IWE]\/user\./);
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });

@@ -9,28 +9,11 @@ import * as crypto from 'node:crypto';
 import * as https from 'node:https';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 import { ENGINE_NAMES } from '../../runtime/engine';
-import { HOST, pattern, startRawServer, startWsServer, wsNetwork } from './ws-helpers';
+import { HOST, pattern, startRawServer, startWsServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 import * as fs from 'node:fs';
 
 /** the script's lines and the websocket module's lines, in log order (`W websocket_parse ret -1`) */
-function trace(r: RunLuaResult): string[] {
-  const out: string[] = [];
-  for (const rec of r.records) {
-    if (rec.kind === 'U') out.push(rec.payload.toString('utf8').replace(/^I\/user\./, ''));
-    else if (rec.module === 'websocket') out.push(`${rec.kind} ${rec.payload.toString('utf8')}`);
-  }
-  return out;
-}
-
-/** `wants` appear in this order (not necessarily adjacent) */
-function inOrder(lines: string[], wants: (string | RegExp)[]): void {
-  let i = 0;
-  for (const w of wants) {
-    const at = lines.findIndex((l, k) => k >= i && (typeof w === 'string' ? l === w : w.test(l)));
-    assert.ok(at >= 0, `missing (in order) ${w}\n---\n${lines.join('\n')}`);
-    i = at + 1;
-  }
-}
+const trace = (r: RunLuaResult): string[] => wsTrace(r, /^I\/user\./);
 
 const dirs: string[] = [];
 after(() => {

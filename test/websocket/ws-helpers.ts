@@ -4,10 +4,12 @@
  * arrived, both on 127.0.0.1 with ephemeral ports; and a device network that maps the host
  * names the scripts use to them.
  */
+import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as http from 'node:http';
 import { WebSocketServer, WebSocket } from 'ws';
 import { DirectNetwork, parseMapRule } from '../../runtime/net/direct';
+import type { RunLuaResult } from '../helpers/run-lua';
 
 export const HOST = 'wstest.luatos.com';
 
@@ -117,4 +119,27 @@ export async function startRawServer(onData: (sock: net.Socket, all: Buffer, ind
 /** the user log payloads after `I/user.` */
 export function userLines(user: string[]): string[] {
   return user.map((u) => u.replace(/^[DIWE]\/user\./, ''));
+}
+
+/**
+ * The script's lines (with `userPrefix` taken off) and the websocket module's lines
+ * (`W websocket_parse ret -1`), in log order.
+ */
+export function wsTrace(r: RunLuaResult, userPrefix: RegExp): string[] {
+  const out: string[] = [];
+  for (const rec of r.records) {
+    if (rec.kind === 'U') out.push(rec.payload.toString('utf8').replace(userPrefix, ''));
+    else if (rec.module === 'websocket') out.push(`${rec.kind} ${rec.payload.toString('utf8')}`);
+  }
+  return out;
+}
+
+/** `wants` appear in this order (not necessarily adjacent) */
+export function inOrder(lines: string[], wants: (string | RegExp)[]): void {
+  let i = 0;
+  for (const w of wants) {
+    const at = lines.findIndex((l, k) => k >= i && (typeof w === 'string' ? l === w : w.test(l)));
+    assert.ok(at >= 0, `missing (in order) ${w}\n---\n${lines.join('\n')}`);
+    i = at + 1;
+  }
 }
