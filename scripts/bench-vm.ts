@@ -96,9 +96,13 @@ function runNative(): Results | null {
   return null;
 }
 
-/** Timer events per second through the whole runtime: tasks looping on sys.wait(1). */
-async function timerEvents(engine: EngineName): Promise<number> {
+/**
+ * A script folder for the timer benchmarks: 200 tasks looping on sys.wait(1); with a warm-up,
+ * `mark N` is logged after it, and `count N` TIMER_SECONDS later.
+ */
+function timerScriptDir(warmS: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
+  const mark = warmS > 0 ? `sys.timerStart(function() log.info("bench", "mark", COUNT) end, ${warmS * 1000})` : '';
   fs.writeFileSync(
     path.join(dir, 'main.lua'),
     `
@@ -106,10 +110,17 @@ async function timerEvents(engine: EngineName): Promise<number> {
     for t = 1, 200 do
       sys.taskInit(function() while true do sys.wait(1); COUNT = COUNT + 1 end end)
     end
-    sys.timerStart(function() log.info("bench", "count", COUNT) end, ${TIMER_SECONDS * 1000})
+    ${mark}
+    sys.timerStart(function() log.info("bench", "count", COUNT) end, ${(warmS + TIMER_SECONDS) * 1000})
     sys.run()
   `,
   );
+  return dir;
+}
+
+/** Timer events per second through the whole runtime: tasks looping on sys.wait(1). */
+async function timerEvents(engine: EngineName): Promise<number> {
+  const dir = timerScriptDir(0);
   const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
   const dev = new Device({ scripts: dir, engine, profile: makeProfile({ runawayMs: 60000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
   return await new Promise<number>((resolve) => {
@@ -132,19 +143,7 @@ async function timerEvents(engine: EngineName): Promise<number> {
  * log records crossing to the main thread (here: two).
  */
 async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worker', warmS = 1): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
-  fs.writeFileSync(
-    path.join(dir, 'main.lua'),
-    `
-    COUNT = 0
-    for t = 1, 200 do
-      sys.taskInit(function() while true do sys.wait(1); COUNT = COUNT + 1 end end)
-    end
-    sys.timerStart(function() log.info("bench", "mark", COUNT) end, ${warmS * 1000})
-    sys.timerStart(function() log.info("bench", "count", COUNT) end, ${(warmS + TIMER_SECONDS) * 1000})
-    sys.run()
-  `,
-  );
+  const dir = timerScriptDir(warmS);
   const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
   const profile = makeProfile({ runawayMs: 60000 });
   let stop: () => Promise<void>;

@@ -44,6 +44,15 @@ async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: numbe
   };
 }
 
+/** runLua's onDevice: the Wi-Fi link drops 20 ms after the script logs `LINKDOWN` */
+function linkDownOnCue(m: WifiNetwork): (d: { logSink: { on(fn: (r: unknown, text: string) => void): unknown } }) => void {
+  return (d) => {
+    d.logSink.on((_r, text) => {
+      if (text.includes('I/user.LINKDOWN')) setTimeout(() => m.linkDown(), 20);
+    });
+  };
+}
+
 function model(rules: string[] = []): WifiNetwork {
   return new WifiNetwork({ ...REF_NET, timing: FAST, rules: rules.map(parseMapRule), listen: { '*': 0 } });
 }
@@ -299,7 +308,7 @@ for (const engine of ENGINES) {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
-      onDevice: (d) => d.logSink.on((_r, text) => text.includes('I/user.LINKDOWN') && setTimeout(() => m.linkDown(), 20)),
+      onDevice: linkDownOnCue(m),
     });
     srv.close();
     assert.equal(r.timedOut, false, r.lines.join('\n'));
@@ -588,7 +597,7 @@ for (const engine of ENGINES) {
       engine,
       until: 'I/user.DONE',
       timeoutMs: 8000,
-      onDevice: (d) => d.logSink.on((_r, text) => text.includes('I/user.LINKDOWN') && setTimeout(() => m.linkDown(), 20)),
+      onDevice: linkDownOnCue(m),
     });
     assert.deepEqual(r.user.slice(0, 2), ['I/user.udp ON_LINE 0', 'I/user.LINKDOWN'], r.lines.join('\n'));
     assert.deepEqual(new Set(r.user.slice(2, 4)), new Set(['I/user.udp EVENT -1', 'I/user.listener ON_LINE -1']), r.lines.join('\n'));
