@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, EngineName, LUA_OK } from '../runtime/core/engine';
 import { DeviceHost } from '../runtime/host/worker/device-host';
-import { Device } from '../runtime/core/device';
+import { createDevice } from '../runtime/boards/device';
 import { LogSink } from '../runtime/core/log';
 import { makeProfile } from '../runtime/core/profile';
 
@@ -122,7 +122,7 @@ function timerScriptDir(warmS: number): string {
 async function timerEvents(engine: EngineName): Promise<number> {
   const dir = timerScriptDir(0);
   const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
-  const dev = new Device({ scripts: dir, engine, profile: makeProfile({ runawayMs: 60000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
+  const dev = createDevice({ scripts: dir, engine, profile: makeProfile({ runawayMs: 60000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
   return await new Promise<number>((resolve) => {
     sink.on((r) => {
       const m = /count (\d+)/.exec(r.payload.toString());
@@ -158,7 +158,7 @@ async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worke
     });
   });
   if (mode === 'in-process') {
-    const dev = new Device({ scripts: dir, engine, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
+    const dev = createDevice({ scripts: dir, engine, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit' });
     void dev.start();
     stop = async () => dev.dispose();
   } else {

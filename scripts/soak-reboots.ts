@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vmod from 'node:vm';
-import { Device } from '../runtime/core/device';
+import { createDevice } from '../runtime/boards/device';
 import { EngineName } from '../runtime/core/engine';
 import { LogSink } from '../runtime/core/log';
 import { makeProfile } from '../runtime/core/profile';
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   try {
     fs.writeFileSync(path.join(dir, 'main.lua'), 'sys.taskInit(function() sys.wait(2) rtos.reboot() end)\nsys.run()\n');
     fs.mkdirSync(path.join(dir, 'data'));
-    const dev = new Device({
+    const dev = createDevice({
       scripts: dir,
       engine: ENGINE,
       profile: makeProfile({ runawayMs: 60000 }),

@@ -14,14 +14,15 @@ import { LuaEngine } from './engine/types';
 import { LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './fs/vfs';
-import { DeviceNetwork } from '../net/types';
-import { createNetworkFromOptions } from '../net/options';
-import { WifiNetwork } from '../net/model';
-import { registerNetworkFaults } from '../net/faults';
-import { FaultError, FaultRegistry } from './faults';
+import { FaultRegistry } from './faults';
 import { ApiCoverage } from './coverage';
-import { Vm, VmExit } from './vm/vm';
-import { installApi } from '../../luatos-api';
+import { Vm, VmExit, type DeviceParts, type VmHost } from './vm/vm';
+
+export { ENGINE_NAMES, type EngineName } from './engine';
+export type { VmExit, DeviceParts } from './vm/vm';
+
+/** Opens modules into a fresh VM at every boot (the LuatOS API: luatos-api's installApi). */
+export type Installer = (vm: Vm) => void;
 
 export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'runtime', 'lua'); // path: dist/runtime/core -> runtime/lua
 /** longest wait for the old boot's children (ffmpeg: SIGTERM, SIGKILL after 1.5 s) before a reboot */
@@ -41,8 +42,13 @@ export interface DeviceOptions {
   reboot?: 'restart' | 'exit';
   /** stop after this many boots (a reboot loop guard); 0 = unlimited */
   maxBoots?: number;
-  /** the network the device uses (default: DirectNetwork, always up) */
-  network?: DeviceNetwork;
+  /**
+   * What the layers above the core attach (the network: `parts.net`); the device keeps them as
+   * its own properties (`device.net`). runtime/boards/device.ts `createDevice` fills them.
+   */
+  parts: DeviceParts;
+  /** run at every boot, in order, before the board's boot hooks: the modules the VM gets */
+  install?: Installer[];
   /** record API use (luatos run --coverage) */
   coverage?: boolean;
 }
@@ -61,7 +67,12 @@ export interface StopReason {
   code?: number;
 }
 
-export class Device extends EventEmitter {
+// the parts declared by other layers (DeviceParts) are the Device's own properties
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- see DeviceParts
+export interface Device extends DeviceParts {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see DeviceParts
+export class Device extends EventEmitter implements VmHost {
   readonly profile: DeviceProfile;
   readonly clock: Clock;
   readonly logSink: LogSink;
@@ -84,8 +95,6 @@ export class Device extends EventEmitter {
   coverage: ApiCoverage | null = null;
   /** fault injection points registered by the parts of the simulated world */
   readonly faults = new FaultRegistry();
-  /** the device's network (replaced by the Wi-Fi model) */
-  net: DeviceNetwork;
   /** current log level set by log.setLevel (gates Lua and firmware lines) */
   logLevel = 1;
   /**
@@ -113,16 +122,14 @@ export class Device extends EventEmitter {
     this.logSink = opts.log ?? new LogSink();
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
-    this.net = opts.network ?? createNetworkFromOptions(this.profile);
+    Object.assign(this, opts.parts);
     if (opts.coverage) this.coverage = new ApiCoverage();
-    if (this.net instanceof WifiNetwork) registerNetworkFaults(this.net, this.faults);
     // one wording for the button, its tooltip and the log: the RESET key (the firmware's
     // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
     this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
       this.resetKeyPressed = true;
       this.reboot('RESET key');
     });
-    void FaultError;
   }
 
   get stopped(): boolean {
@@ -214,7 +221,7 @@ export class Device extends EventEmitter {
     this.vm = vm;
     this.emit('boot', this.boots);
     try {
-      installApi(vm);
+      for (const install of this.opts.install ?? []) install(vm);
       for (const hook of this.bootHooks) hook(vm);
     } catch (e) {
       this.logRuntime('E', 'main', `runtime setup failed: ${(e as Error).message}`);

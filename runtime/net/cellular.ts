@@ -46,7 +46,7 @@
 import * as crypto from 'node:crypto';
 import type * as net from 'node:net';
 import type { TimerHandle } from '../core/clock';
-import type { Device } from '../core/device';
+import type { VmHost as Device } from '../core/vm/vm';
 import { FaultError, FaultRegistry } from '../core/faults';
 import type { Vm } from '../core/vm/vm';
 import { LWIP_GP } from './adapters';

@@ -46,7 +46,7 @@ import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as crypto from 'node:crypto';
 import type { TimerHandle } from '../core/clock';
-import type { Device } from '../core/device';
+import type { VmHost as Device } from '../core/vm/vm';
 import type { Vm } from '../core/vm/vm';
 import { ADAPTER_QTY, LWIP_AP, LWIP_STA, WIFI_REASON } from './adapters';
 import { applyMapping, HostMapRule } from './direct';

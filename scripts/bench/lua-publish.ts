@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Device } from '../../runtime/core/device';
+import { createDevice } from '../../runtime/boards/device';
 import { DeviceHost } from '../../runtime/host/worker/device-host';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
@@ -64,7 +64,7 @@ async function once(mode: 'in-process' | 'worker', port: number, seconds: number
     });
     let stop: () => Promise<void>;
     if (mode === 'in-process') {
-      const dev = new Device({ scripts: dir, engine: 'wasmoon', profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', network: createNetworkFromOptions(profile, {}) });
+      const dev = createDevice({ scripts: dir, engine: 'wasmoon', profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', network: createNetworkFromOptions(profile, {}) });
       void dev.start();
       stop = async () => dev.dispose();
     } else {

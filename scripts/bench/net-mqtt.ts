@@ -15,7 +15,7 @@
  * cost (its message store and callbacks). Those rows are information, not targets.
  * The broker is mosquitto (a separate process) when installed, else aedes in this process.
  */
-import { Device } from '../../runtime/core/device';
+import { createDevice } from '../../runtime/boards/device';
 import { EngineName } from '../../runtime/core/engine';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
@@ -108,7 +108,7 @@ async function luaRun(broker: Broker, engine: EngineName, n: number, m: number):
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-mqtt-'));
   fs.writeFileSync(path.join(dir, 'main.lua'), luaScript(broker.port, n, m));
   const sink = new LogSink({ stream: null });
-  const device = new Device({
+  const device = createDevice({
     scripts: dir,
     engine,
     profile: makeProfile({ exitRebootDelayMs: 50, runawayMs: 60000 }, {}),

@@ -25,7 +25,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Device } from '../../runtime/core/device';
+import { createDevice } from '../../runtime/boards/device';
 import { EngineName } from '../../runtime/core/engine';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
@@ -265,7 +265,7 @@ async function runBatch(from: number, count: number, deadline: number): Promise<
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-soak-data-'));
   fs.writeFileSync(path.join(dir, 'main.lua'), luaProgram(SEED, from, count, MAX_STR, DESCRIBE));
   const sink = new LogSink({ stream: null });
-  const device = new Device({
+  const device = createDevice({
     scripts: dir,
     engine: ENGINE,
     profile: makeProfile({ exitRebootDelayMs: 0 }, {}),

@@ -30,7 +30,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RealClock } from '../../runtime/core/clock';
-import { Device } from '../../runtime/core/device';
+import { createDevice } from '../../runtime/boards/device';
 import { EngineName } from '../../runtime/core/engine';
 import { startHttpRequest } from '../../runtime/http/client';
 import { MemorySink } from '../../runtime/http/sinks';
@@ -463,7 +463,7 @@ async function luaBatch(engine: EngineName, port: number, from: number, count: n
   fs.writeFileSync(path.join(dir, 'main.lua'), luaProgram(port, from, count));
   const sink = new LogSink({ stream: null });
   const netw = new DirectNetwork();
-  const device = new Device({ scripts: dir, engine, profile: makeProfile({ exitRebootDelayMs: 0 }, {}), log: sink, dataDir, reboot: 'exit', network: netw });
+  const device = createDevice({ scripts: dir, engine, profile: makeProfile({ exitRebootDelayMs: 0 }, {}), log: sink, dataDir, reboot: 'exit', network: netw });
   const out: LuaBatch = { result: null, last: from - 1, inFlight: [], completed: 0 };
   const inFlight = new Set<string>();
   device.on('boot', () => {

@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Device, DeviceOptions, StopReason } from '../../runtime/core/device';
+import { Device, StopReason } from '../../runtime/core/device';
+import { createDevice, type CreateDeviceOptions } from '../../runtime/boards/device';
 import { EngineName } from '../../runtime/core/engine';
 import { LogRecord, LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
@@ -25,7 +26,7 @@ export interface RunLuaOptions {
   maxBoots?: number;
   libDirs?: string[];
   /** extra device options (e.g. network) */
-  device?: Partial<DeviceOptions>;
+  device?: Partial<CreateDeviceOptions>;
   /** called once the device exists (fault injection etc.) */
   onDevice?: (d: Device) => void;
   /** remove the temporary folders (the script folder made from `files`, the data folder) at the end */
@@ -54,7 +55,7 @@ export async function runLua(files: Record<string, string | Buffer> | string, op
   const dir = typeof files === 'string' ? files : makeScriptDir(files);
   const dataDir = tempDir('luatos-data-');
   const sink = new LogSink({ stream: null });
-  const device = new Device({
+  const device = createDevice({
     scripts: dir,
     engine: opts.engine ?? 'wasmoon',
     profile: makeProfile({ exitRebootDelayMs: 50, runawayMs: 2000 }, opts.profile ?? {}),

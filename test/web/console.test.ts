@@ -13,6 +13,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { Device } from '../../runtime/core/device';
+import { createDevice } from '../../runtime/boards/device';
 import { LogSink, type LogRecord } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
 import { boardNetwork, boardProfile, getBoard, setupBoard } from '../../runtime/boards';
@@ -67,7 +68,7 @@ sys.run()
 async function bootDevice(src = LOGGING_SCRIPT): Promise<Device> {
   const dir = makeScriptDir({ 'main.lua': src });
   const dataDir = tempDir('luatos-web-data-');
-  const device = new Device({
+  const device = createDevice({
     scripts: dir,
     engine: 'wasmoon',
     profile: makeProfile({ exitRebootDelayMs: 50 }),
@@ -960,7 +961,7 @@ test('Chromium: on an air780epm the device panel has a cellular row (SIM, regist
   const dir = makeScriptDir({ 'main.lua': 'sys.taskInit(function() while true do sys.wait(500) end end)\nsys.run()\n' });
   const dataDir = tempDir('luatos-web-data-');
   const profile = boardProfile(board, { exitRebootDelayMs: 50 });
-  const device = new Device({ scripts: dir, engine: 'wasmoon', profile, log: new LogSink({ stream: null }), dataDir, reboot: 'restart', network: boardNetwork(board, profile) });
+  const device = createDevice({ scripts: dir, engine: 'wasmoon', profile, log: new LogSink({ stream: null }), dataDir, reboot: 'restart', network: boardNetwork(board, profile) });
   setupBoard(board, device);
   await device.start();
   const con = await startWebConsole({ device, status: statusProvider(device), onWarning: () => undefined });

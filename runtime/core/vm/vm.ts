@@ -39,7 +39,9 @@ import {
 import { Args, JsLuaValue, pushValue, pushValues } from './lua-value';
 import { LogLevel } from '../log';
 import { Vfs } from '../fs/vfs';
-import type { Device } from '../device';
+import type { DeviceProfile } from '../profile';
+import type { FaultRegistry } from '../faults';
+import type { ApiCoverage } from '../coverage';
 
 export type MsgHandler = (L: LuaState) => number;
 export type BindingFn = (a: Args) => number | void;
@@ -69,12 +71,52 @@ const HOOK_EVENT_NAMES = ['call', 'return', 'line', 'count', 'tail call'];
 
 let hostObjectSeq = 1;
 
+/**
+ * What the layers above the core attach to a device. Empty here: each layer declares its part
+ * by declaration merging (runtime/net/types.ts adds `net`, the device's network), so the core
+ * names no type of theirs and the Device still carries them typed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface DeviceParts {}
+
+/**
+ * The device as a VM and its bindings see it (`vm.device`): the Device (runtime/core/device.ts)
+ * implements it. Defined here, not imported, so the VM and the Device do not import each other.
+ */
+export interface VmHost extends DeviceParts {
+  readonly profile: DeviceProfile;
+  readonly clock: Clock;
+  readonly vfs: Vfs;
+  readonly faults: FaultRegistry;
+  readonly boots: number;
+  readonly stopped: boolean;
+  coverage: ApiCoverage | null;
+  /** current log level set by log.setLevel */
+  logLevel: number;
+  /** the USB camera is pulled out (fault injection) */
+  cameraUnplugged: boolean;
+  resumeObserver: ((running: boolean) => void) | null;
+  uptime(): number;
+  runawayBudgetMs(): number;
+  logRuntime(level: LogLevel, module: string, message: string, vm?: Vm): void;
+  logUser(payload: Buffer): void;
+  onVmExit(vm: Vm, x: VmExit): void;
+  noMain(): void;
+  /** stop the device for good (pm.shutdown) */
+  stop(reason?: { kind: 'stopped'; exit?: VmExit }): void;
+  wdtInit(timeoutMs: number): void;
+  wdtFeed(): void;
+  stopWdt(): void;
+  on(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
+  off(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
+}
+
 export class Vm {
   readonly e: LuaEngine;
   readonly L: LuaState;
   /** the thread running main.lua */
   T!: LuaState;
-  readonly device: Device;
+  readonly device: VmHost;
   readonly vfs: Vfs;
   readonly clock: Clock;
   readonly bootTime: number;
@@ -100,7 +142,7 @@ export class Vm {
   loadFailed = false;
   private futureSeq = 0n;
 
-  constructor(device: Device, engine: LuaEngine, bootNo: number) {
+  constructor(device: VmHost, engine: LuaEngine, bootNo: number) {
     this.device = device;
     this.e = engine;
     this.vfs = device.vfs;

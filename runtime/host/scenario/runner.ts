@@ -40,6 +40,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Clock, holdIfSlow, RealClock, TimerHandle, VirtualClock } from '../../core/clock';
 import { Device, StopReason } from '../../core/device';
+import { createDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
 import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard, setupBoard } from '../../boards';
 import type { HostMapRule } from '../../net/direct';
@@ -229,7 +230,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     sink = new LogSink({ stream: gate, file: opts.logFile, color: false });
     const scriptsDir = opts.scripts ? path.resolve(opts.scripts) : sc.scriptsDir;
     if (!fs.existsSync(scriptsDir) || !fs.statSync(scriptsDir).isDirectory()) throw new Error(`script folder not found: ${scriptsDir}`);
-    device = new Device({
+    device = createDevice({
       scripts: scriptsDir,
       engine,
       profile,

@@ -18,6 +18,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
+import { createDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
 import { holdIfSlow, RealClock, VirtualClock } from '../../core/clock';
 import { boardNetwork, getBoard, setupBoard } from '../../boards';
@@ -42,7 +43,7 @@ function main(): void {
   });
   let device: Device;
   try {
-    device = new Device({
+    device = createDevice({
       scripts: o.scripts,
       libDirs: o.libDirs,
       engine: o.engine,

@@ -1,0 +1,26 @@
+/**
+ * Putting a device together: the core's Device (runtime/core/device.ts) knows neither the
+ * network nor the LuatOS modules; this is where they meet. `createDevice` gives it the network
+ * (the profile's Wi-Fi model unless one is passed), the network's fault points, and the LuatOS
+ * API (luatos-api `installApi`) to open at every boot.
+ */
+import { Device, type DeviceOptions } from '../core/device';
+import { makeProfile } from '../core/profile';
+import { installApi } from '../../luatos-api';
+import type { DeviceNetwork } from '../net/types';
+import { createNetworkFromOptions } from '../net/options';
+import { WifiNetwork } from '../net/model';
+import { registerNetworkFaults } from '../net/faults';
+
+export interface CreateDeviceOptions extends Omit<DeviceOptions, 'parts' | 'install'> {
+  /** the network the device uses (default: the profile's Wi-Fi model) */
+  network?: DeviceNetwork;
+}
+
+export function createDevice(opts: CreateDeviceOptions): Device {
+  const { network, ...rest } = opts;
+  const profile = rest.profile ?? makeProfile();
+  const device = new Device({ ...rest, profile, parts: { net: network ?? createNetworkFromOptions(profile) }, install: [installApi] });
+  if (device.net instanceof WifiNetwork) registerNetworkFaults(device.net, device.faults);
+  return device;
+}
