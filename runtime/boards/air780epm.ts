@@ -19,9 +19,10 @@
  * so they share everything but their names.
  */
 import type { Device } from '../core/device';
-import { attachModem, CellularModem, modemOptionsFromProfile, registerModemFaults } from '../net/cellular';
+import { attachModem, CellularModem, modemOptionsFromProfile } from '../net/cellular';
+import { registerModemFaults } from './modem-faults';
 import { WifiNetwork } from '../net/model';
-import type { Board } from './index';
+import type { Board } from './board';
 
 function air780(module: string, what: string): Board {
   return {

@@ -4,7 +4,7 @@
  * (adapter 2) and soft AP (3), VM exits reboot after 15 s, and no `os.exit` (the device has
  * none: a script calling it crashes as on the device).
  */
-import type { Board } from './index';
+import type { Board } from './board';
 
 export const AIR8101_BOARD: Board = {
   name: 'air8101',

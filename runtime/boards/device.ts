@@ -10,7 +10,7 @@ import { installApi } from '../../luatos-api';
 import type { DeviceNetwork } from '../net/types';
 import { createNetworkFromOptions } from '../net/options';
 import { WifiNetwork } from '../net/model';
-import { registerNetworkFaults } from '../net/faults';
+import { registerNetworkFaults } from './wifi-faults';
 
 export interface CreateDeviceOptions extends Omit<DeviceOptions, 'parts' | 'install'> {
   /** the network the device uses (default: the profile's Wi-Fi model) */

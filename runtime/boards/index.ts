@@ -26,31 +26,12 @@ import type { Device } from '../core/device';
 import type { DeviceNetwork } from '../net/types';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
 import { DeviceProfile, makeProfile } from '../core/profile';
-import type { LineStyle } from '../core/log';
 import { AIR8101_BOARD } from './air8101';
 import { AIR780EGH_BOARD, AIR780EHM_BOARD, AIR780EHV_BOARD, AIR780EPM_BOARD } from './air780epm';
 import { PC_BOARD } from './pc';
+import type { Board } from './board';
 
-export interface Board {
-  /** lowercase; what `--board` and the scenario option `board:` take */
-  readonly name: string;
-  /** one line for `luatos boards` */
-  readonly description: string;
-  /** profile preset (merged over the Air8101 defaults, under the profile file) */
-  readonly profile: Readonly<Record<string, unknown>>;
-  /** what the board brings: adapters, per-boot API additions, exit behaviour */
-  setup?(device: Device): void;
-  /** the line style of `luatos run`'s terminal output and log file (default luatools) */
-  readonly logStyle?: LineStyle;
-  /** the board's own network model (default: the Wi-Fi model) */
-  createNetwork?(profile: DeviceProfile, cli: NetworkCliOptions): DeviceNetwork;
-  /**
-   * Check the board's profile sections before anything starts (throws Error with a readable
-   * message): the CLI turns it into a usage error, where `setup` would only fail inside the
-   * device's worker thread.
-   */
-  validate?(profile: DeviceProfile): void;
-}
+export type { Board } from './board';
 
 /** today's behaviour when no board is named */
 export const DEFAULT_BOARD = 'air8101';

@@ -44,7 +44,7 @@ import { luhn } from '../net/luhn';
 import { uniqueId } from '../../luatos-api/mcu';
 import type { Device } from '../core/device';
 import type { BindingFn, Vm } from '../core/vm/vm';
-import type { Board } from './index';
+import type { Board } from './board';
 
 /** The simulator's identity (LUAT_VERSION "26.04", PC BSP "V2035"; luatos-api-2.md §25). */
 export const PC_PROFILE = {

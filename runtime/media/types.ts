@@ -28,3 +28,10 @@ export interface VideoStreamInfo {
   videocodecid: number;
   encoder?: string;
 }
+
+/**
+ * Level of a structured log event from the media libraries (the publisher, the camera): the
+ * same letters as the device log's (runtime/core/log.ts); named here because media imports
+ * nothing outside runtime/media. The bindings turn the events into device log lines.
+ */
+export type LogLevel = 'D' | 'I' | 'W' | 'E';

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StopReason } from '../../core/device';
 import { DeviceHost } from '../worker/device-host';
-import { ENGINE_NAMES, EngineName } from '../../core/engine';
+import { ENGINE_NAMES, EngineName } from '../../core/device';
 import { LogSink } from '../../core/log';
 import { loadProfileFile } from '../../core/profile';
 import { logsCommand } from '../logs/command';

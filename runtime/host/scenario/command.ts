@@ -13,10 +13,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES, EngineName } from '../../core/engine';
+import { ENGINE_NAMES, EngineName } from '../../core/device';
 import { failureReport, junitXml, resultLine } from './report';
 import type { RunScenarioOptions, ScenarioResult } from './runner';
-import { errorResult } from './error-result';
+import { errorResult } from './result';
 import { startScenarioInWorker, type SupervisedScenario } from '../worker/scenario-host';
 import { ArgReader } from '../cli/args';
 

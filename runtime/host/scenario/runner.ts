@@ -44,77 +44,13 @@ import { createDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
 import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard, setupBoard } from '../../boards';
 import type { HostMapRule } from '../../net/direct';
-import type { VmExit } from '../../core/vm/vm';
+import type { VmExit } from '../../core/device';
 import { describePattern, LinePattern, LogLine, makeLogLine, matches, textMatches } from './pattern';
 import { loadPlatformFactory, LocalPlatform, PlatformFactory } from './platform';
 import { loadScenario, RebootKind, Scenario, ScenarioError, Step } from './schema';
-import { errorResult } from './error-result';
+import { errorResult, type ScenarioExit, type ScenarioMark, type ScenarioResult, type StepRecord, type ScenarioFailure, type ScenarioStatus } from './result';
 
-export type ScenarioStatus = 'passed' | 'failed' | 'timeout' | 'error';
-
-export interface ScenarioFailure {
-  /** the step that failed (absent for crashes between steps, setup errors, ...) */
-  step?: Step;
-  /** what went wrong, one line */
-  message: string;
-  /** what the step wanted, for reports */
-  expected?: string;
-  /** the traceback of a crash */
-  traceback?: string;
-  /** where in the log it happened: the matching line (1-based) or, when `between` is true, the gap after line `at` */
-  at: number;
-  between: boolean;
-  /** device time of the failure (ms since the scenario started) */
-  t: number;
-  /** further remarks (near misses, ...) */
-  hints: string[];
-}
-
-export interface StepRecord {
-  step: Step;
-  status: 'passed' | 'failed' | 'pending' | 'not-run';
-  /** device times (ms since the scenario started) */
-  started?: number;
-  ended?: number;
-}
-
-export interface ScenarioExit {
-  boot: number;
-  kind: VmExit['kind'];
-  message?: string;
-  /** log lines before it (the exit's own lines included) */
-  atLine: number;
-  t: number;
-  /** why it did not fail the scenario */
-  accepted?: 'expect-reboot' | 'reboot step' | 'allow-reboot';
-}
-
-/** Something the scenario did or saw outside the device log (a fault step, a platform event), placed between log lines. */
-export interface ScenarioMark {
-  /** number of log lines before it */
-  after: number;
-  t: number;
-  text: string;
-}
-
-export interface ScenarioResult {
-  file: string;
-  name: string;
-  status: ScenarioStatus;
-  /** 0 passed, 1 failed or error, 42 timeout */
-  exitCode: 0 | 1 | 42;
-  failure?: ScenarioFailure;
-  steps: StepRecord[];
-  lines: LogLine[];
-  exits: ScenarioExit[];
-  marks: ScenarioMark[];
-  boots: number;
-  wallMs: number;
-  /** device time the scenario covered */
-  deviceMs: number;
-  clock: 'virtual' | 'real';
-  engine: string;
-}
+export type { ScenarioStatus, ScenarioFailure, StepRecord, ScenarioExit, ScenarioMark, ScenarioResult } from './result';
 
 export interface RunScenarioOptions {
   /** run against this script folder instead of the scenario's `scripts` (e.g. a modified copy) */

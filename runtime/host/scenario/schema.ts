@@ -41,7 +41,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from 'yaml';
-import { ENGINE_NAMES, EngineName } from '../../core/engine';
+import { ENGINE_NAMES, EngineName } from '../../core/device';
 import { boardNames, findBoard } from '../../boards';
 import { compilePattern, Level, LinePattern, parseLevel } from './pattern';
 

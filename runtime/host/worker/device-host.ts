@@ -39,7 +39,7 @@ import type { StopReason } from '../../core/device';
 import { FaultError, FaultRegistry, type FaultInfo } from '../../core/faults';
 import type { LogKind, LogSink } from '../../core/log';
 import type { DeviceProfile } from '../../core/profile';
-import type { VmExit } from '../../core/vm/vm';
+import type { VmExit } from '../../core/device';
 import type { DeviceStatus } from '../web/server';
 import { absNow, createHeartbeatBuffer, readHeartbeat } from './heartbeat';
 import { fromWireRecord, type FromWorker, type ToWorker, type WorkerData, type WorkerDeviceOptions } from './protocol';

@@ -3,13 +3,13 @@
  * (runtime/host/worker/device-host.ts). Everything here survives structured cloning: plain objects,
  * strings, numbers, Uint8Array.
  */
-import type { EngineName } from '../../core/engine';
+import type { EngineName } from '../../core/device';
 import type { FaultInfo } from '../../core/faults';
 import type { LogKind, LogRecord } from '../../core/log';
 import type { DeviceProfile } from '../../core/profile';
 import type { NetworkCliOptions } from '../../net/options';
 import type { StopReason } from '../../core/device';
-import type { VmExit } from '../../core/vm/vm';
+import type { VmExit } from '../../core/device';
 import type { DeviceStatus } from '../web/server';
 
 /** What the worker needs to build the Device (the serialisable half of DeviceOptions). */

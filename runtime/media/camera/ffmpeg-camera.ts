@@ -51,7 +51,7 @@ import {
 } from './sources';
 import { FlvDemuxer } from './flv-demux';
 
-import type { LogLevel } from '../../core/log';
+import type { LogLevel } from '../types';
 export type { LogLevel };
 export type CameraState = 'closed' | 'open' | 'starting' | 'streaming';
 

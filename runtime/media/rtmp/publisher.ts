@@ -53,7 +53,7 @@ import { AvcPacketizer } from './video-packetizer';
 import { SendQueue, type MediaKind, type QueuedMedia } from './send-queue';
 import { RateWindow, formatStatsLine, type RtmpStats } from './stats';
 
-import type { LogLevel } from '../../core/log';
+import type { LogLevel } from '../types';
 export type { LogLevel };
 
 /** A log line of the publisher, as the firmware prints it (`<level>/<module> <text>`). */

@@ -4,7 +4,7 @@
  *   dns fail <host> | dns ok
  */
 import { FaultError, FaultRegistry } from '../core/faults';
-import { WifiNetwork } from './model';
+import { WifiNetwork } from '../net/model';
 
 export function registerNetworkFaults(model: WifiNetwork, registry: FaultRegistry): void {
   registry.register(
