@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { ASSERTED_ENGINES, SKIPS, SUITE_DIR, SUITE_FILES, describe, formatTable, nativeLua, runEngine, runInRuntime, runNative, sameOutcome, suiteSource } from '../lua53-suite/run';
 
 const NO_NATIVE = 'native lua5.3 is not installed (/usr/bin/lua5.3; apt-get install lua5.3): nothing to compare with';

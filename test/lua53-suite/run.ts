@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES, EngineName } from '../../runtime/engine';
+import { ENGINE_NAMES, EngineName } from '../../runtime/core/engine';
 import { runLua } from '../helpers/run-lua';
 import { removeTempDir, tempDir } from '../helpers/tmp';
 
