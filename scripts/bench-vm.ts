@@ -1,14 +1,25 @@
 /**
- * `npm run bench:vm`: Lua CPU micro-benchmarks and sys timer throughput on both engines, and on
+ * `npm run bench:vm`: Lua CPU micro-benchmarks and sys timer throughput on the engines, and on
  * native lua5.3 when it is on PATH. Prints medians (of --runs, default 5) and ratios to native.
  * Targets (issue 2), printed, not asserted: default engine <= 2.0x native (geometric mean),
  * >= 50,000 timer events/s.
+ *
+ *   --engines a,b      the engines to measure (default: every registered engine, ENGINE_NAMES)
+ *   --memory-only      only the memory per idle lua_State rows
+ *   --states N         states created per round for those rows (default 100; 5 rounds)
+ *
+ * Memory per idle lua_State (issue 19): N states with the standard libraries opened, nothing
+ * run, created on one engine instance and kept open; the growth of the process RSS and of
+ * V8's heap + external memory (wasm memory and buffers included) divided by N, the median of 5
+ * rounds, and Lua's own count (collectgarbage "count") of one such state where the engine has it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, EngineName, LUA_OK } from '../runtime/core/engine';
+import * as v8 from 'node:v8';
+import * as vmod from 'node:vm';
+import { createEngine, ENGINE_NAMES, EngineName, LuaState, LUA_OK } from '../runtime/core/engine';
 import { DeviceHost } from '../runtime/host/worker/device-host';
 import { createDevice } from '../runtime/boards/device';
 import { LogSink } from '../runtime/core/log';
@@ -24,6 +35,23 @@ function arg(name: string, def: number): number {
 }
 const RUNS = arg('--runs', 5);
 const TIMER_SECONDS = arg('--timer-seconds', 3);
+const STATES = arg('--states', 100);
+
+/** The engine the target rows are printed for (the runtime's default). MERGE (issue 19): 'lua53'. */
+const DEFAULT_ENGINE: EngineName = 'wasmoon';
+
+/** --engines a,b (default: every registered engine); an unknown name ends the run with a message. */
+function engineList(): EngineName[] {
+  const i = process.argv.indexOf('--engines');
+  if (i < 0) return [...ENGINE_NAMES];
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = names.filter((n) => !(ENGINE_NAMES as string[]).includes(n));
+  if (bad.length || names.length === 0) {
+    console.error(`--engines: unknown engine ${bad.join(', ') || '(none given)'} (known: ${ENGINE_NAMES.join(', ')})`);
+    process.exit(2);
+  }
+  return names as EngineName[];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -178,17 +206,21 @@ async function main(): Promise<void> {
     console.log(`rate ${await timerEventsSteady(process.argv[child + 1] as EngineName, process.argv[child + 2] as 'in-process' | 'worker')}`);
     process.exit(0);
   }
-  if (process.argv.includes('--timers-only')) return timerRows();
+  const engines = engineList();
+  if (process.argv.includes('--timers-only')) return timerRows(engines);
+  if (process.argv.includes('--memory-only')) {
+    await memoryRows(engines);
+    process.exit(0);
+  }
   console.log(`bench:vm — ${RUNS} runs per benchmark (median), Node ${process.version}, ${os.cpus().length} cores`);
   const native = runNative();
   if (!native) console.log('native lua5.3 not found on PATH: ratios are not printed (apt-get install lua5.3)');
-  const engines: EngineName[] = ['wasmoon', 'fengari'];
   const all: Record<string, Results> = {};
   for (const n of engines) all[n] = await runEngine(n);
-  const names = [...all.wasmoon.keys()];
+  const names = [...all[engines[0]].keys()];
   const header = ['benchmark', ...(native ? ['lua5.3 ms'] : []), ...engines.map((e) => `${e} ms`), ...(native ? engines.map((e) => `${e}/native`) : [])];
   console.log('\n' + header.join('\t'));
-  const ratios: Record<string, number[]> = { wasmoon: [], fengari: [] };
+  const ratios: Record<string, number[]> = Object.fromEntries(engines.map((e) => [e, []]));
   for (const b of names) {
     const row: string[] = [b];
     const nat = native ? median(native.get(b) ?? [NaN]) : NaN;
@@ -205,20 +237,71 @@ async function main(): Promise<void> {
   }
   if (native) {
     for (const e of engines) console.log(`geometric mean ${e}/native: ${geomean(ratios[e]).toFixed(2)}`);
-    const g = geomean(ratios.wasmoon);
-    console.log(`target default engine (wasmoon) <= 2.0x native: ${g <= 2.0 ? 'PASS' : 'MISS'} (${g.toFixed(2)}x)`);
+    if (engines.includes(DEFAULT_ENGINE)) {
+      const g = geomean(ratios[DEFAULT_ENGINE]);
+      console.log(`target default engine (${DEFAULT_ENGINE}) <= 2.0x native: ${g <= 2.0 ? 'PASS' : 'MISS'} (${g.toFixed(2)}x)`);
+    }
   }
-  await timerRows();
+  await memoryRows(engines);
+  await timerRows(engines);
 }
 
-async function timerRows(): Promise<void> {
-  const engines: EngineName[] = ['wasmoon', 'fengari'];
+/** V8's collector, reachable without --expose-gc (a measurement needs a settled heap). */
+function forceGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vmod.runInNewContext('gc') as () => void;
+}
+
+function memNow(gc: () => void): { rss: number; heap: number } {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed + m.external };
+}
+
+/** Memory per idle lua_State on each engine (see the header). */
+async function memoryRows(engines: EngineName[]): Promise<void> {
+  const gc = forceGc();
+  const ROUNDS = 5;
+  console.log(`\nmemory per idle lua_State (standard libraries opened, nothing run; ${STATES} states per round on one engine instance, median of ${ROUNDS} rounds)`);
+  console.log(['engine', 'RSS KB/state', 'heap+external KB/state', 'Lua count KB/state'].join('\t'));
+  for (const name of engines) {
+    const e = await createEngine(name, { isolated: true });
+    const states: LuaState[] = [];
+    const open = (): LuaState => {
+      const L = e.newstate();
+      e.openlibs(L);
+      states.push(L);
+      return L;
+    };
+    // warm-up: the engine's first state pays for one-time setup (wasm pages, JIT)
+    e.close(open());
+    states.length = 0;
+    const rss: number[] = [];
+    const heap: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const m0 = memNow(gc);
+      for (let i = 0; i < STATES; i++) open();
+      const m1 = memNow(gc);
+      rss.push((m1.rss - m0.rss) / STATES / 1024);
+      heap.push((m1.heap - m0.heap) / STATES / 1024);
+    }
+    const count = e.gcCountKB(states[0]);
+    for (const L of states) e.close(L);
+    console.log([name, median(rss).toFixed(1), median(heap).toFixed(1), count === null ? 'n/a' : count.toFixed(1)].join('\t'));
+  }
+  // the reference: a fresh native state's own count (lua.c opens the same libraries)
+  const p = spawnSync('lua5.3', ['-e', 'io.write(collectgarbage("count"))'], { encoding: 'utf8' });
+  if (p.status === 0) console.log(['lua5.3 (native)', 'n/a', 'n/a', Number(p.stdout).toFixed(1)].join('\t'));
+}
+
+async function timerRows(engines: EngineName[]): Promise<void> {
   console.log('');
   for (const e of engines) {
     const rates: number[] = [];
     for (let i = 0; i < 3; i++) rates.push(await timerEvents(e));
     const m = median(rates);
-    console.log(`sys timer events/s on ${e} (200 tasks on sys.wait(1), ${TIMER_SECONDS}s, median of 3): ${Math.round(m)}${e === 'wasmoon' ? `  target >= 50000: ${m >= 50000 ? 'PASS' : 'MISS'}` : ''}`);
+    console.log(`sys timer events/s on ${e} (200 tasks on sys.wait(1), ${TIMER_SECONDS}s, median of 3): ${Math.round(m)}${e === DEFAULT_ENGINE ? `  target >= 50000: ${m >= 50000 ? 'PASS' : 'MISS'}` : ''}`);
     // interleaved, so load changes hit both sides alike
     // each in a fresh Node process, as `luatos run` starts: V8 code warmed by earlier runs in the
     // same isolate would favour the in-process side (a worker is always a fresh isolate)
