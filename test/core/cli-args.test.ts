@@ -70,6 +70,12 @@ test('parseRunArgs: forms kept from the old reader — a dash target, a dash val
   assert.equal(parseRunArgs(['x', '--max-boots', '3', '--runaway-ms=50']).maxBoots, 3);
   assert.equal(parseRunArgs(['x', '--help', '--bogus']).help, true, 'run --help wins over what follows');
   assert.equal(parseRunArgs(['-h']).help, true, 'no target needed with --help');
+  const a = parseRunArgs(['x', '--engine', 'fengari', '--wifi', 'a:b', '--web']).args;
+  assert.equal(Object.getPrototypeOf(a), null, 'RunOptions.args: every option as read, no prototype');
+  assert.equal(a.engine, 'fengari');
+  assert.deepEqual(a.wifi, ['a:b']);
+  assert.equal(a.web, 0);
+  assert.equal(a.timeout, undefined);
 });
 
 test('parseRunArgs: what changed with parseArgs — -- ends the options, a value on a flag is an error, --fault bounded', () => {

@@ -25,7 +25,7 @@ import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
 import { checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
-import { flag, help, list, number, oneOf, optional, readArgs, value } from '../util/args';
+import { flag, help, list, number, oneOf, optional, readArgs, value, type Values } from '../util/args';
 import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
 
@@ -124,11 +124,15 @@ export interface RunOptions {
   faults: ScheduledFault[];
   /** `run --help`: print the help and exit 0 (nothing else is checked) */
   help?: boolean;
+  /** every option as read by RUN_ARGS (no prototype): a new option needs no field of its own */
+  args: RunArgs;
 }
 
 /**
  * The options of `luatos run` (runtime/host/util/args.ts): one line an option. A new option is a
- * line here, its field in RunOptions and one line in parseRunArgs; its `--help` line in HELP.
+ * line here (and its line in HELP); its value is then `RunOptions.args.<name>`, typed by the line
+ * (e.g. `inspect: optional(/^\d+$/, number('--inspect takes an optional port', { integer: true, min: 0, max: 65535 }), 9229)`
+ * gives `o.args.inspect: number | undefined`).
  */
 const RUN_ARGS = {
   board: value(boardOption),
@@ -165,6 +169,9 @@ const RUN_ARGS = {
   clock: value(oneOf(['real', 'virtual'], '--clock must be real or virtual')),
   help: help(),
 } as const;
+
+/** The `luatos run` options as read (see RUN_ARGS). */
+export type RunArgs = Values<typeof RUN_ARGS>;
 
 /** --board NAME: case-insensitive, the board's own name kept */
 function boardOption(v: string): string {
@@ -203,6 +210,7 @@ export function parseRunArgs(args: string[]): RunOptions {
     web: v.web,
     webHost: v['web-host'],
     faults: v.fault,
+    args: v,
   };
   if (v.help) return { ...o, help: true };
   if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');
