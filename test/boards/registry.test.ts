@@ -38,6 +38,21 @@ test('luatos boards lists every board, the default marked', async () => {
   assert.match(r.out, /^pc\s+.*PC simulator/m);
 });
 
+test('luatos boards takes no arguments (exit 2, the usual hint); boards --help and -h print its usage', async () => {
+  const bad = await luatos(['boards', 'extra']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.err, "luatos: boards takes no arguments (got 'extra')\nTry 'luatos --help'.\n");
+  assert.equal(bad.out, '');
+  const opt = await luatos(['boards', '--all']);
+  assert.equal(opt.code, 2);
+  assert.match(opt.err, /^luatos: unknown option --all\n/);
+  for (const h of ['--help', '-h']) {
+    const r = await luatos(['boards', h]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^luatos boards — list the boards/);
+  }
+});
+
 test('--board: parsed case-insensitively; an unknown name is a usage error naming the boards', () => {
   assert.equal(parseRunArgs(['--board', 'pc', 'x']).board, 'pc');
   assert.equal(parseRunArgs(['--board=PC', 'x']).board, 'pc');

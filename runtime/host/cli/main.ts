@@ -24,7 +24,8 @@ import { locateFfmpeg } from '../../media/ffmpeg/locate';
 import { LocalPlatform, startLocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
-import { ArgReader, checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
+import { checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
+import { flag, help, list, number, oneOf, optional, readArgs, value, type Values } from '../util/args';
 import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
 
@@ -123,128 +124,97 @@ export interface RunOptions {
   faults: ScheduledFault[];
   /** `run --help`: print the help and exit 0 (nothing else is checked) */
   help?: boolean;
+  /** every option as read by RUN_ARGS (no prototype): a new option needs no field of its own */
+  args: RunArgs;
+}
+
+/**
+ * The options of `luatos run` (runtime/host/util/args.ts): one line an option. A new option is a
+ * line here (and its line in HELP); its value is then `RunOptions.args.<name>`, typed by the line
+ * (e.g. `inspect: optional(/^\d+$/, number('--inspect takes an optional port', { integer: true, min: 0, max: 65535 }), 9229)`
+ * gives `o.args.inspect: number | undefined`).
+ */
+const RUN_ARGS = {
+  board: value(boardOption),
+  engine: value(oneOf(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`)),
+  lib: list(),
+  profile: value(),
+  name: value(),
+  state: value(),
+  'log-file': value(),
+  'log-level': value(oneOf(['D', 'I', 'W', 'E'], '--log-level must be D, I, W or E', (v) => v.toUpperCase().slice(0, 1))),
+  format: value(oneOf(['text', 'jsonl'], '--format must be text or jsonl')),
+  timeout: value(number('--timeout needs a positive number of seconds', { above: 0 })),
+  expect: list(),
+  fail: list(),
+  reboot: value(oneOf(['restart', 'exit'], '--reboot must be restart or exit')),
+  'max-boots': value(number('--max-boots needs a whole number >= 1', { integer: true, min: 1 })),
+  'runaway-ms': value(number('--runaway-ms needs a number >= 10', { min: 10 })),
+  fault: list(parseFaultSpec, { limit: MAX_FAULTS }),
+  wifi: list(),
+  map: list(),
+  sntp: value(oneOf(['host', 'real'], '--sntp must be host or real')),
+  ip: value(),
+  netmask: value(),
+  gateway: value(),
+  mac: value(),
+  dns: value((v) => v.split(',').filter(Boolean)),
+  camera: value(),
+  platform: value(oneOf(['local', 'none'], '--platform must be local or none')),
+  'platform-config': value(),
+  // optional port: `--web`, `--web 8080`, `--web=8080` (a non-number after --web is a target)
+  web: optional(/^\d+$/, number('--web takes an optional port number', { integer: true, min: 0, max: 65535 }), 0),
+  'web-host': value(),
+  coverage: flag(),
+  clock: value(oneOf(['real', 'virtual'], '--clock must be real or virtual')),
+  help: help(),
+} as const;
+
+/** The `luatos run` options as read (see RUN_ARGS). */
+export type RunArgs = Values<typeof RUN_ARGS>;
+
+/** --board NAME: case-insensitive, the board's own name kept */
+function boardOption(v: string): string {
+  const b = findBoard(v);
+  if (!b) throw new UsageError(`unknown board '${v}': --board is one of ${boardNames().join(', ')}`);
+  return b.name;
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none', faults: [] };
-  const r = new ArgReader(args, (m) => new UsageError(m));
-  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
-    switch (flag) {
-      case '--board': {
-        const v = r.value();
-        const b = findBoard(v);
-        if (!b) throw new UsageError(`unknown board '${v}': --board is one of ${boardNames().join(', ')}`);
-        o.board = b.name;
-        break;
-      }
-      case '--engine':
-        o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
-        break;
-      case '--lib':
-        o.libDirs.push(r.value());
-        break;
-      case '--profile':
-        o.profileFile = r.value();
-        break;
-      case '--name':
-        o.name = r.value();
-        break;
-      case '--state':
-        o.stateDir = r.value();
-        break;
-      case '--log-file':
-        o.logFile = r.value();
-        break;
-      case '--log-level':
-        o.logLevel = r.choice(['D', 'I', 'W', 'E'] as const, '--log-level must be D, I, W or E', (v) => v.toUpperCase().slice(0, 1));
-        break;
-      case '--format':
-        o.format = r.choice(['text', 'jsonl'] as const, '--format must be text or jsonl');
-        break;
-      case '--timeout':
-        o.timeoutSec = r.number((v) => Number.isFinite(v) && v > 0, '--timeout needs a positive number of seconds');
-        break;
-      case '--expect':
-        o.expect.push(r.value());
-        break;
-      case '--fail':
-        o.fail.push(r.value());
-        break;
-      case '--reboot':
-        o.reboot = r.choice(['restart', 'exit'] as const, '--reboot must be restart or exit');
-        break;
-      case '--max-boots':
-        o.maxBoots = r.number((v) => Number.isInteger(v) && v >= 1, '--max-boots needs a whole number >= 1');
-        break;
-      case '--runaway-ms':
-        o.runawayMs = r.number((v) => Number.isFinite(v) && v >= 10, '--runaway-ms needs a number >= 10');
-        break;
-      case '--fault':
-        if (o.faults.length >= MAX_FAULTS) r.fail(`at most ${MAX_FAULTS} --fault options`);
-        o.faults.push(parseFaultSpec(r.value(), o.faults.length, (m) => new UsageError(m)));
-        break;
-      case '--wifi':
-        (o.net.wifi as string[]).push(r.value());
-        break;
-      case '--map':
-        (o.net.map as string[]).push(r.value());
-        break;
-      case '--sntp':
-        o.net.sntp = r.choice(['host', 'real'] as const, '--sntp must be host or real');
-        break;
-      case '--ip':
-        o.net.ip = r.value();
-        break;
-      case '--netmask':
-        o.net.netmask = r.value();
-        break;
-      case '--gateway':
-        o.net.gateway = r.value();
-        break;
-      case '--mac':
-        o.net.mac = r.value();
-        break;
-      case '--dns':
-        o.net.dns = r.value().split(',').filter(Boolean);
-        break;
-      case '--camera':
-        o.camera = r.value();
-        break;
-      case '--platform':
-        o.platform = r.choice(['local', 'none'] as const, '--platform must be local or none');
-        break;
-      case '--platform-config':
-        o.platformConfig = r.value();
-        break;
-      case '--web': {
-        // optional port: `--web`, `--web 8080`, `--web=8080`
-        let v: string | undefined;
-        if (r.inline) v = r.value();
-        else if (r.peek() !== undefined && /^\d+$/.test(r.peek()!)) v = r.skip();
-        const port = v === undefined ? 0 : Number(v);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) r.fail('--web takes an optional port number');
-        o.web = port;
-        break;
-      }
-      case '--web-host':
-        o.webHost = r.value();
-        break;
-      case '--coverage':
-        o.coverage = true;
-        break;
-      case '--clock':
-        o.clock = r.choice(['real', 'virtual'] as const, '--clock must be real or virtual');
-        break;
-      case '--help':
-      case '-h':
-        return { ...o, help: true };
-      default:
-        if (r.arg.startsWith('--')) r.fail(`unknown option ${r.arg}`);
-        o.targets.push(r.arg);
-    }
-  }
+  // an argument starting with '-' that is no option is a target, as it always was for run
+  const { values: v, positionals } = readArgs(args, RUN_ARGS, { dashPositionals: true });
+  const net: NetworkCliOptions = { wifi: v.wifi, map: v.map, sntp: v.sntp, ip: v.ip, netmask: v.netmask, gateway: v.gateway, mac: v.mac, dns: v.dns };
+  const o: RunOptions = {
+    targets: positionals,
+    board: v.board,
+    engine: v.engine ?? 'wasmoon',
+    libDirs: v.lib,
+    profileFile: v.profile,
+    name: v.name,
+    stateDir: v.state,
+    logFile: v['log-file'],
+    logLevel: v['log-level'] ?? 'D',
+    format: v.format ?? 'text',
+    timeoutSec: v.timeout,
+    expect: v.expect,
+    fail: v.fail,
+    reboot: v.reboot ?? 'restart',
+    maxBoots: v['max-boots'] ?? 0,
+    runawayMs: v['runaway-ms'],
+    clock: v.clock ?? 'real',
+    coverage: v.coverage ?? false,
+    net,
+    camera: v.camera,
+    platform: v.platform ?? 'none',
+    platformConfig: v['platform-config'],
+    web: v.web,
+    webHost: v['web-host'],
+    faults: v.fault,
+    args: v,
+  };
+  if (v.help) return { ...o, help: true };
   if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');
-  checkRunOptions(o, (m) => new UsageError(m));
+  checkRunOptions(o);
   return o;
 }
 
@@ -437,6 +407,26 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   });
 }
 
+const CAMERAS_HELP = `luatos cameras — list the cameras this PC has (for luatos run --camera)
+
+Usage:
+  luatos cameras
+`;
+
+const BOARDS_HELP = `luatos boards — list the boards luatos run --board takes (the default marked)
+
+Usage:
+  luatos boards
+`;
+
+/** `luatos boards` and `luatos cameras` take only --help: true when it was given. */
+function noArgs(cmd: string, args: string[]): boolean {
+  const { values, positionals } = readArgs(args, { help: help() });
+  if (values.help) return true;
+  if (positionals.length > 0) throw new UsageError(`${cmd} takes no arguments (got '${positionals[0]}')`);
+  return false;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -452,6 +442,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'logs') return await logsCommand(rest, process.stdout);
     if (cmd === 'test') return await testCommand(rest, process.stdout);
     if (cmd === 'cameras') {
+      if (noArgs('cameras', rest)) {
+        process.stdout.write(CAMERAS_HELP);
+        return 0;
+      }
       let ffmpegPath: string | undefined;
       try {
         ffmpegPath = locateFfmpeg().path;
@@ -464,6 +458,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd === 'boards') {
+      if (noArgs('boards', rest)) {
+        process.stdout.write(BOARDS_HELP);
+        return 0;
+      }
       process.stdout.write(formatBoardList());
       return 0;
     }

@@ -11,7 +11,7 @@ import { LineSplitter, LogParser, EncodingChoice, LogEntry } from './parse';
 import { FilterError, FilterSpec, LogFilter, compileRegex, parseLevel, parseTimeBound } from './filter';
 import { formatJsonl, formatText } from './format';
 import { followFile } from './follow';
-import { ArgReader } from '../cli/args';
+import { flag, help, list, oneOf, readArgs, value } from '../util/args';
 
 export const LOGS_HELP = `luatos logs — read saved LuatOS device logs
 
@@ -64,88 +64,41 @@ export interface LogsOptions {
 
 const RE_DATE_ONLY = /^\d{4}-\d{1,2}-\d{1,2}$/;
 const RE_TIME_ONLY = /^\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?$/;
+/** `--since 2026-11-24 10:00`: a date alone may be followed by the time as the next argument */
+const dateThenTime = (v: string, next: string): boolean => RE_DATE_ONLY.test(v) && RE_TIME_ONLY.test(next);
+
+/** The options of `luatos logs` (runtime/host/util/args.ts): one line an option. */
+const LOGS_ARGS = {
+  help: help(),
+  level: value({ short: 'l' }),
+  tag: list(undefined, { short: 't' }),
+  grep: list(undefined, { short: 'g' }),
+  regex: list(undefined, { short: 'e' }),
+  'ignore-case': flag({ short: 'i' }),
+  since: value({ join: dateThenTime }),
+  until: value({ join: dateThenTime }),
+  follow: flag({ short: 'f' }),
+  format: value(oneOf(['text', 'jsonl'], '--format must be text or jsonl')),
+  color: value(oneOf(['auto', 'always', 'never'], '--color must be auto, always or never'), { aliases: ['colour'] }),
+  'no-color': flag({ into: 'color', value: 'never' }),
+  encoding: value(oneOf(['auto', 'utf8', 'gbk'], '--encoding must be auto, utf8 or gbk', (v) => v.toLowerCase().replace('-', ''))),
+} as const;
 
 /** Parse the arguments after `logs`. Throws on usage errors. */
 export function parseLogsArgs(args: string[]): LogsOptions {
-  const o: LogsOptions = { files: [], filter: {}, ignoreCase: false, follow: false, format: 'text', color: 'auto', encoding: 'auto', help: false };
-  const tags: string[] = [];
-  const grep: string[] = [];
-  const regexSrc: string[] = [];
-  let since: string | undefined;
-  let until: string | undefined;
-  let level: string | undefined;
-  let onlyFiles = false;
   // values may look like options here (`--grep --verbose`)
-  const r = new ArgReader(args, (m) => new UsageError(m), { dashValues: true });
-  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
-    const a = r.arg;
-    if (onlyFiles || a === '-' || !a.startsWith('-')) {
-      o.files.push(a);
-      continue;
-    }
-    if (a === '--') {
-      onlyFiles = true;
-      continue;
-    }
-    /** a date alone may be followed by the time as the next argument */
-    const timeVal = (): string => {
-      let v = r.value();
-      const next = r.peek();
-      if (!r.inline && RE_DATE_ONLY.test(v) && next !== undefined && RE_TIME_ONLY.test(next)) v += ' ' + r.skip();
-      return v;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        o.help = true;
-        break;
-      case '-l':
-      case '--level':
-        level = r.value();
-        break;
-      case '-t':
-      case '--tag':
-        tags.push(r.value());
-        break;
-      case '-g':
-      case '--grep':
-        grep.push(r.value());
-        break;
-      case '-e':
-      case '--regex':
-        regexSrc.push(r.value());
-        break;
-      case '-i':
-      case '--ignore-case':
-        o.ignoreCase = true;
-        break;
-      case '--since':
-        since = timeVal();
-        break;
-      case '--until':
-        until = timeVal();
-        break;
-      case '-f':
-      case '--follow':
-        o.follow = true;
-        break;
-      case '--format':
-        o.format = r.choice(['text', 'jsonl'] as const, '--format must be text or jsonl');
-        break;
-      case '--color':
-      case '--colour':
-        o.color = r.choice(['auto', 'always', 'never'] as const, '--color must be auto, always or never');
-        break;
-      case '--no-color':
-        o.color = 'never';
-        break;
-      case '--encoding':
-        o.encoding = r.choice(['auto', 'utf8', 'gbk'] as const, '--encoding must be auto, utf8 or gbk', (v) => v.toLowerCase().replace('-', ''));
-        break;
-      default:
-        r.fail(`unknown option ${a}`);
-    }
-  }
+  const { values: v, positionals } = readArgs(args, LOGS_ARGS, { dashValues: true });
+  const o: LogsOptions = {
+    files: positionals,
+    filter: {},
+    ignoreCase: v['ignore-case'] ?? false,
+    follow: v.follow ?? false,
+    format: v.format ?? 'text',
+    color: v.color ?? 'auto',
+    encoding: v.encoding ?? 'auto',
+    help: v.help ?? false,
+  };
+  const { level, tag: tags, grep, regex: regexSrc, since, until } = v;
   if (o.help) return o;
   try {
     if (level !== undefined) o.filter.minLevel = parseLevel(level);

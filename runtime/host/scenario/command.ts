@@ -18,7 +18,7 @@ import { failureReport, junitXml, resultLine } from './report';
 import type { RunScenarioOptions, ScenarioResult } from './runner';
 import { errorResult } from './result';
 import { startScenarioInWorker, type SupervisedScenario } from '../worker/scenario-host';
-import { ArgReader } from '../cli/args';
+import { flag, help, oneOf, readArgs, value } from '../util/args';
 
 export const TEST_HELP = `luatos test — run scenario files against the simulated device
 
@@ -40,7 +40,7 @@ Exit codes: 0 all passed, 1 a scenario failed (or Ctrl-C), 42 a scenario timed o
 2 usage error.
 `;
 
-import { UsageError as TestUsageError } from '../util/usage-error';
+import { UsageError } from '../util/usage-error';
 
 interface TestArgs {
   targets: string[];
@@ -53,54 +53,34 @@ interface TestArgs {
   help: boolean;
 }
 
+/** The options of `luatos test` (runtime/host/util/args.ts): one line an option. */
+const TEST_ARGS = {
+  help: help(),
+  junit: value(),
+  engine: value(oneOf(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`)),
+  clock: value(oneOf(['virtual', 'real'], '--clock must be virtual or real')),
+  scripts: value(),
+  'log-dir': value(),
+  verbose: flag({ short: 'v' }),
+} as const;
+
 function parseArgs(args: string[]): TestArgs {
-  const o: TestArgs = { targets: [], verbose: false, help: false };
-  const r = new ArgReader(args, (m) => new TestUsageError(m));
-  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
-    switch (flag) {
-      case '--help':
-      case '-h':
-        o.help = true;
-        break;
-      case '--junit':
-        o.junit = r.value();
-        break;
-      case '--engine':
-        o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
-        break;
-      case '--clock':
-        o.clock = r.choice(['virtual', 'real'] as const, '--clock must be virtual or real');
-        break;
-      case '--scripts':
-        o.scripts = r.value();
-        break;
-      case '--log-dir':
-        o.logDir = r.value();
-        break;
-      case '--verbose':
-      case '-v':
-        o.verbose = true;
-        break;
-      default:
-        if (r.arg.startsWith('-')) r.fail(`unknown option ${r.arg}`);
-        o.targets.push(r.arg);
-    }
-  }
-  return o;
+  const { values: v, positionals } = readArgs(args, TEST_ARGS);
+  return { targets: positionals, junit: v.junit, engine: v.engine, clock: v.clock, logDir: v['log-dir'], scripts: v.scripts, verbose: v.verbose ?? false, help: v.help ?? false };
 }
 
 /** Expand targets to scenario files (folders: their *.yaml / *.yml files, sorted). */
 export function collectScenarioFiles(targets: string[]): string[] {
   const files: string[] = [];
   for (const t of targets) {
-    if (!fs.existsSync(t)) throw new TestUsageError(`no such file or folder: ${t}`);
+    if (!fs.existsSync(t)) throw new UsageError(`no such file or folder: ${t}`);
     if (fs.statSync(t).isDirectory()) {
       const found = fs
         .readdirSync(t)
         .filter((n) => /\.ya?ml$/i.test(n) && fs.statSync(path.join(t, n)).isFile())
         .sort()
         .map((n) => path.join(t, n));
-      if (found.length === 0) throw new TestUsageError(`no *.yaml scenario files in ${t}`);
+      if (found.length === 0) throw new UsageError(`no *.yaml scenario files in ${t}`);
       files.push(...found);
     } else files.push(t);
   }
@@ -129,12 +109,12 @@ export async function testCommand(args: string[], out: NodeJS.WritableStream): P
       out.write(TEST_HELP);
       return 0;
     }
-    if (o.targets.length === 0) throw new TestUsageError('test needs a scenario file or a folder of scenarios');
+    if (o.targets.length === 0) throw new UsageError('test needs a scenario file or a folder of scenarios');
     files = collectScenarioFiles(o.targets);
     if (o.logDir) fs.mkdirSync(o.logDir, { recursive: true });
-    if (o.scripts && !(fs.existsSync(o.scripts) && fs.statSync(o.scripts).isDirectory())) throw new TestUsageError(`--scripts: no such folder: ${o.scripts}`);
+    if (o.scripts && !(fs.existsSync(o.scripts) && fs.statSync(o.scripts).isDirectory())) throw new UsageError(`--scripts: no such folder: ${o.scripts}`);
   } catch (e) {
-    if (e instanceof TestUsageError) {
+    if (e instanceof UsageError) {
       out.write(`luatos test: ${e.message}\nTry 'luatos test --help'.\n`);
       return 2;
     }
