@@ -290,7 +290,7 @@ function removeStoresOf(pid: number | undefined): void {
 
 for (const how of ['exit', 'SIGKILL'] as const) {
   test(`no orphan when the parent process ends without stop() (${how})`, { timeout: 30_000, skip: how === 'SIGKILL' && process.platform === 'win32' ? 'no watchdog on Windows' : false }, async () => {
-    const platformModule = path.join(__dirname, '../../runtime/platform/index.js');
+    const platformModule = path.join(__dirname, '../../runtime/host/platform/index.js');
     const code = `
 const { startLocalPlatform } = require(${JSON.stringify(platformModule)});
 startLocalPlatform().then((p) => {
