@@ -4,7 +4,7 @@
  *
  *   runtime/core     device, VM, engines, file system, clock, log: imports no other layer
  *   runtime/net      the device network model; runtime/http the device HTTP client:
- *                    each imports only itself and core types
+ *                    each imports only itself and core types; net nothing of the VM or engines
  *   runtime/media    RTMP, codecs, camera, ffmpeg: self-contained, no Lua
  *   runtime/boards   board presets: put a device together (core + net + the bindings)
  *   luatos-api       one binding per LuatOS module: anything below host
@@ -49,6 +49,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^runtime/(net|http)/' },
       to: { path: '^runtime/core/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'net-knows-no-lua',
+      comment:
+        'runtime/net is a network model that emits typed events: it imports nothing of the VM or the engines, not even types (luatos-api/shared/net-events.ts turns its events into Lua topics)',
+      severity: 'error',
+      from: { path: '^runtime/net/' },
+      to: { path: '^runtime/core/(vm|engine)/' },
     },
     {
       name: 'net-and-http-apart',

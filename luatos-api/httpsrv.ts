@@ -26,7 +26,7 @@ import * as net from 'node:net';
 import { LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TBOOLEAN } from '../runtime/core/engine/types';
 import { listenOnHost, ListenHandle } from '../runtime/net/listen';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import type { Vm } from '../runtime/core/vm/vm';
 
 const MAX_SERVERS = 16;

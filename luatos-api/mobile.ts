@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/core/engine/types';
 import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { CellularModem, modemOf } from '../runtime/net/cellular';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import { LWIP_GP } from '../runtime/net/adapters';
 import { uniqueId } from './mcu';
 

@@ -29,7 +29,7 @@ import { LUA_TFUNCTION, LUA_TSTRING } from '../runtime/core/engine/types';
 import { pushValues } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY, LWIP_AP, LWIP_GP, LWIP_STA } from '../runtime/net/adapters';
 import { modemOf } from '../runtime/net/cellular';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import type { SocketEvent } from '../runtime/net/model';
 import type { Vm } from '../runtime/core/vm/vm';
 

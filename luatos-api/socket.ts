@@ -31,7 +31,7 @@ import * as tls from 'node:tls';
 import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
 import { NIL, pushValue, pushValues } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY, adapterConstants, SOCKET_EVENTS } from '../runtime/net/adapters';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import type { Args } from '../runtime/core/vm/lua-value';
 import { binaryIp, CtrlHost, NetCtrl } from '../runtime/net/sockets';
 import { getZbuff, ZBUFF_TYPE } from './shared/zbuff';

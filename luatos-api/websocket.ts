@@ -40,7 +40,7 @@ import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaState } fr
 import type { Args } from '../runtime/core/vm/lua-value';
 import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import { parseWsUrl, WebSocketClient } from '../runtime/net/websocket-client';
 import { getZbuff } from './shared/zbuff';
 

@@ -17,7 +17,7 @@
 import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TTABLE } from '../runtime/core/engine/types';
 import { pushValue } from '../runtime/core/vm/lua-value';
 import { LWIP_AP, LWIP_STA } from '../runtime/net/adapters';
-import { wifiOf } from '../runtime/net/attach';
+import { wifiOf } from './shared/net-events';
 import type { Vm } from '../runtime/core/vm/vm';
 import type { Args } from '../runtime/core/vm/lua-value';
 

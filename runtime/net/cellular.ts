@@ -33,9 +33,10 @@
  * follows `ip-ready` (the binding publishes `NTP_UPDATE(1)`; `socket.sntp` publishes 0). Real
  * networks send it around the registration; after IP_READY is our choice of moment.
  *
- * Firmware log lines: on IP `D mobile:cid1, state0` and `D mobile:NETIF_LINK_ON -> IP_READY`
- * (from the EC618 log above); on loss `D mobile:NETIF_LINK_OFF -> IP_LOSE` (our wording, the
- * symmetric line; unsure). SIM and registration changes log nothing (none in the log we have).
+ * Firmware log lines (emitted as `log` events; the bindings write them): on IP
+ * `D mobile:cid1, state0` and `D mobile:NETIF_LINK_ON -> IP_READY` (from the EC618 log above);
+ * on loss `D mobile:NETIF_LINK_OFF -> IP_LOSE` (our wording, the symmetric line; unsure). SIM
+ * and registration changes log nothing (none in the log we have).
  *
  * Signal values by level (choices; `mobile.csq()` 0..31, 0 = unknown/failure as the firmware):
  *   good: csq from the profile (default 25), rsrp -85, rsrq -8, snr 15
@@ -46,11 +47,10 @@
 import * as crypto from 'node:crypto';
 import type * as net from 'node:net';
 import type { TimerHandle } from '../core/clock';
-import type { VmHost as Device } from '../core/vm/vm';
-import type { Vm } from '../core/vm/vm';
 import { LWIP_GP } from './adapters';
+import { Listeners, type BoardAdapter, type NetBoot, type NetHost, type NetLogEvent } from './events';
 import { luhn } from './luhn';
-import type { BoardAdapter, WifiNetwork } from './model';
+import type { WifiNetwork } from './model';
 import { DeviceNetwork, MappedAddress, TcpConnectOptions } from './types';
 
 export type SignalLevel = 'good' | 'weak' | 'none';
@@ -65,7 +65,9 @@ export type ModemEvent =
   | { type: 'ip-lose' }
   /** network time (NITZ) received with the registration: the device clock was set */
   | { type: 'time'; unixMs: number }
-  | { type: 'status'; status: ModemStatus };
+  | { type: 'status'; status: ModemStatus }
+  /** a firmware log line (`D mobile:NETIF_LINK_ON -> IP_READY`) */
+  | NetLogEvent;
 
 export interface ModemStatus {
   phase: ModemPhase;
@@ -206,7 +208,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
   readonly id = LWIP_GP;
   readonly opts: ModemOptions;
   readonly timing: ModemTiming;
-  private readonly listeners = new Set<(e: ModemEvent) => void>();
+  private readonly listeners = new Listeners<ModemEvent>();
 
   // environment (fault injection; survives reboots)
   private simInserted: boolean;
@@ -214,8 +216,9 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
   private detached = false;
 
   // per boot
-  private device: Device | null = null;
-  private vm: Vm | null = null;
+  /** the device of the current (or the last) boot */
+  private host: NetHost | null = null;
+  private currentBoot: NetBoot | null = null;
   private gen = 0;
   private phase: ModemPhase = 'off';
   private flight = false;
@@ -244,12 +247,11 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
 
   /** Listen to the modem; returns the function that stops listening. */
   onEvent(fn: (e: ModemEvent) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return this.listeners.on(fn);
   }
 
   private emit(e: ModemEvent): void {
-    for (const fn of [...this.listeners]) fn(e);
+    this.listeners.emit(e);
   }
 
   private emitStatus(): void {
@@ -257,7 +259,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
   }
 
   private log(level: 'D' | 'I' | 'W' | 'E', msg: string): void {
-    this.device?.logRuntime(level, 'mobile', msg);
+    this.emit({ type: 'log', level, module: 'mobile', text: msg });
   }
 
   status(): ModemStatus {
@@ -274,15 +276,15 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
 
   // ================================================================== BoardAdapter (boots)
 
-  /** A new boot bound to `vm` (called by the Wi-Fi model's attachVm): the modem starts over. */
-  boot(vm: Vm): void {
+  /** A new boot (the Wi-Fi model's `boot` passes it on): the modem starts over. */
+  boot(b: NetBoot): void {
     this.reset();
-    this.device = vm.device;
-    this.vm = vm;
-    vm.onClose(() => {
-      if (this.vm !== vm) return;
+    this.host = b.host;
+    this.currentBoot = b;
+    b.onEnd(() => {
+      if (this.currentBoot !== b) return;
       this.reset();
-      this.vm = null;
+      this.currentBoot = null;
     });
     this.started = true;
     this.after(this.timing.simMs, () => this.readSim());
@@ -305,16 +307,16 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
   }
 
   private clearTimer(): void {
-    if (this.timer && this.device) this.device.clock.clearTimer(this.timer);
+    if (this.timer && this.host) this.host.clock.clearTimer(this.timer);
     this.timer = null;
   }
 
   /** one pending step at a time: a new step replaces the old one */
   private after(ms: number, fn: () => void): void {
     this.clearTimer();
-    if (!this.device) return;
+    if (!this.host) return;
     const gen = this.gen;
-    this.timer = this.device.clock.setTimer(ms, () => {
+    this.timer = this.host.clock.setTimer(ms, () => {
       this.timer = null;
       if (gen === this.gen) fn();
     });
@@ -387,10 +389,10 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.emit({ type: 'ip-ready', ip: this.opts.ip });
     // base-station time (mobile.syncTime, default on): once per boot, the host's clock stands in
     // for the network's
-    if (this.syncTime && !this.timeSynced && this.device) {
+    if (this.syncTime && !this.timeSynced && this.host) {
       this.timeSynced = true;
       const now = Date.now();
-      this.device.clock.setWallTime(now);
+      this.host.clock.setWallTime(now);
       this.emit({ type: 'time', unixMs: now });
     }
     this.emitStatus();
@@ -410,7 +412,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.emitStatus();
   }
 
-  /** the modem is running (a VM is bound, boot SIM read done or pending, not in flight mode) */
+  /** the modem is running (a boot is running, boot SIM read done or pending, not in flight mode) */
   private get live(): boolean {
     return this.started && !this.flight;
   }
@@ -552,15 +554,15 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
 // ==================================================================== per-device registry
 
 const MODEM = Symbol('luatos.cellularModem');
-type WithModem = Device & { [MODEM]?: CellularModem };
+type WithModem = { [MODEM]?: CellularModem };
 
 /** Remember the device's modem (on the device object itself, never in a module variable). */
-export function attachModem(device: Device, modem: CellularModem): void {
+export function attachModem(device: object, modem: CellularModem): void {
   Object.defineProperty(device, MODEM, { value: modem, enumerable: false, writable: true, configurable: true });
 }
 
 /** The device's modem, or null on boards without one. */
-export function modemOf(device: Device): CellularModem | null {
+export function modemOf(device: object): CellularModem | null {
   return (device as WithModem)[MODEM] ?? null;
 }
 

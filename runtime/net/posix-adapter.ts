@@ -5,12 +5,13 @@
  *
  * - Ready at once (`check_ready` is true when networking is enabled): `socket.adapter(17)` →
  *   `true, 17`, connections may start before IP_READY.
- * - IP_READY: a one-shot timer `readyMs` (500) after start publishes `IP_READY(ip, 17)`, `ip`
- *   the host's first non-loopback IPv4 address, "0.0.0.0" when it has none. The simulator starts
- *   the timer when its process starts, just before the VM; we start it when the boot binds the
- *   network model (the same moment, give or take the engine start-up). Disabled networking
- *   (the simulator's pcconf `network.enabled = 0`, here the profile's
- *   `network.posix.enabled: false`) suppresses IP_READY and makes the adapter not ready.
+ * - IP_READY: a one-shot timer `readyMs` (500) after start emits `ip-ready` (the bindings publish
+ *   `IP_READY(ip, 17)`), `ip` the host's first non-loopback IPv4 address, "0.0.0.0" when it has
+ *   none. The simulator starts the timer when its process starts, just before the VM; we start
+ *   it when the boot binds the network model (the same moment, give or take the engine
+ *   start-up). Disabled networking (the simulator's pcconf `network.enabled = 0`, here the
+ *   profile's `network.posix.enabled: false`) suppresses IP_READY and makes the adapter not
+ *   ready.
  * - `socket.localIP(17)` → the host IP, its netmask, and a fake gateway: the host IP with the
  *   last octet set to 1.
  * - Names are resolved by the host resolver (the simulator runs getaddrinfo in a thread), so
@@ -25,8 +26,7 @@
  */
 import * as net from 'node:net';
 import * as os from 'node:os';
-import type { Vm } from '../core/vm/vm';
-import type { BoardAdapter } from './model';
+import type { BoardAdapter, NetBoot } from './events';
 
 /** socket.ETH0 of the PC simulator's firmware (HEAD numbering: USB 16, ETH0 17) */
 export const POSIX_ADAPTER_ID = 17;
@@ -116,14 +116,14 @@ export class PosixAdapter implements BoardAdapter {
     return { ...this.addr };
   }
 
-  /** Every boot: the one-shot IP_READY timer (cancelled if the VM ends first). */
-  boot(vm: Vm): void {
+  /** Every boot: the one-shot `ip-ready` (IP_READY) timer, cancelled if the boot ends first. */
+  boot(b: NetBoot): void {
     if (!this.enabled) return;
-    const clock = vm.device.clock;
+    const clock = b.host.clock;
     // counted from the boot (the simulator's timer starts with the process, before the VM)
-    const h = clock.setTimer(Math.max(0, this.readyMs - vm.uptime()), () => {
-      if (!vm.isDead) vm.publish('IP_READY', this.addr.ip, this.id);
+    const h = clock.setTimer(Math.max(0, this.readyMs - b.uptime()), () => {
+      b.emit({ type: 'ip-ready', ip: this.addr.ip, adapter: this.id });
     });
-    vm.onClose(() => clock.clearTimer(h));
+    b.onEnd(() => clock.clearTimer(h));
   }
 }

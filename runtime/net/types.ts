@@ -57,12 +57,3 @@ export interface DeviceNetwork {
   /** destroy every connection opened through `adapter` (link loss, socket.close_all) */
   closeAll(adapter?: number): void;
 }
-
-// The device carries its network as `device.net` (runtime/core/vm/vm.ts DeviceParts): declared
-// here so the core names no network type.
-declare module '../core/vm/vm' {
-  interface DeviceParts {
-    /** the device's network: the Wi-Fi model, the modem's, or DirectNetwork */
-    net: DeviceNetwork;
-  }
-}

@@ -73,8 +73,8 @@ let hostObjectSeq = 1;
 
 /**
  * What the layers above the core attach to a device. Empty here: each layer declares its part
- * by declaration merging (runtime/net/types.ts adds `net`, the device's network), so the core
- * names no type of theirs and the Device still carries them typed.
+ * by declaration merging (luatos-api/shared/net-events.ts adds `net`, the device's network), so
+ * the core names no type of theirs and the Device still carries them typed.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface DeviceParts {}
