@@ -15,7 +15,7 @@ import { LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './fs/vfs';
 import { FaultRegistry } from './faults';
-import { ApiCoverage } from './coverage';
+import { ApiCoverage, type ApiCatalog } from './coverage';
 import { Vm, VmExit, type DeviceParts, type VmHost } from './vm/vm';
 
 export { ENGINE_NAMES, type EngineName } from './engine';
@@ -51,6 +51,8 @@ export interface DeviceOptions {
   install?: Installer[];
   /** record API use (luatos run --coverage) */
   coverage?: boolean;
+  /** what the coverage report knows of the API (runtime/boards/device.ts gives luatos-api's catalog) */
+  apiCatalog?: ApiCatalog;
 }
 
 export interface DeviceEvents {
@@ -123,7 +125,7 @@ export class Device extends EventEmitter implements VmHost {
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
     Object.assign(this, opts.parts);
-    if (opts.coverage) this.coverage = new ApiCoverage();
+    if (opts.coverage) this.coverage = new ApiCoverage(opts.apiCatalog);
     // one wording for the button, its tooltip and the log: the RESET key (the firmware's
     // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
     this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
