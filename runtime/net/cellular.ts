@@ -52,6 +52,7 @@ import { LWIP_GP } from './adapters';
 import { luhn } from './luhn';
 import type { BoardAdapter, WifiNetwork } from './model';
 import { DeviceNetwork, MappedAddress, TcpConnectOptions } from './types';
+import type { LogLevel } from '../core/log';
 
 export type SignalLevel = 'good' | 'weak' | 'none';
 export type SimIndication = 'RDY' | 'NORDY' | 'SIM_PIN';
@@ -256,7 +257,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.emit({ type: 'status', status: this.status() });
   }
 
-  private log(level: 'D' | 'I' | 'W' | 'E', msg: string): void {
+  private log(level: LogLevel, msg: string): void {
     this.device?.logRuntime(level, 'mobile', msg);
   }
 

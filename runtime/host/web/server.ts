@@ -39,7 +39,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { StopReason } from '../../core/device';
-import type { LogRecord, LogSink } from '../../core/log';
+import type { LogLevel, LogRecord, LogSink } from '../../core/log';
 import { FaultError, type FaultInfo } from '../../core/faults';
 import { entryFileLines, LogHistory, toWire, type WireLine } from './log-history';
 import { defaultStaticDir, resolveStatic } from './static-files';
@@ -225,7 +225,7 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
     const msg = JSON.stringify(o);
     for (const c of logClients) if (c.ws.readyState === WebSocket.OPEN && c.ws.bufferedAmount < MAX_BUFFERED) c.ws.send(msg);
   };
-  const note = (text: string, level: 'I' | 'W' | 'E' = 'I') => {
+  const note = (text: string, level: Exclude<LogLevel, 'D'> = 'I') => {
     flush(); // keep notes in order with the lines around them
     broadcast({ t: 'note', text, level, time: Date.now() });
   };
