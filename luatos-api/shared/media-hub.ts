@@ -18,7 +18,7 @@
  * runtime/media/types.ts) into the publisher that is currently PUBLISHING — the documented TS
  * entry point for frames that do not come from the camera:
  *
- *   import { deviceMedia } from './runtime/device-media';
+ *   import { deviceMedia } from './luatos-api/shared/media-hub';
  *   const hub = deviceMedia(device.vm!);
  *   hub.setStreamInfo({ width: 640, height: 480, framerate: 25, videodatarate: 800, videocodecid: 7 });
  *   hub.feed({ data, dts, pts: dts, keyframe });    // → 0 accepted, -1 nothing is publishing
