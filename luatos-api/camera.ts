@@ -45,10 +45,15 @@ import { deviceMedia, DEFAULT_CAMERA_INIT_MS } from './shared/media-hub';
 import { getZbuff, ZBUFF_TYPE, type ZbuffState } from './shared/zbuff';
 import type { Vm } from '../runtime/core/vm/vm';
 import { FaultError } from '../runtime/core/faults';
+import { CAMERA_CONF } from '../runtime/media/camera/encoder-config';
 
 export const CAMERA_DVP = 0;
 export const CAMERA_USB = 0x20;
 const MAX_DEVICE_COUNT = 2;
+
+/** The camera.config keys as Lua names them: `CONF_<key>` for each key of the media side's CAMERA_CONF. */
+type ConfConstants = { readonly [K in keyof typeof CAMERA_CONF as `CONF_${K}`]: (typeof CAMERA_CONF)[K] };
+const CONF_CONSTANTS = Object.fromEntries(Object.entries(CAMERA_CONF).map(([k, v]) => [`CONF_${k}`, v])) as ConfConstants;
 
 export const CAMERA_CONSTANTS = {
   DVP: CAMERA_DVP,
@@ -59,19 +64,7 @@ export const CAMERA_CONSTANTS = {
   ROTATE_90: 1,
   ROTATE_180: 2,
   ROTATE_270: 3,
-  CONF_H264_QP_INIT: 0x201,
-  CONF_H264_QP_I_MAX: 0x202,
-  CONF_H264_QP_P_MAX: 0x203,
-  CONF_H264_IMB_BITS: 0x204,
-  CONF_H264_PMB_BITS: 0x205,
-  CONF_H264_PFRAME_NUMS: 0x206,
-  CONF_H264_APPLY: 0x207,
-  CONF_PREVIEW_ENABLE: 0x211,
-  CONF_PREVIEW_ROTATE: 0x212,
-  CONF_UVC_FPS: 0x220,
-  CONF_LOG_LEVEL: 0x230,
-  CONF_UVC_FORMAT: 0x300,
-  CONF_UVC_RESOLUTION: 0x301,
+  ...CONF_CONSTANTS,
   FORMAT_RAW: 0,
   FORMAT_MJPG: 1,
   FORMAT_H264: 2,

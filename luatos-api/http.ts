@@ -163,7 +163,7 @@ export function openHttp(vm: Vm): void {
   const request = (a: Args): number => {
     const L = a.L;
     const handle = ctrlHandle();
-    const failNow = (msg: string | null, level: 'I' | 'E' = 'E'): number => {
+    const failNow = (msg: string | null, level: Extract<LogLevel, 'I' | 'E'> = 'E'): number => {
       if (msg) vm.log(level, 'http', msg);
       vm.log('I', 'http', `http close ${handle}`);
       vm.pushFailedFuture(L, [HTTP_ERROR_CONNECT]);

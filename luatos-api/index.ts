@@ -4,7 +4,7 @@
  * as the firmware opens its built-in C libraries before running main.lua.
  */
 import type { Vm } from '../runtime/core/vm/vm';
-import { ABSENT_MODULES, WATCHED_MODULES } from '../runtime/core/coverage';
+import { ABSENT_MODULES, WATCHED_MODULES } from './catalog';
 import { openBase } from './base';
 import { openLog } from './log';
 import { openRtos } from './rtos';

@@ -38,10 +38,10 @@
  * Open files are closed by `__gc` (wasmoon) and always when the VM ends.
  */
 import * as path from 'node:path';
-import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA, type LuaEngine } from '../runtime/core/engine/types';
 import { Args } from '../runtime/core/vm/lua-value';
 import type { Vm } from '../runtime/core/vm/vm';
-import { asMethod, getZbuff, pushSavedGlobal, saveStdlib } from './shared/zbuff';
+import { asMethod, getZbuff, pushSavedGlobal, saveStdlib, type ZbuffState } from './shared/zbuff';
 import {
   FsError,
   listDir,
@@ -77,10 +77,72 @@ function dirResult(a: Args, op: () => void): number {
   return 2;
 }
 
-export function openIo(vm: Vm): void {
-  const { e, L } = vm;
-  saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
-  // a boot: the size of / from the profile, /ram/ emptied and /lfs2/ formatted
+type Method = (a: Args) => number | void;
+type Methods = Record<string, Method>;
+
+/** What the io, file and os functions share (one per VM): the open files and the FILE* helpers. */
+interface Io {
+  vm: Vm;
+  e: LuaEngine;
+  /** files open in this VM (closed when it ends) */
+  open: Set<VFile>;
+  /** true, or `nil, "<fname>: <strerror>", errno` (`<strerror>` alone without a name) */
+  fileResult(a: Args, ok: boolean, err: FsError | null, fname: string | null): number;
+  pushFile(Lx: LuaState, f: VFile): void;
+  /** the FILE* at argument i, open or closed (a type error otherwise) */
+  toStream(a: Args, i?: number): VFile;
+  /** the open FILE* at argument 1 */
+  toFile(a: Args): VFile;
+  closeFile(f: VFile): void;
+}
+
+function makeIo(vm: Vm): Io {
+  const e = vm.e;
+  const open = new Set<VFile>();
+  const toStream = (a: Args, i = 1): VFile => {
+    const id = e.tohostobject(a.L, i, FILE_TYPE);
+    const f = id === null ? undefined : vm.getHostObject<VFile>(id);
+    if (!f) a.typeError(i, 'FILE*');
+    return f;
+  };
+  return {
+    vm,
+    e,
+    open,
+    fileResult: (a, ok, err, fname) => {
+      if (ok) {
+        e.pushboolean(a.L, true);
+        return 1;
+      }
+      const fe = err ?? new FsError('EIO');
+      e.pushnil(a.L);
+      e.pushstring(a.L, fname !== null ? `${fname}: ${fe.message}` : fe.message);
+      e.pushinteger(a.L, fe.errno);
+      return 3;
+    },
+    pushFile: (Lx, f) => {
+      open.add(f);
+      e.newhostobject(Lx, vm.addHostObject(f), FILE_TYPE);
+    },
+    toStream,
+    toFile: (a) => {
+      const f = toStream(a);
+      if (f.closed) throw new LuaError('attempt to use a closed file');
+      return f;
+    },
+    closeFile: (f) => {
+      try {
+        f.close();
+      } finally {
+        open.delete(f);
+      }
+    },
+  };
+}
+
+/** A boot: the size of / from the profile, /ram/ emptied and /lfs2/ formatted; open files close with the VM. */
+function bootFileSystem(io: Io): void {
+  const vm = io.vm;
   const fsProfile = vm.device.profile.filesystem;
   if (fsProfile !== undefined) {
     try {
@@ -91,219 +153,198 @@ export function openIo(vm: Vm): void {
     }
   }
   vm.vfs.bootReset();
-  const open = new Set<VFile>();
   vm.onClose(() => {
-    for (const f of open) {
+    for (const f of io.open) {
       try {
         f.close();
       } catch {
         /* ignore */
       }
     }
-    open.clear();
+    io.open.clear();
   });
+}
 
-  const fileResult = (a: Args, ok: boolean, err: FsError | null, fname: string | null): number => {
-    if (ok) {
-      e.pushboolean(a.L, true);
+// ------------------------------------------------------------ reading: the formats of f:read / io.lines
+
+/**
+ * The stock read_number's scan of a numeral at the file position (at most MAX_NUMERAL
+ * characters; longer → ""). Moves the position past it and sets eof when the file ended.
+ */
+function scanNumeral(f: VFile): string {
+  let off = f.pos;
+  let chunkStart = off;
+  let chunk = f.readAt(off, 4096);
+  const cur = (): number => {
+    let i = off - chunkStart;
+    if (i >= chunk.length) {
+      if (chunk.length === 0) return -1;
+      chunkStart = off;
+      chunk = f.readAt(off, 4096);
+      i = 0;
+      if (chunk.length === 0) return -1;
+    }
+    return chunk[i];
+  };
+  let buf = '';
+  let overflow = false;
+  const nextc = (): boolean => {
+    if (buf.length >= MAX_NUMERAL) {
+      overflow = true;
+      return false;
+    }
+    buf += String.fromCharCode(cur());
+    off++;
+    return true;
+  };
+  const test2 = (set: string): boolean => {
+    const c = cur();
+    if (c >= 0 && (c === set.charCodeAt(0) || c === set.charCodeAt(1))) return nextc();
+    return false;
+  };
+  const isDigit = (c: number, hex: boolean) =>
+    (c >= 0x30 && c <= 0x39) || (hex && ((c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)));
+  const readDigits = (hex: boolean): number => {
+    let n = 0;
+    while (isDigit(cur(), hex) && nextc()) n++;
+    return n;
+  };
+  for (;;) {
+    const c = cur();
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) off++;
+    else break;
+  }
+  let count = 0;
+  let hex = false;
+  test2('-+');
+  if (test2('00')) {
+    if (test2('xX')) hex = true;
+    else count = 1;
+  }
+  count += readDigits(hex);
+  if (test2('..')) count += readDigits(hex);
+  if (count > 0 && test2(hex ? 'pP' : 'eE')) {
+    test2('-+');
+    readDigits(false);
+  }
+  if (cur() < 0) f.eof = true;
+  f.pos = off;
+  return overflow ? '' : buf;
+}
+
+/** the stock read_number on a byte stream; pushes the number or nil, returns success */
+function readNumber(io: Io, Lx: LuaState, f: VFile): boolean {
+  const buf = scanNumeral(f);
+  pushSavedGlobal(io.vm, Lx, 'tonumber');
+  io.e.pushstring(Lx, buf);
+  io.e.call(Lx, 1, 1);
+  return io.e.type(Lx, -1) === LUA_TNUMBER;
+}
+
+/** One format of g_read (argument n: a byte count or "n", "l", "L", "a"); pushes its value, returns success. */
+function readFormat(io: Io, a: Args, f: VFile, n: number): boolean {
+  const { e } = io;
+  const Lx = a.L;
+  if (e.type(Lx, n) === LUA_TNUMBER) {
+    const l = a.integer(n);
+    if (l === 0) {
+      const more = f.peek(1).length > 0;
+      e.pushbytes(Lx, Buffer.alloc(0));
+      return more;
+    }
+    const b = f.read(Math.max(0, l));
+    e.pushbytes(Lx, b);
+    return b.length > 0;
+  }
+  let p = a.string(n);
+  if (p.startsWith('*')) p = p.slice(1);
+  switch (p[0]) {
+    case 'n':
+      return readNumber(io, Lx, f);
+    case 'l':
+    case 'L': {
+      const line = f.readLine(p[0] === 'l');
+      if (line) e.pushbytes(Lx, line);
+      else e.pushbytes(Lx, Buffer.alloc(0));
+      return line !== null;
+    }
+    case 'a':
+      e.pushbytes(Lx, f.readAll());
+      return true;
+    default:
+      return a.argError(n, 'invalid format');
+  }
+}
+
+/** g_read: formats at stack positions first.. ; returns the number of results */
+function gRead(io: Io, a: Args, f: VFile, first: number): number {
+  const { e } = io;
+  const Lx = a.L;
+  const nargs = e.gettop(Lx) - first + 1;
+  let success = true;
+  let n = first;
+  try {
+    if (nargs <= 0) {
+      const line = f.readLine(true);
+      if (line) e.pushbytes(Lx, line);
+      else e.pushnil(Lx);
       return 1;
     }
-    const fe = err ?? new FsError('EIO');
-    e.pushnil(a.L);
-    e.pushstring(a.L, fname !== null ? `${fname}: ${fe.message}` : fe.message);
-    e.pushinteger(a.L, fe.errno);
+    for (; n < first + nargs && success; n++) success = readFormat(io, a, f, n);
+  } catch (err) {
+    if (!(err instanceof FsError)) throw err;
+    e.pushnil(Lx);
+    e.pushstring(Lx, err.message);
+    e.pushinteger(Lx, err.errno);
     return 3;
-  };
+  }
+  if (!success) {
+    e.pop(Lx, 1);
+    e.pushnil(Lx);
+  }
+  return n - first;
+}
 
-  const pushFile = (Lx: LuaState, f: VFile) => {
-    open.add(f);
-    e.newhostobject(Lx, vm.addHostObject(f), FILE_TYPE);
-  };
-  const toStream = (a: Args, i = 1): VFile => {
-    const id = e.tohostobject(a.L, i, FILE_TYPE);
-    const f = id === null ? undefined : vm.getHostObject<VFile>(id);
-    if (!f) a.typeError(i, 'FILE*');
-    return f;
-  };
-  const toFile = (a: Args): VFile => {
-    const f = toStream(a);
-    if (f.closed) throw new LuaError('attempt to use a closed file');
-    return f;
-  };
-  const closeFile = (f: VFile) => {
-    try {
-      f.close();
-    } finally {
-      open.delete(f);
-    }
-  };
-
-  /** the stock read_number on a byte stream; pushes the number or nil, returns success */
-  const readNumber = (Lx: LuaState, f: VFile): boolean => {
-    let off = f.pos;
-    let chunkStart = off;
-    let chunk = f.readAt(off, 4096);
-    const cur = (): number => {
-      let i = off - chunkStart;
-      if (i >= chunk.length) {
-        if (chunk.length === 0) return -1;
-        chunkStart = off;
-        chunk = f.readAt(off, 4096);
-        i = 0;
-        if (chunk.length === 0) return -1;
+/** an iterator over a file (io.lines / f:lines); the userdata is its first upvalue */
+function pushLines(io: Io, a: Args, fileIdx: number, fmtFrom: number, toClose: boolean): void {
+  const { vm, e } = io;
+  const Lx = a.L;
+  const fmts: (number | Uint8Array)[] = [];
+  for (let i = fmtFrom; i <= e.gettop(Lx); i++) {
+    fmts.push(e.type(Lx, i) === LUA_TNUMBER ? (a.integer(i) as number) : a.bytes(i));
+  }
+  e.pushvalue(Lx, fileIdx);
+  e.pushfunction(
+    Lx,
+    (L2) => {
+      const a2 = new Args(e, L2, 'lines');
+      const id = e.tohostobject(L2, e.upvalueindex(1), FILE_TYPE);
+      const f = id === null ? undefined : vm.getHostObject<VFile>(id);
+      if (!f || f.closed) throw new LuaError('file is already closed');
+      e.settop(L2, 0);
+      e.pushvalue(L2, e.upvalueindex(1));
+      for (const x of fmts) {
+        if (typeof x === 'number') e.pushinteger(L2, x);
+        else e.pushbytes(L2, x);
       }
-      return chunk[i];
-    };
-    let buf = '';
-    let overflow = false;
-    const nextc = (): boolean => {
-      if (buf.length >= MAX_NUMERAL) {
-        overflow = true;
-        return false;
-      }
-      buf += String.fromCharCode(cur());
-      off++;
-      return true;
-    };
-    const test2 = (set: string): boolean => {
-      const c = cur();
-      if (c >= 0 && (c === set.charCodeAt(0) || c === set.charCodeAt(1))) return nextc();
-      return false;
-    };
-    const isDigit = (c: number, hex: boolean) =>
-      (c >= 0x30 && c <= 0x39) || (hex && ((c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)));
-    const readDigits = (hex: boolean): number => {
-      let n = 0;
-      while (isDigit(cur(), hex) && nextc()) n++;
-      return n;
-    };
-    for (;;) {
-      const c = cur();
-      if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) off++;
-      else break;
-    }
-    let count = 0;
-    let hex = false;
-    test2('-+');
-    if (test2('00')) {
-      if (test2('xX')) hex = true;
-      else count = 1;
-    }
-    count += readDigits(hex);
-    if (test2('..')) count += readDigits(hex);
-    if (count > 0 && test2(hex ? 'pP' : 'eE')) {
-      test2('-+');
-      readDigits(false);
-    }
-    if (cur() < 0) f.eof = true;
-    f.pos = off;
-    if (overflow) buf = '';
-    pushSavedGlobal(vm, Lx, 'tonumber');
-    e.pushstring(Lx, buf);
-    e.call(Lx, 1, 1);
-    return e.type(Lx, -1) === LUA_TNUMBER;
-  };
+      const n = gRead(io, a2, f, 2);
+      if (e.toboolean(L2, -n)) return n;
+      if (n > 1) throw new LuaError(e.tostring(L2, -n + 1) ?? 'read error');
+      if (toClose) io.closeFile(f);
+      return 0;
+    },
+    1,
+  );
+}
 
-  /** g_read: formats at stack positions first.. ; returns the number of results */
-  const gRead = (a: Args, f: VFile, first: number): number => {
-    const Lx = a.L;
-    const nargs = e.gettop(Lx) - first + 1;
-    let success: boolean;
-    let n: number;
-    try {
-      if (nargs <= 0) {
-        const line = f.readLine(true);
-        if (line) e.pushbytes(Lx, line);
-        else e.pushnil(Lx);
-        return 1;
-      }
-      success = true;
-      for (n = first; n < first + nargs && success; n++) {
-        if (e.type(Lx, n) === LUA_TNUMBER) {
-          const l = a.integer(n);
-          if (l === 0) {
-            const more = f.peek(1).length > 0;
-            e.pushbytes(Lx, Buffer.alloc(0));
-            success = more;
-          } else {
-            const b = f.read(Math.max(0, l));
-            e.pushbytes(Lx, b);
-            success = b.length > 0;
-          }
-        } else {
-          let p = a.string(n);
-          if (p.startsWith('*')) p = p.slice(1);
-          switch (p[0]) {
-            case 'n':
-              success = readNumber(Lx, f);
-              break;
-            case 'l':
-            case 'L': {
-              const line = f.readLine(p[0] === 'l');
-              if (line) e.pushbytes(Lx, line);
-              else e.pushbytes(Lx, Buffer.alloc(0));
-              success = line !== null;
-              break;
-            }
-            case 'a':
-              e.pushbytes(Lx, f.readAll());
-              success = true;
-              break;
-            default:
-              return a.argError(n, 'invalid format');
-          }
-        }
-      }
-    } catch (err) {
-      if (!(err instanceof FsError)) throw err;
-      e.pushnil(Lx);
-      e.pushstring(Lx, err.message);
-      e.pushinteger(Lx, err.errno);
-      return 3;
-    }
-    if (!success) {
-      e.pop(Lx, 1);
-      e.pushnil(Lx);
-    }
-    return n - first;
-  };
+// ------------------------------------------------------------ file methods
 
-  /** an iterator over a file (io.lines / f:lines); the userdata is its first upvalue */
-  const pushLines = (a: Args, fileIdx: number, fmtFrom: number, toClose: boolean) => {
-    const Lx = a.L;
-    const fmts: (number | Uint8Array)[] = [];
-    for (let i = fmtFrom; i <= e.gettop(Lx); i++) {
-      fmts.push(e.type(Lx, i) === LUA_TNUMBER ? (a.integer(i) as number) : a.bytes(i));
-    }
-    e.pushvalue(Lx, fileIdx);
-    e.pushfunction(
-      Lx,
-      (L2) => {
-        const a2 = new Args(e, L2, 'lines');
-        const id = e.tohostobject(L2, e.upvalueindex(1), FILE_TYPE);
-        const f = id === null ? undefined : vm.getHostObject<VFile>(id);
-        if (!f || f.closed) throw new LuaError('file is already closed');
-        e.settop(L2, 0);
-        e.pushvalue(L2, e.upvalueindex(1));
-        for (const x of fmts) {
-          if (typeof x === 'number') e.pushinteger(L2, x);
-          else e.pushbytes(L2, x);
-        }
-        const n = gRead(a2, f, 2);
-        if (e.toboolean(L2, -n)) return n;
-        if (n > 1) throw new LuaError(e.tostring(L2, -n + 1) ?? 'read error');
-        if (toClose) closeFile(f);
-        return 0;
-      },
-      1,
-    );
-  };
-
-  // ------------------------------------------------------------ file methods
-  const methods: Record<string, (a: Args) => number | void> = {
+/** close / flush / setvbuf / lines / seek */
+function fileControlMethods(io: Io): Methods {
+  const { e, toFile } = io;
+  return {
     close: (a) => {
-      const f = toFile(a);
-      closeFile(f);
+      io.closeFile(toFile(a));
       e.pushboolean(a.L, true);
       return 1;
     },
@@ -320,10 +361,9 @@ export function openIo(vm: Vm): void {
     },
     lines: (a) => {
       toFile(a);
-      pushLines(a, 1, 2, false);
+      pushLines(io, a, 1, 2, false);
       return 1;
     },
-    read: (a) => gRead(a, toFile(a), 2),
     seek: (a) => {
       const f = toFile(a);
       const opt = a.optString(2, 'cur');
@@ -334,9 +374,42 @@ export function openIo(vm: Vm): void {
         return 1;
       } catch (err) {
         if (!(err instanceof FsError)) throw err;
-        return fileResult(a, false, err, null);
+        return io.fileResult(a, false, err, null);
       }
     },
+  };
+}
+
+/** f:fill(zbuff, off=0, len): reads into the zbuff from off; `true, n` | `false, -1` */
+function fillZbuff(io: Io, a: Args, f: VFile, z: ZbuffState): number {
+  const { e } = io;
+  const off = e.isinteger(a.L, 3) ? a.integer(3) : 0;
+  let len: number;
+  if (e.isinteger(a.L, 4)) {
+    len = a.integer(4);
+    if (len > z.len) len = z.len;
+    if (off + len > z.len) len = len - off;
+  } else len = z.len - off;
+  len = Math.max(0, Math.min(len, z.len - Math.max(0, off)));
+  let got: number;
+  try {
+    const b = f.read(len);
+    b.copy(z.data, Math.max(0, off));
+    got = b.length;
+  } catch (err) {
+    if (!(err instanceof FsError)) throw err;
+    got = -1;
+  }
+  e.pushboolean(a.L, got >= 0);
+  e.pushinteger(a.L, got);
+  return 2;
+}
+
+/** read / write / fill */
+function fileDataMethods(io: Io): Methods {
+  const { vm, e, toFile } = io;
+  return {
+    read: (a) => gRead(io, a, toFile(a), 2),
     write: (a) => {
       const f = toFile(a);
       const top = e.gettop(a.L);
@@ -349,7 +422,7 @@ export function openIo(vm: Vm): void {
         for (const p of parts) f.write(p);
       } catch (err) {
         if (!(err instanceof FsError)) throw err;
-        return fileResult(a, false, err, null);
+        return io.fileResult(a, false, err, null);
       }
       e.pushvalue(a.L, 1);
       return 1;
@@ -358,29 +431,16 @@ export function openIo(vm: Vm): void {
       const f = toFile(a);
       const z = getZbuff(vm, a.L, 2);
       if (!z) return 0;
-      const off = e.isinteger(a.L, 3) ? a.integer(3) : 0;
-      let len: number;
-      if (e.isinteger(a.L, 4)) {
-        len = a.integer(4);
-        if (len > z.len) len = z.len;
-        if (off + len > z.len) len = len - off;
-      } else len = z.len - off;
-      len = Math.max(0, Math.min(len, z.len - Math.max(0, off)));
-      let got: number;
-      try {
-        const b = f.read(len);
-        b.copy(z.data, Math.max(0, off));
-        got = b.length;
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        got = -1;
-      }
-      e.pushboolean(a.L, got >= 0);
-      e.pushinteger(a.L, got);
-      return 2;
+      return fillZbuff(io, a, f, z);
     },
   };
+}
 
+/** The FILE* metatable: the methods, `__name`, `__gc` (closes) and `__tostring`. */
+function installFileMetatable(io: Io): void {
+  const { vm, e } = io;
+  const L = vm.L;
+  const methods: Methods = { ...fileControlMethods(io), ...fileDataMethods(io) };
   e.createtable(L, 0, Object.keys(methods).length);
   for (const [k, fn] of Object.entries(methods)) {
     vm.pushBinding(k, asMethod(vm, fn));
@@ -395,37 +455,46 @@ export function openIo(vm: Vm): void {
   vm.pushBinding('__gc', (a) => {
     const id = e.tohostobject(a.L, 1, FILE_TYPE);
     const f = id === null ? undefined : vm.getHostObject<VFile>(id);
-    if (f) closeFile(f);
+    if (f) io.closeFile(f);
     if (id !== null) vm.removeHostObject(id);
     return 0;
   });
   e.setfield(L, -2, '__gc');
   vm.pushBinding('__tostring', (a) => {
-    const f = toStream(a);
+    const f = io.toStream(a);
     const id = e.tohostobject(a.L, 1, FILE_TYPE) as number;
     e.pushstring(a.L, f.closed ? 'file (closed)' : `file (0x${(0x20000000 + id * 0x40).toString(16).padStart(8, '0')})`);
     return 1;
   });
   e.setfield(L, -2, '__tostring');
   e.pop(L, 2);
+}
 
-  // ------------------------------------------------------------ io
-  const fileSize = (a: Args): number => {
-    const st = statKind(vm.vfs, a.string(1));
-    e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
+// ------------------------------------------------------------ io
+
+/** io.fileSize(path): the size of a regular file, 0 otherwise (also fs.fsize) */
+function fileSizeOf(io: Io): (a: Args) => number {
+  return (a) => {
+    const st = statKind(io.vm.vfs, a.string(1));
+    io.e.pushinteger(a.L, st?.kind === 'file' ? st.size : 0);
     return 1;
   };
-  const ioFns: Record<string, (a: Args) => number | void> = {
+}
+
+/** io.open / io.lines / io.type / io.exists */
+function ioOpenFunctions(io: Io): Methods {
+  const { vm, e } = io;
+  return {
     open: (a) => {
       const fname = a.string(1);
       const mode = a.optString(2, 'r');
       if (!validMode(mode)) a.argError(2, 'invalid mode');
       try {
-        pushFile(a.L, openFile(vm.vfs, fname, mode));
+        io.pushFile(a.L, openFile(vm.vfs, fname, mode));
         return 1;
       } catch (err) {
         if (!(err instanceof FsError)) throw err;
-        return fileResult(a, false, err, fname);
+        return io.fileResult(a, false, err, fname);
       }
     },
     lines: (a) => {
@@ -438,10 +507,10 @@ export function openIo(vm: Vm): void {
         if (!(err instanceof FsError)) throw err;
         throw new LuaError(`cannot open file '${fname}' (${err.errno})`);
       }
-      pushFile(a.L, f);
+      io.pushFile(a.L, f);
       e.insert(a.L, 1);
       e.remove(a.L, 2);
-      pushLines(a, 1, 2, true);
+      pushLines(io, a, 1, 2, true);
       return 1;
     },
     type: (a) => {
@@ -456,20 +525,31 @@ export function openIo(vm: Vm): void {
       e.pushboolean(a.L, statKind(vm.vfs, a.string(1))?.kind === 'file');
       return 1;
     },
-    fileSize,
+  };
+}
+
+/** Opens a file for io.readFile / io.writeFile: null (the function returns nothing) for a bad mode or a failed open. */
+function openWhole(io: Io, fname: string, mode: string): VFile | null {
+  if (!validMode(mode)) return null;
+  try {
+    return openFile(io.vm.vfs, fname, mode);
+  } catch (err) {
+    if (!(err instanceof FsError)) throw err;
+    return null;
+  }
+}
+
+/** io.readFile / io.writeFile */
+function ioWholeFileFunctions(io: Io): Methods {
+  const { e } = io;
+  return {
     readFile: (a) => {
       const fname = a.string(1);
       const mode = a.optString(2, 'rb');
       const offset = a.optInteger(3, 0);
       let rlen = a.optInteger(4, 1 << 30);
-      if (!validMode(mode)) return 0;
-      let f: VFile;
-      try {
-        f = openFile(vm.vfs, fname, mode);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        return 0;
-      }
+      const f = openWhole(io, fname, mode);
+      if (!f) return 0;
       try {
         if (offset > 0) f.seek('set', offset);
         const parts: Buffer[] = [];
@@ -491,15 +571,8 @@ export function openIo(vm: Vm): void {
     writeFile: (a) => {
       const fname = a.string(1);
       const data = a.bytes(2);
-      const mode = a.optString(3, 'wb+');
-      if (!validMode(mode)) return 0;
-      let f: VFile;
-      try {
-        f = openFile(vm.vfs, fname, mode);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        return 0;
-      }
+      const f = openWhole(io, fname, a.optString(3, 'wb+'));
+      if (!f) return 0;
       let ok = true;
       try {
         f.write(data);
@@ -512,6 +585,35 @@ export function openIo(vm: Vm): void {
       e.pushboolean(a.L, ok);
       return 1;
     },
+  };
+}
+
+/** Pushes a list of tables {k1 = v1, ...} (io.lsdir's entries, io.lsmount's mounts). */
+function pushRecords(e: LuaEngine, L: LuaState, rows: [string, string | number][][]): void {
+  e.createtable(L, rows.length, 0);
+  rows.forEach((fields, i) => {
+    e.createtable(L, 0, fields.length);
+    for (const [k, v] of fields) {
+      if (typeof v === 'number') e.pushinteger(L, v);
+      else e.pushstring(L, v);
+      e.setfield(L, -2, k);
+    }
+    e.rawseti(L, -2, i + 1);
+  });
+}
+
+/** the firmware's mount table (io.lsmount) */
+const MOUNTS = [
+  ['/', 'lfs2'],
+  ['/luadb/', 'luadb'],
+  ['/ram/', 'ram'],
+  ['/lfs2/', 'lfs2'],
+];
+
+/** io.mkdir / io.rmdir / io.lsdir / io.lsmount / io.mkfs */
+function ioDirFunctions(io: Io): Methods {
+  const { vm, e } = io;
+  return {
     mkdir: (a) => dirResult(a, () => makeDir(vm.vfs, a.string(1))),
     rmdir: (a) => dirResult(a, () => removeDir(vm.vfs, a.string(1))),
     lsdir: (a) => {
@@ -531,35 +633,11 @@ export function openIo(vm: Vm): void {
         return 2;
       }
       e.pushboolean(a.L, true);
-      e.createtable(a.L, ents.length, 0);
-      ents.forEach((d, i) => {
-        e.createtable(a.L, 0, 3);
-        e.pushinteger(a.L, d.type);
-        e.setfield(a.L, -2, 'type');
-        e.pushstring(a.L, d.name);
-        e.setfield(a.L, -2, 'name');
-        e.pushinteger(a.L, d.size);
-        e.setfield(a.L, -2, 'size');
-        e.rawseti(a.L, -2, i + 1);
-      });
+      pushRecords(e, a.L, ents.map((d) => [['type', d.type], ['name', d.name], ['size', d.size]]));
       return 2;
     },
     lsmount: (a) => {
-      const mounts = [
-        ['/', 'lfs2'],
-        ['/luadb/', 'luadb'],
-        ['/ram/', 'ram'],
-        ['/lfs2/', 'lfs2'],
-      ];
-      e.createtable(a.L, mounts.length, 0);
-      mounts.forEach(([p, fsName], i) => {
-        e.createtable(a.L, 0, 2);
-        e.pushstring(a.L, p);
-        e.setfield(a.L, -2, 'path');
-        e.pushstring(a.L, fsName);
-        e.setfield(a.L, -2, 'fs');
-        e.rawseti(a.L, -2, i + 1);
-      });
+      pushRecords(e, a.L, MOUNTS.map(([p, fsName]) => [['path', p], ['fs', fsName]]));
       return 1;
     },
     mkfs: (a) => {
@@ -569,7 +647,14 @@ export function openIo(vm: Vm): void {
       return 2;
     },
   };
-  vm.defineModule('io', ioFns, { FILE: 0, DIR: 1 });
+}
+
+/** The io module (and fs, which shares io.fileSize); the stock io.stdin/stdout/stderr are removed. */
+function defineIo(io: Io): void {
+  const { vm, e } = io;
+  const L = vm.L;
+  const fileSize = fileSizeOf(io);
+  vm.defineModule('io', { ...ioOpenFunctions(io), fileSize, ...ioWholeFileFunctions(io), ...ioDirFunctions(io) }, { FILE: 0, DIR: 1 });
   openFs(vm, fileSize);
   if (e.getglobal(L, 'io') === LUA_TTABLE) {
     for (const k of ['stdin', 'stdout', 'stderr']) {
@@ -578,77 +663,94 @@ export function openIo(vm: Vm): void {
     }
   }
   e.pop(L, 1);
+}
 
-  // ------------------------------------------------------------ os
+// ------------------------------------------------------------ os
+
+function defineOs(io: Io): void {
+  const vm = io.vm;
+  /** runs op on the path(s): true, or `nil, "<fname>: <strerror>", errno` */
+  const pathOp = (a: Args, fname: string, op: () => void): number => {
+    try {
+      op();
+      return io.fileResult(a, true, null, fname);
+    } catch (err) {
+      if (!(err instanceof FsError)) throw err;
+      return io.fileResult(a, false, err, fname);
+    }
+  };
   vm.defineModule('os', {
     remove: (a) => {
       const p = a.string(1);
-      try {
-        removePath(vm.vfs, p);
-        return fileResult(a, true, null, p);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        return fileResult(a, false, err, p);
-      }
+      return pathOp(a, p, () => removePath(vm.vfs, p));
     },
     rename: (a) => {
       const from = a.string(1);
       const to = a.string(2);
-      try {
-        renamePath(vm.vfs, from, to);
-        return fileResult(a, true, null, from);
-      } catch (err) {
-        if (!(err instanceof FsError)) throw err;
-        return fileResult(a, false, err, from);
-      }
+      return pathOp(a, from, () => renamePath(vm.vfs, from, to));
     },
   });
+}
 
-  // ------------------------------------------------------------ loadfile / dofile
-  /** pushes the chunk (returns 1) or nil + message (returns 2) */
-  const loadFile = (a: Args, fname: string, modeIdx: number, envIdx: number): number => {
-    const Lx = a.L;
-    // decided before anything is pushed (the pushes below would fill empty slots)
-    const hasMode = modeIdx > 0 && modeIdx <= e.gettop(Lx) && !a.isNoneOrNil(modeIdx);
-    const code = readVfsFile(vm.vfs, fname);
-    if (!code) {
-      const st = statKind(vm.vfs, fname);
-      e.pushnil(Lx);
-      e.pushstring(Lx, `cannot ${st ? 'read' : 'open'} ${fname}: ${st ? 'Is a directory' : 'No such file or directory'}`);
-      return 2;
-    }
-    let body = code;
-    if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
-    if (body[0] === 0x23) {
-      // skip a '#' first line, keeping the newline so line numbers stay right
-      const nl = body.indexOf(0x0a);
-      body = nl < 0 ? Buffer.alloc(0) : body.subarray(nl);
-    }
-    // as luaL_loadfilex: after a '#' line the next character decides text or binary
-    if (isBinaryChunk(body[0] === 0x0a ? body.subarray(1) : body)) {
-      e.pushnil(Lx);
-      e.pushstring(Lx, `${fname}: ${BINARY_CHUNK_MSG}`);
-      return 2;
-    }
-    const base = e.gettop(Lx);
-    pushSavedGlobal(vm, Lx, 'load');
-    e.pushbytes(Lx, body);
-    e.pushstring(Lx, '@' + path.posix.basename(fname.replace(/\\/g, '/')));
-    if (hasMode) e.pushvalue(Lx, modeIdx);
-    else e.pushnil(Lx);
-    let nargs = 3;
-    if (envIdx > 0) {
-      e.pushvalue(Lx, envIdx);
-      nargs = 4;
-    }
-    e.call(Lx, nargs, LUA_MULTRET);
-    return e.gettop(Lx) - base;
-  };
+// ------------------------------------------------------------ loadfile / dofile
 
+/** The chunk text of a file: a UTF-8 BOM and a '#' first line removed (its newline kept, so line numbers stay right). */
+function chunkBody(code: Buffer): Buffer {
+  let body = code;
+  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
+  if (body[0] === 0x23) {
+    const nl = body.indexOf(0x0a);
+    body = nl < 0 ? Buffer.alloc(0) : body.subarray(nl);
+  }
+  return body;
+}
+
+/** pushes the chunk (returns 1) or nil + message (returns 2) */
+function loadFile(io: Io, a: Args, fname: string, modeIdx: number, envIdx: number): number {
+  const { vm, e } = io;
+  const Lx = a.L;
+  // decided before anything is pushed (the pushes below would fill empty slots)
+  const hasMode = modeIdx > 0 && modeIdx <= e.gettop(Lx) && !a.isNoneOrNil(modeIdx);
+  const code = readVfsFile(vm.vfs, fname);
+  if (!code) {
+    const st = statKind(vm.vfs, fname);
+    e.pushnil(Lx);
+    e.pushstring(Lx, `cannot ${st ? 'read' : 'open'} ${fname}: ${st ? 'Is a directory' : 'No such file or directory'}`);
+    return 2;
+  }
+  const body = chunkBody(code);
+  // as luaL_loadfilex: after a '#' line the next character decides text or binary
+  if (isBinaryChunk(body[0] === 0x0a ? body.subarray(1) : body)) {
+    e.pushnil(Lx);
+    e.pushstring(Lx, `${fname}: ${BINARY_CHUNK_MSG}`);
+    return 2;
+  }
+  const base = e.gettop(Lx);
+  pushSavedGlobal(vm, Lx, 'load');
+  e.pushbytes(Lx, body);
+  e.pushstring(Lx, '@' + path.posix.basename(fname.replace(/\\/g, '/')));
+  if (hasMode) e.pushvalue(Lx, modeIdx);
+  else e.pushnil(Lx);
+  let nargs = 3;
+  if (envIdx > 0) {
+    e.pushvalue(Lx, envIdx);
+    nargs = 4;
+  }
+  e.call(Lx, nargs, LUA_MULTRET);
+  return e.gettop(Lx) - base;
+}
+
+export function openIo(vm: Vm): void {
+  saveStdlib(vm, ['tonumber', 'load', 'debug.getinfo']);
+  const io = makeIo(vm);
+  bootFileSystem(io);
+  installFileMetatable(io);
+  defineIo(io);
+  defineOs(io);
   vm.setGlobalFunction('loadfile', (a) => {
     const fname = a.string(1);
-    if (!a.isNoneOrNil(2) && e.type(a.L, 2) !== LUA_TSTRING) a.typeError(2, 'string');
-    return loadFile(a, fname, 2, a.count >= 3 ? 3 : 0);
+    if (!a.isNoneOrNil(2) && vm.e.type(a.L, 2) !== LUA_TSTRING) a.typeError(2, 'string');
+    return loadFile(io, a, fname, 2, a.count >= 3 ? 3 : 0);
   });
   // dofile is Lua (runtime/lua/boot.lua) over this loadfile, so its chunk may yield
 }

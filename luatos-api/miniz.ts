@@ -19,6 +19,7 @@ import * as zlib from 'node:zlib';
 import type { Vm } from '../runtime/core/vm/vm';
 import type { Vfs } from '../runtime/core/fs/vfs';
 import { FsError, fsStat, makeDir, openFile, statKind } from '../runtime/core/fs/sandbox';
+import type { LogLevel } from '../runtime/core/log';
 
 export const MINIZ_MAX_IN = 32768;
 export const MINIZ_MAX_OUT = 85196;
@@ -122,7 +123,7 @@ export const UNZIP_MAX_NAME = 255;
 export interface UnzipOptions {
   debug?: boolean;
   timeoutMs?: number;
-  log: (level: 'D' | 'I' | 'W' | 'E', msg: string) => void;
+  log: (level: LogLevel, msg: string) => void;
 }
 
 interface ZipEntry {

@@ -36,7 +36,7 @@
  *   fit), and `resize(n)` over the limit leaves the buffer unchanged. No JS error text ever
  *   reaches the script: a failed JS allocation reads "not enough memory".
  */
-import { LuaError, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import { LuaError, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA, type LuaEngine } from '../runtime/core/engine/types';
 import type { Args } from '../runtime/core/vm/lua-value';
 import type { Vm } from '../runtime/core/vm/vm';
 import {
@@ -134,39 +134,56 @@ function getPoint(z: ZbuffState, point: number): number {
   return 0;
 }
 
-export function openZbuff(vm: Vm): void {
-  const { e, L } = vm;
-  saveStdlib(vm, ['tonumber', 'debug.getinfo']);
+type Method = (a: Args) => number | void;
+type Methods = Record<string, Method>;
 
-  const self = (a: Args): ZbuffState => {
-    const z = getZbuff(vm, a.L, 1);
-    if (!z) a.typeError(1, ZBUFF_TYPE);
-    return z;
-  };
-  const isInt = (a: Args, i: number) => e.isinteger(a.L, i);
-  /** copy's growth (len + need, as the firmware); the exact need when that is over the limit */
-  const grow = (z: ZbuffState, need: number): boolean => z.resize(z.len + need) || z.resize(need);
-  const push = (a: Args, v: number) => e.pushinteger(a.L, v);
+/** What the method groups share: the VM, its engine and the argument helpers (one per VM). */
+interface Zb {
+  vm: Vm;
+  e: LuaEngine;
+  /** the zbuff at argument 1 (a type error otherwise) */
+  self(a: Args): ZbuffState;
+  isInt(a: Args, i: number): boolean;
+  push(a: Args, v: number): void;
+}
 
-  /** add_bytes: copy at the cursor, truncated at the end; returns bytes written */
-  const addBytes = (z: ZbuffState, b: Uint8Array): number => {
-    const n = Math.min(b.length, z.len - z.used);
-    if (n <= 0) return 0;
-    z.data.set(b.subarray(0, n), z.used);
-    z.used += n;
-    return n;
-  };
+/** add_bytes: copy at the cursor, truncated at the end; returns bytes written */
+function addBytes(z: ZbuffState, b: Uint8Array): number {
+  const n = Math.min(b.length, z.len - z.used);
+  if (n <= 0) return 0;
+  z.data.set(b.subarray(0, n), z.used);
+  z.used += n;
+  return n;
+}
 
-  const indexGet = (a: Args): number => {
-    const z = self(a);
-    const o = a.integer(2);
-    // negative offsets are out of bounds (undefined in C): nil
-    if (o >= z.len || o < 0) return 0;
-    push(a, z.data[o]);
-    return 1;
-  };
+/** copy's growth (len + need, as the firmware); the exact need when that is over the limit */
+function grow(z: ZbuffState, need: number): boolean {
+  return z.resize(z.len + need) || z.resize(need);
+}
 
-  const methods: Record<string, (a: Args) => number | void> = {
+/** `buff[i]` and `buff:get(i)`: the byte at a 0-based offset, nil out of range */
+function indexGet(zb: Zb, a: Args): number {
+  const z = zb.self(a);
+  const o = a.integer(2);
+  // negative offsets are out of bounds (undefined in C): nil
+  if (o >= z.len || o < 0) return 0;
+  zb.push(a, z.data[o]);
+  return 1;
+}
+
+/** The repeat count after an lpack letter: `given` when digits follow, `next` where the format goes on. */
+function repeatCount(f: Buffer, p: number): { count: number; given: boolean; next: number } {
+  if (!(f[p] >= 0x30 && f[p] <= 0x39)) return { count: 1, given: false, next: p };
+  let count = 0;
+  while (f[p] >= 0x30 && f[p] <= 0x39) count = 10 * count + f[p++] - 0x30;
+  return { count, given: true, next: p };
+}
+
+// ------------------------------------------------------------ the cursor: write / read / seek / used
+
+function streamMethods(zb: Zb): Methods {
+  const { e, self, isInt, push } = zb;
+  return {
     write: (a) => {
       const z = self(a);
       if (isInt(a, 2)) {
@@ -178,8 +195,7 @@ export function openZbuff(vm: Vm): void {
         push(a, n);
         return 1;
       }
-      const s = a.bytes(2);
-      push(a, addBytes(z, s));
+      push(a, addBytes(z, a.bytes(2)));
       return 1;
     },
     read: (a) => {
@@ -194,11 +210,6 @@ export function openZbuff(vm: Vm): void {
       z.used += n;
       return 1;
     },
-    clear: (a) => {
-      const z = self(a);
-      z.data.fill(a.optInteger(2, 0) & 0xff);
-      return 0;
-    },
     seek: (a) => {
       const z = self(a);
       let off = a.integer(2);
@@ -210,189 +221,254 @@ export function openZbuff(vm: Vm): void {
       push(a, z.used);
       return 1;
     },
+    used: (a) => {
+      const z = self(a);
+      if (isInt(a, 2)) {
+        const n = a.integer(2);
+        z.used = n < 0 || n > z.len ? z.len : n;
+      }
+      push(a, z.used);
+      return 1;
+    },
+  };
+}
+
+// ------------------------------------------------------------ pack / unpack (lpack letters)
+
+/** the integer letters of pack/unpack and their sizes */
+const INT_CODE_SIZES = new Map([
+  ['c', 1],
+  ['b', 1],
+  ['h', 2],
+  ['H', 2],
+  ['i', 4],
+  ['I', 4],
+  ['l', 8],
+  ['L', 8],
+]);
+
+interface PackState {
+  a: Args;
+  z: ZbuffState;
+  /** the next value argument */
+  i: number;
+  swap: boolean;
+  written: number;
+}
+
+/** Writes the bytes of one packed value (byte-swapped for `>`). */
+function packBytes(s: PackState, b: Buffer): void {
+  if (s.swap) b.reverse();
+  s.written += addBytes(s.z, b);
+}
+
+/** One letter of zbuff:pack; false: its repeat count ends here (the endianness letters). */
+function packCode(s: PackState, c: string): boolean {
+  const a = s.a;
+  switch (c) {
+    case '<':
+    case '=':
+      s.swap = false;
+      return false;
+    case '>':
+      s.swap = true;
+      return false;
+    case 'A':
+      s.written += addBytes(s.z, a.bytes(s.i++));
+      return true;
+    case 'n':
+    case 'd': {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(a.number(s.i++));
+      packBytes(s, b);
+      return true;
+    }
+    case 'f': {
+      const b = Buffer.alloc(4);
+      b.writeFloatLE(a.number(s.i++));
+      packBytes(s, b);
+      return true;
+    }
+    case ' ':
+    case ',':
+      return true;
+  }
+  const size = INT_CODE_SIZES.get(c);
+  if (size === undefined) return a.argError(1, `bad code \`${c}'`);
+  packBytes(s, intBytes(checkInt64(a, s.i++), size));
+  return true;
+}
+
+
+interface UnpackState {
+  a: Args;
+  /** the bytes from the cursor on */
+  data: Buffer;
+  /** bytes consumed */
+  i: number;
+  /** values pushed */
+  n: number;
+  swap: boolean;
+}
+
+/** what one letter of unpack tells its loop: go on, end this letter's repeat count, or stop (data ran out) */
+type Step = 'next' | 'end-repeat' | 'out-of-data';
+
+/** The next m bytes (a copy, byte-swapped for `>`), or null when the data ran out. */
+function take(s: UnpackState, m: number): Buffer | null {
+  if (s.i + m > s.data.length) return null;
+  const b = Buffer.from(s.data.subarray(s.i, s.i + m));
+  s.i += m;
+  if (s.swap) b.reverse();
+  return b;
+}
+
+/** Pushes the value of a number letter read from b. */
+function pushUnpacked(zb: Zb, a: Args, c: string, b: Buffer): void {
+  const { e, push } = zb;
+  switch (c) {
+    case 'n':
+    case 'd':
+      return e.pushnumber(a.L, b.readDoubleLE(0));
+    case 'f':
+      return e.pushnumber(a.L, b.readFloatLE(0));
+    case 'c':
+      return push(a, b.readInt8(0));
+    case 'b':
+      return push(a, b[0]);
+    case 'h':
+      return push(a, b.readInt16LE(0));
+    case 'H':
+      return push(a, b.readUInt16LE(0));
+    case 'i':
+      return push(a, b.readInt32LE(0));
+    case 'I':
+      return push(a, b.readUInt32LE(0));
+    default:
+      // l / L: the (lua_Integer) cast of the 64-bit value
+      return pushInt64(zb.vm, a.L, bytesToBig(b, true));
+  }
+}
+
+/** One letter of zbuff:unpack; `rest` is what is left of its repeat count. */
+function unpackCode(zb: Zb, s: UnpackState, c: string, rest: number): Step {
+  const a = s.a;
+  switch (c) {
+    case '<':
+    case '=':
+      s.swap = false;
+      return 'end-repeat';
+    case '>':
+      s.swap = true;
+      return 'end-repeat';
+    case 'A': {
+      // `A10`: one string of 10 bytes
+      const m = rest + 1;
+      if (s.i + m > s.data.length) return 'out-of-data';
+      zb.e.pushbytes(a.L, s.data.subarray(s.i, s.i + m));
+      s.i += m;
+      s.n++;
+      return 'end-repeat';
+    }
+    case ' ':
+    case ',':
+      return 'next';
+  }
+  const size = c === 'n' || c === 'd' ? 8 : c === 'f' ? 4 : INT_CODE_SIZES.get(c);
+  if (size === undefined) return a.argError(1, `bad code \`${c}'`);
+  const b = take(s, size);
+  if (!b) return 'out-of-data';
+  pushUnpacked(zb, a, c, b);
+  s.n++;
+  return 'next';
+}
+
+function packMethods(zb: Zb): Methods {
+  const { e, self, push } = zb;
+  return {
     pack: (a) => {
       const z = self(a);
       const f = Buffer.from(a.bytes(2));
-      let i = 3;
-      let swap = false;
-      let written = 0;
+      const s: PackState = { a, z, i: 3, swap: false, written: 0 };
       let p = 0;
-      const num = (size: number, conv: (x: number) => Buffer) => {
-        const b = conv(a.number(i++));
-        if (swap) b.reverse();
-        written += addBytes(z, b.subarray(0, size));
-      };
-      const int = (size: number) => {
-        const b = intBytes(checkInt64(a, i++), size);
-        if (swap) b.reverse();
-        written += addBytes(z, b);
-      };
-      while (p < f.length) {
-        if (z.used === z.len) break;
+      while (p < f.length && z.used !== z.len) {
         const c = String.fromCharCode(f[p++]);
-        let N = 1;
-        if (f[p] >= 0x30 && f[p] <= 0x39) {
-          N = 0;
-          while (f[p] >= 0x30 && f[p] <= 0x39) N = 10 * N + f[p++] - 0x30;
-        }
-        while (N-- > 0) {
-          if (z.used === z.len) break;
-          switch (c) {
-            case '<':
-            case '=':
-              swap = false;
-              N = 0;
-              break;
-            case '>':
-              swap = true;
-              N = 0;
-              break;
-            case 'A':
-              written += addBytes(z, a.bytes(i++));
-              break;
-            case 'n':
-            case 'd':
-              num(8, (x) => {
-                const b = Buffer.alloc(8);
-                b.writeDoubleLE(x);
-                return b;
-              });
-              break;
-            case 'f':
-              num(4, (x) => {
-                const b = Buffer.alloc(4);
-                b.writeFloatLE(x);
-                return b;
-              });
-              break;
-            case 'c':
-            case 'b':
-              int(1);
-              break;
-            case 'h':
-            case 'H':
-              int(2);
-              break;
-            case 'i':
-            case 'I':
-              int(4);
-              break;
-            case 'l':
-            case 'L':
-              int(8);
-              break;
-            case ' ':
-            case ',':
-              break;
-            default:
-              a.argError(1, `bad code \`${c}'`);
-          }
+        const r = repeatCount(f, p);
+        p = r.next;
+        for (let N = r.count; N > 0 && z.used !== z.len; N--) {
+          if (!packCode(s, c)) break;
         }
       }
-      push(a, written);
+      push(a, s.written);
       return 1;
     },
     unpack: (a) => {
       const z = self(a);
       const f = Buffer.from(a.bytes(2));
-      const s = z.data.subarray(z.used);
-      const len = s.length;
-      let i = 0;
-      let n = 0;
-      let swap = false;
-      let p = 0;
+      const s: UnpackState = { a, data: z.data.subarray(z.used), i: 0, n: 0, swap: false };
       e.pushnil(a.L); // placeholder for the count
-      const get = (m: number): Buffer | null => {
-        if (i + m > len) return null;
-        const b = Buffer.from(s.subarray(i, i + m));
-        i += m;
-        if (swap) b.reverse();
-        return b;
-      };
+      let p = 0;
       outer: while (p < f.length) {
         const c = String.fromCharCode(f[p++]);
-        let N = 1;
-        if (f[p] >= 0x30 && f[p] <= 0x39) {
-          N = 0;
-          while (f[p] >= 0x30 && f[p] <= 0x39) N = 10 * N + f[p++] - 0x30;
-          if (N === 0 && c === 'A') {
-            e.pushbytes(a.L, Buffer.alloc(0));
-            n++;
-          }
+        const r = repeatCount(f, p);
+        p = r.next;
+        if (r.given && r.count === 0 && c === 'A') {
+          e.pushbytes(a.L, Buffer.alloc(0));
+          s.n++;
         }
-        while (N-- > 0) {
+        for (let N = r.count - 1; N >= 0; N--) {
           if (!e.checkstack(a.L, 4)) throw new LuaError('too many results to unpack');
-          let b: Buffer | null;
-          switch (c) {
-            case '<':
-            case '=':
-              swap = false;
-              N = 0;
-              break;
-            case '>':
-              swap = true;
-              N = 0;
-              break;
-            case 'A': {
-              const m = N + 1;
-              if (i + m > len) break outer;
-              e.pushbytes(a.L, s.subarray(i, i + m));
-              i += m;
-              n++;
-              N = 0;
-              break;
-            }
-            case 'n':
-            case 'd':
-              if (!(b = get(8))) break outer;
-              e.pushnumber(a.L, b.readDoubleLE(0));
-              n++;
-              break;
-            case 'f':
-              if (!(b = get(4))) break outer;
-              e.pushnumber(a.L, b.readFloatLE(0));
-              n++;
-              break;
-            case 'c':
-            case 'b':
-              if (!(b = get(1))) break outer;
-              push(a, c === 'c' ? b.readInt8(0) : b[0]);
-              n++;
-              break;
-            case 'h':
-            case 'H':
-              if (!(b = get(2))) break outer;
-              push(a, c === 'h' ? b.readInt16LE(0) : b.readUInt16LE(0));
-              n++;
-              break;
-            case 'i':
-            case 'I':
-              if (!(b = get(4))) break outer;
-              push(a, c === 'i' ? b.readInt32LE(0) : b.readUInt32LE(0));
-              n++;
-              break;
-            case 'l':
-            case 'L':
-              if (!(b = get(8))) break outer;
-              // (lua_Integer) cast of the 64-bit value
-              pushInt64(vm, a.L, bytesToBig(b, true));
-              n++;
-              break;
-            case ' ':
-            case ',':
-              break;
-            default:
-              a.argError(1, `bad code \`${c}'`);
-          }
+          const step = unpackCode(zb, s, c, N);
+          if (step === 'out-of-data') break outer;
+          if (step === 'end-repeat') break;
         }
       }
-      z.used += i;
-      push(a, i);
-      e.insert(a.L, -n - 1);
-      e.remove(a.L, -n - 2); // drop the placeholder
-      return n + 1;
+      z.used += s.i;
+      push(a, s.i);
+      e.insert(a.L, -s.n - 1);
+      e.remove(a.L, -s.n - 2); // drop the placeholder
+      return s.n + 1;
     },
-    get: indexGet,
+  };
+}
+
+// ------------------------------------------------------------ reading without the cursor
+
+/** query's conversion of a 1/2/4/8-byte field (bigEndian given as a boolean); false: not converted */
+function queryNumber(zb: Zb, a: Args, p: Buffer): boolean {
+  const { e, push } = zb;
+  const big = e.toboolean(a.L, 4);
+  const signed = e.type(a.L, 5) === LUA_TBOOLEAN && e.toboolean(a.L, 5);
+  const isFloat = e.type(a.L, 6) === LUA_TBOOLEAN && e.toboolean(a.L, 6);
+  switch (p.length) {
+    case 1:
+      push(a, signed ? p.readInt8(0) : p[0]);
+      return true;
+    case 2: {
+      const us = big ? p.readUInt16BE(0) : p.readUInt16LE(0);
+      push(a, signed ? (us << 16) >> 16 : us);
+      return true;
+    }
+    case 4:
+      if (isFloat) e.pushnumber(a.L, p.readFloatLE(0));
+      else push(a, big ? p.readInt32BE(0) : p.readInt32LE(0));
+      return true;
+    case 8:
+      if (isFloat) e.pushnumber(a.L, p.readDoubleLE(0));
+      else pushInt64(zb.vm, a.L, big ? p.readBigInt64BE(0) : p.readBigInt64LE(0));
+      return true;
+  }
+  return false;
+}
+
+function viewMethods(zb: Zb): Methods {
+  const { vm, e, self, push } = zb;
+  return {
+    get: (a) => indexGet(zb, a),
+    len: (a) => {
+      push(a, self(a).len);
+      return 1;
+    },
     toStr: (a) => {
       const z = self(a);
       let start = a.optInteger(2, 0);
@@ -408,119 +484,13 @@ export function openZbuff(vm: Vm): void {
       e.pushbytes(a.L, z.data.subarray(start, start + len));
       return 1;
     },
-    len: (a) => {
-      push(a, self(a).len);
-      return 1;
-    },
-    setFrameBuffer: (a) => {
-      const z = self(a);
-      const w = a.integer(2);
-      const h = a.integer(3);
-      const bit = a.integer(4);
-      if (Math.floor((w * h * bit - 1) / 8) + 1 > z.len) return 0;
-      z.width = w;
-      z.height = h;
-      z.bit = bit;
-      if (isInt(a, 5)) {
-        const color = a.integer(5);
-        for (let k = 0; k < w * h; k++) setPoint(z, k, color);
-      }
-      e.pushboolean(a.L, true);
-      return 1;
-    },
-    pixel: (a) => {
-      const z = self(a);
-      const x = a.integer(2);
-      const y = a.integer(3);
-      if (x < 0 || y < 0 || x >= z.width || y >= z.height) return 0;
-      if (isInt(a, 4)) {
-        setPoint(z, x + y * z.width, a.integer(4));
-        e.pushboolean(a.L, true);
-        return 1;
-      }
-      push(a, getPoint(z, x + y * z.width));
-      return 1;
-    },
-    free: (a) => {
-      self(a).free();
-      return 0;
-    },
-    copy: (a) => {
-      const z = self(a);
-      let cur = a.optInteger(2, z.used);
-      if (cur < 0) {
-        cur += z.used;
-        if (cur < 0) {
-          push(a, 0);
-          return 1;
-        }
-      }
-      if (isInt(a, 3)) {
-        let n = 0;
-        while (isInt(a, 3 + n)) {
-          // the firmware grows when cur > len (writing at cur == len overflows); here >=
-          if (cur >= z.len && !z.resize(Math.max(cur * 2, cur + 1)) && !z.resize(cur + 1)) break;
-          z.data[cur++] = a.integer(3 + n) & 0xff;
-          n++;
-        }
-        z.used = Math.max(cur, z.used);
-        push(a, n);
-        return 1;
-      }
-      const t = e.type(a.L, 3);
-      if (t === LUA_TSTRING || t === LUA_TNUMBER) {
-        const s = a.bytes(3);
-        if (s.length + cur > z.len && !grow(z, s.length + cur)) {
-          push(a, 0);
-          return 1;
-        }
-        z.data.set(s, cur);
-        cur += s.length;
-        z.used = Math.max(cur, z.used);
-        push(a, s.length);
-        return 1;
-      }
-      if (t === LUA_TUSERDATA) {
-        const src = getZbuff(vm, a.L, 3);
-        if (!src) return a.typeError(3, ZBUFF_TYPE);
-        const start = Math.max(0, a.optInteger(4, 0));
-        let len = a.optInteger(5, src.used);
-        if (len < 0) len = 0;
-        if (len + cur > z.len && !grow(z, len + cur)) {
-          push(a, 0);
-          return 1;
-        }
-        // bytes past the source's end are undefined in C: zeros here
-        const chunk = Buffer.alloc(len);
-        src.data.copy(chunk, 0, Math.min(start, src.len), Math.min(start + len, src.len));
-        chunk.copy(z.data, cur);
-        cur += len;
-        z.used = Math.max(cur, z.used);
-        push(a, len);
-        return 1;
-      }
-      push(a, 0);
-      return 1;
-    },
-    set: (a) => {
-      const z = self(a);
-      const num = a.optInteger(3, 0);
-      const start = Math.max(0, a.optInteger(2, 0));
-      const len = a.optInteger(4, z.len);
-      if (start >= z.len || len <= 0) return 0;
-      const n = len + start > z.len ? z.len - start : len;
-      z.data.fill(num & 0xff, start, start + n);
-      return 0;
-    },
     query: (a) => {
       const z = self(a);
       let start = a.optInteger(2, 0);
+      if (start < 0) start += z.used;
       if (start < 0) {
-        start += z.used;
-        if (start < 0) {
-          e.pushnil(a.L);
-          return 1;
-        }
+        e.pushnil(a.L);
+        return 1;
       }
       if (start > z.used) start = z.used;
       let len = a.optInteger(3, z.used);
@@ -531,66 +501,16 @@ export function openZbuff(vm: Vm): void {
         return 1;
       }
       const p = z.data.subarray(start, start + len);
-      if (e.type(a.L, 4) === LUA_TBOOLEAN && len <= 8) {
-        const big = e.toboolean(a.L, 4);
-        const signed = e.type(a.L, 5) === LUA_TBOOLEAN && e.toboolean(a.L, 5);
-        const isFloat = e.type(a.L, 6) === LUA_TBOOLEAN && e.toboolean(a.L, 6);
-        switch (len) {
-          case 1:
-            push(a, signed ? p.readInt8(0) : p[0]);
-            return 1;
-          case 2: {
-            const us = big ? p.readUInt16BE(0) : p.readUInt16LE(0);
-            push(a, signed ? (us << 16) >> 16 : us);
-            return 1;
-          }
-          case 4:
-            if (isFloat) e.pushnumber(a.L, p.readFloatLE(0));
-            else push(a, big ? p.readInt32BE(0) : p.readInt32LE(0));
-            return 1;
-          case 8:
-            if (isFloat) e.pushnumber(a.L, p.readDoubleLE(0));
-            else pushInt64(vm, a.L, big ? p.readBigInt64BE(0) : p.readBigInt64LE(0));
-            return 1;
-        }
-      }
+      if (e.type(a.L, 4) === LUA_TBOOLEAN && len <= 8 && queryNumber(zb, a, p)) return 1;
       e.pushbytes(a.L, p);
       return 1;
     },
-    del: (a) => {
-      const z = self(a);
-      let start = a.optInteger(2, 0);
-      if (start < 0) {
-        start += z.used;
-        if (start < 0) return 0;
-      }
-      if (start >= z.used) return 0;
-      let len = a.optInteger(3, z.used);
-      if (len < 0 || start + len > z.used) len = z.used - start;
-      if (!len) return 0;
-      if (start + len === z.used) {
-        z.used = start;
-      } else {
-        const rest = z.used - len;
-        z.data.copy(z.data, start, start + len, Math.min(z.len, start + len + rest));
-        z.used = rest;
-      }
-      return 0;
-    },
-    resize: (a) => {
-      const z = self(a);
-      if (isInt(a, 2)) z.resize(a.integer(2));
-      return 0;
-    },
-    used: (a) => {
-      const z = self(a);
-      if (isInt(a, 2)) {
-        const n = a.integer(2);
-        z.used = n < 0 || n > z.len ? z.len : n;
-      }
-      push(a, z.used);
-      return 1;
-    },
+  };
+}
+
+function compareMethods(zb: Zb): Methods {
+  const { vm, e, self, push } = zb;
+  return {
     isEqual: (a) => {
       const z = self(a);
       const o1 = a.optInteger(2, 0);
@@ -627,8 +547,162 @@ export function openZbuff(vm: Vm): void {
       return 1;
     },
   };
-  methods.reSize = methods.resize;
+}
 
+// ------------------------------------------------------------ changing the bytes: clear / set / del / resize / free
+
+function editMethods(zb: Zb): Methods {
+  const { self, isInt } = zb;
+  return {
+    clear: (a) => {
+      const z = self(a);
+      z.data.fill(a.optInteger(2, 0) & 0xff);
+      return 0;
+    },
+    set: (a) => {
+      const z = self(a);
+      const num = a.optInteger(3, 0);
+      const start = Math.max(0, a.optInteger(2, 0));
+      const len = a.optInteger(4, z.len);
+      if (start >= z.len || len <= 0) return 0;
+      const n = len + start > z.len ? z.len - start : len;
+      z.data.fill(num & 0xff, start, start + n);
+      return 0;
+    },
+    del: (a) => {
+      const z = self(a);
+      let start = a.optInteger(2, 0);
+      if (start < 0) start += z.used;
+      if (start < 0 || start >= z.used) return 0;
+      let len = a.optInteger(3, z.used);
+      if (len < 0 || start + len > z.used) len = z.used - start;
+      if (!len) return 0;
+      if (start + len === z.used) {
+        z.used = start;
+      } else {
+        const rest = z.used - len;
+        z.data.copy(z.data, start, start + len, Math.min(z.len, start + len + rest));
+        z.used = rest;
+      }
+      return 0;
+    },
+    resize: (a) => {
+      const z = self(a);
+      if (isInt(a, 2)) z.resize(a.integer(2));
+      return 0;
+    },
+    free: (a) => {
+      self(a).free();
+      return 0;
+    },
+  };
+}
+
+// ------------------------------------------------------------ copy (grows the buffer)
+
+/** copy(cur, b1, b2, ...): integer bytes from cur on, growing as needed; returns the count */
+function copyIntegers(zb: Zb, a: Args, z: ZbuffState, cur: number): number {
+  let n = 0;
+  while (zb.isInt(a, 3 + n)) {
+    // the firmware grows when cur > len (writing at cur == len overflows); here >=
+    if (cur >= z.len && !z.resize(Math.max(cur * 2, cur + 1)) && !z.resize(cur + 1)) break;
+    z.data[cur++] = a.integer(3 + n) & 0xff;
+    n++;
+  }
+  z.used = Math.max(cur, z.used);
+  return n;
+}
+
+/** copy(cur, zbuff2, start=0, len=used2); bytes past the source's end are zeros (undefined in C) */
+function copyZbuff(zb: Zb, a: Args, z: ZbuffState, cur: number): number {
+  const src = getZbuff(zb.vm, a.L, 3);
+  if (!src) return a.typeError(3, ZBUFF_TYPE);
+  const start = Math.max(0, a.optInteger(4, 0));
+  let len = a.optInteger(5, src.used);
+  if (len < 0) len = 0;
+  if (len + cur > z.len && !grow(z, len + cur)) return 0;
+  const chunk = Buffer.alloc(len);
+  src.data.copy(chunk, 0, Math.min(start, src.len), Math.min(start + len, src.len));
+  chunk.copy(z.data, cur);
+  z.used = Math.max(cur + len, z.used);
+  return len;
+}
+
+function copyMethods(zb: Zb): Methods {
+  const { e, self, isInt, push } = zb;
+  return {
+    copy: (a) => {
+      const z = self(a);
+      let cur = a.optInteger(2, z.used);
+      if (cur < 0) cur += z.used;
+      if (cur < 0) {
+        push(a, 0);
+        return 1;
+      }
+      if (isInt(a, 3)) {
+        push(a, copyIntegers(zb, a, z, cur));
+        return 1;
+      }
+      const t = e.type(a.L, 3);
+      if (t === LUA_TSTRING || t === LUA_TNUMBER) {
+        const s = a.bytes(3);
+        if (s.length + cur > z.len && !grow(z, s.length + cur)) {
+          push(a, 0);
+          return 1;
+        }
+        z.data.set(s, cur);
+        z.used = Math.max(cur + s.length, z.used);
+        push(a, s.length);
+        return 1;
+      }
+      push(a, t === LUA_TUSERDATA ? copyZbuff(zb, a, z, cur) : 0);
+      return 1;
+    },
+  };
+}
+
+// ------------------------------------------------------------ framebuffer: setFrameBuffer / pixel
+
+function framebufferMethods(zb: Zb): Methods {
+  const { e, self, isInt, push } = zb;
+  return {
+    setFrameBuffer: (a) => {
+      const z = self(a);
+      const w = a.integer(2);
+      const h = a.integer(3);
+      const bit = a.integer(4);
+      if (Math.floor((w * h * bit - 1) / 8) + 1 > z.len) return 0;
+      z.width = w;
+      z.height = h;
+      z.bit = bit;
+      if (isInt(a, 5)) {
+        const color = a.integer(5);
+        for (let k = 0; k < w * h; k++) setPoint(z, k, color);
+      }
+      e.pushboolean(a.L, true);
+      return 1;
+    },
+    pixel: (a) => {
+      const z = self(a);
+      const x = a.integer(2);
+      const y = a.integer(3);
+      if (x < 0 || y < 0 || x >= z.width || y >= z.height) return 0;
+      if (isInt(a, 4)) {
+        setPoint(z, x + y * z.width, a.integer(4));
+        e.pushboolean(a.L, true);
+        return 1;
+      }
+      push(a, getPoint(z, x + y * z.width));
+      return 1;
+    },
+  };
+}
+
+// ------------------------------------------------------------ readI8 .. readF64 / writeI8 .. writeF64
+
+function typedMethods(zb: Zb): Methods {
+  const { vm, e, self, push } = zb;
+  const methods: Methods = {};
   for (const [name, size] of Object.entries(TYPE_SIZES)) {
     const signed = name[0] === 'I';
     const isFloat = name[0] === 'F';
@@ -662,8 +736,15 @@ export function openZbuff(vm: Vm): void {
       return 1;
     };
   }
+  return methods;
+}
 
-  // methods live in a registry table; __index looks them up (integer keys read bytes)
+// ------------------------------------------------------------ the ZBUFF* metatable
+
+/** The metatable: methods live in a registry table; __index looks them up (integer keys read bytes). */
+function installMetatable(zb: Zb, methods: Methods): void {
+  const { vm, e, self } = zb;
+  const L = vm.L;
   e.createtable(L, 0, Object.keys(methods).length);
   for (const [k, fn] of Object.entries(methods)) {
     vm.pushBinding(k, asMethod(vm, fn));
@@ -673,7 +754,7 @@ export function openZbuff(vm: Vm): void {
 
   e.newmetatable(L, ZBUFF_TYPE);
   vm.pushBinding('__index', (a) => {
-    if (e.isinteger(a.L, 2)) return indexGet(a);
+    if (e.isinteger(a.L, 2)) return indexGet(zb, a);
     if (e.type(a.L, 2) === LUA_TSTRING) {
       e.rawgeti(a.L, e.REGISTRYINDEX, methodsRef);
       e.pushvalue(a.L, 2);
@@ -706,65 +787,92 @@ export function openZbuff(vm: Vm): void {
   });
   e.setfield(L, -2, '__gc');
   e.pop(L, 1);
+}
 
-  const maxAlloc = (): number => {
-    const m = vm.device.profile.memory;
-    return Math.max(m.psram, m.sys, 1 << 20);
-  };
+// ------------------------------------------------------------ zbuff.create
 
-  vm.defineModule(
-    'zbuff',
-    {
-      create: (a) => {
-        let len: number;
-        let fb: { w: number; h: number; bit: number } | null = null;
-        if (e.type(a.L, 1) === LUA_TTABLE) {
-          e.rawgeti(a.L, 1, 3);
-          e.rawgeti(a.L, 1, 2);
-          e.rawgeti(a.L, 1, 1);
-          const top = e.gettop(a.L);
-          const w = a.integer(top);
-          const h = a.integer(top - 1);
-          const bit = a.integer(top - 2);
-          e.pop(a.L, 3);
-          if (!FB_BITS.has(bit)) return 0;
-          len = Math.floor((w * h * bit - 1) / 8) + 1;
-          fb = { w, h, bit };
-        } else {
-          len = a.integer(1);
-        }
-        if (len <= 0) return 0;
-        if (len >= 64 * 1024) {
-          vm.log('I', 'zbuff', `create large size: ${Math.floor(len / 1024)} kbyte, trigger force GC`);
-          e.gcCollect(a.L);
-        }
-        if (len > maxAlloc()) {
-          vm.log('W', 'zbuff', `create size: ${len} byte but memory not enough!!!`);
-          e.pushnil(a.L);
-          e.pushstring(a.L, 'memory not enough');
-          return 2;
-        }
-        const z = new ZbuffState(len, isInt(a, 3) ? a.integer(3) : 0, maxAlloc());
-        if (fb) {
-          z.width = fb.w;
-          z.height = fb.h;
-          z.bit = fb.bit;
-          if (isInt(a, 2)) {
-            const color = a.integer(2);
-            for (let k = 0; k < fb.w * fb.h; k++) setPoint(z, k, color);
-          }
-        } else if (isInt(a, 2)) {
-          z.data.fill(a.integer(2) & 0xff);
-        } else if (e.isstring(a.L, 2)) {
-          const s = a.bytes(2);
-          const n = Math.min(s.length, z.len);
-          z.data.set(s.subarray(0, n), 0);
-          z.used = n;
-        }
-        pushZbuff(vm, a.L, z);
-        return 1;
-      },
+/** The largest single allocation the device grants (the larger of its PSRAM and SRAM, at least 1 MiB). */
+function maxAlloc(vm: Vm): number {
+  const m = vm.device.profile.memory;
+  return Math.max(m.psram, m.sys, 1 << 20);
+}
+
+/** The size of `zbuff.create(len | {width, height, bit})`; fb set for the table form, len 0 for a bad bit depth. */
+function createSize(zb: Zb, a: Args): { len: number; fb: { w: number; h: number; bit: number } | null } {
+  const e = zb.e;
+  if (e.type(a.L, 1) !== LUA_TTABLE) return { len: a.integer(1), fb: null };
+  e.rawgeti(a.L, 1, 3);
+  e.rawgeti(a.L, 1, 2);
+  e.rawgeti(a.L, 1, 1);
+  const top = e.gettop(a.L);
+  const w = a.integer(top);
+  const h = a.integer(top - 1);
+  const bit = a.integer(top - 2);
+  e.pop(a.L, 3);
+  if (!FB_BITS.has(bit)) return { len: 0, fb: null };
+  return { len: Math.floor((w * h * bit - 1) / 8) + 1, fb: { w, h, bit } };
+}
+
+function create(zb: Zb, a: Args): number {
+  const { vm, e, isInt } = zb;
+  const { len, fb } = createSize(zb, a);
+  if (len <= 0) return 0;
+  if (len >= 64 * 1024) {
+    vm.log('I', 'zbuff', `create large size: ${Math.floor(len / 1024)} kbyte, trigger force GC`);
+    e.gcCollect(a.L);
+  }
+  if (len > maxAlloc(vm)) {
+    vm.log('W', 'zbuff', `create size: ${len} byte but memory not enough!!!`);
+    e.pushnil(a.L);
+    e.pushstring(a.L, 'memory not enough');
+    return 2;
+  }
+  const z = new ZbuffState(len, isInt(a, 3) ? a.integer(3) : 0, maxAlloc(vm));
+  if (fb) {
+    z.width = fb.w;
+    z.height = fb.h;
+    z.bit = fb.bit;
+    if (isInt(a, 2)) {
+      const color = a.integer(2);
+      for (let k = 0; k < fb.w * fb.h; k++) setPoint(z, k, color);
+    }
+  } else if (isInt(a, 2)) {
+    z.data.fill(a.integer(2) & 0xff);
+  } else if (e.isstring(a.L, 2)) {
+    const s = a.bytes(2);
+    const n = Math.min(s.length, z.len);
+    z.data.set(s.subarray(0, n), 0);
+    z.used = n;
+  }
+  pushZbuff(vm, a.L, z);
+  return 1;
+}
+
+export function openZbuff(vm: Vm): void {
+  const e = vm.e;
+  saveStdlib(vm, ['tonumber', 'debug.getinfo']);
+  const zb: Zb = {
+    vm,
+    e,
+    self: (a: Args): ZbuffState => {
+      const z = getZbuff(vm, a.L, 1);
+      if (!z) a.typeError(1, ZBUFF_TYPE);
+      return z;
     },
-    { SEEK_SET, SEEK_CUR, SEEK_END, HEAP_AUTO: 0, HEAP_SRAM: 1, HEAP_PSRAM: 2 },
-  );
+    isInt: (a, i) => e.isinteger(a.L, i),
+    push: (a, v) => e.pushinteger(a.L, v),
+  };
+  const methods: Methods = {
+    ...streamMethods(zb),
+    ...packMethods(zb),
+    ...viewMethods(zb),
+    ...compareMethods(zb),
+    ...editMethods(zb),
+    ...copyMethods(zb),
+    ...framebufferMethods(zb),
+    ...typedMethods(zb),
+  };
+  methods.reSize = methods.resize;
+  installMetatable(zb, methods);
+  vm.defineModule('zbuff', { create: (a) => create(zb, a) }, { SEEK_SET, SEEK_CUR, SEEK_END, HEAP_AUTO: 0, HEAP_SRAM: 1, HEAP_PSRAM: 2 });
 }

@@ -18,7 +18,7 @@
  * runtime/media/types.ts) into the publisher that is currently PUBLISHING — the documented TS
  * entry point for frames that do not come from the camera:
  *
- *   import { deviceMedia } from './runtime/device-media';
+ *   import { deviceMedia } from './luatos-api/shared/media-hub';
  *   const hub = deviceMedia(device.vm!);
  *   hub.setStreamInfo({ width: 640, height: 480, framerate: 25, videodatarate: 800, videocodecid: 7 });
  *   hub.feed({ data, dts, pts: dts, keyframe });    // → 0 accepted, -1 nothing is publishing
@@ -50,7 +50,7 @@ import { parseSource, validateSource, type SourceSpec } from '../../runtime/medi
 import { locateFfmpeg, type LocateOptions } from '../../runtime/media/ffmpeg/locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from '../../runtime/media/types';
 import { LINK_DOWN, NetError } from '../../runtime/net/types';
-import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type SocketFactory } from '../../runtime/media/rtmp';
+import { RtmpErrorCode, RtmpState, type RtmpPublisher, type RtmpSocket, type RtmpStats, type SocketFactory } from '../../runtime/media/rtmp';
 import { openFile } from '../../runtime/core/fs/sandbox';
 import type { LogLevel } from '../../runtime/core/log';
 
@@ -70,6 +70,21 @@ export const DEFAULT_CAMERA_INIT_MS = 400;
  * real device is probed then, so a busy or absent USB camera turns the result into a failure.
  */
 export type CameraInitResult = { ok: true; opening?: Promise<CameraInitResult> } | { ok: false; reason: string };
+
+/** The device panel's RTMP figures: the most recent rtmp object of the running VM. */
+export interface RtmpStatusSection {
+  state: RtmpState;
+  /** the URL the script pushes to */
+  url: string;
+  stats: RtmpStats;
+}
+
+// the hub contributes the `rtmp` status section (runtime/core/vm/vm.ts StatusSections)
+declare module '../../runtime/core/vm/vm' {
+  interface StatusSections {
+    rtmp: RtmpStatusSection;
+  }
+}
 
 const HUB = Symbol('luatos.deviceMedia');
 type WithHub = Vm & { [HUB]?: DeviceMedia };
@@ -97,7 +112,7 @@ export class DeviceMedia extends EventEmitter {
   private inited = false;
   private started = false;
   private closed = false;
-  /** the most recently created rtmp object and its URL (for the web console's status) */
+  /** the most recently created rtmp object and its URL (the `rtmp` status section) */
   lastPublisher: { pub: RtmpPublisher; url: string } | undefined;
   trackPublisher(pub: RtmpPublisher, url: string): void {
     this.lastPublisher = { pub, url };
@@ -111,7 +126,18 @@ export class DeviceMedia extends EventEmitter {
 
   constructor(readonly vm: Vm) {
     super();
-    vm.onClose(() => this.dispose());
+    const withdraw = vm.device.addStatusSection('rtmp', () => this.rtmpStatus());
+    vm.onClose(() => {
+      withdraw();
+      return this.dispose();
+    });
+  }
+
+  /** The `rtmp` status section: the last rtmp object's state, URL and figures (nothing once the VM ended). */
+  rtmpStatus(): RtmpStatusSection | undefined {
+    const t = this.lastPublisher;
+    if (!t || this.vm.isDead) return undefined;
+    return { state: t.pub.getState(), url: t.url, stats: t.pub.getStats() };
   }
 
   get profile(): CameraProfile {

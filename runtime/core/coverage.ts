@@ -6,22 +6,30 @@
 export type ApiStatus = 'implemented' | 'simulated' | 'missing';
 
 /**
- * runtime helpers that are not LuatOS API, and metamethods (`__gc` of a zbuff, rtmp context or
- * file is Lua's garbage collector calling us, not the script calling a LuatOS function)
+ * What the report knows of the API it counts. The binding side provides it (luatos-api/catalog.ts,
+ * handed over by runtime/boards/device.ts createDevice), so the core names no LuatOS module.
  */
-const INTERNAL = new Set(['boot_lines', 'load_main', 'fmt_float']);
-const METAMETHOD = /(^|\.)__[a-z]+$/;
+export interface ApiCatalog {
+  /** the runtime's own helpers: calls to them are not counted */
+  readonly internal: ReadonlySet<string>;
+  /** functions that exist but do not do their job here: reported as missing */
+  readonly stubbed: ReadonlySet<string>;
+  /** modules whose functions act on simulated hardware or networks: reported as simulated */
+  readonly simulatedModules: ReadonlySet<string>;
+}
+
+/** No catalog: every function called counts as implemented. */
+export const EMPTY_API_CATALOG: ApiCatalog = Object.freeze({ internal: new Set<string>(), stubbed: new Set<string>(), simulatedModules: new Set<string>() });
 
 /**
- * Functions that exist (so scripts that call them run on) but do not do their job here: they
- * log that and return a failure, so --coverage counts them as missing.
+ * Metamethods are not counted: `__gc` of a zbuff, rtmp context or file is Lua's garbage
+ * collector calling us, not the script calling an API function.
  */
-export const STUBBED = new Set(['wlan.smartconfig', 'netdrv.napt']);
-
-/** Modules whose functions act on simulated hardware or networks. */
-export const SIMULATED_MODULES = new Set(['wlan', 'netdrv', 'camera', 'mobile', 'pm', 'wdt', 'mcu']);
+const METAMETHOD = /(^|\.)__[a-z]+$/;
 
 export class ApiCoverage {
+  constructor(readonly catalog: ApiCatalog = EMPTY_API_CATALOG) {}
+
   readonly calls = new Map<string, number>();
   readonly missing = new Map<string, number>();
   /**
@@ -31,7 +39,7 @@ export class ApiCoverage {
   printDepth = 0;
 
   record(fname: string): void {
-    if (INTERNAL.has(fname) || METAMETHOD.test(fname)) return;
+    if (this.catalog.internal.has(fname) || METAMETHOD.test(fname)) return;
     if (fname === 'print' && this.printDepth > 0) return;
     this.calls.set(fname, (this.calls.get(fname) ?? 0) + 1);
   }
@@ -42,9 +50,9 @@ export class ApiCoverage {
 
   status(fname: string): ApiStatus {
     if (this.missing.has(fname) && !this.calls.has(fname)) return 'missing';
-    if (STUBBED.has(fname)) return 'missing';
+    if (this.catalog.stubbed.has(fname)) return 'missing';
     const mod = fname.split('.')[0];
-    return SIMULATED_MODULES.has(mod) ? 'simulated' : 'implemented';
+    return this.catalog.simulatedModules.has(mod) ? 'simulated' : 'implemented';
   }
 
   rows(): { name: string; calls: number; status: ApiStatus }[] {
@@ -62,28 +70,3 @@ export class ApiCoverage {
     return lines.join('\n') + '\n';
   }
 }
-
-/**
- * LuatOS modules whose missing functions are reported (not Lua's standard libraries, except
- * `io`, which the firmware extends; `fs` is the same table as `io`, reported as `io.*`).
- */
-export const WATCHED_MODULES = [
-  'io', 'fs', 'log', 'rtos', 'json', 'wdt', 'mcu', 'zbuff', 'crypto', 'pm', 'mobile', 'wlan', 'socket', 'netdrv', 'http', 'camera', 'rtmp',
-  'xxtea', 'rsa', 'gmssl', 'protobuf', 'errDump', 'hmeta',
-  'pack', 'bit', 'bit32', 'bit64', 'fskv', 'rtc', 'miniz', 'fastlz', 'iconv',
-  'mqtt',
-  'websocket',
-  'httpsrv',
-];
-
-/** LuatOS modules that firmware builds often have and this runtime does not (yet). */
-export const ABSENT_MODULES = [
-  'gpio', 'uart', 'i2c', 'spi', 'adc', 'pwm', 'can', 'onewire', 'lcd', 'u8g2', 'eink', 'lvgl', 'fonts',
-  'sensor', 'icmp', 'airlink', 'ftp', 'fota', 'audio', 'ble', 'lora', 'iotcloud',
-  'libnet', 'otp', 'ymodem', 'mreport',
-  // more modules of the firmware catalogue (luaopen_* in components/ and luat/ of LuatOS)
-  'iotauth', 'dac', 'i2s', 'ir', 'keyboard', 'lcdseg', 'libgnss', 'little_flash', 'sfud', 'sfd', 'ws2812',
-  'statem', 'pins', 'touchkey', 'tp', 'sms', 'codec', 'fatfs', 'lfs2', 'ercoap', 'ht1621', 'gtfont',
-  'hzfont', 'sqlite3', 'rtsp', 'iperf', 'w5500', 'sdio', 'usb', 'pinyin', 'gbc', 'profiler',
-  'softkb', 'tfs', 'vtool', 'io_queue', 'airui', 'airtalk', 'voip', 'videoplayer', 'nimble', 'bluetooth',
-];

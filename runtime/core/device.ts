@@ -15,11 +15,14 @@ import { LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './fs/vfs';
 import { FaultRegistry } from './faults';
-import { ApiCoverage } from './coverage';
-import { Vm, VmExit, type DeviceParts, type VmHost } from './vm/vm';
+import { ApiCoverage, type ApiCatalog } from './coverage';
+import { Vm, VmExit, type DeviceParts, type StatusSections, type VmHost } from './vm/vm';
 
 export { ENGINE_NAMES, type EngineName } from './engine';
-export type { VmExit, DeviceParts } from './vm/vm';
+export type { VmExit, DeviceParts, StatusSections } from './vm/vm';
+
+/** A timer of the running VM (sys.wait, sys.timerStart, ...): id, duration, repeat count, when it was armed (clock ms). */
+export type LuaTimer = ReturnType<Vm['timerList']>[number];
 
 /** Opens modules into a fresh VM at every boot (the LuatOS API: luatos-api's installApi). */
 export type Installer = (vm: Vm) => void;
@@ -51,6 +54,8 @@ export interface DeviceOptions {
   install?: Installer[];
   /** record API use (luatos run --coverage) */
   coverage?: boolean;
+  /** what the coverage report knows of the API (runtime/boards/device.ts gives luatos-api's catalog) */
+  apiCatalog?: ApiCatalog;
 }
 
 export interface DeviceEvents {
@@ -113,6 +118,8 @@ export class Device extends EventEmitter implements VmHost {
    * `exitRebootDelayMs`). The device then stops with `StopReason.code`.
    */
   exitOnReset = false;
+  /** the status sections the bindings contribute (addStatusSection) */
+  private readonly statusReaders = new Map<keyof StatusSections, () => unknown>();
 
   constructor(opts: DeviceOptions) {
     super();
@@ -123,7 +130,7 @@ export class Device extends EventEmitter implements VmHost {
     this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
     this.bootTime = this.clock.now();
     Object.assign(this, opts.parts);
-    if (opts.coverage) this.coverage = new ApiCoverage();
+    if (opts.coverage) this.coverage = new ApiCoverage(opts.apiCatalog);
     // one wording for the button, its tooltip and the log: the RESET key (the firmware's
     // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
     this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
@@ -143,6 +150,36 @@ export class Device extends EventEmitter implements VmHost {
   /** A single run of Lua code longer than this ends the VM (the hardware watchdog if armed). */
   runawayBudgetMs(): number {
     return this.wdt ? Math.min(this.wdt.timeoutMs, this.profile.runawayMs) : this.profile.runawayMs;
+  }
+
+  // ------------------------------------------------------------------ status (read-only)
+
+  /** the VM of the current boot while it runs */
+  private liveVm(): Vm | null {
+    return this.vm && !this.vm.isDead ? this.vm : null;
+  }
+
+  /** The Lua heap of the running VM in bytes (null: no VM runs, or the engine does not tell). */
+  luaHeapBytes(): number | null {
+    return this.liveVm()?.luaHeapBytes() ?? null;
+  }
+
+  /** The timers of the running VM (none when no VM runs). */
+  luaTimers(): LuaTimer[] {
+    return this.liveVm()?.timerList() ?? [];
+  }
+
+  addStatusSection<K extends keyof StatusSections>(name: K, read: () => StatusSections[K] | undefined): () => void {
+    this.statusReaders.set(name, read);
+    return () => {
+      if (this.statusReaders.get(name) === read) this.statusReaders.delete(name);
+    };
+  }
+
+  /** The snapshot a binding contributes under `name` (undefined: none); reading changes nothing. */
+  statusSection<K extends keyof StatusSections>(name: K): StatusSections[K] | undefined {
+    const read = this.statusReaders.get(name);
+    return read ? (read() as StatusSections[K] | undefined) : undefined;
   }
 
   /** Stop the reminder timer of a missing main.lua (used when the process ends). */

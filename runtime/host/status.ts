@@ -1,17 +1,18 @@
 /**
  * The device panel's figures for the web console: Wi-Fi (or the cellular modem on air780e*
- * boards), RTMP, boots, memory. Read from the
- * device model (never from inside the VM), once a second. Under `luatos run` this runs in the
+ * boards), RTMP, boots, memory, sleeping tasks. Read once a second through the Device's public
+ * surface only: its network (`device.net`), the status sections the bindings contribute
+ * (`device.statusSection('rtmp')`, the media hub's), `device.luaHeapBytes()` and
+ * `device.luaTimers()`. Reading creates and changes nothing. Under `luatos run` this runs in the
  * device's worker thread (runtime/host/worker/device-worker.ts), which posts the snapshot to the main
  * thread; DeviceHost.status() serves it with boots and uptime from the heartbeat, so the panel
  * still answers while the VM is stuck.
  */
 import type { Device } from '../core/device';
 import { recordLevel } from '../core/log';
-import { deviceMedia } from '../../luatos-api/shared/media-hub';
 import { WifiNetwork } from '../net/model';
 import { modemOf } from '../net/cellular';
-import type { DeviceStatus } from './web/server';
+import type { DeviceStatus } from './web/status-model';
 
 /** sys.lua's task timers (sys.wait / waitUntil) use ids 1 .. 0x1FFFFE; message timers are above */
 const TASK_TIMER_LIMIT = 0x1fffff;
@@ -38,7 +39,6 @@ export function statusProvider(device: Device): () => DeviceStatus {
   let fps = 0;
   let luaMax = 0;
   return () => {
-    const vm = device.vm && !device.vm.isDead ? device.vm : null;
     const net = device.net;
     let wifi: DeviceStatus['wifi'] = { state: 'unknown', ip: null };
     // a modem board: the cellular row; its Wi-Fi model only carries the traffic (no station)
@@ -64,15 +64,15 @@ export function statusProvider(device: Device): () => DeviceStatus {
       wifi = { state, ssid: s.ssid, ip: s.ip };
     }
     let rtmp: DeviceStatus['rtmp'] = { state: null, stats: null };
-    const tracked = vm ? deviceMedia(vm).lastPublisher : undefined;
+    const tracked = device.statusSection('rtmp');
     if (tracked) {
-      const st = tracked.pub.getStats();
+      const st = tracked.stats;
       const now = Date.now();
       if (lastAt && now > lastAt) fps = Math.max(0, ((st.videoFrames - lastFrames) * 1000) / (now - lastAt));
       lastFrames = st.videoFrames;
       lastAt = now;
       rtmp = {
-        state: tracked.pub.getState(),
+        state: tracked.state,
         url: tracked.url,
         stats: {
           kbpsAvg: st.avgKbps,
@@ -87,12 +87,10 @@ export function statusProvider(device: Device): () => DeviceStatus {
     }
     const m = device.profile.memory;
     let lua = null;
-    if (vm) {
-      const used = vm.luaHeapBytes();
-      if (used !== null) {
-        luaMax = Math.max(luaMax, used);
-        lua = { total: m.lua, used, max: luaMax };
-      }
+    const used = device.luaHeapBytes();
+    if (used !== null) {
+      luaMax = Math.max(luaMax, used);
+      lua = { total: m.lua, used, max: luaMax };
     }
     return {
       wifi,
@@ -102,14 +100,13 @@ export function statusProvider(device: Device): () => DeviceStatus {
       memory: { lua, sys: { total: m.sys, used: m.sysUsed, max: m.sysUsed } },
       camera: { unplugged: !!device.cameraUnplugged },
       ...(cellular ? { cellular } : {}),
-      tasks: { sleeping: vm ? sleepingTasks(vm, device, trouble, judged) : [] },
+      tasks: { sleeping: sleepingTasks(device, trouble, judged) },
     };
   };
 }
 
 /** Tasks waiting in sys.wait/waitUntil: when each wakes, and whether it fell asleep right after an error. */
 function sleepingTasks(
-  vm: NonNullable<Device['vm']>,
   device: Device,
   trouble: readonly { boot: number; ms: number }[],
   judged: Map<string, boolean>,
@@ -117,16 +114,17 @@ function sleepingTasks(
   const now = device.clock.now();
   const up = device.uptime();
   const seen = new Set<string>();
-  const out = vm
-    .timerList()
+  const boot = device.boots;
+  const out = device
+    .luaTimers()
     .filter((t) => t.id < TASK_TIMER_LIMIT && t.repeat === 0)
     .map((t) => {
-      const key = `${vm.bootNo}:${t.id}:${t.armedAt}`;
+      const key = `${boot}:${t.id}:${t.armedAt}`;
       seen.add(key);
       let afterError = judged.get(key);
       if (afterError === undefined) {
         const startedUp = up - (now - t.armedAt); // uptime when the wait began
-        afterError = t.ms >= RETRY_MIN_MS && trouble.some((x) => x.boot === vm.bootNo && startedUp >= x.ms && startedUp - x.ms <= RETRY_WINDOW_MS);
+        afterError = t.ms >= RETRY_MIN_MS && trouble.some((x) => x.boot === boot && startedUp >= x.ms && startedUp - x.ms <= RETRY_WINDOW_MS);
         judged.set(key, afterError);
       }
       return { id: t.id, ms: t.ms, wakeInMs: Math.max(0, Math.round(t.armedAt + t.ms - now)), afterError };

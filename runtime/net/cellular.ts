@@ -52,6 +52,7 @@ import { Listeners, type BoardAdapter, type NetBoot, type NetHost, type NetLogEv
 import { luhn } from './luhn';
 import type { WifiNetwork } from './model';
 import { DeviceNetwork, MappedAddress, TcpConnectOptions } from './types';
+import type { LogLevel } from '../core/log';
 
 export type SignalLevel = 'good' | 'weak' | 'none';
 export type SimIndication = 'RDY' | 'NORDY' | 'SIM_PIN';
@@ -258,7 +259,7 @@ export class CellularModem implements BoardAdapter, DeviceNetwork {
     this.emit({ type: 'status', status: this.status() });
   }
 
-  private log(level: 'D' | 'I' | 'W' | 'E', msg: string): void {
+  private log(level: LogLevel, msg: string): void {
     this.emit({ type: 'log', level, module: 'mobile', text: msg });
   }
 

@@ -29,6 +29,7 @@ import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
+import type { LogLevel } from '../core/log';
 
 export const MQTT_STATE = { DISCONNECT: 0, SCONNECT: 1, MQTT: 2, READY: 3 } as const;
 /** error_state of `disconnect`: the server sent DISCONNECT */
@@ -99,7 +100,7 @@ function flushAndClose(s: net.Socket): void {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export declare interface MqttClientCore {
   on(ev: 'event', fn: (e: MqttEvent) => void): this;
-  on(ev: 'log', fn: (level: 'D' | 'I' | 'W' | 'E', msg: string) => void): this;
+  on(ev: 'log', fn: (level: LogLevel, msg: string) => void): this;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
@@ -144,7 +145,7 @@ export class MqttClientCore extends EventEmitter {
     if (!this.closed) this.emit('event', e);
   }
 
-  private log(level: 'D' | 'I' | 'W' | 'E', msg: string): void {
+  private log(level: LogLevel, msg: string): void {
     if (!this.closed) this.emit('log', level, msg);
   }
 

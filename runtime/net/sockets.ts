@@ -35,6 +35,7 @@ import type { Clock } from '../core/clock';
 import { SOCKET_EVENTS } from './adapters';
 import { hostPortFor, listenOnHost, ListenHandle, ListenRules } from './listen';
 import { DeviceNetwork, LINK_DOWN, NetError } from './types';
+import type { LogLevel } from '../core/log';
 
 /**
  * Datagrams handed to a host UDP socket and not yet sent. A device's `sendto` is done when it
@@ -115,7 +116,7 @@ export interface CtrlConfig {
 export interface CtrlHost {
   net: DeviceNetwork;
   clock: Clock;
-  log(level: 'D' | 'I' | 'W' | 'E', module: string, message: string): void;
+  log(level: LogLevel, module: string, message: string): void;
   /** hand `(event, param)` to the script; call `delivered` once the script saw it */
   deliver(ctrl: NetCtrl, event: number, param: number, delivered: () => void): void;
 }

@@ -66,6 +66,7 @@ const wsLib = require('ws') as { Sender: SenderCtor; Receiver: ReceiverCtor };
 import type { TimerHandle } from '../core/clock';
 import { DeviceNetwork, NetError } from './types';
 import { isIpHost, tlsOnSocket } from './tls-upgrade';
+import type { LogLevel } from '../core/log';
 
 /** WEBSOCKET_PAYLOAD_MAX with LUAT_USE_PSRAM (Air8101, PC): the largest frame received */
 export const WS_PAYLOAD_MAX = 32 * 1024;
@@ -177,7 +178,7 @@ export interface WsClientEnv {
   setTimer(ms: number, fn: () => void): TimerHandle;
   clearTimer(h: TimerHandle | null): void;
   /** a firmware log line (module `websocket`) */
-  log(level: 'D' | 'I' | 'W' | 'E', message: string): void;
+  log(level: LogLevel, message: string): void;
 }
 
 export interface WsClientOptions {

@@ -10,6 +10,7 @@ import {
   streamInfo,
   x264Args,
 } from '../../runtime/media/camera/encoder-config';
+import { CAMERA_CONSTANTS } from '../../luatos-api/camera';
 
 function argValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -28,6 +29,18 @@ test('config keys have the LuatOS values', () => {
   assert.equal(CAMERA_CONF.H264_PMB_BITS, 0x205);
   assert.equal(CAMERA_CONF.H264_PFRAME_NUMS, 0x206);
   assert.equal(CAMERA_CONF.UVC_FPS, 0x220);
+  assert.equal(CAMERA_CONF.UVC_FORMAT, 0x300);
+  assert.equal(CAMERA_CONF.UVC_RESOLUTION, 0x301);
+});
+
+test('the camera binding names every config key once, from CAMERA_CONF (camera.CONF_<key>)', () => {
+  const conf = Object.entries(CAMERA_CONSTANTS).filter(([k]) => k.startsWith('CONF_'));
+  assert.deepEqual(conf, Object.entries(CAMERA_CONF).map(([k, v]) => [`CONF_${k}`, v]));
+  // the USB stream queries are keys of get/set_usb_config, not encoder settings
+  const c = defaultEncoderConfig();
+  assert.equal(applyCameraConfig(c, CAMERA_CONF.UVC_FORMAT, 1), -1);
+  assert.equal(applyCameraConfig(c, CAMERA_CONF.UVC_RESOLUTION, 1), -1);
+  assert.deepEqual(c, defaultEncoderConfig());
 });
 
 test('the demo settings map to baseline, no B-frames, GOP 30, 15 fps, 1280x720', () => {

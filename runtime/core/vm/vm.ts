@@ -80,6 +80,14 @@ let hostObjectSeq = 1;
 export interface DeviceParts {}
 
 /**
+ * The read-only status snapshots the parts of a device contribute (the web console's device
+ * panel reads them through the Device). Empty here: each contributor declares its section by
+ * declaration merging (luatos-api/shared/media-hub.ts adds `rtmp`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface StatusSections {}
+
+/**
  * The device as a VM and its bindings see it (`vm.device`): the Device (runtime/core/device.ts)
  * implements it. Defined here, not imported, so the VM and the Device do not import each other.
  */
@@ -102,6 +110,11 @@ export interface VmHost extends DeviceParts {
   logUser(payload: Buffer): void;
   onVmExit(vm: Vm, x: VmExit): void;
   noMain(): void;
+  /**
+   * A binding contributes a status section: `read` returns a snapshot (undefined: nothing to
+   * show) and must change nothing. Returns the function that withdraws it.
+   */
+  addStatusSection<K extends keyof StatusSections>(name: K, read: () => StatusSections[K] | undefined): () => void;
   /** stop the device for good (pm.shutdown) */
   stop(reason?: { kind: 'stopped'; exit?: VmExit }): void;
   wdtInit(timeoutMs: number): void;

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { StopReason } from '../../core/device';
 import { DeviceHost } from '../worker/device-host';
 import { ENGINE_NAMES, EngineName } from '../../core/device';
-import { LogSink } from '../../core/log';
+import { LogSink, type LogLevel } from '../../core/log';
 import { loadProfileFile } from '../../core/profile';
 import { logsCommand } from '../logs/command';
 import { NetworkCliOptions } from '../../net/options';
@@ -104,7 +104,7 @@ export interface RunOptions {
   name?: string;
   stateDir?: string;
   logFile?: string;
-  logLevel: 'D' | 'I' | 'W' | 'E';
+  logLevel: LogLevel;
   format: 'text' | 'jsonl';
   timeoutSec?: number;
   expect: string[];

@@ -37,7 +37,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StopReason } from '../../core/device';
 import { FaultError, FaultRegistry, type FaultInfo } from '../../core/faults';
-import type { LogKind, LogSink } from '../../core/log';
+import type { LogKind, LogLevel, LogSink } from '../../core/log';
 import type { DeviceProfile } from '../../core/profile';
 import type { VmExit } from '../../core/device';
 import type { DeviceStatus } from '../web/server';
@@ -384,7 +384,7 @@ export class DeviceHost extends EventEmitter {
     if (this.firstBootSeen) this.elapsedBefore += readHeartbeat(this.hb).sinceFirstBoot;
     await this.endWorker();
     if (this.stoppedFlag) return;
-    const line = (level: 'E' | 'W', module: string, text: string) => {
+    const line = (level: Extract<LogLevel, 'E' | 'W'>, module: string, text: string) => {
       if (!this.muted) this.logSink.write({ kind: level, ms: uptime, wall: Date.now(), module, payload: Buffer.from(text), boot });
     };
     line('E', 'wdt', message);

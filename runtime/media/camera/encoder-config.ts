@@ -17,6 +17,7 @@
  * | CONF_PREVIEW_ENABLE/ROTATE | 0x211/0x212 | –   | –       | accepted and stored, no effect         |
  * | CONF_UVC_FPS             | 0x220 | fps          | 15      | `-r` and the source's frame rate       |
  * | CONF_LOG_LEVEL           | 0x230 | logLevel     | 2 (WARN)| stored                                 |
+ * | CONF_UVC_FORMAT/RESOLUTION | 0x300/0x301 | –   | –       | get/set_usb_config queries: camera.config answers -1 |
  *
  * Defaults are the reference demo's values (FPS 15, QP 40/40/25, IMB 8, PMB 4, PFRAME_NUMS 29) and
  * 1280×720, so an unconfigured camera behaves like the demo's AirCAMERA_1030.
@@ -40,7 +41,10 @@
  */
 import type { VideoStreamInfo } from '../types';
 
-/** camera.config keys (numeric values as the LuatOS `camera` module exposes them). */
+/**
+ * camera.config keys (numeric values as the LuatOS `camera` module exposes them). The one copy:
+ * the camera binding (luatos-api/camera.ts) names each as `camera.CONF_<key>`.
+ */
 export const CAMERA_CONF = {
   H264_QP_INIT: 0x201,
   H264_QP_I_MAX: 0x202,
@@ -53,6 +57,9 @@ export const CAMERA_CONF = {
   PREVIEW_ROTATE: 0x212,
   UVC_FPS: 0x220,
   LOG_LEVEL: 0x230,
+  /** USB stream queries of get/set_usb_config, not encoder settings (camera.config → -1) */
+  UVC_FORMAT: 0x300,
+  UVC_RESOLUTION: 0x301,
 } as const;
 
 export interface EncoderConfig {
