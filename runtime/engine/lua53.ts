@@ -118,18 +118,18 @@ export class Lua53Engine implements LuaEngine {
     const wasmBinary = fs.readFileSync(path.join(dir, 'lua53.wasm'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build's loader
     const factory = require(path.join(dir, 'lua53.js')) as (o: object) => Promise<Module>;
-    let engine: Lua53Engine | undefined;
+    const box: { e?: Lua53Engine } = {};
     const stderr = (s: string) => process.stderr.write(`lua53: ${s}\n`);
     const m = await factory({
       wasmBinary,
-      hostCall: (L: number, id: number) => (engine as Lua53Engine).hostCall(L, id),
-      hostK: (L: number, status: number, ctx: number) => (engine as Lua53Engine).hostK(L, status, ctx),
-      hostHook: (L: number, event: number, line: number) => (engine as Lua53Engine).hostHook(L, event, line),
+      hostCall: (L: number, id: number) => (box.e as Lua53Engine).hostCall(L, id),
+      hostK: (L: number, status: number, ctx: number) => (box.e as Lua53Engine).hostK(L, status, ctx),
+      hostHook: (L: number, event: number, line: number) => (box.e as Lua53Engine).hostHook(L, event, line),
       print: stderr,
       printErr: stderr,
     });
-    engine = new Lua53Engine(m);
-    return engine;
+    box.e = new Lua53Engine(m);
+    return box.e;
   }
 
   private constructor(module: Module) {
