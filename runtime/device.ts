@@ -168,7 +168,7 @@ export class Device extends EventEmitter {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon');
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'lua53');
     this.bootOnce();
   }
 
@@ -183,7 +183,7 @@ export class Device extends EventEmitter {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? 'wasmoon').then(
+    createEngine(this.opts.engine ?? 'lua53').then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;

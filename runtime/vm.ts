@@ -108,6 +108,8 @@ export class Vm {
     this.bootNo = bootNo;
     this.bootTime = this.clock.now();
     this.L = engine.newstate();
+    // the profile's Lua heap (rtos.meminfo("lua") total), where the engine can enforce it (lua53)
+    engine.setMemoryLimit?.(this.L, device.profile.memory.lua);
   }
 
   /** ms since this boot */

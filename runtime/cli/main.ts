@@ -46,7 +46,7 @@ Options for run:
                              adapter 17, os.exit(n) ends the run with n), air780epm,
                              air780ehm, air780ehv, air780egh (4G Cat.1 modem: adapter 1,
                              SIM/registration before IP_READY, mobile.*); luatos boards
-  --engine wasmoon|fengari   Lua engine (default wasmoon)
+  --engine lua53|wasmoon|fengari   Lua engine (default lua53: Lua 5.3.6 as on the device)
   --lib DIR                  extra Lua library folder (repeatable)
   --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
   --name NAME                device name (state folder, ids)
@@ -126,7 +126,7 @@ export interface RunOptions {
 }
 
 export function parseRunArgs(args: string[]): RunOptions {
-  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none', faults: [] };
+  const o: RunOptions = { targets: [], engine: 'lua53', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none', faults: [] };
   const r = new ArgReader(args, (m) => new UsageError(m));
   for (let flag = r.next(); flag !== undefined; flag = r.next()) {
     switch (flag) {

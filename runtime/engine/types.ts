@@ -207,6 +207,11 @@ export interface LuaEngine {
    * L's state (one per state); mask 0 or a null handler removes the hook from L.
    */
   sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void;
+  /**
+   * Optional (lua53): the byte budget of L's state; past it an allocation fails as on the
+   * device (Lua collects, retries, then raises "not enough memory"). 0 removes the limit.
+   */
+  setMemoryLimit?(L: LuaState, bytes: number): void;
   /** collectgarbage("count") in KB, or null when the engine has no GC API */
   gcCountKB(L: LuaState): number | null;
   /** full collection (no-op where unsupported) */
