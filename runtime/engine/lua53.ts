@@ -171,6 +171,9 @@ export class Lua53Engine implements LuaEngine {
       this.brokenFlag = true;
       throw e;
     }
+    // room for the message and luaL_where's string (the host function may have used its
+    // LUA_MINSTACK slots); fails only at LUAI_MAXSTACK, where the message replaces the top
+    if (!this.m._lua_checkstack(L, 3)) this.m._lua_settop(L, -2);
     this.pushstring(T(L), hostErrorMessage(e));
     return where ? RAISE_WHERE : RAISE;
   }
