@@ -65,7 +65,7 @@ cp "$ENGINE_DIR/glue.c" "$ENGINE_DIR/lib.js" .
 
 CORE="lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser lstate lstring ltable ltm lundump lvm lzio"
 LIBS="lauxlib lbaselib lbitlib lcorolib ldblib liolib lmathlib loslib lstrlib ltablib lutf8lib loadlib linit"
-CFLAGS=(-O2 -x c++ -fwasm-exceptions -std=c++11 -DLUAI_MAXCCALLS=$MAXCCALLS -fno-rtti -Wno-deprecated -Wno-empty-body)
+CFLAGS=(-O2 -flto -x c++ -fwasm-exceptions -std=c++11 -DLUAI_MAXCCALLS=$MAXCCALLS -fno-rtti -Wno-deprecated -Wno-empty-body)
 
 API="lua_absindex lua_checkstack lua_xmove lua_gettop lua_settop lua_pushvalue lua_rotate lua_copy
 lua_type lua_typename lua_isinteger lua_isnumber lua_isstring lua_iscfunction lua_isuserdata
@@ -96,7 +96,7 @@ done
 emcc "${CFLAGS[@]}" -I"$SRC" -c glue.c -o glue.o
 OBJS+=(glue.o)
 mkdir -p out
-emcc -O2 -fwasm-exceptions "${OBJS[@]}" -o out/lua53.js \
+emcc -O2 -flto -fwasm-exceptions "${OBJS[@]}" -o out/lua53.js \
   --js-library lib.js \
   -sMODULARIZE=1 -sEXPORT_NAME=createLua53 -sENVIRONMENT=node -sFILESYSTEM=0 \
   -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0 -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=16777216 -sTOTAL_STACK=1048576 \
