@@ -776,7 +776,7 @@ export class Vm {
     }
   }
 
-  /** Lua heap in bytes (wasmoon: real; fengari: an estimate, see luatos-api/rtos.ts). */
+  /** Lua heap in bytes (lua53, wasmoon: real; fengari: an estimate, see luatos-api/rtos.ts). */
   luaHeapBytes(): number | null {
     const kb = this.e.gcCountKB(this.L);
     return kb === null ? null : Math.round(kb * 1024);
