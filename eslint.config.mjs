@@ -33,8 +33,8 @@ const browserGlobals = {
 };
 
 export default tseslint.config(
-  // runtime/engine/lua53/*.js: the emscripten build output and its --js-library input (generated / emscripten's dialect)
-  { ignores: ['dist/**', 'node_modules/**', 'runtime/engine/lua53/*.js'] },
+  // runtime/core/engine/lua53/*.js: the emscripten build output and its --js-library input (generated / emscripten's dialect)
+  { ignores: ['dist/**', 'node_modules/**', 'runtime/core/engine/lua53/*.js'] },
 
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -59,7 +59,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['runtime/web/static/**/*.js'],
+    files: ['runtime/host/web/static/**/*.js'],
     languageOptions: { sourceType: 'script', globals: browserGlobals },
   },
 );

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createEngine, DEFAULT_ENGINE, LuaEngine, LuaState, LUA_OK } from '../../runtime/engine';
+import { createEngine, DEFAULT_ENGINE, LuaEngine, LuaState, LUA_OK } from '../../runtime/core/engine';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ENGINE_DIR = path.join(ROOT, 'runtime', 'engine', 'lua53');
