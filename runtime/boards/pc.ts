@@ -31,9 +31,9 @@
  *   write into the folder the CLI runs in.
  *
  * Integers: the default simulator build is 32-bit (`LUA_32BITS`: int32 integers, float32
- * floats). `--engine fengari` has 32-bit integers (floats stay 64-bit); the default wasmoon
- * engine has 64-bit integers, like a simulator built with `VM_64bit=1`. The banner and
- * `rtos.version(true)` report the width the engine really has, so under wasmoon they say
+ * floats). `--engine fengari` has 32-bit integers (floats stay 64-bit); the default lua53
+ * engine (and wasmoon) has 64-bit integers, like a simulator built with `VM_64bit=1`. The banner and
+ * `rtos.version(true)` report the width the engine really has, so under lua53 and wasmoon they say
  * 64bit where the default simulator says 32bit.
  */
 import { createHash } from 'node:crypto';

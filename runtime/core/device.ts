@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { Clock, RealClock, TimerHandle } from './clock';
-import { createEngine, EngineName } from './engine';
+import { createEngine, DEFAULT_ENGINE, EngineName } from './engine';
 import { LuaEngine } from './engine/types';
 import { LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
@@ -18,7 +18,7 @@ import { FaultRegistry } from './faults';
 import { ApiCoverage, type ApiCatalog } from './coverage';
 import { Vm, VmExit, type DeviceParts, type StatusSections, type VmHost } from './vm/vm';
 
-export { ENGINE_NAMES, type EngineName } from './engine';
+export { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './engine';
 export type { VmExit, DeviceParts, StatusSections } from './vm/vm';
 
 /** A timer of the running VM (sys.wait, sys.timerStart, ...): id, duration, repeat count, when it was armed (clock ms). */
@@ -212,7 +212,7 @@ export class Device extends EventEmitter implements VmHost {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon');
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? DEFAULT_ENGINE);
     this.bootOnce();
   }
 
@@ -227,7 +227,7 @@ export class Device extends EventEmitter implements VmHost {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? 'wasmoon').then(
+    createEngine(this.opts.engine ?? DEFAULT_ENGINE).then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;

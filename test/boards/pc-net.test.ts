@@ -50,7 +50,7 @@ end)
 sys.run()
 `;
 
-for (const engine of ['wasmoon', 'fengari'] as const) {
+for (const engine of ['lua53', 'wasmoon', 'fengari'] as const) {
   test(`--board pc (${engine}): adapter 17 is the default, IP_READY(host IP, 17) at 500 ms, localIP, bsp, banner`, async () => {
     const r = await luatos(['run', '--board', 'pc', '--engine', engine], { files: { 'main.lua': PROBE } });
     assert.equal(r.code, 0, r.out + r.err);

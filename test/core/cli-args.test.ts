@@ -22,7 +22,7 @@ test('parseRunArgs: the options, their checks and messages', () => {
   assert.equal(parseRunArgs(['--web=9000', 'x']).web, 9000);
   assert.deepEqual(parseRunArgs(['--web', 'x']).targets, ['x'], 'a non-number after --web is a target');
   const bad: [string[], string][] = [
-    [['x', '--engine', 'luajit'], '--engine must be one of wasmoon, fengari'],
+    [['x', '--engine', 'luajit'], '--engine must be one of lua53, wasmoon, fengari'],
     [['x', '--log-level', 'verbose'], '--log-level must be D, I, W or E'],
     [['x', '--timeout', '0'], '--timeout needs a positive number of seconds'],
     [['x', '--max-boots', '1.5'], '--max-boots needs a whole number >= 1'],

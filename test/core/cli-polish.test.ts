@@ -93,7 +93,7 @@ test('option values checked at start: --map ports, --wifi without ":", a --camer
 
 test('a task calling rtos.reboot() logs no coroutine.resume error or traceback (both engines)', async (t) => {
   const box = sandbox(t, { 'main.lua': 'log.info("boot")\nsys.taskInit(function() sys.wait(20) rtos.reboot() end)\nsys.run()\n' });
-  for (const engine of ['wasmoon', 'fengari']) {
+  for (const engine of ['lua53', 'wasmoon', 'fengari']) {
     const r = await luatos(['run', box.scripts, '--engine', engine, '--max-boots', '2'], box);
     assert.equal(r.code, 1, 'boot limit reached');
     assert.equal((r.out.match(/I\/user\.boot/g) ?? []).length, 2, `${engine}: it rebooted`);

@@ -119,7 +119,7 @@ test('--format jsonl streams structured records', async () => {
 
 test('both engines run the same folder with --engine', async () => {
   const dir = makeScriptDir({ 'main.lua': TICKER });
-  for (const engine of ['wasmoon', 'fengari']) {
+  for (const engine of ['lua53', 'wasmoon', 'fengari']) {
     const r = await luatos(['run', dir, '--engine', engine, '--expect', 'tick 2']);
     assert.equal(r.code, 0, `${engine}: ${r.err}`);
   }

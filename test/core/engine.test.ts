@@ -98,21 +98,27 @@ test('a device stopped from inside its own log listener frees its VM safely; the
   assert.ok(ok.user.includes('I/user.fine [1,2]'), ok.lines.join('\n'));
 });
 
-test('wasmoon: 300 boots in one process (reboot loop) do not corrupt the shared wasm instance', async () => {
-  const src = 'log.info("b", json.encode({n = 1})) sys.timerStart(rtos.reboot, 1) sys.run()';
-  const r = await runLua({ 'main.lua': src }, { reboot: 'restart', maxBoots: 300, timeoutMs: 30000 });
-  assert.equal(r.stop?.kind, 'max-boots', r.lines.slice(-5).join('\n'));
-  assert.equal(r.user.filter((u) => u === 'I/user.b {"n":1}').length, 300);
-});
+for (const engine of ['lua53', 'wasmoon'] as const) {
+  test(`${engine}: 300 boots in one process (reboot loop) do not corrupt the shared wasm instance`, async () => {
+    const src = 'log.info("b", json.encode({n = 1})) sys.timerStart(rtos.reboot, 1) sys.run()';
+    const r = await runLua({ 'main.lua': src }, { engine, reboot: 'restart', maxBoots: 300, timeoutMs: 30000 });
+    assert.equal(r.stop?.kind, 'max-boots', r.lines.slice(-5).join('\n'));
+    assert.equal(r.user.filter((u) => u === 'I/user.b {"n":1}').length, 300);
+  });
+}
 
-test('engines load lazily: importing runtime/core/engine and running wasmoon never loads fengari (a fresh worker thread)', async () => {
+test('engines load lazily: importing runtime/core/engine and running lua53 loads neither wasmoon nor fengari, wasmoon never loads fengari (a fresh worker thread)', async () => {
   const engineModule = path.join(__dirname, '..', '..', 'runtime', 'core', 'engine', 'index.js');
   const code = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fengariLoaded = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]fengari[\\\\/]/.test(k));
 const eng = require(workerData);
+const wasmoonLoaded = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]wasmoon[\\\\/]/.test(k));
 const out = { atImport: fengariLoaded(), loadedAtImport: eng.loadedEngines() };
-eng.createEngine('wasmoon').then(async () => {
+eng.createEngine('lua53').then(async () => {
+  out.afterLua53 = fengariLoaded() || wasmoonLoaded();
+  out.loadedAfterLua53 = eng.loadedEngines();
+  await eng.createEngine('wasmoon');
   out.afterWasmoon = fengariLoaded();
   out.loadedAfterWasmoon = eng.loadedEngines();
   await eng.createEngine('fengari');
@@ -130,10 +136,12 @@ eng.createEngine('wasmoon').then(async () => {
     assert.deepEqual(r, {
       atImport: false,
       loadedAtImport: [],
+      afterLua53: false,
+      loadedAfterLua53: ['lua53'],
       afterWasmoon: false,
-      loadedAfterWasmoon: ['wasmoon'],
+      loadedAfterWasmoon: ['lua53', 'wasmoon'],
       afterFengari: true,
-      loadedAfterFengari: ['wasmoon', 'fengari'],
+      loadedAfterFengari: ['lua53', 'wasmoon', 'fengari'],
     });
   } finally {
     await w.terminate();

@@ -57,7 +57,7 @@ export async function runLua(files: Record<string, string | Buffer> | string, op
   const sink = new LogSink({ stream: null });
   const device = createDevice({
     scripts: dir,
-    engine: opts.engine ?? 'wasmoon',
+    engine: opts.engine ?? 'lua53',
     profile: makeProfile({ exitRebootDelayMs: 50, runawayMs: 2000 }, opts.profile ?? {}),
     log: sink,
     dataDir,

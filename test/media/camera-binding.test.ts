@@ -15,7 +15,7 @@ import { assertNoProcesses } from './helpers';
 import { readVfsFile } from '../../runtime/core/fs/sandbox';
 import { tempDir } from '../helpers/tmp';
 
-const engines = ['wasmoon', 'fengari'] as const;
+const engines = ['lua53', 'wasmoon', 'fengari'] as const;
 /** the reference demo's camera.init with its reboot-and-retry error path (body of a task) */
 const DEMO_INIT_OR_REBOOT = `    local result = camera.init({id = camera.USB, sensor_width = 1280, sensor_height = 720, usb_port = 1})
     log.info("摄像头初始化", result)

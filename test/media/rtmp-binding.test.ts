@@ -17,7 +17,7 @@ import { makeH264 } from '../rtmp/helpers/h264-source';
 import { waitFor } from '../rtmp/helpers/net-util';
 import type { Device } from '../../runtime/core/device';
 
-const engines = ['wasmoon', 'fengari'] as const;
+const engines = ['lua53', 'wasmoon', 'fengari'] as const;
 let nms: NmsServer | undefined;
 after(async () => {
   await nms?.stop();

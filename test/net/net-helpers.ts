@@ -5,7 +5,7 @@ import { runLua, RunLuaOptions, RunLuaResult } from '../helpers/run-lua';
 import { WifiNetwork, WifiNetworkOptions } from '../../runtime/net/model';
 import type { LogRecord } from '../../runtime/core/log';
 
-export const ENGINES = ['wasmoon', 'fengari'] as const;
+export const ENGINES = ['lua53', 'wasmoon', 'fengari'] as const;
 
 /** the project's own demo script (dist/test/net → repo root) */
 export function demoScript(name: string): string {

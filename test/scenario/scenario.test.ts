@@ -40,7 +40,7 @@ class Collect extends Writable {
   }
 }
 
-for (const engine of ['wasmoon', 'fengari'] as const) {
+for (const engine of ['lua53', 'wasmoon', 'fengari'] as const) {
   test(`[${engine}] a passing scenario: Chinese text with level/tag, a regex, wait-for, expect-not, at: under the virtual clock`, async () => {
     const r = await run('basic-pass.yaml', { engine });
     assert.equal(r.status, 'passed', failureReport(r));

@@ -87,7 +87,7 @@ steps:
   assert.equal(sc.options.timeoutMs, 120000);
   assert.equal(sc.options.wallTimeoutMs, 180000);
   assert.equal(sc.options.clock, 'virtual');
-  assert.equal(sc.options.engine, 'wasmoon');
+  assert.equal(sc.options.engine, 'lua53');
   assert.equal(sc.options.allowReboot, false);
   assert.equal(sc.options.maxBoots, 10);
   assert.deepEqual(sc.options.wifi, ['lab:secret']);

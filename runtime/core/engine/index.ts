@@ -1,5 +1,6 @@
 /**
- * Engine factory: `wasmoon` (default) or `fengari`.
+ * Engine factory: `lua53` (default: Lua 5.3.6, our wasm build), `wasmoon` (Lua 5.4 + a 5.3
+ * prelude) or `fengari` (Lua 5.3 in JS); the last two stay for differential runs.
  *
  * The engines are a lazy registry: an adapter module (and its Lua implementation) is loaded the
  * first time that engine is created, never at import. fengari's adapter patches fengari's
@@ -7,17 +8,23 @@
  * modules); `loadedEngines()` tells which adapters this process has loaded.
  */
 import type { LuaEngine } from './types';
+import type { Lua53Engine } from './lua53';
 import type { WasmoonEngine } from './wasmoon';
 import type { FengariEngine } from './fengari';
 
-export type EngineName = 'wasmoon' | 'fengari';
-export const ENGINE_NAMES: EngineName[] = ['wasmoon', 'fengari'];
+export type EngineName = 'lua53' | 'wasmoon' | 'fengari';
+export const ENGINE_NAMES: EngineName[] = ['lua53', 'wasmoon', 'fengari'];
+/** The engine used when none is named. */
+export const DEFAULT_ENGINE: EngineName = 'lua53';
 
 interface EngineModules {
+  lua53: typeof Lua53Engine;
   wasmoon: typeof WasmoonEngine;
   fengari: typeof FengariEngine;
 }
 const loaders: { [K in EngineName]: () => EngineModules[K] } = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when chosen
+  lua53: () => (require('./lua53') as typeof import('./lua53')).Lua53Engine,
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when chosen
   wasmoon: () => (require('./wasmoon') as typeof import('./wasmoon')).WasmoonEngine,
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when chosen
@@ -39,16 +46,21 @@ export function loadedEngines(): EngineName[] {
   return [...loaded.keys()];
 }
 
-let sharedWasmoon: Promise<WasmoonEngine> | undefined;
-let sharedWasmoonReady: WasmoonEngine | undefined;
+/** One shared instance per wasm engine; a broken (trapped) one is dropped. */
+interface Shared {
+  p?: Promise<LuaEngine>;
+  ready?: LuaEngine;
+}
+const shared: { [K in 'lua53' | 'wasmoon']: Shared } = { lua53: {}, wasmoon: {} };
 
 /**
- * Create (or share) an engine. One wasmoon wasm instance serves every device in the process
- * (about 130 KB per idle VM, lua-engine.md §8); each device still gets its own lua_State.
- * A shared instance that trapped (`broken`) is dropped: the next caller gets a fresh one.
+ * Create (or share) an engine. One wasm instance (lua53 or wasmoon) serves every device in the
+ * process (lua-engine.md §8); each device still gets its own lua_State (on lua53 with its own
+ * allocator budget). A shared instance that trapped (`broken`) is dropped: the next caller gets
+ * a fresh one.
  */
-export function createEngine(name: EngineName = 'wasmoon', opts: { isolated?: boolean } = {}): Promise<LuaEngine> {
-  if (name !== 'wasmoon' && name !== 'fengari') return Promise.reject(new Error(`unknown engine '${name}' (use wasmoon or fengari)`));
+export function createEngine(name: EngineName = DEFAULT_ENGINE, opts: { isolated?: boolean } = {}): Promise<LuaEngine> {
+  if (!ENGINE_NAMES.includes(name)) return Promise.reject(new Error(`unknown engine '${name}' (use ${ENGINE_NAMES.join(', ')})`));
   let cls: EngineModules[EngineName];
   try {
     cls = engineClass(name);
@@ -56,25 +68,26 @@ export function createEngine(name: EngineName = 'wasmoon', opts: { isolated?: bo
     return Promise.reject(e);
   }
   if (name === 'fengari') return (cls as typeof FengariEngine).create();
-  const Wasmoon = cls as typeof WasmoonEngine;
-  if (opts.isolated) return Wasmoon.create();
-  if (sharedWasmoonReady?.broken) {
-    sharedWasmoon = undefined;
-    sharedWasmoonReady = undefined;
+  const make = () => (cls as typeof Lua53Engine | typeof WasmoonEngine).create() as Promise<LuaEngine>;
+  if (opts.isolated) return make();
+  const s = shared[name];
+  if (s.ready?.broken) {
+    s.p = undefined;
+    s.ready = undefined;
   }
-  if (!sharedWasmoon) {
-    const p = Wasmoon.create();
-    sharedWasmoon = p;
+  if (!s.p) {
+    const p = make();
+    s.p = p;
     p.then(
       (e) => {
-        if (sharedWasmoon === p) sharedWasmoonReady = e;
+        if (s.p === p) s.ready = e;
       },
       () => {
-        if (sharedWasmoon === p) sharedWasmoon = undefined;
+        if (s.p === p) s.p = undefined;
       },
     );
   }
-  return sharedWasmoon;
+  return s.p;
 }
 
 export * from './types';

@@ -1,6 +1,7 @@
 /**
  * The Lua engine interface: a small subset of the Lua C API, so the runtime can sit on
- * wasmoon's raw C exports (default) or on fengari (second engine) without knowing which.
+ * our own Lua 5.3.6 wasm build (lua53, default), wasmoon's raw C exports or fengari without
+ * knowing which.
  *
  * Conventions follow the C API: stack indices, `push*`/`to*`, status codes. Strings are bytes
  * (`Uint8Array`); `pushstring`/`tostring` are UTF-8 conveniences on top of them.
@@ -85,10 +86,10 @@ export const LUA_MASKCOUNT = 1 << LUA_HOOKCOUNT;
 export type HookFunction = (L: LuaState, event: number, line: number) => void;
 
 export interface LuaEngine {
-  readonly name: 'wasmoon' | 'fengari';
+  readonly name: 'lua53' | 'wasmoon' | 'fengari';
   /** Lua version the engine implements, e.g. "5.4" */
   readonly luaVersion: string;
-  /** integer width in bits (fengari: 32, wasmoon: 64) */
+  /** integer width in bits (fengari: 32, wasmoon and lua53: 64) */
   readonly integerBits: number;
   /** pseudo-index of the registry */
   readonly REGISTRYINDEX: number;
@@ -206,6 +207,11 @@ export interface LuaEngine {
    * L's state (one per state); mask 0 or a null handler removes the hook from L.
    */
   sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void;
+  /**
+   * Optional (lua53): the byte budget of L's state; past it an allocation fails as on the
+   * device (Lua collects, retries, then raises "not enough memory"). 0 removes the limit.
+   */
+  setMemoryLimit?(L: LuaState, bytes: number): void;
   /** collectgarbage("count") in KB, or null when the engine has no GC API */
   gcCountKB(L: LuaState): number | null;
   /** full collection (no-op where unsupported) */

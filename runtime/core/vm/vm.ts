@@ -163,6 +163,8 @@ export class Vm {
     this.bootNo = bootNo;
     this.bootTime = this.clock.now();
     this.L = engine.newstate();
+    // the profile's Lua heap (rtos.meminfo("lua") total), where the engine can enforce it (lua53)
+    engine.setMemoryLimit?.(this.L, device.profile.memory.lua);
   }
 
   /** ms since this boot */
@@ -829,7 +831,7 @@ export class Vm {
     }
   }
 
-  /** Lua heap in bytes (wasmoon: real; fengari: an estimate, see luatos-api/rtos.ts). */
+  /** Lua heap in bytes (lua53, wasmoon: real; fengari: an estimate, see luatos-api/rtos.ts). */
   luaHeapBytes(): number | null {
     const kb = this.e.gcCountKB(this.L);
     return kb === null ? null : Math.round(kb * 1024);

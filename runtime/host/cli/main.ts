@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StopReason } from '../../core/device';
 import { DeviceHost } from '../worker/device-host';
-import { ENGINE_NAMES, EngineName } from '../../core/device';
+import { DEFAULT_ENGINE, ENGINE_NAMES, EngineName } from '../../core/device';
 import { LogSink, type LogLevel } from '../../core/log';
 import { loadProfileFile } from '../../core/profile';
 import { logsCommand } from '../logs/command';
@@ -47,7 +47,7 @@ Options for run:
                              adapter 17, os.exit(n) ends the run with n), air780epm,
                              air780ehm, air780ehv, air780egh (4G Cat.1 modem: adapter 1,
                              SIM/registration before IP_READY, mobile.*); luatos boards
-  --engine wasmoon|fengari   Lua engine (default wasmoon)
+  --engine lua53|wasmoon|fengari   Lua engine (default lua53: Lua 5.3.6 as on the device)
   --lib DIR                  extra Lua library folder (repeatable)
   --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
   --name NAME                device name (state folder, ids)
@@ -187,7 +187,7 @@ export function parseRunArgs(args: string[]): RunOptions {
   const o: RunOptions = {
     targets: positionals,
     board: v.board,
-    engine: v.engine ?? 'wasmoon',
+    engine: v.engine ?? DEFAULT_ENGINE,
     libDirs: v.lib,
     profileFile: v.profile,
     name: v.name,

@@ -27,7 +27,7 @@ Usage:
 
 Options:
   --junit FILE           write a JUnit XML report (one testcase per scenario)
-  --engine wasmoon|fengari   override the scenarios' engine
+  --engine lua53|wasmoon|fengari   override the scenarios' engine
   --clock virtual|real   override the scenarios' clock
   --scripts DIR          run the scenarios against this script folder instead of their own
   --log-dir DIR          save each scenario's full device log as DIR/<scenario>.log
@@ -155,7 +155,7 @@ export async function testCommand(args: string[], out: NodeJS.WritableStream): P
         r = errorResult(
           { file, name: path.basename(file).replace(/\.ya?ml$/i, '') },
           `internal error: ${(e as Error).stack ?? e}`,
-          o.engine ?? 'wasmoon',
+          o.engine ?? 'lua53',
           o.clock ?? 'virtual',
         );
       }

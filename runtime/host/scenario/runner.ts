@@ -122,7 +122,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     } catch (e) {
       const file = path.resolve(input);
       const msg = e instanceof ScenarioError ? e.message : (e as Error).message;
-      return errorResult({ file, name: path.basename(file).replace(/\.ya?ml$/i, '') }, `invalid scenario: ${msg}`, opts.engine ?? 'wasmoon', opts.clock ?? 'virtual');
+      return errorResult({ file, name: path.basename(file).replace(/\.ya?ml$/i, '') }, `invalid scenario: ${msg}`, opts.engine ?? 'lua53', opts.clock ?? 'virtual');
     }
   } else sc = input;
   const engine = opts.engine ?? sc.options.engine;

@@ -8,7 +8,7 @@
  *     platform: none                       # local | none: start the local video platform (runtime/host/platform)
  *     camera: testsrc                      # camera source (profile camera.source), or a mapping merged
  *                                          # into the profile's camera section
- *     engine: wasmoon                      # wasmoon | fengari
+ *     engine: lua53                        # lua53 (default) | wasmoon | fengari
  *     board: pc                            # the board, like --board (default air8101; luatos boards)
  *     clock: virtual                       # virtual (default) | real
  *     timeout: 60s                         # device time for the whole scenario (default 60s) → exit 42
@@ -353,7 +353,7 @@ function parseStep(ctx: Ctx, n: Node, index: number): Step {
 function parseOptions(ctx: Ctx, n: Node | null): ScenarioOptions {
   const o: ScenarioOptions = {
     platform: 'none',
-    engine: 'wasmoon',
+    engine: 'lua53',
     clock: 'virtual',
     timeoutMs: 60000,
     wallTimeoutMs: 0,

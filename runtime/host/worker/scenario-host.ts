@@ -76,7 +76,7 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
     let name = path.basename(file).replace(/\.ya?ml$/i, '');
     let steps: ScenarioResult['steps'] = [];
     let clock: 'virtual' | 'real' = opts.clock ?? 'virtual';
-    let engine: string = opts.engine ?? 'wasmoon';
+    let engine: string = opts.engine ?? 'lua53';
     try {
       const sc = loadScenario(file);
       name = sc.name;
