@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { createEngine, DEFAULT_ENGINE, LuaEngine, LuaState, LUA_OK } from '../../runtime/core/engine';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const ENGINE_DIR = path.join(ROOT, 'runtime', 'engine', 'lua53');
+const ENGINE_DIR = path.join(ROOT, 'runtime', 'core', 'engine', 'lua53');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'lua53');
 
 const sha256 = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
