@@ -20,7 +20,7 @@ import { WifiNetwork } from './net/model';
 import { registerNetworkFaults } from './net/faults';
 import { FaultError, FaultRegistry } from './faults';
 import { ApiCoverage } from './coverage';
-import { Vm, VmExit } from './vm';
+import { Vm, VmDebugger, VmExit } from './vm';
 import { installApi } from '../luatos-api';
 
 export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', 'runtime', 'lua');
@@ -93,6 +93,8 @@ export class Device extends EventEmitter {
    * the supervisor on Node's main thread sees a VM stuck in one call). Null: nobody watches.
    */
   resumeObserver: ((running: boolean) => void) | null = null;
+  /** a debugger (luatos run --inspect, runtime/debug/core.ts): attached to every boot's VM */
+  debugger: VmDebugger | null = null;
   /**
    * What the board brings to every boot's VM (runtime/boards/): run after the standard API is
    * installed, before boot.lua (e.g. the PC simulator's `os.exit`).

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StopReason } from '../device';
 import { DeviceHost } from '../host/device-host';
+import { startDapServer, type DapServer } from '../host/debug/dap-server';
 import { ENGINE_NAMES, EngineName } from '../engine';
 import { LogSink } from '../log';
 import { loadProfileFile } from '../profile';
@@ -84,6 +85,9 @@ Demo environment:
   --web [PORT]               serve the web console (live log, device panel, live video, faults)
   --web-host HOST            listen address of the web console (default 127.0.0.1)
   --clock real|virtual       virtual: device time jumps ahead while only timers are pending
+  --inspect [PORT]           serve the Debug Adapter Protocol on 127.0.0.1:PORT (default an
+                             ephemeral port, printed): breakpoints, stepping, variables
+  --inspect-brk [PORT]       the same, and stop before main.lua's first line
   --coverage                 at the end, list the LuatOS functions the scripts used and
                              whether each is implemented, simulated or missing
 
@@ -119,6 +123,9 @@ export interface RunOptions {
   platformConfig?: string;
   web?: number;
   webHost?: string;
+  /** --inspect / --inspect-brk PORT (0: ephemeral) */
+  inspect?: number;
+  inspectBrk?: boolean;
   /** --fault "AT NAME ARGS..." (repeatable) */
   faults: ScheduledFault[];
   /** `run --help`: print the help and exit 0 (nothing else is checked) */
@@ -229,6 +236,17 @@ export function parseRunArgs(args: string[]): RunOptions {
       case '--web-host':
         o.webHost = r.value();
         break;
+      case '--inspect':
+      case '--inspect-brk': {
+        let v: string | undefined;
+        if (r.inline) v = r.value();
+        else if (r.peek() !== undefined && /^\d+$/.test(r.peek()!)) v = r.skip();
+        const port = v === undefined ? 0 : Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) r.fail(`${r.flag} takes an optional port number`);
+        o.inspect = port;
+        if (r.flag === '--inspect-brk') o.inspectBrk = true;
+        break;
+      }
       case '--coverage':
         o.coverage = true;
         break;
@@ -333,7 +351,19 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     status: o.web !== undefined,
     faults: o.faults,
     timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
+    inspect: o.inspect !== undefined ? { stopOnEntry: o.inspectBrk === true } : undefined,
   });
+  let dap: DapServer | null = null;
+  if (device.debug && o.inspect !== undefined) {
+    try {
+      dap = await startDapServer(device.debug, { port: o.inspect, log: sink });
+    } catch (e) {
+      await platform?.stop();
+      outEmitter.off?.('error', onOutError);
+      throw new Error(`cannot serve the debugger on 127.0.0.1:${o.inspect}: ${(e as Error).message}`, { cause: e });
+    }
+    say(`luatos: debugger (DAP) listening on 127.0.0.1:${dap.port}${o.inspectBrk ? ' (stopping before main.lua)' : ''}\n`);
+  }
   platform?.registerFaults(device.faults);
   let web: WebConsole | null = null;
   if (o.web !== undefined) {
@@ -378,7 +408,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
           /* the output is gone */
         }
         if (device.coverageReport) say(device.coverageReport);
-        await Promise.allSettled([web?.close(), platform?.stop()]);
+        await Promise.allSettled([web?.close(), platform?.stop(), dap?.close()]);
         outEmitter.off?.('error', onOutError);
         if (outGone) out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
         resolve(r);
