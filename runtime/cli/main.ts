@@ -381,9 +381,10 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
             }
           : undefined,
         onWarning: (m) => say(`luatos: WARNING: ${m}\n`),
+        debug: device.debug,
       });
     } catch (e) {
-      await platform?.stop();
+      await Promise.allSettled([platform?.stop(), dap?.close()]);
       outEmitter.off?.('error', onOutError);
       throw e;
     }

@@ -165,7 +165,7 @@ function H.stack(id, max)
     if not i then break end
     if i.source ~= "=[luatos-pc debugger]" then
       out[#out + 1] = lv
-      out[#out + 1] = i.name or (i.what == "main" and "main chunk") or "?"
+      out[#out + 1] = i.name or (i.what == "main" and "main chunk") or (i.what == "Lua" and ("function <" .. i.short_src .. ":" .. i.linedefined .. ">")) or "?"
       out[#out + 1] = i.source
       out[#out + 1] = i.currentline
       out[#out + 1] = i.what
