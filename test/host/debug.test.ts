@@ -218,6 +218,45 @@ for (const engine of ENGINES) {
     }
   });
 
+  test(`${engine}: step into a function and out of it again`, async () => {
+    const MAIN = `local function add(a, b)
+  local r = a + b -- IN
+  return r
+end
+sys.taskInit(function()
+  sys.wait(10)
+  local x = add(1, 2) -- CALL
+  log.info("sum", x) -- AFTER
+end)
+sys.run()
+`;
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    try {
+      await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'CALL') }] }]);
+      const s = await r.nextStop();
+      const tid = s.body.threadId!;
+      await r.dc.stepInRequest({ threadId: tid });
+      const s2 = await r.nextStop();
+      assert.equal(s2.body.reason, 'step');
+      const st2 = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      assert.equal(st2[0].line, lineOf(MAIN, 'IN'));
+      assert.equal(st2[0].name, 'add');
+      assert.equal((await variables(r, st2[0].id, 'Locals')).get('b')?.value, '2');
+      await r.dc.stepOutRequest({ threadId: tid });
+      const s3 = await r.nextStop();
+      assert.equal(s3.body.reason, 'step');
+      const st3 = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      // back in the task: Lua 5.4 resumes the hook on the next line, 5.3 may report the call's line again
+      assert.ok([lineOf(MAIN, 'CALL'), lineOf(MAIN, 'AFTER')].includes(st3[0].line), `line ${st3[0].line}`);
+      assert.equal(st3.length, st2.length - 1);
+      await r.dc.continueRequest({ threadId: tid });
+      await r.waitLine('sum 3');
+    } finally {
+      await r.close();
+    }
+  });
+
   test(`${engine}: a conditional breakpoint in a sys.timerLoopStart callback stops on the main thread when it holds`, async () => {
     const MAIN = `local n = 0
 sys.timerLoopStart(function()
@@ -311,7 +350,7 @@ sys.run()
   });
 }
 
-test('hit counts and logpoints (wasmoon)', async () => {
+test('hit counts, logpoints and the device log in the debug console (wasmoon)', async () => {
   const MAIN = `for i = 1, 5 do
   local sq = i * i -- BP
 end
@@ -321,8 +360,10 @@ sys.run()
   const dir = project({ 'main.lua': MAIN });
   const r = await rig(dir, 'wasmoon');
   const outputs: string[] = [];
+  const stdout: string[] = [];
   r.dc.on('output', (ev: DebugProtocol.OutputEvent) => {
     if (ev.body.category === 'console') outputs.push(ev.body.output);
+    if (ev.body.category === 'stdout') stdout.push(ev.body.output);
   });
   try {
     await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP'), hitCondition: '4' }] }]);
@@ -336,6 +377,8 @@ sys.run()
     // the logpoint's output travels on the debugger's port, the log on the device's: either may come first
     for (let i = 0; i < 100 && outputs.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
     assert.deepEqual(outputs, ['i is 5\n']);
+    // the device log in the client's debug console
+    assert.ok(stdout.some((l) => l.includes('I/user.done loop')), stdout.join(''));
     assert.equal(r.stops.length, 0);
   } finally {
     await r.close();
