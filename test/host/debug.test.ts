@@ -385,6 +385,38 @@ sys.run()
   }
 });
 
+for (const engine of ENGINES) {
+  test(`${engine}: pause stops a task busy in a loop that never yields; evaluate sets a global; it runs on`, async () => {
+    const MAIN = `sys.taskInit(function()
+  sys.wait(10)
+  log.info("busy", "start")
+  local spins = 0
+  while not stop_now do spins = spins + 1 end -- LOOP
+  log.info("busy", "done")
+end)
+sys.run()
+`;
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    try {
+      await configure(r, []);
+      await r.waitLine('busy start');
+      await r.dc.pauseRequest({ threadId: 1 });
+      const s = await r.nextStop();
+      assert.equal(s.body.reason, 'pause');
+      assert.notEqual(s.body.threadId, 1, 'stopped in the task, inside its loop');
+      const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+      assert.equal(st[0].line, lineOf(MAIN, 'LOOP'));
+      assert.ok(Number((await variables(r, st[0].id, 'Locals')).get('spins')?.value) > 0);
+      await r.dc.evaluateRequest({ expression: 'stop_now = true', frameId: st[0].id, context: 'repl' });
+      await r.dc.continueRequest({ threadId: s.body.threadId! });
+      await r.waitLine('busy done');
+    } finally {
+      await r.close();
+    }
+  });
+}
+
 test('a breakpoint on a file outside the device is not verified, with the reason', async () => {
   const dir = project({ 'main.lua': 'sys.run()\n' });
   const r = await rig(dir, 'wasmoon');
