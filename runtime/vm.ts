@@ -447,8 +447,8 @@ export class Vm {
       try {
         dbg.attach(this);
       } catch (err) {
-        this.finish({ kind: 'error', message: `internal error: ${(err as Error).message}` });
-        return;
+        // the device runs on without it rather than reboot over a debugger fault
+        this.log('W', 'luatos', `debugger not attached: ${(err as Error).message}`);
       }
     }
     if (e.loadbuffer(this.T, bootChunk, chunkname) !== LUA_OK) {
