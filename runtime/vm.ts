@@ -444,9 +444,11 @@ export class Vm {
     this.threadRef = e.ref(L, e.REGISTRYINDEX);
     const dbg = this.device.debugger;
     if (dbg) {
+      const top = e.gettop(L);
       try {
         dbg.attach(this);
       } catch (err) {
+        e.settop(L, top);
         // the device runs on without it rather than reboot over a debugger fault
         this.log('W', 'luatos', `debugger not attached: ${(err as Error).message}`);
       }
