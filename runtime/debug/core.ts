@@ -352,7 +352,18 @@ export class DebugCore implements VmDebugger {
       for (;;) {
         const cmd = this.link.receive(1000);
         if (!cmd) continue;
-        if (this.handle(cmd)) break;
+        // while a command runs Lua (an evaluation) the device counts as running: one that
+        // never ends is a runaway the supervisor ends as the hardware watchdog would
+        this.link.paused(false);
+        this.device.resumeObserver?.(true);
+        let resume: boolean;
+        try {
+          resume = this.handle(cmd);
+        } finally {
+          this.device.resumeObserver?.(false);
+          this.link.paused(true);
+        }
+        if (resume) break;
       }
     } finally {
       try {

@@ -61,7 +61,7 @@ interface Rig {
  * A device with a debugger and a DAP client connected over TCP. The device starts stopped
  * before main.lua (as `--inspect-brk`): {@link configure} sets the breakpoints there and runs on.
  */
-async function rig(dir: string, engine: EngineName, opts: { clock?: 'real' | 'virtual' } = {}): Promise<Rig> {
+async function rig(dir: string, engine: EngineName, opts: { clock?: 'real' | 'virtual'; runawayMs?: number } = {}): Promise<Rig> {
   const sink = new LogSink({ stream: null });
   const lines: string[] = [];
   sink.on((r) => void lines.push(recordText(r)));
@@ -69,7 +69,7 @@ async function rig(dir: string, engine: EngineName, opts: { clock?: 'real' | 'vi
     scripts: dir,
     libDirs: [],
     engine,
-    profile: makeProfile({}),
+    profile: makeProfile(opts.runawayMs ? { runawayMs: opts.runawayMs } : {}),
     log: sink,
     dataDir: path.join(dir, '.data'),
     reboot: 'exit',
@@ -416,6 +416,25 @@ sys.run()
     }
   });
 }
+
+test('an evaluation that never ends while stopped is a runaway: the supervisor ends the VM thread as the watchdog would', async () => {
+  const MAIN = `local greeting = "up"
+log.info("main", greeting) -- BP
+sys.run()
+`;
+  const dir = project({ 'main.lua': MAIN });
+  const r = await rig(dir, 'wasmoon', { runawayMs: 300 });
+  try {
+    await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP') }] }]);
+    const s = await r.nextStop();
+    const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+    const ev = r.dc.evaluateRequest({ expression: '(function() while true do end end)()', frameId: st[0].id, context: 'repl' }).catch((e: Error) => e);
+    await r.waitLine('watchdog: Lua code ran for more than 300 ms without yielding (stuck in one call');
+    assert.ok((await ev) instanceof Error, 'the evaluation fails');
+  } finally {
+    await r.close();
+  }
+});
 
 test('a breakpoint on a file outside the device is not verified, with the reason', async () => {
   const dir = project({ 'main.lua': 'sys.run()\n' });
