@@ -64,7 +64,7 @@ function main(): void {
   }
   device.boots = data.bootsBefore;
   const detach = attachHeartbeat(device, data.heartbeat);
-  if (data.debug) attachDebugger(device, data);
+  const closeDebugger = data.debug ? attachDebugger(device, data) : () => undefined;
 
   let lastFaults = '';
   const sendFaults = () => {
@@ -135,6 +135,7 @@ function main(): void {
         detach();
         if (slowTimer) clearInterval(slowTimer);
         clearInterval(kidTimer);
+        closeDebugger();
         port.close();
         break;
     }
@@ -149,7 +150,7 @@ function main(): void {
  * blocked in the Lua hook; it reads commands with receiveMessageOnPort, sleeping on the shared
  * wake word between them (the main thread bumps it after each command).
  */
-function attachDebugger(device: Device, data: WorkerData): void {
+function attachDebugger(device: Device, data: WorkerData): () => void {
   const d = data.debug!;
   const flags = new Int32Array(d.flags);
   const dport = d.port;
@@ -172,6 +173,7 @@ function attachDebugger(device: Device, data: WorkerData): void {
   );
   device.debugger = core;
   dport.on('message', (m: DebugCommand) => core.command(m));
+  return () => dport.close();
 }
 
 /**
