@@ -24,6 +24,7 @@ local getinfo, getlocal, getupvalue, setmetatable, getmetatable = debug.getinfo,
 local create, resume, status, running = coroutine.create, coroutine.resume, coroutine.status, coroutine.running
 local type, tostring, pairs, next, select, load, pcall, rawget, rawlen, sort, concat = type, tostring, pairs, next, select, load, pcall, rawget, rawlen, table.sort, table.concat
 local mtype, sformat = math.type, string.format
+local ipairs, unpack, pack = ipairs, table.unpack, table.pack
 local G = _G
 local H = {}
 local info = setmetatable({}, { __mode = "k" })   -- coroutine -> {id, name}
@@ -121,7 +122,7 @@ function H.threads(keep)
     out[#out + 1] = id
     out[#out + 1] = info[byId[id]].name
   end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 -- level offset: frames of the helper itself on the running thread (level 0 = its caller's top)
@@ -172,7 +173,7 @@ function H.stack(id, max)
     end
     lv = lv + 1
   end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 local function keyText(k)
@@ -194,7 +195,8 @@ local function valueText(v)
     if n > 0 then return s .. " [" .. n .. "]" end
     return s
   end
-  local ok, s = pcall(tostring, v)
+  -- the firmware's tostring once boot.lua installed it (floats as the device prints them)
+  local ok, s = pcall(rawget(G, "tostring") or tostring, v)
   return ok and tostring(s) or t
 end
 
@@ -238,7 +240,7 @@ function H.locals(id, lv)
     put(out, "...[" .. -k .. "]", v)
     k = k - 1
   end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 function H.upvalues(id, lv)
@@ -255,7 +257,7 @@ function H.upvalues(id, lv)
     put(out, n, v)
     k = k + 1
   end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 local function sortedKeys(t)
@@ -277,7 +279,7 @@ end
 function H.globals()
   local out = {}
   for _, k in ipairs(sortedKeys(G)) do put(out, keyText(k), rawget(G, k)) end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 function H.children(ref)
@@ -287,7 +289,7 @@ function H.children(ref)
   for _, k in ipairs(sortedKeys(t)) do put(out, keyText(k), rawget(t, k)) end
   local mt = getmetatable(t)
   if type(mt) == "table" then put(out, "[metatable]", mt) end
-  return table.unpack(out)
+  return unpack(out)
 end
 
 -- evaluate in the frame's scope: locals, then upvalues, then the globals; returns ok, text, type, ref
@@ -326,7 +328,7 @@ function H.eval(id, lv, src, asCondition)
   local f, err = load("return " .. src, "=(eval)", "t", env)
   if not f then f, err = load(src, "=(eval)", "t", env) end
   if not f then return false, err, "string", 0 end
-  local r = table.pack(pcall(f))
+  local r = pack(pcall(f))
   if not r[1] then return false, tostring(r[2]), "string", 0 end
   if asCondition then return true, r[2] and "true" or "false", "boolean", 0 end
   if r.n < 2 then return true, "nil", "nil", 0 end
