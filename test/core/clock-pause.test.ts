@@ -1,11 +1,11 @@
 /**
- * Clock.pause/resume (the debugger holds the device clock, runtime/debug/core.ts): device time
+ * Clock.pause/resume (the debugger holds the device clock, runtime/core/debug/core.ts): device time
  * does not move while paused, and a timer due during the pause fires after it, as late as the
  * pause was long. The pauses here block the thread, as a stopped device's thread is blocked.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RealClock, VirtualClock } from '../../runtime/clock';
+import { RealClock, VirtualClock } from '../../runtime/core/clock';
 
 function block(ms: number): void {
   const end = performance.now() + ms;

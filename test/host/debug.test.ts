@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DeviceHost } from '../../runtime/host/device-host';
+import { DeviceHost } from '../../runtime/host/worker/device-host';
 import { startDapServer, type DapServer } from '../../runtime/host/debug/dap-server';
-import { LogSink, recordText } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
-import type { EngineName } from '../../runtime/engine';
-import { parseRunArgs, runDevice } from '../../runtime/cli/main';
+import { LogSink, recordText } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
+import type { EngineName } from '../../runtime/core/engine';
+import { parseRunArgs, runDevice } from '../../runtime/host/cli/main';
 
 const temps: string[] = [];
 after(() => {

@@ -9,10 +9,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DeviceHost } from '../../runtime/host/device-host';
-import { LogSink, recordText } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
-import { startWebConsole } from '../../runtime/web';
+import { DeviceHost } from '../../runtime/host/worker/device-host';
+import { LogSink, recordText } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
+import { startWebConsole } from '../../runtime/host/web';
 
 const temps: string[] = [];
 after(() => {

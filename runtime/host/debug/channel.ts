@@ -1,8 +1,8 @@
 /**
  * The main thread's end of the debugger (`luatos run --inspect`): requests to the debugger core
- * in the device's thread (runtime/debug/core.ts) and its events, for every client on this
+ * in the device's thread (runtime/core/debug/core.ts) and its events, for every client on this
  * thread (the DAP server, the web console's Debug panel). It outlives the device thread: when
- * the supervisor starts a fresh one (runtime/host/device-host.ts), the clients' breakpoints and
+ * the supervisor starts a fresh one (runtime/host/worker/device-host.ts), the clients' breakpoints and
  * exception setting are sent again.
  *
  * A request is a message on the debugger's own MessagePort followed by a bump of the shared
@@ -24,7 +24,7 @@ import {
   type StopEvent,
   type ThreadInfo,
   type VariableInfo,
-} from '../../debug/protocol';
+} from '../../core/debug/protocol';
 
 /** How long a request may wait for the device thread's answer. */
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -11,8 +11,8 @@
 import * as net from 'node:net';
 import { Breakpoint, ContinuedEvent, DebugSession, InitializedEvent, OutputEvent, Scope, Source, StackFrame, StoppedEvent, Thread, Variable } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { LogSink } from '../../log';
-import type { StopEvent } from '../../debug/protocol';
+import type { LogSink } from '../../core/log';
+import type { StopEvent } from '../../core/debug/protocol';
 import type { DebugChannel } from './channel';
 
 const STOP_TEXT: Record<StopEvent['reason'], string> = {
