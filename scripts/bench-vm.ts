@@ -4,6 +4,11 @@
  * --runs, default 5) and ratios to native, and the memory of an idle lua_State (after openlibs).
  * Targets, printed, not asserted: issue 2: >= 50,000 timer events/s; issue 19 (lua53, the
  * default): geometric mean <= 1.5x native, coroutine_switch <= 3x native.
+ *
+ * `--debugger`: the CPU suite and the timer benchmark run by a device in a worker thread (as
+ * `luatos run`), without and with a debugger attached (`--inspect`, a DAP client connected, no
+ * breakpoints), each in a fresh process, interleaved; prints the medians and the ratio
+ * (issue 18's target: <= 1.3x).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +17,8 @@ import * as path from 'node:path';
 import { createEngine, DEFAULT_ENGINE, ENGINE_NAMES, EngineName, LUA_OK } from '../runtime/core/engine';
 import { DeviceHost } from '../runtime/host/worker/device-host';
 import { createDevice } from '../runtime/boards/device';
+import { startDapServer } from '../runtime/host/debug/dap-server';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { LogSink } from '../runtime/core/log';
 import { makeProfile } from '../runtime/core/profile';
 
@@ -192,7 +199,119 @@ async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worke
   return r;
 }
 
+/**
+ * One device in a worker thread running `main.lua`; with `debug`, an attached debugger: the
+ * DAP server and a client that initialized and attached, no breakpoints. Resolves with the
+ * log lines once `done` appears.
+ */
+async function runInWorker(engine: EngineName, dir: string, debug: boolean, done: RegExp): Promise<string[]> {
+  const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
+  const lines: string[] = [];
+  const finished = new Promise<void>((resolve) =>
+    sink.on((r) => {
+      const t = r.payload.toString();
+      lines.push(t);
+      if (done.test(t)) resolve();
+    }),
+  );
+  const host = new DeviceHost({ scripts: dir, libDirs: [], engine, profile: makeProfile({ runawayMs: 600000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false, inspect: debug ? { stopOnEntry: true } : undefined });
+  let close = async () => undefined as unknown;
+  if (debug) {
+    const dap = await startDapServer(host.debug!, { port: 0 });
+    const dc = new DebugClient('node', 'unused', 'luatos');
+    await dc.start(dap.port);
+    await host.start();
+    const entry = new Promise<{ body: { threadId?: number } }>((res) => dc.once('stopped', res));
+    await dc.initializeRequest({ adapterID: 'luatos', pathFormat: 'path' });
+    await dc.attachRequest({} as never);
+    await dc.configurationDoneRequest();
+    const e = await entry;
+    await dc.continueRequest({ threadId: e.body.threadId ?? 1 });
+    close = async () => {
+      await dc.stop().catch(() => undefined);
+      await dap.close();
+    };
+  } else await host.start();
+  await finished;
+  await host.stop();
+  await close();
+  return lines;
+}
+
+/** The CPU suite inside the device (mcu.ticks as the clock) */
+async function suiteInWorker(engine: EngineName, debug: boolean): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
+  fs.copyFileSync(path.join(ROOT, 'scripts', 'bench', 'vm-suite.lua'), path.join(dir, 'suite.lua'));
+  fs.writeFileSync(path.join(dir, 'main.lua'), `now_ms = function() return mcu.ticks() end\ndofile("/luadb/suite.lua")\nlog.info("bench", "suite done")\nsys.run()\n`);
+  try {
+    const lines = await runInWorker(engine, dir, debug, /suite done/);
+    return lines.filter((l) => l.startsWith('RESULT')).join('\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timerRateInWorker(engine: EngineName, debug: boolean): Promise<number> {
+  const dir = timerScriptDir(1);
+  try {
+    const lines = await runInWorker(engine, dir, debug, /count \d+/);
+    const mark = Number(/mark (\d+)/.exec(lines.find((l) => l.includes('mark')) ?? '')?.[1] ?? 0);
+    const count = Number(/count (\d+)/.exec(lines.find((l) => l.includes('count')) ?? '')?.[1] ?? 0);
+    return (count - mark) / TIMER_SECONDS;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function debuggerRows(): Promise<void> {
+  console.log(`bench:vm --debugger — device in a worker thread, without / with a debugger attached (no breakpoints), fresh process each, ${RUNS} runs interleaved (median)`);
+  const child = (args: string[]): string => {
+    const r = spawnSync(process.execPath, [__filename, ...args], { encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+  for (const e of ['wasmoon', 'fengari'] as EngineName[]) {
+    const plain: Results = new Map();
+    const dbg: Results = new Map();
+    for (let i = 0; i < RUNS; i++) {
+      parse(child(['--suite-child', e, '0']), plain);
+      parse(child(['--suite-child', e, '1']), dbg);
+    }
+    const ratios: number[] = [];
+    console.log(`\n${e}\nbenchmark\tplain ms\tdebugger ms\tratio`);
+    for (const [name, xs] of plain) {
+      const a = median(xs);
+      const b = median(dbg.get(name) ?? [NaN]);
+      ratios.push(b / a);
+      console.log(`${name}\t${a.toFixed(0)}\t${b.toFixed(0)}\t${(b / a).toFixed(2)}`);
+    }
+    const g = geomean(ratios);
+    console.log(`geometric mean debugger/plain on ${e}: ${g.toFixed(2)}x  target <= 1.3x: ${g <= 1.3 ? 'PASS' : 'MISS'}`);
+    const tp: number[] = [];
+    const td: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      tp.push(Number(/rate (\S+)/.exec(child(['--timer-child', e, '0']))?.[1]));
+      td.push(Number(/rate (\S+)/.exec(child(['--timer-child', e, '1']))?.[1]));
+    }
+    const a = median(tp);
+    const b = median(td);
+    console.log(`sys timer events/s on ${e} (median of 3): plain ${Math.round(a)}, debugger ${Math.round(b)}, slowdown plain/debugger ${(a / b).toFixed(2)}x  target <= 1.3x: ${a / b <= 1.3 ? 'PASS' : 'MISS'}`);
+  }
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  const sc = process.argv.indexOf('--suite-child');
+  if (sc >= 0) {
+    console.log(await suiteInWorker(process.argv[sc + 1] as EngineName, process.argv[sc + 2] === '1'));
+    process.exit(0);
+  }
+  const tc = process.argv.indexOf('--timer-child');
+  if (tc >= 0) {
+    console.log(`rate ${await timerRateInWorker(process.argv[tc + 1] as EngineName, process.argv[tc + 2] === '1')}`);
+    process.exit(0);
+  }
+  if (process.argv.includes('--debugger')) return debuggerRows();
   const child = process.argv.indexOf('--steady-child');
   if (child >= 0) {
     console.log(`rate ${await timerEventsSteady(process.argv[child + 1] as EngineName, process.argv[child + 2] as 'in-process' | 'worker')}`);

@@ -22,6 +22,13 @@ export interface Clock {
    * wall speed until the returned release function is called. No-op on the real clock.
    */
   hold(reason: string): () => void;
+  /**
+   * The debugger stopped the device (runtime/core/debug/core.ts): device time holds until
+   * {@link resume}; a timer due during the pause fires after it, late by the pause's length
+   * (as the device's own timers would be under a halted CPU). Pauses do not nest.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /**
@@ -45,11 +52,14 @@ export function holdIfSlow(clock: Pick<Clock, 'hold'>, reason: string): () => vo
 /** The host clock: performance.now for monotonic time, Node timers for timers. */
 export class RealClock implements Clock {
   private nextId = 1;
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new Map<number, { t: NodeJS.Timeout; due: number; fn: () => void }>();
   private wallOffset = 0;
+  /** ms the device was paused in the debugger, taken off performance.now() */
+  private pausedTotal = 0;
+  private pausedAt: number | null = null;
 
   now(): number {
-    return performance.now();
+    return (this.pausedAt ?? performance.now()) - this.pausedTotal;
   }
   wallNow(): number {
     return Date.now() + this.wallOffset;
@@ -59,19 +69,35 @@ export class RealClock implements Clock {
   }
   setTimer(ms: number, fn: () => void): TimerHandle {
     const id = this.nextId++;
+    this.arm(id, this.now() + Math.max(0, ms), fn);
+    return { id };
+  }
+  private arm(id: number, due: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(id);
       fn();
-    }, Math.max(0, ms));
-    this.timers.set(id, t);
-    return { id };
+    }, Math.max(0, due - this.now()));
+    this.timers.set(id, { t, due, fn });
   }
   clearTimer(h: TimerHandle | undefined | null): void {
     if (!h) return;
     const t = this.timers.get(h.id);
     if (t) {
-      clearTimeout(t);
+      clearTimeout(t.t);
       this.timers.delete(h.id);
+    }
+  }
+  pause(): void {
+    if (this.pausedAt === null) this.pausedAt = performance.now();
+  }
+  /** Device time goes on from where it stood; every pending timer is re-armed for its due time. */
+  resume(): void {
+    if (this.pausedAt === null) return;
+    this.pausedTotal += performance.now() - this.pausedAt;
+    this.pausedAt = null;
+    for (const [id, x] of [...this.timers]) {
+      clearTimeout(x.t);
+      this.arm(id, x.due, x.fn);
     }
   }
   /** number of pending timers (for tests) */
@@ -119,10 +145,25 @@ export class VirtualClock implements Clock {
   }
 
   now(): number {
+    if (this.pausedAt !== null) return this.pausedAt;
     return this.anchor === null ? this.t : this.t + (performance.now() - this.anchor);
   }
   wallNow(): number {
     return this.wallStart + this.now() + this.wallOffset;
+  }
+  private pausedAt: number | null = null;
+  private pausedWall = 0;
+  pause(): void {
+    if (this.pausedAt !== null) return;
+    this.pausedAt = this.now();
+    this.pausedWall = performance.now();
+  }
+  /** In wall-speed mode the anchor moves by the pause's length; virtual jumps never ran meanwhile. */
+  resume(): void {
+    if (this.pausedAt === null) return;
+    if (this.anchor !== null) this.anchor += performance.now() - this.pausedWall;
+    this.pausedAt = null;
+    this.reschedule();
   }
   setWallTime(ms: number): void {
     this.wallOffset = ms - (this.wallStart + this.now());

@@ -16,7 +16,7 @@ import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './fs/vfs';
 import { FaultRegistry } from './faults';
 import { ApiCoverage, type ApiCatalog } from './coverage';
-import { Vm, VmExit, type DeviceParts, type StatusSections, type VmHost } from './vm/vm';
+import { Vm, VmExit, type DeviceParts, type StatusSections, type VmDebugger, type VmHost } from './vm/vm';
 
 export { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from './engine';
 export type { VmExit, DeviceParts, StatusSections } from './vm/vm';
@@ -107,6 +107,8 @@ export class Device extends EventEmitter implements VmHost {
    * the supervisor on Node's main thread sees a VM stuck in one call). Null: nobody watches.
    */
   resumeObserver: ((running: boolean) => void) | null = null;
+  /** a debugger (luatos run --inspect, runtime/core/debug/core.ts): attached to every boot's VM */
+  debugger: VmDebugger | null = null;
   /**
    * What the board brings to every boot's VM (runtime/boards/): run after the standard API is
    * installed, before boot.lua (e.g. the PC simulator's `os.exit`).

@@ -122,6 +122,22 @@ export interface VmHost extends DeviceParts {
   stopWdt(): void;
   on(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
   off(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
+  /** the debugger attached to the device (luatos run --inspect), or null */
+  debugger: VmDebugger | null;
+}
+
+/**
+ * A debugger attached to the device (runtime/core/debug/core.ts): the VM calls it at boot, on line
+ * events (while it asks for the line mask), on count events and when the main thread dies of
+ * an error.
+ */
+export interface VmDebugger {
+  /** LUA_MASKLINE while it needs line events, else 0 */
+  readonly lineMask: number;
+  attach(vm: Vm): void;
+  onLine(L: LuaState, line: number): void;
+  onCount(L: LuaState): void;
+  onMainError(message: string): void;
 }
 
 export class Vm {
@@ -485,6 +501,17 @@ export class Vm {
     this.T = e.newthread(L);
     // anchor the thread in the registry so it is never collected
     this.threadRef = e.ref(L, e.REGISTRYINDEX);
+    const dbg = this.device.debugger;
+    if (dbg) {
+      const top = e.gettop(L);
+      try {
+        dbg.attach(this);
+      } catch (err) {
+        e.settop(L, top);
+        // the device runs on without it rather than reboot over a debugger fault
+        this.log('W', 'luatos', `debugger not attached: ${(err as Error).message}`);
+      }
+    }
     if (e.loadbuffer(this.T, bootChunk, chunkname) !== LUA_OK) {
       const msg = e.tostring(this.T, -1) ?? 'boot chunk failed to load';
       this.finish({ kind: 'load', message: msg });
@@ -506,7 +533,7 @@ export class Vm {
    * installDebugHooks), never replaces it.
    */
   private installHook(): void {
-    this.e.sethook(this.L, LUA_MASKCOUNT, HOOK_COUNT, this.hookFn);
+    this.e.sethook(this.L, LUA_MASKCOUNT | (this.device.debugger?.lineMask ?? 0), HOOK_COUNT, this.hookFn);
   }
 
   /** raise the kill reason in the running thread, and on every instruction after that */
@@ -516,7 +543,14 @@ export class Vm {
   }
 
   private onHook(L: LuaState, event: number, line: number): void {
+    // the debugger's own Lua calls while the device is stopped: no watchdog, no script hook
+    if (this.debugStop) return;
     if (this.killReason) this.raiseKill(L);
+    const dbg = this.device.debugger;
+    if (dbg) {
+      if (event === LUA_HOOKLINE) dbg.onLine(L, line);
+      else if (event === LUA_HOOKCOUNT) dbg.onCount(L);
+    }
     if (event === LUA_HOOKCOUNT && this.running) {
       const budget = this.device.runawayBudgetMs();
       if (performance.now() - this.resumeStart > budget) {
@@ -590,11 +624,65 @@ export class Vm {
     e.settop(L, top);
   }
 
-  /** Install the thread's hook: the runtime's count hook plus what the script asked for. */
+  /** Install the thread's hook: the runtime's count hook plus what the script and the debugger asked for. */
   private applyHook(L1: LuaState, mask: number, count: number): void {
     let ccount = mask & LUA_MASKCOUNT && count > 0 && count <= SCRIPT_COUNT_DIRECT ? count : HOOK_COUNT;
     if (this.killReason) ccount = 1;
-    this.e.sethook(L1, LUA_MASKCOUNT | mask, ccount, this.hookFn);
+    this.e.sethook(L1, LUA_MASKCOUNT | mask | (this.device.debugger?.lineMask ?? 0), ccount, this.hookFn);
+  }
+
+  /**
+   * Re-install thread T1's hook after the debugger's mask changed, keeping the script's own
+   * hook (if any). The thread value sits at `idx` on thread L (to look the script's hook up).
+   */
+  refreshHook(T1: LuaState, L: LuaState, idx: number): void {
+    if (this.dead) return;
+    const e = this.e;
+    let mask = 0;
+    let count = 0;
+    const top = e.gettop(L);
+    const at = e.absindex(L, idx);
+    if (e.getfield(L, e.REGISTRYINDEX, HOOKS_KEY) === LUA_TTABLE) {
+      e.pushvalue(L, at);
+      if (e.rawget(L, -2) === LUA_TTABLE) {
+        e.rawgeti(L, -1, 2);
+        mask = e.tointeger(L, -1) ?? 0;
+        e.rawgeti(L, -2, 3);
+        count = e.tointeger(L, -1) ?? 0;
+      }
+    }
+    e.settop(L, top);
+    this.applyHook(T1, mask, count);
+  }
+
+  /** the debugger holds the VM (runtime/core/debug/core.ts) */
+  private debugStop = false;
+  private pausedAt = 0;
+  /**
+   * The debugger stops (true) and resumes (false) the VM: the pause does not count towards the
+   * runaway budget, and the supervisor's heartbeat sees no running resume meanwhile.
+   */
+  debugPaused(on: boolean): void {
+    if (on === this.debugStop) return;
+    this.debugStop = on;
+    const observe = this.device.resumeObserver;
+    if (on) {
+      this.pausedAt = performance.now();
+      if (this.running) observe?.(false);
+    } else {
+      this.resumeStart += performance.now() - this.pausedAt;
+      if (this.running) observe?.(true);
+    }
+  }
+
+  /** a Lua resume is in progress */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** the VM is being ended from the host (reboot, watchdog, stop): errors now are not the script's */
+  get killing(): boolean {
+    return this.killReason !== null;
   }
 
   /**
@@ -760,6 +848,9 @@ export class Vm {
       this.finish({ kind: 'watchdog', message: this.killReason });
       return;
     }
+    // a debugger stops here, with the main thread's stack intact, before the VM exit
+    if (!this.loadFailed) this.device.debugger?.onMainError(msg);
+    if (this.dead) return;
     this.finish({ kind: this.loadFailed ? 'load' : 'error', message: msg });
   }
 

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StopReason } from '../../core/device';
 import { DeviceHost } from '../worker/device-host';
+import { startDapServer, type DapServer } from '../debug/dap-server';
 import { DEFAULT_ENGINE, ENGINE_NAMES, EngineName } from '../../core/device';
 import { LogSink, type LogLevel } from '../../core/log';
 import { loadProfileFile } from '../../core/profile';
@@ -85,6 +86,9 @@ Demo environment:
   --web [PORT]               serve the web console (live log, device panel, live video, faults)
   --web-host HOST            listen address of the web console (default 127.0.0.1)
   --clock real|virtual       virtual: device time jumps ahead while only timers are pending
+  --inspect [PORT]           serve the Debug Adapter Protocol on 127.0.0.1:PORT (default an
+                             ephemeral port, printed): breakpoints, stepping, variables
+  --inspect-brk [PORT]       the same, and stop before main.lua's first line
   --coverage                 at the end, list the LuatOS functions the scripts used and
                              whether each is implemented, simulated or missing
 
@@ -120,6 +124,9 @@ export interface RunOptions {
   platformConfig?: string;
   web?: number;
   webHost?: string;
+  /** --inspect / --inspect-brk PORT (0: ephemeral) */
+  inspect?: number;
+  inspectBrk?: boolean;
   /** --fault "AT NAME ARGS..." (repeatable) */
   faults: ScheduledFault[];
   /** `run --help`: print the help and exit 0 (nothing else is checked) */
@@ -165,6 +172,8 @@ const RUN_ARGS = {
   // optional port: `--web`, `--web 8080`, `--web=8080` (a non-number after --web is a target)
   web: optional(/^\d+$/, number('--web takes an optional port number', { integer: true, min: 0, max: 65535 }), 0),
   'web-host': value(),
+  inspect: optional(/^\d+$/, number('--inspect takes an optional port number', { integer: true, min: 0, max: 65535 }), 0),
+  'inspect-brk': optional(/^\d+$/, number('--inspect-brk takes an optional port number', { integer: true, min: 0, max: 65535 }), 0),
   coverage: flag(),
   clock: value(oneOf(['real', 'virtual'], '--clock must be real or virtual')),
   help: help(),
@@ -209,6 +218,8 @@ export function parseRunArgs(args: string[]): RunOptions {
     platformConfig: v['platform-config'],
     web: v.web,
     webHost: v['web-host'],
+    inspect: v['inspect-brk'] ?? v.inspect,
+    inspectBrk: v['inspect-brk'] !== undefined ? true : undefined,
     faults: v.fault,
     args: v,
   };
@@ -303,7 +314,19 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     status: o.web !== undefined,
     faults: o.faults,
     timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
+    inspect: o.inspect !== undefined ? { stopOnEntry: o.inspectBrk === true } : undefined,
   });
+  let dap: DapServer | null = null;
+  if (device.debug && o.inspect !== undefined) {
+    try {
+      dap = await startDapServer(device.debug, { port: o.inspect, log: sink });
+    } catch (e) {
+      await platform?.stop();
+      outEmitter.off?.('error', onOutError);
+      throw new Error(`cannot serve the debugger on 127.0.0.1:${o.inspect}: ${(e as Error).message}`, { cause: e });
+    }
+    say(`luatos: debugger (DAP) listening on 127.0.0.1:${dap.port}${o.inspectBrk ? ' (stopping before main.lua)' : ''}\n`);
+  }
   platform?.registerFaults(device.faults);
   let web: WebConsole | null = null;
   if (o.web !== undefined) {
@@ -321,9 +344,10 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
             }
           : undefined,
         onWarning: (m) => say(`luatos: WARNING: ${m}\n`),
+        debug: device.debug,
       });
     } catch (e) {
-      await platform?.stop();
+      await Promise.allSettled([platform?.stop(), dap?.close()]);
       outEmitter.off?.('error', onOutError);
       throw e;
     }
@@ -348,7 +372,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
           /* the output is gone */
         }
         if (device.coverageReport) say(device.coverageReport);
-        await Promise.allSettled([web?.close(), platform?.stop()]);
+        await Promise.allSettled([web?.close(), platform?.stop(), dap?.close()]);
         outEmitter.off?.('error', onOutError);
         if (outGone) out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
         resolve(r);

@@ -12,6 +12,11 @@
  *   GET  /api/status                  the DeviceStatus snapshot
  *   GET  /api/log                     the bounded history as a Luatools `.log` file (streamed)
  *   POST /api/fault                   {"name":"wifi","args":["down"]} -> device.faults.run(...)
+ *   POST /api/debug                   the Debug panel (`--inspect`): {"op": "status" | "state" |
+ *                                     "source" | "threads" | "stack" | "scopes" | "variables" |
+ *                                     "evaluate" | "continue" | "next" | "stepIn" | "stepOut" |
+ *                                     "pause" | "setBreakpoints", ...} -> {ok, body}; the same
+ *                                     debugger core the DAP server talks to
  * WebSocket routes
  *   /ws?since=SEQ   server -> page JSON messages:
  *                     {t:'hello', ...}            once
@@ -45,6 +50,7 @@ import { entryFileLines, LogHistory, toWire, type WireLine } from './log-history
 import { defaultStaticDir, resolveStatic } from './static-files';
 import { relayVideo, VIDEO_CLOSE, type VideoRelay } from './video-proxy';
 import type { DeviceStatus } from './status-model';
+import type { DebugChannel } from '../debug/channel';
 
 // ------------------------------------------------------------------------------ status model
 
@@ -102,6 +108,8 @@ export interface WebConsoleOptions {
   statusIntervalMs?: number;
   /** the page's folder (default runtime/host/web/static) */
   staticDir?: string;
+  /** `--inspect`: the debugger, for the Debug panel */
+  debug?: DebugChannel | null;
 }
 
 export interface WebConsole {
@@ -356,6 +364,100 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
     });
   };
 
+  // ---- the Debug panel's API
+  const dbg = opts.debug ?? null;
+  let dbgFiles: Map<string, string> | null = null;
+  const MAX_SOURCE = 4 * 1024 * 1024;
+  const debugOp = async (o: Record<string, unknown>): Promise<unknown> => {
+    if (!dbg) throw new Error('the device runs without a debugger (luatos run --inspect)');
+    const num = (k: string): number => {
+      const v = o[k];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${k}: a whole number expected`);
+      return v;
+    };
+    const str = (k: string): string => {
+      const v = o[k];
+      if (typeof v !== 'string') throw new Error(`${k}: a string expected`);
+      return v;
+    };
+    switch (o.op) {
+      case 'status':
+        return { paused: dbg.paused, stop: dbg.stop };
+      case 'state': {
+        const st = await dbg.state();
+        dbgFiles = new Map(st.files.map((f) => [f.path, f.name]));
+        return st;
+      }
+      case 'source': {
+        const p = str('path');
+        if (!dbgFiles) dbgFiles = new Map((await dbg.state()).files.map((f) => [f.path, f.name]));
+        // only the device's own files
+        if (!dbgFiles.has(p)) throw new Error('not a file of the device');
+        const st = await fs.promises.stat(p);
+        if (st.size > MAX_SOURCE) throw new Error('file too large to show');
+        return { text: await fs.promises.readFile(p, 'utf8'), breakpoints: dbg.breakpointsOf(p).map((b) => b.line) };
+      }
+      case 'threads':
+        return dbg.threads();
+      case 'stack':
+        return dbg.stack(num('thread'));
+      case 'scopes':
+        return dbg.scopes(num('frame'));
+      case 'variables':
+        return dbg.variables(num('ref'));
+      case 'evaluate':
+        return dbg.evaluate(str('expression'), o.frame === undefined ? undefined : num('frame'));
+      case 'continue':
+        return dbg.continue();
+      case 'next':
+        return dbg.next(num('thread'));
+      case 'stepIn':
+        return dbg.stepIn(num('thread'));
+      case 'stepOut':
+        return dbg.stepOut(num('thread'));
+      case 'pause':
+        return dbg.pause();
+      case 'setBreakpoints': {
+        const lines = o.lines;
+        if (!Array.isArray(lines) || lines.length > 10000 || !lines.every((l) => Number.isInteger(l) && l > 0)) throw new Error('lines: whole numbers expected');
+        const p = str('path');
+        const keep = new Map(dbg.breakpointsOf(p).map((b) => [b.line, b]));
+        return dbg.setBreakpoints(p, (lines as number[]).map((line) => keep.get(line) ?? { line }));
+      }
+      default:
+        throw new Error('unknown op');
+    }
+  };
+  const runDebug = (req: http.IncomingMessage, res: http.ServerResponse, host: string) => {
+    if (!originOk(req, host)) return sendJson(res, host, 403, { ok: false, error: 'cross-origin request refused' });
+    if (req.headers['x-console-token'] !== token) return sendJson(res, host, 403, { ok: false, error: 'missing or wrong console token' });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, host, 415, { ok: false, error: 'JSON body expected' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > 65536) tooBig = true;
+      else chunks.push(d);
+    });
+    req.on('end', async () => {
+      if (tooBig) return sendJson(res, host, 413, { ok: false, error: 'body too large' });
+      let o: unknown;
+      try {
+        o = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return sendJson(res, host, 400, { ok: false, error: 'bad JSON' });
+      }
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) return sendJson(res, host, 400, { ok: false, error: 'a JSON object expected' });
+      try {
+        const body = await debugOp(Object.assign(Object.create(null), o) as Record<string, unknown>);
+        sendJson(res, host, 200, { ok: true, body: body ?? null });
+      } catch (e) {
+        sendJson(res, host, 200, { ok: false, error: (e as Error).message });
+      }
+    });
+  };
+
   const server = http.createServer((req, res) => {
     const host = hostOk(req);
     if (!host) return plain(res, 403, 'unknown Host\n');
@@ -364,6 +466,7 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
     const pathname = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
     if (req.method === 'POST') {
       if (pathname === '/api/fault') return runFault(req, res, host);
+      if (pathname === '/api/debug') return runDebug(req, res, host);
       return plain(res, 404, 'not found\n');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
@@ -377,6 +480,7 @@ export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConso
           firstSeq: history.firstSeq,
           lastSeq: history.lastSeq,
           device: { name: device.profile.name, bsp: device.profile.bsp, version: device.profile.version },
+          debug: dbg !== null,
         });
       case '/api/status':
         return sendJson(res, host, 200, { s: getStatus(), video: getVideo(), now: Date.now() });

@@ -43,6 +43,7 @@ import type { VmExit } from '../../core/device';
 import type { DeviceStatus } from '../web/server';
 import { absNow, createHeartbeatBuffer, readHeartbeat } from './heartbeat';
 import { fromWireRecord, type FromWorker, type ToWorker, type WorkerData, type WorkerDeviceOptions } from './protocol';
+import { DebugChannel } from '../debug/channel';
 
 /** Slack over the runaway budget before the supervisor ends a stuck VM thread. */
 export const STUCK_SLACK_MS = 1500;
@@ -56,6 +57,8 @@ export interface DeviceHostOptions extends WorkerDeviceOptions {
   log: LogSink;
   /** device time after the first boot at which `timeout` is emitted */
   timeoutMs?: number;
+  /** `--inspect` / `--inspect-brk`: a debugger core in the device thread, reached through `debug` */
+  inspect?: { stopOnEntry: boolean };
 }
 
 /** One fault list over the faults of this thread and those of the worker. */
@@ -105,6 +108,8 @@ export class DeviceHost extends EventEmitter {
   readonly faults: HostFaults;
   /** the coverage report the worker sent at the end (`coverage: true`) */
   coverageReport: string | null = null;
+  /** the debugger's channel (`inspect`), else null */
+  readonly debug: DebugChannel | null;
   private readonly opts: DeviceHostOptions;
   private worker: Worker | null = null;
   private hb: SharedArrayBuffer = createHeartbeatBuffer();
@@ -131,6 +136,7 @@ export class DeviceHost extends EventEmitter {
     this.profile = opts.profile;
     this.logSink = opts.log;
     this.faults = new HostFaults((name, args) => this.runRemoteFault(name, args));
+    this.debug = opts.inspect ? new DebugChannel({ stopOnEntry: opts.inspect.stopOnEntry }) : null;
   }
 
   get boots(): number {
@@ -182,6 +188,8 @@ export class DeviceHost extends EventEmitter {
     const w = this.worker;
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
+    // a device stopped in the debugger runs on, so it can take the stop request
+    if (w && this.debug) await Promise.race([this.debug.detach().catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     if (w) {
       const hb = readHeartbeat(this.hb);
       if (hb.resumeMs < 250) {
@@ -210,12 +218,17 @@ export class DeviceHost extends EventEmitter {
     this.hb = createHeartbeatBuffer();
     this.firstBootSeen = false;
     const timeoutMs = this.opts.timeoutMs !== undefined ? Math.max(0, this.opts.timeoutMs - this.elapsedBefore) : undefined;
-    const { log: _log, timeoutMs: _t, ...wopts } = this.opts;
+    const { log: _log, timeoutMs: _t, inspect: _i, ...wopts } = this.opts;
     // --fault: the ones not started yet, on this worker's clock (it starts at its first boot)
     const faults = (this.opts.faults ?? []).filter((f) => !this.faultsStarted.has(f.i)).map((f) => ({ ...f, atMs: Math.max(0, f.atMs - this.elapsedBefore) }));
     const hostFaults = this.faults.localList().map((f) => f.name);
     const data: WorkerData = { opts: { ...wopts, faults, hostFaults }, bootsBefore: this.bootsSeen, timeoutMs, heartbeat: this.hb };
-    const w = new Worker(path.join(__dirname, 'device-worker.js'), { workerData: data, stdout: false, stderr: false });
+    const transferList = [];
+    if (this.debug) {
+      data.debug = this.debug.connect();
+      transferList.push(data.debug.port);
+    }
+    const w = new Worker(path.join(__dirname, 'device-worker.js'), { workerData: data, stdout: false, stderr: false, transferList });
     this.worker = w;
     w.on('message', (m: FromWorker) => {
       if (gen === this.generation) this.onMessage(m);
@@ -238,6 +251,7 @@ export class DeviceHost extends EventEmitter {
     this.generation++; // late messages of this worker are ignored from here on
     this.worker = null;
     this.rejectFaults('the device thread ended');
+    this.debug?.disconnect('the device thread ended');
     if (w) await w.terminate().catch(() => undefined);
     killPids(this.children);
     this.children = [];
@@ -373,6 +387,7 @@ export class DeviceHost extends EventEmitter {
       const elapsed = this.elapsedBefore + hb.sinceFirstBoot;
       if (elapsed > this.opts.timeoutMs + TIMEOUT_BACKSTOP_MS) return this.fireTimeout();
     }
+    if (hb.paused) return; // stopped in the debugger: neither stuck nor timing out
     const budget = Number.isFinite(hb.budgetMs) && hb.budgetMs > 0 ? hb.budgetMs : this.profile.runawayMs;
     if (hb.resumeMs > budget + STUCK_SLACK_MS) void this.stuck(budget, hb.uptime);
   }

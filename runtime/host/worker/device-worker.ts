@@ -16,7 +16,7 @@
  * in-VM watchdog cannot interrupt), on a timeout the device cannot honour, and when it does not
  * answer a stop request within a second.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
 import { createDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
@@ -25,7 +25,9 @@ import { boardNetwork, getBoard, setupBoard } from '../../boards';
 import { statusProvider } from '../status';
 import { FaultError } from '../../core/faults';
 import { childPidsReporter } from './children';
-import { attachHeartbeat } from './heartbeat';
+import { attachHeartbeat, heartbeatPaused } from './heartbeat';
+import { DebugCore } from '../../core/debug/core';
+import { DBG_PAUSE, DBG_WAKE, type DebugCommand } from '../../core/debug/protocol';
 import { toWireRecord, type FromWorker, type ScheduledFault, type ToWorker, type WorkerData } from './protocol';
 
 function main(): void {
@@ -63,6 +65,7 @@ function main(): void {
   }
   device.boots = data.bootsBefore;
   const detach = attachHeartbeat(device, data.heartbeat);
+  const closeDebugger = data.debug ? attachDebugger(device, data) : () => undefined;
 
   let lastFaults = '';
   const sendFaults = () => {
@@ -133,6 +136,7 @@ function main(): void {
         detach();
         if (slowTimer) clearInterval(slowTimer);
         clearInterval(kidTimer);
+        closeDebugger();
         port.close();
         break;
     }
@@ -140,6 +144,37 @@ function main(): void {
 
   sendFaults();
   device.start().catch((e: Error) => post({ t: 'start-error', message: e.message }));
+}
+
+/**
+ * `--inspect`: the debugger core on this thread. While the device is stopped this thread is
+ * blocked in the Lua hook; it reads commands with receiveMessageOnPort, sleeping on the shared
+ * wake word between them (the main thread bumps it after each command).
+ */
+function attachDebugger(device: Device, data: WorkerData): () => void {
+  const d = data.debug!;
+  const flags = new Int32Array(d.flags);
+  const dport = d.port;
+  const core = new DebugCore(
+    device,
+    {
+      post: (m) => dport.postMessage(m),
+      receive: (ms) => {
+        const seen = Atomics.load(flags, DBG_WAKE);
+        const r = receiveMessageOnPort(dport);
+        if (r) return r.message as DebugCommand;
+        Atomics.wait(flags, DBG_WAKE, seen, ms);
+        const r2 = receiveMessageOnPort(dport);
+        return r2 ? (r2.message as DebugCommand) : null;
+      },
+      pauseRequested: () => Atomics.exchange(flags, DBG_PAUSE, 0) !== 0,
+      paused: (on) => heartbeatPaused(device, data.heartbeat, on),
+    },
+    { stopOnEntry: d.stopOnEntry },
+  );
+  device.debugger = core;
+  dport.on('message', (m: DebugCommand) => core.command(m));
+  return () => dport.close();
 }
 
 /**

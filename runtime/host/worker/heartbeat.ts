@@ -14,6 +14,8 @@
  *   BOOTS         boots so far
  *   BOOT_DEV      device time at which the current boot began (uptime = device time - this)
  *   ALIVE         wall time at which the heartbeat was attached
+ *   PAUSED_AT     wall time at which a debugger stopped the device (0: not stopped); device
+ *                 time is not extrapolated past it (the device clock holds while stopped)
  *
  * The worker samples at every resume start and boot, and has no periodic tick: every wake-up of
  * a thread costs CPU that shows in the per-stream figures (bench:rtmp). The main thread extrapolates
@@ -26,7 +28,7 @@
  */
 import type { Device } from '../../core/device';
 
-export const HB_SLOTS = 8;
+export const HB_SLOTS = 9;
 const RESUME_SINCE = 0;
 const BUDGET = 1;
 const DEV_NOW = 2;
@@ -35,6 +37,7 @@ const BOOT1_DEV = 4;
 const BOOTS = 5;
 const BOOT_DEV = 6;
 const ALIVE = 7;
+const PAUSED_AT = 8;
 
 /** Absolute wall time in ms, comparable across threads. */
 export function absNow(): number {
@@ -93,13 +96,24 @@ export interface HeartbeatView {
   boots: number;
   /** ms since the heartbeat was attached */
   silentMs: number;
+  /** a debugger holds the device */
+  paused: boolean;
+}
+
+/** Worker side: a debugger stopped (true) or resumed (false) the device. */
+export function heartbeatPaused(device: Device, sab: SharedArrayBuffer, on: boolean): void {
+  const a = new Float64Array(sab);
+  a[DEV_NOW] = device.clock.now();
+  a[WALL_AT] = absNow();
+  a[PAUSED_AT] = on ? a[WALL_AT] : 0;
 }
 
 /** Main side: read the slots. */
 export function readHeartbeat(sab: SharedArrayBuffer, now = absNow()): HeartbeatView {
   const a = new Float64Array(sab);
   const since = a[RESUME_SINCE];
-  const deviceNow = a[DEV_NOW] + Math.max(0, now - a[WALL_AT]);
+  const upTo = a[PAUSED_AT] > 0 ? a[PAUSED_AT] : now;
+  const deviceNow = a[DEV_NOW] + Math.max(0, upTo - a[WALL_AT]);
   return {
     resumeMs: since > 0 ? Math.max(0, now - since) : 0,
     budgetMs: a[BUDGET],
@@ -108,5 +122,6 @@ export function readHeartbeat(sab: SharedArrayBuffer, now = absNow()): Heartbeat
     uptime: deviceNow - a[BOOT_DEV],
     boots: a[BOOTS],
     silentMs: Math.max(0, now - a[ALIVE]),
+    paused: a[PAUSED_AT] > 0,
   };
 }

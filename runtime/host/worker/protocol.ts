@@ -11,6 +11,7 @@ import type { NetworkCliOptions } from '../../net/options';
 import type { StopReason } from '../../core/device';
 import type { VmExit } from '../../core/device';
 import type { DeviceStatus } from '../web/server';
+import type { MessagePort } from 'node:worker_threads';
 
 /** What the worker needs to build the Device (the serialisable half of DeviceOptions). */
 export interface WorkerDeviceOptions {
@@ -57,6 +58,8 @@ export interface WorkerData {
   /** device time after this worker's first boot at which it reports 'timeout' */
   timeoutMs?: number;
   heartbeat: SharedArrayBuffer;
+  /** `--inspect`: the debugger's port and shared flags (runtime/core/debug/protocol.ts) */
+  debug?: { port: MessagePort; flags: SharedArrayBuffer; stopOnEntry: boolean };
 }
 
 export interface WireRecord {
