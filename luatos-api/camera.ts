@@ -39,11 +39,11 @@
  *   supported here: D `not support yet`, false (as the firmware's weak defaults).
  */
 import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TTABLE } from '../runtime/core/engine/types';
-import type { LuaState } from '../runtime/core/engine/types';
+import type { LuaEngine, LuaState } from '../runtime/core/engine/types';
 import type { Args, JsLuaValue } from '../runtime/core/vm/lua-value';
-import { deviceMedia, DEFAULT_CAMERA_INIT_MS } from './shared/media-hub';
+import { deviceMedia, DEFAULT_CAMERA_INIT_MS, type CameraInitResult, type DeviceMedia } from './shared/media-hub';
 import { getZbuff, ZBUFF_TYPE, type ZbuffState } from './shared/zbuff';
-import type { Vm } from '../runtime/core/vm/vm';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { FaultError } from '../runtime/core/faults';
 import { CAMERA_CONF } from '../runtime/media/camera/encoder-config';
 
@@ -75,10 +75,58 @@ export function cameraSlot(id: number): number {
   return id >= CAMERA_USB ? MAX_DEVICE_COUNT + id - CAMERA_USB : id;
 }
 
-export function openCamera(vm: Vm): void {
+/** What the camera functions share (one per VM): the media hub, the callbacks and the capture path. */
+interface Cam {
+  vm: Vm;
+  e: LuaEngine;
+  media: DeviceMedia;
+  /** "scanned" callbacks (registry refs) by slot */
+  callbacks: Map<number, number>;
+  /** "usb_raw" callbacks (registry refs) by slot; never called here */
+  rawCallbacks: Map<number, number>;
+  /** capture's file when the path is nil */
+  lastPath: string;
+  /** the slot the encoder's failures are reported on (the last camera init'ed) */
+  activeSlot: number;
+  /** queue `cb(slot, ev)` of the "scanned" callback */
+  fire(slot: number, ev: JsLuaValue): void;
+  bool(a: Args, v: boolean): number;
+  /** D `not support yet`, false (the firmware's weak defaults) */
+  notSupported(a: Args): number;
+}
+
+function makeCam(vm: Vm): Cam {
   const { e } = vm;
-  const media = deviceMedia(vm);
-  // fault injection: camera unplug | plug (the flag lives on the device, like the hardware)
+  const callbacks = new Map<number, number>();
+  const bool = (a: Args, v: boolean): number => {
+    e.pushboolean(a.L, v);
+    return 1;
+  };
+  return {
+    vm,
+    e,
+    media: deviceMedia(vm),
+    callbacks,
+    rawCallbacks: new Map<number, number>(),
+    lastPath: '/capture.jpg',
+    activeSlot: cameraSlot(CAMERA_USB),
+    fire: (slot, ev) => {
+      vm.post((L) => {
+        const ref = callbacks.get(slot);
+        if (ref !== undefined) vm.callRef(L, ref, [slot, ev]);
+        return 0;
+      });
+    },
+    bool,
+    notSupported: (a) => {
+      vm.log('D', 'camera', 'not support yet');
+      return bool(a, false);
+    },
+  };
+}
+
+/** fault injection: camera unplug | plug (the flag lives on the device, like the hardware) */
+function registerCameraFault(vm: Vm, media: DeviceMedia): void {
   vm.device.faults.register({ name: 'camera', usage: 'unplug | plug', description: 'pull the USB camera out / plug it back in', actions: { unplug: 'pull the USB camera out: the picture stops, camera.init fails until it is back', plug: 'plug the USB camera back in' } }, (args) => {
     if (args[0] === 'unplug') {
       vm.device.cameraUnplugged = true;
@@ -92,235 +140,270 @@ export function openCamera(vm: Vm): void {
     }
     throw new FaultError(`camera: expected unplug | plug, got '${args.join(' ')}'`);
   });
-  const callbacks = new Map<number, number>();
-  const rawCallbacks = new Map<number, number>();
-  let lastPath = '/capture.jpg';
-  let activeSlot = cameraSlot(CAMERA_USB);
+}
 
-  const fire = (slot: number, ev: JsLuaValue): void => {
-    vm.post((L) => {
-      const ref = callbacks.get(slot);
-      if (ref !== undefined) vm.callRef(L, ref, [slot, ev]);
+/** resume a task suspended in camera.init, from the main loop (as sys resumes tasks) */
+function resumeTask(e: LuaEngine, T: LuaState, coRef: number): void {
+  const R = e.REGISTRYINDEX;
+  e.getglobal(T, 'coroutine');
+  e.getfield(T, -1, 'status');
+  e.remove(T, -2);
+  e.rawgeti(T, R, coRef);
+  e.call(T, 1, 1);
+  const st = e.tostring(T, -1);
+  e.pop(T, 1);
+  if (st !== 'suspended') {
+    e.unref(T, R, coRef);
+    return;
+  }
+  let have = false;
+  if (e.getglobal(T, 'sys') === LUA_TTABLE) {
+    e.getfield(T, -1, 'coresume');
+    e.remove(T, -2);
+    have = e.type(T, -1) === LUA_TFUNCTION;
+    if (!have) e.pop(T, 1);
+  } else e.pop(T, 1);
+  if (!have) {
+    e.getglobal(T, 'coroutine');
+    e.getfield(T, -1, 'resume');
+    e.remove(T, -2);
+  }
+  e.rawgeti(T, R, coRef);
+  e.unref(T, R, coRef);
+  e.call(T, 1, 0);
+}
+
+// ------------------------------------------------------------ camera.init
+
+/** An init under way: `ok` turns false when the background opening fails; `whenReady` runs after ≈ initMs and the opening. */
+interface Opening {
+  ok: boolean;
+  whenReady(fn: () => void): void;
+}
+
+/**
+ * The camera is opened in the background (a real USB device is probed for one frame); the
+ * result reaches the script when init returns, after ≈ initMs or the probe, whichever is later.
+ * A busy or absent device thus makes init return false, as on the device.
+ */
+function opening(cam: Cam, r: CameraInitResult): Opening {
+  const { vm, media } = cam;
+  const initMs = media.profile.initMs ?? DEFAULT_CAMERA_INIT_MS;
+  const t0 = vm.clock.now();
+  const o: Opening = {
+    ok: r.ok,
+    whenReady: (fn) => {
+      const p = r.ok && r.opening ? r.opening : Promise.resolve(r);
+      void p.then((done) => {
+        if (!done.ok && o.ok) {
+          o.ok = false;
+          if (!vm.isDead) vm.log('E', 'camera', `camera init failed: ${done.reason}`);
+        }
+        const left = Math.max(0, initMs - (vm.clock.now() - t0));
+        vm.clock.setTimer(left, () => {
+          if (!vm.isDead) fn();
+        });
+      });
+    },
+  };
+  return o;
+}
+
+/** init's synchronous part: the USB log lines, the id check, the media hub's init (E line on failure) */
+function initCamera(cam: Cam, id: number, size: { width: number; height: number }, usbPort: number): CameraInitResult {
+  const { vm, media } = cam;
+  if (id === CAMERA_USB) {
+    vm.log('I', 'usb_driv', 'USB_DRV_USB_OPEN!');
+    vm.log('W', 'uvc_stre', `uvc_camera_device_power_on, port:${usbPort}, device:0`);
+  }
+  let r: CameraInitResult;
+  if (id !== CAMERA_USB && id !== CAMERA_DVP) r = { ok: false as const, reason: `camera id ${id} is not supported (camera.USB or camera.DVP)` };
+  else r = media.initCamera(size);
+  if (r.ok) cam.activeSlot = cameraSlot(id);
+  else vm.log('E', 'camera', `camera init failed: ${r.reason}`);
+  return r;
+}
+
+/** in a task: suspend it until the camera is ready (≈ initMs), then 0 or false */
+function initInTask(cam: Cam, L: LuaState, o: Opening): number {
+  const { vm, e } = cam;
+  let done = false;
+  e.pushthread(L);
+  const coRef = e.ref(L, e.REGISTRYINDEX);
+  o.whenReady(() => {
+    done = true;
+    vm.post((T) => {
+      resumeTask(e, T, coRef);
       return 0;
     });
-  };
-
-  media.on('camera-error', () => fire(activeSlot, false));
-
-  const bool = (a: Args, v: boolean): number => {
-    e.pushboolean(a.L, v);
+  });
+  const k = (L2: LuaState): number => {
+    if (!done) return e.yieldk(L2, 0, k);
+    if (o.ok) e.pushinteger(L2, 0);
+    else e.pushboolean(L2, false);
     return 1;
   };
+  return e.yieldk(L, 0, k);
+}
 
-  const notSupported = (a: Args): number => {
-    vm.log('D', 'camera', 'not support yet');
-    return bool(a, false);
-  };
-
-  /** resume a task suspended in camera.init, from the main loop (as sys resumes tasks) */
-  const resumeTask = (T: LuaState, coRef: number): void => {
-    const R = e.REGISTRYINDEX;
-    e.getglobal(T, 'coroutine');
-    e.getfield(T, -1, 'status');
-    e.remove(T, -2);
-    e.rawgeti(T, R, coRef);
-    e.call(T, 1, 1);
-    const st = e.tostring(T, -1);
-    e.pop(T, 1);
-    if (st !== 'suspended') {
-      e.unref(T, R, coRef);
-      return;
+function init(cam: Cam, a: Args): number {
+  const { vm, e } = cam;
+  const L = a.L;
+  if (a.type(1) === LUA_TNUMBER) return cam.notSupported(a); // SPI camera form
+  if (a.type(1) !== LUA_TTABLE) return cam.bool(a, false);
+  const id = a.fieldInteger(1, 'id', CAMERA_DVP);
+  const width = a.fieldInteger(1, 'sensor_width', 0);
+  const height = a.fieldInteger(1, 'sensor_height', 0);
+  const usbPort = a.fieldInteger(1, 'usb_port', 0);
+  const isAsync = a.fieldInteger(1, 'async', 0) !== 0;
+  const r = initCamera(cam, id, { width, height }, usbPort);
+  const o = opening(cam, r);
+  if (isAsync) {
+    if (!r.ok) {
+      vm.pushFailedFuture(L, [false]);
+      return 1;
     }
-    let have = false;
-    if (e.getglobal(T, 'sys') === LUA_TTABLE) {
-      e.getfield(T, -1, 'coresume');
-      e.remove(T, -2);
-      have = e.type(T, -1) === LUA_TFUNCTION;
-      if (!have) e.pop(T, 1);
-    } else e.pop(T, 1);
-    if (!have) {
-      e.getglobal(T, 'coroutine');
-      e.getfield(T, -1, 'resume');
-      e.remove(T, -2);
-    }
-    e.rawgeti(T, R, coRef);
-    e.unref(T, R, coRef);
-    e.call(T, 1, 0);
-  };
+    const topic = vm.pushFuture(L);
+    o.whenReady(() => vm.resolveFuture(topic, [o.ok ? 0 : false]));
+    return 1;
+  }
+  if (L === vm.T || !e.isyieldable(L)) {
+    // main chunk (cannot wait): 0 at once; a later probe failure is logged as E and the
+    // camera stays uninitialised (camera.start → false)
+    if (r.ok) {
+      e.pushinteger(L, 0);
+      o.whenReady(() => undefined);
+    } else e.pushboolean(L, false);
+    return 1;
+  }
+  return initInTask(cam, L, o);
+}
 
+// ------------------------------------------------------------ camera.capture
+
+/** capture's 2nd argument: a file path (nil → the last one) or a zbuff */
+function captureTarget(cam: Cam, a: Args): { path?: string; zb?: ZbuffState } {
+  const { vm, e } = cam;
+  if (a.isNoneOrNil(2)) return { path: cam.lastPath };
+  if (e.type(a.L, 2) === LUA_TNUMBER || e.isstring(a.L, 2)) return { path: a.string(2) };
+  const z = getZbuff(vm, a.L, 2);
+  if (!z) return a.typeError(2, ZBUFF_TYPE);
+  return { zb: z };
+}
+
+/** the JPEG arrived: into the zbuff or the file, then the "scanned" callback */
+function captured(cam: Cam, slot: number, jpeg: Buffer, zb: ZbuffState | undefined, target: string | undefined): void {
+  const { vm, media } = cam;
+  if (zb) {
+    zb.used = 0;
+    zb.append(jpeg);
+    vm.log('D', 'camera', `capture: ${jpeg.length} bytes into zbuff`);
+    cam.fire(slot, jpeg.length);
+    return;
+  }
+  try {
+    media.writeDeviceFile(target as string, jpeg);
+  } catch (err) {
+    vm.log('E', 'camera', `capture: cannot write ${target}: ${(err as Error).message}`);
+    cam.fire(slot, false);
+    return;
+  }
+  vm.log('D', 'camera', `capture: ${jpeg.length} bytes saved to ${target}`);
+  cam.fire(slot, true);
+}
+
+function capture(cam: Cam, a: Args): number {
+  const { vm, media } = cam;
+  const slot = cameraSlot(a.integer(1));
+  const quality = a.optInteger(3, 1);
+  const x = a.optInteger(4, 0);
+  const y = a.optInteger(5, 0);
+  const w = a.optInteger(6, 0);
+  const h = a.optInteger(7, 0);
+  const { path, zb } = captureTarget(cam, a);
+  if (!media.isInited) {
+    vm.log('E', 'camera', 'capture: camera not initialised (camera.init first)');
+    return cam.bool(a, false);
+  }
+  if (path !== undefined) {
+    try {
+      if (vm.vfs.resolve(path).readonly) throw new Error(`read-only file system: ${path}`);
+    } catch (err) {
+      vm.log('E', 'camera', `capture: cannot write ${path}: ${(err as Error).message}`);
+      return cam.bool(a, false);
+    }
+    cam.lastPath = path;
+  }
+  const crop = w > 0 && h > 0 ? { x, y, w, h } : undefined;
+  media.capture(quality, { crop }).then(
+    (jpeg) => {
+      if (!vm.isDead) captured(cam, slot, jpeg, zb, path);
+    },
+    (err: Error) => {
+      if (vm.isDead) return;
+      vm.log('E', 'camera', `capture failed: ${err.message}`);
+      cam.fire(slot, false);
+    },
+  );
+  return cam.bool(a, true);
+}
+
+// ------------------------------------------------------------ on, config, start/stop/close
+
+function controlFunctions(cam: Cam): Record<string, BindingFn> {
+  const { e, media, bool } = cam;
+  return {
+    on: (a) => {
+      const slot = cameraSlot(a.integer(1));
+      const ev = a.string(2);
+      const map = ev === 'scanned' ? cam.callbacks : ev === 'usb_raw' ? cam.rawCallbacks : undefined;
+      if (!map) return 0;
+      const old = map.get(slot);
+      if (old !== undefined) {
+        e.unref(a.L, e.REGISTRYINDEX, old);
+        map.delete(slot);
+      }
+      if (a.type(3) === LUA_TFUNCTION) {
+        e.pushvalue(a.L, 3);
+        map.set(slot, e.ref(a.L, e.REGISTRYINDEX));
+      }
+      return 0;
+    },
+    config: (a) => {
+      a.integer(1);
+      const key = a.integer(2);
+      const value = a.integer(3);
+      e.pushinteger(a.L, media.configure(key, value));
+      return 1;
+    },
+    start: (a) => {
+      a.integer(1);
+      return bool(a, media.startCamera());
+    },
+    stop: (a) => {
+      a.integer(1);
+      return bool(a, media.stopCamera());
+    },
+    close: (a) => {
+      a.integer(1);
+      return bool(a, media.closeCamera());
+    },
+  };
+}
+
+export function openCamera(vm: Vm): void {
+  const cam = makeCam(vm);
+  registerCameraFault(vm, cam.media);
+  cam.media.on('camera-error', () => cam.fire(cam.activeSlot, false));
+  const { notSupported } = cam;
+  const { on, ...control } = controlFunctions(cam);
   vm.defineModule(
     'camera',
     {
-      init: (a) => {
-        const L = a.L;
-        if (a.type(1) === LUA_TNUMBER) return notSupported(a); // SPI camera form
-        if (a.type(1) !== LUA_TTABLE) return bool(a, false);
-        const id = a.fieldInteger(1, 'id', CAMERA_DVP);
-        const width = a.fieldInteger(1, 'sensor_width', 0);
-        const height = a.fieldInteger(1, 'sensor_height', 0);
-        const usbPort = a.fieldInteger(1, 'usb_port', 0);
-        const isAsync = a.fieldInteger(1, 'async', 0) !== 0;
-        let r;
-        if (id === CAMERA_USB) {
-          vm.log('I', 'usb_driv', 'USB_DRV_USB_OPEN!');
-          vm.log('W', 'uvc_stre', `uvc_camera_device_power_on, port:${usbPort}, device:0`);
-        }
-        if (id !== CAMERA_USB && id !== CAMERA_DVP) r = { ok: false as const, reason: `camera id ${id} is not supported (camera.USB or camera.DVP)` };
-        else r = media.initCamera({ width, height });
-        if (r.ok) activeSlot = cameraSlot(id);
-        else vm.log('E', 'camera', `camera init failed: ${r.reason}`);
-
-        const initMs = media.profile.initMs ?? DEFAULT_CAMERA_INIT_MS;
-        const t0 = vm.clock.now();
-        // The camera is opened in the background (a real USB device is probed for one frame);
-        // the result reaches the script when init returns, after ≈ initMs or the probe, whichever
-        // is later. A busy or absent device thus makes init return false, as on the device.
-        let ok = r.ok;
-        const whenReady = (fn: () => void): void => {
-          const p = r.ok && r.opening ? r.opening : Promise.resolve(r);
-          void p.then((o) => {
-            if (!o.ok && ok) {
-              ok = false;
-              if (!vm.isDead) vm.log('E', 'camera', `camera init failed: ${o.reason}`);
-            }
-            const left = Math.max(0, initMs - (vm.clock.now() - t0));
-            vm.clock.setTimer(left, () => {
-              if (!vm.isDead) fn();
-            });
-          });
-        };
-
-        if (isAsync) {
-          if (!r.ok) {
-            vm.pushFailedFuture(L, [false]);
-            return 1;
-          }
-          const topic = vm.pushFuture(L);
-          whenReady(() => vm.resolveFuture(topic, [ok ? 0 : false]));
-          return 1;
-        }
-        if (L === vm.T || !e.isyieldable(L)) {
-          // main chunk (cannot wait): 0 at once; a later probe failure is logged as E and the
-          // camera stays uninitialised (camera.start → false)
-          if (r.ok) {
-            e.pushinteger(L, 0);
-            whenReady(() => undefined);
-          } else e.pushboolean(L, false);
-          return 1;
-        }
-        // in a task: suspend it until the camera is ready (≈ initMs)
-        let done = false;
-        e.pushthread(L);
-        const coRef = e.ref(L, e.REGISTRYINDEX);
-        whenReady(() => {
-          done = true;
-          vm.post((T) => {
-            resumeTask(T, coRef);
-            return 0;
-          });
-        });
-        const k = (L2: LuaState): number => {
-          if (!done) return e.yieldk(L2, 0, k);
-          if (ok) e.pushinteger(L2, 0);
-          else e.pushboolean(L2, false);
-          return 1;
-        };
-        return e.yieldk(L, 0, k);
-      },
-      on: (a) => {
-        const slot = cameraSlot(a.integer(1));
-        const ev = a.string(2);
-        const map = ev === 'scanned' ? callbacks : ev === 'usb_raw' ? rawCallbacks : undefined;
-        if (!map) return 0;
-        const old = map.get(slot);
-        if (old !== undefined) {
-          e.unref(a.L, e.REGISTRYINDEX, old);
-          map.delete(slot);
-        }
-        if (a.type(3) === LUA_TFUNCTION) {
-          e.pushvalue(a.L, 3);
-          map.set(slot, e.ref(a.L, e.REGISTRYINDEX));
-        }
-        return 0;
-      },
-      config: (a) => {
-        a.integer(1);
-        const key = a.integer(2);
-        const value = a.integer(3);
-        e.pushinteger(a.L, media.configure(key, value));
-        return 1;
-      },
-      start: (a) => {
-        a.integer(1);
-        return bool(a, media.startCamera());
-      },
-      stop: (a) => {
-        a.integer(1);
-        return bool(a, media.stopCamera());
-      },
-      close: (a) => {
-        a.integer(1);
-        return bool(a, media.closeCamera());
-      },
-      capture: (a) => {
-        const slot = cameraSlot(a.integer(1));
-        const quality = a.optInteger(3, 1);
-        const x = a.optInteger(4, 0);
-        const y = a.optInteger(5, 0);
-        const w = a.optInteger(6, 0);
-        const h = a.optInteger(7, 0);
-        let path: string | undefined;
-        let zb: ZbuffState | undefined;
-        if (a.isNoneOrNil(2)) path = lastPath;
-        else if (e.type(a.L, 2) === LUA_TNUMBER || e.isstring(a.L, 2)) path = a.string(2);
-        else {
-          const z = getZbuff(vm, a.L, 2);
-          if (!z) return a.typeError(2, ZBUFF_TYPE);
-          zb = z;
-        }
-        if (!media.isInited) {
-          vm.log('E', 'camera', 'capture: camera not initialised (camera.init first)');
-          return bool(a, false);
-        }
-        if (path !== undefined) {
-          try {
-            if (vm.vfs.resolve(path).readonly) throw new Error(`read-only file system: ${path}`);
-          } catch (err) {
-            vm.log('E', 'camera', `capture: cannot write ${path}: ${(err as Error).message}`);
-            return bool(a, false);
-          }
-          lastPath = path;
-        }
-        const crop = w > 0 && h > 0 ? { x, y, w, h } : undefined;
-        const target = path;
-        media.capture(quality, { crop }).then(
-          (jpeg) => {
-            if (vm.isDead) return;
-            if (zb) {
-              zb.used = 0;
-              zb.append(jpeg);
-              vm.log('D', 'camera', `capture: ${jpeg.length} bytes into zbuff`);
-              fire(slot, jpeg.length);
-              return;
-            }
-            try {
-              media.writeDeviceFile(target as string, jpeg);
-            } catch (err) {
-              vm.log('E', 'camera', `capture: cannot write ${target}: ${(err as Error).message}`);
-              fire(slot, false);
-              return;
-            }
-            vm.log('D', 'camera', `capture: ${jpeg.length} bytes saved to ${target}`);
-            fire(slot, true);
-          },
-          (err: Error) => {
-            if (vm.isDead) return;
-            vm.log('E', 'camera', `capture failed: ${err.message}`);
-            fire(slot, false);
-          },
-        );
-        return bool(a, true);
-      },
+      init: (a) => init(cam, a),
+      on,
+      ...control,
+      capture: (a) => capture(cam, a),
       preview: notSupported,
       video: notSupported,
       startRaw: notSupported,

@@ -38,7 +38,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TSTRING, LUA_TUSERDATA } from '../runtime/core/engine/types';
 import type { Args } from '../runtime/core/vm/lua-value';
-import type { Vm } from '../runtime/core/vm/vm';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { getZbuff } from './shared/zbuff';
 import { readVfsFile } from '../runtime/core/fs/sandbox';
 import { ecdsaSignHash, ecdsaVerifyHash } from './shared/ecdsa';
@@ -253,91 +253,92 @@ export interface CipherResult {
   errors: string[];
 }
 
-/** The firmware's luat_crypto_cipher_xxx; `out` null means "no value". */
-export function runCipher(name: string, pad: string, data: Buffer, key: Buffer, iv: Buffer, encrypt: boolean): CipherResult {
-  const errors: string[] = [];
-  const spec = CIPHERS.get(name);
-  if (!spec) return { out: null, errors: [`mbedtls_cipher_info fail ${name} not support`] };
-  if (key.length !== spec.keyLen) return { out: null, errors: [`mbedtls_cipher_setkey fail -0x6100 ${name}`] };
-  // mbedtls_cipher_set_iv: at most 16 bytes; a fixed-size IV must be at least that long (extra ignored)
-  if (iv.length > 16 || (iv.length > 0 && spec.ivLen > 0 && iv.length < spec.ivLen)) {
-    return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
-  }
-  const bs = spec.block;
-  const k = spec.tripleKey ? Buffer.concat([key, key, key]) : key;
-  const ivFixed = Buffer.alloc(spec.ivLen);
-  iv.copy(ivFixed, 0, 0, Math.min(iv.length, spec.ivLen));
-  const raw = (buf: Buffer): Buffer => {
-    const useIv = spec.mode === 'ECB' ? null : spec.counterIv ? Buffer.concat([Buffer.alloc(4), ivFixed]) : ivFixed;
-    const c = encrypt ? nodeCrypto.createCipheriv(spec.algo, k, useIv) : nodeCrypto.createDecipheriv(spec.algo, k, useIv);
-    c.setAutoPadding(false);
-    return Buffer.concat([c.update(buf), c.final()]);
-  };
-  const updateFail = () => errors.push(`mbedtls_cipher_update fail 0x6280 ${name}`);
-  const finishFail = (code: string) => errors.push(`mbedtls_cipher_finish fail 0x${code} ${name}`);
+/** One cipher run: the spec, the key and IV as node:crypto wants them, and the errors logged so far. */
+interface CipherRun {
+  name: string;
+  spec: CipherSpec;
+  /** the key node:crypto gets (tripled for single DES) */
+  k: Buffer;
+  /** the IV cut / zero-filled to the spec's size */
+  ivFixed: Buffer;
+  encrypt: boolean;
+  errors: string[];
+}
 
-  if (spec.mode === 'CCM') {
-    // mbedtls' generic cipher_update has no CCM (it needs the one-shot auth_encrypt API)
-    errors.push(`mbedtls_cipher_update fail 0x6080 ${name}`);
-    return { out: Buffer.alloc(0), errors };
+/** the data through the cipher in one go, without node's padding */
+function rawCipher(run: CipherRun, buf: Buffer): Buffer {
+  const { spec, k, ivFixed, encrypt } = run;
+  const useIv = spec.mode === 'ECB' ? null : spec.counterIv ? Buffer.concat([Buffer.alloc(4), ivFixed]) : ivFixed;
+  const c = encrypt ? nodeCrypto.createCipheriv(spec.algo, k, useIv) : nodeCrypto.createDecipheriv(spec.algo, k, useIv);
+  c.setAutoPadding(false);
+  return Buffer.concat([c.update(buf), c.final()]);
+}
+
+/** GCM / ChaCha20-Poly1305: the fixed additional data; encrypt returns the tag too */
+function aeadCipher(run: CipherRun, data: Buffer, key: Buffer, iv: Buffer): CipherResult {
+  const { name, spec, errors } = run;
+  if (iv.length === 0) return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
+  const nonce = spec.mode === 'GCM' ? iv : run.ivFixed;
+  const opts = { authTagLength: 16 } as nodeCrypto.CipherGCMOptions;
+  if (run.encrypt) {
+    const c = nodeCrypto.createCipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
+    c.setAAD(AEAD_AAD);
+    const out = Buffer.concat([c.update(data), c.final()]);
+    return { out, tag: c.getAuthTag(), errors };
   }
-  if (spec.mode === 'GCM' || spec.mode === 'AEAD') {
-    if (iv.length === 0) return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
-    const nonce = spec.mode === 'GCM' ? iv : ivFixed;
-    const opts = { authTagLength: 16 } as nodeCrypto.CipherGCMOptions;
-    if (encrypt) {
-      const c = nodeCrypto.createCipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
-      c.setAAD(AEAD_AAD);
-      const out = Buffer.concat([c.update(data), c.final()]);
-      return { out, tag: c.getAuthTag(), errors };
-    }
-    // the firmware never receives a tag on decrypt, so it cannot check one: no final()
-    const d = nodeCrypto.createDecipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
-    d.setAAD(AEAD_AAD);
-    return { out: d.update(data), errors };
+  // the firmware never receives a tag on decrypt, so it cannot check one: no final()
+  const d = nodeCrypto.createDecipheriv(spec.algo as nodeCrypto.CipherGCMTypes, key, nonce, opts);
+  d.setAAD(AEAD_AAD);
+  return { out: d.update(data), errors };
+}
+
+/** ECB: pads itself only for PKCS7 and ZERO on encrypt, strips only PKCS7 on decrypt */
+function ecbCipher(run: CipherRun, pad: string, data: Buffer): CipherResult {
+  const { name, errors, encrypt } = run;
+  const bs = run.spec.block;
+  let input = data;
+  if (encrypt && (pad === 'PKCS7' || pad === 'ZERO')) {
+    const newLen = (Math.floor(data.length / bs) + 1) * bs;
+    input = Buffer.alloc(newLen);
+    data.copy(input);
+    if (pad === 'PKCS7') input.fill(newLen - data.length, data.length);
   }
-  if (spec.mode === 'CTR' || spec.mode === 'CFB128' || spec.mode === 'OFB' || spec.mode === 'STREAM') {
-    return { out: raw(data), errors };
-  }
-  if (spec.mode === 'ECB') {
-    let input = data;
-    if (encrypt && (pad === 'PKCS7' || pad === 'ZERO')) {
-      const newLen = (Math.floor(data.length / bs) + 1) * bs;
-      input = Buffer.alloc(newLen);
-      data.copy(input);
-      if (pad === 'PKCS7') input.fill(newLen - data.length, data.length);
-    }
-    const full = input.length - (input.length % bs);
-    let out = raw(input.subarray(0, full));
-    if (full !== input.length) {
-      updateFail();
-      return { out, errors };
-    }
-    if (!encrypt && pad === 'PKCS7' && out.length > 0) {
-      const lastStart = out.length - bs;
-      const stripped = stripPadding(out.subarray(lastStart), 'PKCS7');
-      if (!stripped) {
-        errors.push(`get_pkcs_padding fail 0x6200 ${name}`);
-        return { out: out.subarray(0, lastStart), errors };
-      }
-      out = Buffer.concat([out.subarray(0, lastStart), stripped]);
-    }
+  const full = input.length - (input.length % bs);
+  let out = rawCipher(run, input.subarray(0, full));
+  if (full !== input.length) {
+    errors.push(`mbedtls_cipher_update fail 0x6280 ${name}`);
     return { out, errors };
   }
-  // CBC
+  if (!encrypt && pad === 'PKCS7' && out.length > 0) {
+    const lastStart = out.length - bs;
+    const stripped = stripPadding(out.subarray(lastStart), 'PKCS7');
+    if (!stripped) {
+      errors.push(`get_pkcs_padding fail 0x6200 ${name}`);
+      return { out: out.subarray(0, lastStart), errors };
+    }
+    out = Buffer.concat([out.subarray(0, lastStart), stripped]);
+  }
+  return { out, errors };
+}
+
+/** CBC: the padding names of mbedtls (anything else means none); a partial block fails at finish */
+function cbcCipher(run: CipherRun, pad: string, data: Buffer): CipherResult {
+  const { name, errors } = run;
+  const bs = run.spec.block;
+  const finishFail = (code: string) => errors.push(`mbedtls_cipher_finish fail 0x${code} ${name}`);
   const padded = ['PKCS7', 'ZERO', 'ZEROS', 'ONE_AND_ZEROS', 'ZEROS_AND_LEN'].includes(pad);
   const full = data.length - (data.length % bs);
-  if (encrypt) {
-    if (padded) return { out: raw(addPadding(data, pad, bs) as Buffer), errors };
-    const out = raw(data.subarray(0, full));
+  if (run.encrypt) {
+    if (padded) return { out: rawCipher(run, addPadding(data, pad, bs) as Buffer), errors };
+    const out = rawCipher(run, data.subarray(0, full));
     if (full !== data.length) finishFail('6280');
     return { out, errors };
   }
   if (full !== data.length || (padded && data.length === 0)) {
     finishFail('6280');
-    return { out: raw(data.subarray(0, full)), errors };
+    return { out: rawCipher(run, data.subarray(0, full)), errors };
   }
-  const out = raw(data);
+  const out = rawCipher(run, data);
   if (!padded) return { out, errors };
   const lastStart = out.length - bs;
   const stripped = stripPadding(out.subarray(lastStart), pad);
@@ -348,52 +349,65 @@ export function runCipher(name: string, pad: string, data: Buffer, key: Buffer, 
   return { out: Buffer.concat([out.subarray(0, lastStart), stripped]), errors };
 }
 
+/** The firmware's luat_crypto_cipher_xxx; `out` null means "no value". */
+export function runCipher(name: string, pad: string, data: Buffer, key: Buffer, iv: Buffer, encrypt: boolean): CipherResult {
+  const spec = CIPHERS.get(name);
+  if (!spec) return { out: null, errors: [`mbedtls_cipher_info fail ${name} not support`] };
+  if (key.length !== spec.keyLen) return { out: null, errors: [`mbedtls_cipher_setkey fail -0x6100 ${name}`] };
+  // mbedtls_cipher_set_iv: at most 16 bytes; a fixed-size IV must be at least that long (extra ignored)
+  if (iv.length > 16 || (iv.length > 0 && spec.ivLen > 0 && iv.length < spec.ivLen)) {
+    return { out: null, errors: [`mbedtls_cipher_set_iv fail -0x6100 ${name}`] };
+  }
+  const ivFixed = Buffer.alloc(spec.ivLen);
+  iv.copy(ivFixed, 0, 0, Math.min(iv.length, spec.ivLen));
+  const run: CipherRun = { name, spec, k: spec.tripleKey ? Buffer.concat([key, key, key]) : key, ivFixed, encrypt, errors: [] };
+  switch (spec.mode) {
+    case 'CCM':
+      // mbedtls' generic cipher_update has no CCM (it needs the one-shot auth_encrypt API)
+      return { out: Buffer.alloc(0), errors: [`mbedtls_cipher_update fail 0x6080 ${name}`] };
+    case 'GCM':
+    case 'AEAD':
+      return aeadCipher(run, data, key, iv);
+    case 'CTR':
+    case 'CFB128':
+    case 'OFB':
+    case 'STREAM':
+      return { out: rawCipher(run, data), errors: run.errors };
+    case 'ECB':
+      return ecbCipher(run, pad, data);
+    default:
+      return cbcCipher(run, pad, data);
+  }
+}
+
 // ------------------------------------------------------------------ binding
 
 const STREAM_TYPE = 'crypto';
 
-export function openCrypto(vm: Vm): void {
-  const { e } = vm;
-  const pushHex = (a: Args, b: Uint8Array) => {
-    e.pushstring(a.L, hexUpper(b));
-    return 1;
-  };
-  const hash = (algo: string) => (a: Args) => pushHex(a, nodeCrypto.createHash(algo).update(a.bytes(1)).digest());
+type Functions = Record<string, BindingFn>;
+
+/** what the stream of hash_init/update/finish holds (null once finished) */
+type Stream = { h: nodeCrypto.Hash | nodeCrypto.Hmac | null };
+
+function pushHex(vm: Vm, a: Args, b: Uint8Array): number {
+  vm.e.pushstring(a.L, hexUpper(b));
+  return 1;
+}
+
+/** an HMAC with a non-empty key, else a plain hash (md, md_file, hash_init) */
+function digestOf(t: string, key: Uint8Array | null): nodeCrypto.Hash | nodeCrypto.Hmac {
+  return key && key.length > 0 ? nodeCrypto.createHmac(t, key) : nodeCrypto.createHash(t);
+}
+
+/** md5, sha1, sha256, sha512 and their hmac_ forms: UPPERCASE hex */
+function fixedDigestFunctions(vm: Vm): Functions {
+  const hash = (algo: string) => (a: Args) => pushHex(vm, a, nodeCrypto.createHash(algo).update(a.bytes(1)).digest());
   const hmac = (algo: string) => (a: Args) => {
     const s = a.bytes(1);
     const key = a.bytes(2);
-    return pushHex(a, nodeCrypto.createHmac(algo, key).update(s).digest());
+    return pushHex(vm, a, nodeCrypto.createHmac(algo, key).update(s).digest());
   };
-  const cipher = (encrypt: boolean) => (a: Args) => {
-    const name = a.optString(1, 'AES-128-ECB');
-    const pad = a.optString(2, 'PKCS7');
-    const data = Buffer.from(a.bytes(3));
-    const key = Buffer.from(a.bytes(4));
-    const iv = a.isNoneOrNil(5) ? Buffer.alloc(0) : Buffer.from(a.bytes(5));
-    const r = runCipher(name, pad, data, key, iv, encrypt);
-    for (const msg of r.errors) vm.log('E', 'crypto', msg);
-    if (!r.out) return 0;
-    e.pushbytes(a.L, r.out);
-    if (r.tag) {
-      e.pushbytes(a.L, r.tag);
-      return 2;
-    }
-    return 1;
-  };
-  const opt16 = (a: Args, i: number, def: number) => (a.isNoneOrNil(i) ? def : Math.trunc(a.number(i)));
-
-  e.newmetatable(vm.L, STREAM_TYPE);
-  vm.pushBinding('__gc', (a) => {
-    const id = e.tohostobject(a.L, 1, STREAM_TYPE);
-    if (id !== null) vm.removeHostObject(id);
-    return 0;
-  });
-  e.setfield(vm.L, -2, '__gc');
-  e.pop(vm.L, 1);
-
-  type Stream = { h: nodeCrypto.Hash | nodeCrypto.Hmac | null };
-
-  vm.defineModule('crypto', {
+  return {
     md5: hash('md5'),
     sha1: hash('sha1'),
     sha256: hash('sha256'),
@@ -402,6 +416,13 @@ export function openCrypto(vm: Vm): void {
     hmac_sha1: hmac('sha1'),
     hmac_sha256: hmac('sha256'),
     hmac_sha512: hmac('sha512'),
+  };
+}
+
+/** md(type, data, key?), md_file(type, path, key?) */
+function mdFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  return {
     md: (a) => {
       const t = MD_NAMES[a.string(1)];
       const data = a.bytes(2);
@@ -410,8 +431,7 @@ export function openCrypto(vm: Vm): void {
         vm.log('W', 'crypto', `no such message digest ${a.string(1)}`);
         return 0;
       }
-      const h = key && key.length > 0 ? nodeCrypto.createHmac(t, key) : nodeCrypto.createHash(t);
-      return pushHex(a, h.update(data).digest());
+      return pushHex(vm, a, digestOf(t, key).update(data).digest());
     },
     md_file: (a) => {
       const t = MD_NAMES[a.string(1)];
@@ -427,14 +447,28 @@ export function openCrypto(vm: Vm): void {
         vm.log('I', 'crypto', `no such file ${path}`);
         return 0;
       }
-      const h = key && key.length > 0 ? nodeCrypto.createHmac(t, key) : nodeCrypto.createHash(t);
-      return pushHex(a, h.update(data).digest());
+      return pushHex(vm, a, digestOf(t, key).update(data).digest());
     },
+  };
+}
+
+/** hash_init(type, key?) → stream, hash_update(stream, data), hash_finish(stream) → hex */
+function streamFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  e.newmetatable(vm.L, STREAM_TYPE);
+  vm.pushBinding('__gc', (a) => {
+    const id = e.tohostobject(a.L, 1, STREAM_TYPE);
+    if (id !== null) vm.removeHostObject(id);
+    return 0;
+  });
+  e.setfield(vm.L, -2, '__gc');
+  e.pop(vm.L, 1);
+  return {
     hash_init: (a) => {
       const t = MD_NAMES[a.string(1)];
       const key = e.type(a.L, 2) === LUA_TSTRING ? a.bytes(2) : null;
       if (!t) return 0;
-      const s: Stream = { h: key && key.length > 0 ? nodeCrypto.createHmac(t, key) : nodeCrypto.createHash(t) };
+      const s: Stream = { h: digestOf(t, key) };
       e.newhostobject(a.L, vm.addHostObject(s), STREAM_TYPE);
       return 1;
     },
@@ -453,8 +487,31 @@ export function openCrypto(vm: Vm): void {
       if (!s || !s.h) return 0;
       const d = s.h.digest();
       s.h = null;
-      return pushHex(a, d);
+      return pushHex(vm, a, d);
     },
+  };
+}
+
+/** cipher, cipher_encrypt, cipher_decrypt, cipher_list, cipher_suites */
+function cipherFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  const cipher = (encrypt: boolean) => (a: Args) => {
+    const name = a.optString(1, 'AES-128-ECB');
+    const pad = a.optString(2, 'PKCS7');
+    const data = Buffer.from(a.bytes(3));
+    const key = Buffer.from(a.bytes(4));
+    const iv = a.isNoneOrNil(5) ? Buffer.alloc(0) : Buffer.from(a.bytes(5));
+    const r = runCipher(name, pad, data, key, iv, encrypt);
+    for (const msg of r.errors) vm.log('E', 'crypto', msg);
+    if (!r.out) return 0;
+    e.pushbytes(a.L, r.out);
+    if (r.tag) {
+      e.pushbytes(a.L, r.tag);
+      return 2;
+    }
+    return 1;
+  };
+  return {
     cipher: cipher(true),
     cipher_encrypt: cipher(true),
     cipher_decrypt: cipher(false),
@@ -471,29 +528,41 @@ export function openCrypto(vm: Vm): void {
       e.createtable(a.L, 0, 0);
       return 1;
     },
-    crc16: (a) => {
-      const method = a.string(1);
-      let data: Uint8Array;
-      if (e.type(a.L, 2) === LUA_TUSERDATA) {
-        const z = getZbuff(vm, a.L, 2);
-        if (!z) return a.typeError(2, 'ZBUFF*');
-        data = z.data.subarray(z.used);
-      } else {
-        data = e.isstring(a.L, 2) ? a.bytes(2) : Buffer.alloc(0);
-      }
-      let model: Crc16Model | undefined = CRC16_MODELS[method];
-      if (method === 'USER-DEFINED') {
-        model = {
-          poly: opt16(a, 3, 0) & 0xffff,
-          init: opt16(a, 4, 0) & 0xffff,
-          xorout: opt16(a, 5, 0) & 0xffff,
-          refin: (opt16(a, 6, 0) & 0xff) !== 0,
-          refout: (opt16(a, 7, 0) & 0xff) !== 0,
-        };
-      }
-      e.pushinteger(a.L, model ? crc16(data, model) : 0);
-      return 1;
-    },
+  };
+}
+
+/** crypto.crc16(method, data|zbuff, poly, init, xorout, refin, refout) */
+function crc16Function(vm: Vm, a: Args): number {
+  const { e } = vm;
+  const opt16 = (i: number, def: number) => (a.isNoneOrNil(i) ? def : Math.trunc(a.number(i)));
+  const method = a.string(1);
+  let data: Uint8Array;
+  if (e.type(a.L, 2) === LUA_TUSERDATA) {
+    const z = getZbuff(vm, a.L, 2);
+    if (!z) return a.typeError(2, 'ZBUFF*');
+    data = z.data.subarray(z.used);
+  } else {
+    data = e.isstring(a.L, 2) ? a.bytes(2) : Buffer.alloc(0);
+  }
+  let model: Crc16Model | undefined = CRC16_MODELS[method];
+  if (method === 'USER-DEFINED') {
+    model = {
+      poly: opt16(3, 0) & 0xffff,
+      init: opt16(4, 0) & 0xffff,
+      xorout: opt16(5, 0) & 0xffff,
+      refin: (opt16(6, 0) & 0xff) !== 0,
+      refout: (opt16(7, 0) & 0xff) !== 0,
+    };
+  }
+  e.pushinteger(a.L, model ? crc16(data, model) : 0);
+  return 1;
+}
+
+/** crc16, crc16_modbus, crc32, crc8, crc7, checksum */
+function checksumFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  return {
+    crc16: (a) => crc16Function(vm, a),
     crc16_modbus: (a) => {
       const data = a.bytes(1);
       e.pushinteger(a.L, crc16Modbus(data, a.optInteger(2, 0xffff)));
@@ -528,6 +597,13 @@ export function openCrypto(vm: Vm): void {
       e.pushinteger(a.L, ck);
       return 1;
     },
+  };
+}
+
+/** trng, totp, base64_encode, base64_decode */
+function miscFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  return {
     trng: (a) => {
       let n = a.integer(1);
       if (n < 1) return 0;
@@ -554,31 +630,42 @@ export function openCrypto(vm: Vm): void {
       e.pushbytes(a.L, base64Decode(a.bytes(1)) ?? Buffer.alloc(0));
       return 1;
     },
-    pk_sign: (a) => {
-      const md = a.integer(1);
-      const hash = a.bytes(2);
-      const key = parsePrivateKey(a.bytes(3), a.optBytes(4));
-      if (!key) {
-        vm.log('E', 'crypto', 'pk_sign: key parse failed');
-        return 0;
-      }
-      if (key.asymmetricKeyType === 'ec') {
-        const sig = ecdsaSignHash(key, hash);
-        if (!sig) {
-          vm.log('E', 'crypto', 'pk_sign: unsupported EC curve');
-          return 0;
-        }
-        e.pushbytes(a.L, sig);
-        return 1;
-      }
-      const r = rsaSignHash(key, md, hash);
-      if ('error' in r) {
-        vm.log('E', 'crypto', `pk_sign: ${r.error}`);
-        return 0;
-      }
-      e.pushbytes(a.L, r.sig);
-      return 1;
-    },
+  };
+}
+
+/** crypto.pk_sign(md, hash, key, pwd): ECDSA (DER) for EC keys, PKCS#1 v1.5 for RSA */
+function pkSign(vm: Vm, a: Args): number {
+  const { e } = vm;
+  const md = a.integer(1);
+  const hash = a.bytes(2);
+  const key = parsePrivateKey(a.bytes(3), a.optBytes(4));
+  if (!key) {
+    vm.log('E', 'crypto', 'pk_sign: key parse failed');
+    return 0;
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    const sig = ecdsaSignHash(key, hash);
+    if (!sig) {
+      vm.log('E', 'crypto', 'pk_sign: unsupported EC curve');
+      return 0;
+    }
+    e.pushbytes(a.L, sig);
+    return 1;
+  }
+  const r = rsaSignHash(key, md, hash);
+  if ('error' in r) {
+    vm.log('E', 'crypto', `pk_sign: ${r.error}`);
+    return 0;
+  }
+  e.pushbytes(a.L, r.sig);
+  return 1;
+}
+
+/** pk_sign, pk_verify, pk_type, pk_generate */
+function pkFunctions(vm: Vm): Functions {
+  const { e } = vm;
+  return {
+    pk_sign: (a) => pkSign(vm, a),
     pk_verify: (a) => {
       const md = a.integer(1);
       const hash = a.bytes(2);
@@ -604,5 +691,18 @@ export function openCrypto(vm: Vm): void {
       e.pushstring(a.L, r.pub);
       return 2;
     },
-  }, { ...MD_TYPES });
+  };
+}
+
+export function openCrypto(vm: Vm): void {
+  const fns: Functions = {
+    ...fixedDigestFunctions(vm),
+    ...mdFunctions(vm),
+    ...streamFunctions(vm),
+    ...cipherFunctions(vm),
+    ...checksumFunctions(vm),
+    ...miscFunctions(vm),
+    ...pkFunctions(vm),
+  };
+  vm.defineModule('crypto', fns, { ...MD_TYPES });
 }

@@ -25,7 +25,7 @@
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
-import type { LuaState } from '../runtime/core/engine/types';
+import type { LuaEngine, LuaState } from '../runtime/core/engine/types';
 import { pushValues, type Args, type JsLuaValue } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { WifiNetwork } from '../runtime/net/model';
@@ -67,16 +67,25 @@ function certsParse(vm: Vm, o: MqttTlsOptions): boolean {
   return true;
 }
 
-export function openMqtt(vm: Vm): void {
+type Methods = Record<string, (a: Args) => number>;
+
+/** What the mqtt functions share (one per VM): the VM, its engine and the client helpers. */
+interface Mq {
+  vm: Vm;
+  e: LuaEngine;
+  /** the client at argument 1 (a type error otherwise) */
+  self(a: Args): MqttCtx;
+  /** drop a registry reference (quietly while the state closes) */
+  unref(ref: number | null): void;
+  /** close the client: the link goes (with DISCONNECT when graceful), references are dropped */
+  destroy(ctx: MqttCtx, graceful?: boolean): void;
+  /** a Lua string argument as bytes, or a zbuff's used bytes; other types → empty */
+  payloadOf(a: Args, i: number): Buffer;
+  pushTrue(a: Args): number;
+}
+
+function makeMq(vm: Vm): Mq {
   const { e } = vm;
-
-  const self = (a: Args): MqttCtx => {
-    const id = e.tohostobject(a.L, 1, MQTT_MT);
-    const ctx = id === null ? undefined : vm.getHostObject<MqttCtx>(id);
-    if (!ctx) a.typeError(1, MQTT_MT);
-    return ctx;
-  };
-
   const unref = (ref: number | null): void => {
     if (ref === null || vm.isDead) return;
     try {
@@ -85,87 +94,100 @@ export function openMqtt(vm: Vm): void {
       /* state closing */
     }
   };
-
-  const destroy = (ctx: MqttCtx, graceful = true): void => {
-    if (ctx.closed) return;
-    ctx.closed = true;
-    ctx.core.destroy(graceful);
-    unref(ctx.cbRef);
-    unref(ctx.selfRef);
-    ctx.cbRef = ctx.selfRef = null;
-    ctx.unClose();
+  return {
+    vm,
+    e,
+    self: (a: Args): MqttCtx => {
+      const id = e.tohostobject(a.L, 1, MQTT_MT);
+      const ctx = id === null ? undefined : vm.getHostObject<MqttCtx>(id);
+      if (!ctx) a.typeError(1, MQTT_MT);
+      return ctx;
+    },
+    unref,
+    destroy: (ctx, graceful = true) => {
+      if (ctx.closed) return;
+      ctx.closed = true;
+      ctx.core.destroy(graceful);
+      unref(ctx.cbRef);
+      unref(ctx.selfRef);
+      ctx.cbRef = ctx.selfRef = null;
+      ctx.unClose();
+    },
+    payloadOf: (a, i) => {
+      const t = a.type(i);
+      if (t === LUA_TSTRING || t === LUA_TNUMBER) return Buffer.from(a.bytes(i));
+      const z = getZbuff(vm, a.L, i);
+      return z ? Buffer.from(z.usedBytes()) : Buffer.alloc(0);
+    },
+    pushTrue: (a) => {
+      e.pushboolean(a.L, true);
+      return 1;
+    },
   };
+}
 
-  /** cb(client, event, ...) from the message queue */
-  const dispatch = (ctx: MqttCtx, ev: MqttEvent): void => {
-    vm.post((L: LuaState) => {
-      if (ctx.closed || ctx.cbRef === null || ctx.selfRef === null) return 0;
-      let args: JsLuaValue[];
-      switch (ev.type) {
-        case 'recv': {
-          const meta = Object.create(null) as Record<string, JsLuaValue>;
-          meta.message_id = ev.messageId;
-          meta.qos = ev.qos;
-          meta.retain = ev.retain;
-          meta.dup = ev.dup;
-          args = [ev.topic, ev.payload, meta];
-          break;
-        }
-        case 'sent':
-          args = [ev.id];
-          break;
-        case 'suback':
-          args = [ev.ok, ev.code];
-          break;
-        case 'disconnect':
-          args = [ctx.core.errorState];
-          break;
-        case 'error':
-          args = [ev.kind, ev.code];
-          break;
-        default:
-          args = [];
-      }
-      e.rawgeti(L, e.REGISTRYINDEX, ctx.cbRef);
-      if (e.type(L, -1) !== LUA_TFUNCTION) {
-        e.pop(L, 1);
-        return 0;
-      }
-      e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
-      e.pushstring(L, ev.type);
-      pushValues(e, L, args);
-      e.call(L, 2 + args.length, 0);
-      return 0;
-    });
-    if (ev.type === 'pong') {
-      vm.post((L: LuaState) => {
-        if (ctx.closed || ctx.cbRef === null || ctx.selfRef === null) return 0;
-        if (e.getglobal(L, 'sys_pub') !== LUA_TFUNCTION) {
-          e.pop(L, 1);
-          return 0;
-        }
-        e.pushstring(L, 'MQTT_PONG');
-        e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
-        e.call(L, 2, 0);
-        return 0;
-      });
+// ------------------------------------------------------------ events: cb(client, event, ...)
+
+/** The callback's arguments after (client, event); read when the event runs. */
+function eventArgs(ctx: MqttCtx, ev: MqttEvent): JsLuaValue[] {
+  switch (ev.type) {
+    case 'recv': {
+      const meta = Object.create(null) as Record<string, JsLuaValue>;
+      meta.message_id = ev.messageId;
+      meta.qos = ev.qos;
+      meta.retain = ev.retain;
+      meta.dup = ev.dup;
+      return [ev.topic, ev.payload, meta];
     }
-  };
+    case 'sent':
+      return [ev.id];
+    case 'suback':
+      return [ev.ok, ev.code];
+    case 'disconnect':
+      return [ctx.core.errorState];
+    case 'error':
+      return [ev.kind, ev.code];
+    default:
+      return [];
+  }
+}
 
-  const pushTrue = (a: Args): number => {
-    e.pushboolean(a.L, true);
-    return 1;
-  };
+/** cb(client, event, ...) from the message queue; a pong also does sys_pub("MQTT_PONG", client) */
+function dispatch(mq: Mq, ctx: MqttCtx, ev: MqttEvent): void {
+  const { vm, e } = mq;
+  vm.post((L: LuaState) => {
+    if (ctx.closed || ctx.cbRef === null || ctx.selfRef === null) return 0;
+    const args = eventArgs(ctx, ev);
+    e.rawgeti(L, e.REGISTRYINDEX, ctx.cbRef);
+    if (e.type(L, -1) !== LUA_TFUNCTION) {
+      e.pop(L, 1);
+      return 0;
+    }
+    e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
+    e.pushstring(L, ev.type);
+    pushValues(e, L, args);
+    e.call(L, 2 + args.length, 0);
+    return 0;
+  });
+  if (ev.type !== 'pong') return;
+  vm.post((L: LuaState) => {
+    if (ctx.closed || ctx.cbRef === null || ctx.selfRef === null) return 0;
+    if (e.getglobal(L, 'sys_pub') !== LUA_TFUNCTION) {
+      e.pop(L, 1);
+      return 0;
+    }
+    e.pushstring(L, 'MQTT_PONG');
+    e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
+    e.call(L, 2, 0);
+    return 0;
+  });
+}
 
-  /** a Lua string argument as bytes, or a zbuff's used bytes; other types → empty */
-  const payloadOf = (a: Args, i: number): Buffer => {
-    const t = a.type(i);
-    if (t === LUA_TSTRING || t === LUA_TNUMBER) return Buffer.from(a.bytes(i));
-    const z = getZbuff(vm, a.L, i);
-    return z ? Buffer.from(z.usedBytes()) : Buffer.alloc(0);
-  };
+// ------------------------------------------------------------ methods: session setup
 
-  const methods: Record<string, (a: Args) => number> = {
+function setupMethods(mq: Mq): Methods {
+  const { vm, e, self, unref, pushTrue } = mq;
+  return {
     auth: (a) => {
       const ctx = self(a);
       const id = Buffer.from(a.optBytes(2) ?? new Uint8Array(0));
@@ -211,6 +233,54 @@ export function openMqtt(vm: Vm): void {
       ctx.core.reconnectMs = on ? Math.max(1000, ms) : 0;
       return 0;
     },
+  };
+}
+
+// ------------------------------------------------------------ methods: publish / subscribe
+
+/** subscribe's topics: `{topic = qos, ...}` (string keys only) or `topic, qos = 0` */
+function subscribeList(e: LuaEngine, a: Args): [string, number][] {
+  const list: [string, number][] = [];
+  if (a.type(2) !== LUA_TTABLE) {
+    list.push([a.string(2), a.optInteger(3, 0)]);
+    return list;
+  }
+  e.pushnil(a.L);
+  while (e.next(a.L, 2)) {
+    if (e.type(a.L, -2) === LUA_TSTRING) {
+      const q = e.tointeger(a.L, -1);
+      list.push([e.tostring(a.L, -2) as string, q ?? 0]);
+    }
+    e.pop(a.L, 1);
+  }
+  return list;
+}
+
+/** unsubscribe's topics: `{topic, ...}` (the string items of the sequence) or `topic` */
+function unsubscribeList(e: LuaEngine, a: Args): string[] {
+  const topics: string[] = [];
+  if (a.type(2) !== LUA_TTABLE) {
+    topics.push(a.string(2));
+    return topics;
+  }
+  const n = e.rawlen(a.L, 2);
+  for (let i = 1; i <= n; i++) {
+    e.rawgeti(a.L, 2, i);
+    if (e.type(a.L, -1) === LUA_TSTRING) topics.push(e.tostring(a.L, -1) as string);
+    e.pop(a.L, 1);
+  }
+  return topics;
+}
+
+function messageMethods(mq: Mq): Methods {
+  const { e, self, payloadOf } = mq;
+  /** a packet id → the integer, null → nothing */
+  const pushId = (a: Args, id: number | null): number => {
+    if (id === null) return 0;
+    e.pushinteger(a.L, id);
+    return 1;
+  };
+  return {
     publish: (a) => {
       const ctx = self(a);
       const topic = a.string(2);
@@ -218,47 +288,28 @@ export function openMqtt(vm: Vm): void {
       const qos = a.optInteger(4, 0);
       const retain = a.optInteger(5, 0);
       if (ctx.closed) return 0;
-      const id = ctx.core.publish(topic, data, qos, retain !== 0);
-      if (id === null) return 0;
-      e.pushinteger(a.L, id);
-      return 1;
+      return pushId(a, ctx.core.publish(topic, data, qos, retain !== 0));
     },
     subscribe: (a) => {
       const ctx = self(a);
-      const list: [string, number][] = [];
-      if (a.type(2) === LUA_TTABLE) {
-        e.pushnil(a.L);
-        while (e.next(a.L, 2)) {
-          if (e.type(a.L, -2) === LUA_TSTRING) {
-            const q = e.tointeger(a.L, -1);
-            list.push([e.tostring(a.L, -2) as string, q ?? 0]);
-          }
-          e.pop(a.L, 1);
-        }
-      } else list.push([a.string(2), a.optInteger(3, 0)]);
+      const list = subscribeList(e, a);
       if (ctx.closed) return 0;
-      const id = ctx.core.subscribe(list);
-      if (id === null) return 0;
-      e.pushinteger(a.L, id);
-      return 1;
+      return pushId(a, ctx.core.subscribe(list));
     },
     unsubscribe: (a) => {
       const ctx = self(a);
-      const topics: string[] = [];
-      if (a.type(2) === LUA_TTABLE) {
-        const n = e.rawlen(a.L, 2);
-        for (let i = 1; i <= n; i++) {
-          e.rawgeti(a.L, 2, i);
-          if (e.type(a.L, -1) === LUA_TSTRING) topics.push(e.tostring(a.L, -1) as string);
-          e.pop(a.L, 1);
-        }
-      } else topics.push(a.string(2));
+      const topics = unsubscribeList(e, a);
       if (ctx.closed) return 0;
-      const id = ctx.core.unsubscribe(topics);
-      if (id === null) return 0;
-      e.pushinteger(a.L, id);
-      return 1;
+      return pushId(a, ctx.core.unsubscribe(topics));
     },
+  };
+}
+
+// ------------------------------------------------------------ methods: state, will, close
+
+function stateMethods(mq: Mq): Methods {
+  const { e, self, destroy, payloadOf, pushTrue } = mq;
+  return {
     disconnect: (a) => {
       const ctx = self(a);
       if (!ctx.closed) ctx.core.disconnect();
@@ -298,7 +349,11 @@ export function openMqtt(vm: Vm): void {
       return 0;
     },
   };
+}
 
+/** The `mqtt_ctrl*` metatable: the methods through __index, __gc closes, __tostring names the client. */
+function installMetatable(mq: Mq, methods: Methods): void {
+  const { vm, e, self, destroy } = mq;
   const L = vm.L;
   e.newmetatable(L, MQTT_MT);
   e.createtable(L, 0, Object.keys(methods).length);
@@ -323,73 +378,98 @@ export function openMqtt(vm: Vm): void {
   });
   e.setfield(L, -2, '__tostring');
   e.pop(L, 1);
+}
 
-  const create = (a: Args): number => {
-    const net = vm.device.net;
-    const adapter = a.optInteger(1, net.defaultAdapter());
-    const host = a.string(2);
-    const isWs = /^wss?:\/\//i.test(host);
-    const port = isWs ? a.optInteger(3, 0) : a.integer(3);
-    if (adapter < 0 || adapter >= ADAPTER_QTY || (net instanceof WifiNetwork && !net.isRegistered(adapter))) {
-      vm.log('W', 'mqtt', 'network_alloc_ctrl fail');
-      vm.log('E', 'mqtt', `adapter ${adapter} is not available`);
-      return 0;
-    }
-    if (isWs) {
-      vm.log('W', 'mqtt', `mqtt over websocket is not implemented by luatos-pc: ${host}`);
-      return 0;
-    }
-    if (Buffer.byteLength(host) > 191 || host.length === 0) {
-      vm.log('E', 'mqtt', `host too long or empty (${Buffer.byteLength(host)} bytes, max 191)`);
-      return 0;
-    }
-    if (port < 0 || port > 65535) {
-      vm.log('E', 'mqtt', `bad port ${port}`);
-      return 0;
-    }
-    let tls: MqttTlsOptions | null = null;
-    if (a.type(4) === LUA_TBOOLEAN && a.boolean(4)) tls = { verify: 0 };
-    else if (a.type(4) === LUA_TTABLE) {
-      tls = {
-        verify: a.fieldInteger(4, 'verify', 2),
-        ca: a.fieldString(4, 'server_cert') ?? undefined,
-        cert: a.fieldString(4, 'client_cert') ?? undefined,
-        key: a.fieldString(4, 'client_key') ?? undefined,
-        passphrase: a.fieldString(4, 'client_password') ?? undefined,
-      };
-    }
-    if (tls && !certsParse(vm, tls)) return 0;
-    const big = BIG_RX_BSPS.test(vm.device.profile.bsp ?? '');
-    let rxMax = (big ? 32 * 1024 : 4 * 1024) + 4;
-    let connTimeout = 30;
-    if (a.type(5) === LUA_TTABLE) {
-      const rx = a.fieldInteger(5, 'rxSize', 0);
-      if (rx > 0) rxMax = Math.min(RX_CAP, rx);
-      connTimeout = Math.min(120, Math.max(5, a.fieldInteger(5, 'conn_timeout', 30)));
-    }
-    const core = new MqttClientCore({
-      host,
-      port,
-      tls,
-      rxMax,
-      connTimeoutMs: connTimeout * 1000,
-      timers: { setTimer: (ms, fn) => vm.clock.setTimer(ms, fn), clearTimer: (h) => vm.clock.clearTimer(h as never) },
-      openTcp: () => net.connectTcp({ host, port, adapter, owner: 'mqtt' }),
-    });
-    const ctx: MqttCtx = { core, cbRef: null, selfRef: null, closed: false, unClose: () => undefined };
-    core.on('event', (ev) => dispatch(ctx, ev));
-    core.on('log', (level, msg) => vm.log(level, 'mqtt', msg));
-    // the VM ends (reboot, exit): the link just goes, no DISCONNECT (the broker sends the will)
-    ctx.unClose = vm.onClose(() => destroy(ctx, false));
-    e.newhostobject(a.L, vm.addHostObject(ctx), MQTT_MT);
-    e.pushvalue(a.L, -1);
-    ctx.selfRef = e.ref(a.L, e.REGISTRYINDEX);
-    return 1;
+// ------------------------------------------------------------ mqtt.create
+
+/** create's arguments 1..3 checked (with the firmware's log lines); null → create returns nothing */
+function createTarget(vm: Vm, a: Args): { adapter: number; host: string; port: number } | null {
+  const net = vm.device.net;
+  const adapter = a.optInteger(1, net.defaultAdapter());
+  const host = a.string(2);
+  const isWs = /^wss?:\/\//i.test(host);
+  const port = isWs ? a.optInteger(3, 0) : a.integer(3);
+  if (adapter < 0 || adapter >= ADAPTER_QTY || (net instanceof WifiNetwork && !net.isRegistered(adapter))) {
+    vm.log('W', 'mqtt', 'network_alloc_ctrl fail');
+    vm.log('E', 'mqtt', `adapter ${adapter} is not available`);
+    return null;
+  }
+  if (isWs) {
+    vm.log('W', 'mqtt', `mqtt over websocket is not implemented by luatos-pc: ${host}`);
+    return null;
+  }
+  if (Buffer.byteLength(host) > 191 || host.length === 0) {
+    vm.log('E', 'mqtt', `host too long or empty (${Buffer.byteLength(host)} bytes, max 191)`);
+    return null;
+  }
+  if (port < 0 || port > 65535) {
+    vm.log('E', 'mqtt', `bad port ${port}`);
+    return null;
+  }
+  return { adapter, host, port };
+}
+
+/** create's argument 4: `true` → TLS without verification, a table → certificates; else no TLS */
+function tlsOptions(a: Args): MqttTlsOptions | null {
+  if (a.type(4) === LUA_TBOOLEAN && a.boolean(4)) return { verify: 0 };
+  if (a.type(4) !== LUA_TTABLE) return null;
+  return {
+    verify: a.fieldInteger(4, 'verify', 2),
+    ca: a.fieldString(4, 'server_cert') ?? undefined,
+    cert: a.fieldString(4, 'client_cert') ?? undefined,
+    key: a.fieldString(4, 'client_key') ?? undefined,
+    passphrase: a.fieldString(4, 'client_password') ?? undefined,
   };
+}
 
+/** create's argument 5 as a table: the receive buffer size and the connect timeout (s) */
+function linkOptions(vm: Vm, a: Args): { rxMax: number; connTimeout: number } {
+  const big = BIG_RX_BSPS.test(vm.device.profile.bsp ?? '');
+  let rxMax = (big ? 32 * 1024 : 4 * 1024) + 4;
+  let connTimeout = 30;
+  if (a.type(5) === LUA_TTABLE) {
+    const rx = a.fieldInteger(5, 'rxSize', 0);
+    if (rx > 0) rxMax = Math.min(RX_CAP, rx);
+    connTimeout = Math.min(120, Math.max(5, a.fieldInteger(5, 'conn_timeout', 30)));
+  }
+  return { rxMax, connTimeout };
+}
+
+function create(mq: Mq, a: Args): number {
+  const { vm, e } = mq;
+  const target = createTarget(vm, a);
+  if (!target) return 0;
+  const { adapter, host, port } = target;
+  const tls = tlsOptions(a);
+  if (tls && !certsParse(vm, tls)) return 0;
+  const { rxMax, connTimeout } = linkOptions(vm, a);
+  const net = vm.device.net;
+  const core = new MqttClientCore({
+    host,
+    port,
+    tls,
+    rxMax,
+    connTimeoutMs: connTimeout * 1000,
+    timers: { setTimer: (ms, fn) => vm.clock.setTimer(ms, fn), clearTimer: (h) => vm.clock.clearTimer(h as never) },
+    openTcp: () => net.connectTcp({ host, port, adapter, owner: 'mqtt' }),
+  });
+  const ctx: MqttCtx = { core, cbRef: null, selfRef: null, closed: false, unClose: () => undefined };
+  core.on('event', (ev) => dispatch(mq, ctx, ev));
+  core.on('log', (level, msg) => vm.log(level, 'mqtt', msg));
+  // the VM ends (reboot, exit): the link just goes, no DISCONNECT (the broker sends the will)
+  ctx.unClose = vm.onClose(() => mq.destroy(ctx, false));
+  e.newhostobject(a.L, vm.addHostObject(ctx), MQTT_MT);
+  e.pushvalue(a.L, -1);
+  ctx.selfRef = e.ref(a.L, e.REGISTRYINDEX);
+  return 1;
+}
+
+export function openMqtt(vm: Vm): void {
+  const mq = makeMq(vm);
+  installMetatable(mq, { ...setupMethods(mq), ...messageMethods(mq), ...stateMethods(mq) });
   vm.defineModule(
     'mqtt',
-    { create },
+    { create: (a) => create(mq, a) },
     {
       STATE_DISCONNECT: MQTT_STATE.DISCONNECT,
       STATE_SCONNECT: MQTT_STATE.SCONNECT,

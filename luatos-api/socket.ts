@@ -28,7 +28,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as tls from 'node:tls';
-import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import { LuaError, LuaState, type LuaEngine, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
 import { NIL, pushValue, pushValues } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY, adapterConstants, SOCKET_EVENTS } from '../runtime/net/adapters';
 import { wifiOf } from './shared/net-events';
@@ -59,12 +59,12 @@ function ipFromInt(n: number): string {
   return [u & 255, (u >>> 8) & 255, (u >>> 16) & 255, (u >>> 24) & 255].join('.');
 }
 
-export function openSocket(vm: Vm): void {
-  const m = wifiOf(vm);
-  const { e } = vm;
-  const servers = [...DEFAULT_NTP_SERVERS];
+type WifiModel = ReturnType<typeof wifiOf>;
 
-  const fns: Record<string, BindingFn> = {
+/** adapter, dft, localIP, setDNS, close_all */
+function adapterFunctions(vm: Vm, m: WifiModel): Record<string, BindingFn> {
+  const { e } = vm;
+  return {
     adapter: (a) => {
       if (a.type(1) === LUA_TNUMBER) {
         const id = a.integer(1);
@@ -116,6 +116,14 @@ export function openSocket(vm: Vm): void {
       e.pushboolean(a.L, true);
       return 1;
     },
+  };
+}
+
+/** sntp, ntptm, sntp_port; the servers given stay for later calls in this boot */
+function sntpFunctions(vm: Vm, m: WifiModel): Record<string, BindingFn> {
+  const { e } = vm;
+  const servers = [...DEFAULT_NTP_SERVERS];
+  return {
     sntp: (a) => {
       const t = a.type(1);
       if (t === LUA_TSTRING) {
@@ -150,6 +158,11 @@ export function openSocket(vm: Vm): void {
       return 1;
     },
   };
+}
+
+export function openSocket(vm: Vm): void {
+  const m = wifiOf(vm);
+  const fns: Record<string, BindingFn> = { ...adapterFunctions(vm, m), ...sntpFunctions(vm, m) };
   Object.assign(fns, ctrlApi(vm));
   vm.defineModule('socket', fns, { ...adapterConstants(), ...SOCKET_EVENTS });
 }
@@ -166,108 +179,182 @@ function pemArg(a: Args, i: number): Buffer | undefined {
   return Buffer.from(a.bytes(i));
 }
 
-/** The ctrl API: one registry of ctrls per VM (released with the VM). */
-function ctrlApi(vm: Vm): Record<string, BindingFn> {
+type Delivery = { cbRef: number; task: Buffer | null };
+
+/** What the ctrl functions share: one registry of ctrls per VM (released with the VM). */
+interface Ctrls {
+  vm: Vm;
+  e: LuaEngine;
+  m: WifiModel;
+  byPtr: Map<number, CtrlEntry>;
+  /** the ctrl at argument 1 (userdata or the callback's light userdata); null → return nothing */
+  get(a: Args): CtrlEntry | null;
+  /** the cb/task argument at i */
+  delivery(a: Args, i: number): Delivery;
+  /** a new ctrl, pushed as NWCTRL* userdata */
+  newCtrl(a: Args, adapter: number, d: Delivery): CtrlEntry;
+  /** release a ctrl and forget it */
+  drop(L: LuaState, ent: CtrlEntry): void;
+  pushBools(a: Args, ...bs: boolean[]): number;
+}
+
+/** An event of a ctrl, from the message queue: cb(ctrl_ptr, event, param), sys_send to the task, or sys_pub("NWCTRL*", ...). */
+function deliverEvent(vm: Vm, byPtr: Map<number, CtrlEntry>, ctrl: NetCtrl, event: number, param: number, delivered: () => void): void {
   const { e } = vm;
-  const m = wifiOf(vm);
+  vm.post((L) => {
+    delivered();
+    const ent = byPtr.get(ctrl.ptr);
+    if (!ent || ctrl.released) return 0;
+    if (ent.cbRef) {
+      e.rawgeti(L, e.REGISTRYINDEX, ent.cbRef);
+      if (e.type(L, -1) !== LUA_TFUNCTION) {
+        e.pop(L, 1);
+        return 0;
+      }
+      e.pushlightuserdata(L, ctrl.ptr);
+      e.pushinteger(L, event);
+      e.pushinteger(L, param);
+      e.call(L, 3, 0);
+    } else if (ent.task) vm.callGlobal(L, 'sys_send', [ent.task, event, param]);
+    else vm.callGlobal(L, 'sys_pub', [NWCTRL_TYPE, ctrl.adapter, ent.sid, event, param]);
+    return 0;
+  });
+}
+
+function makeCtrls(vm: Vm): Ctrls {
+  const { e } = vm;
   const byPtr = new Map<number, CtrlEntry>();
   let sidSeq = 0;
-  let rxCache = RX_CACHE_DEFAULT;
-
   const host: CtrlHost = {
     net: vm.device.net,
     clock: vm.clock,
     log: (level, mod, msg) => vm.log(level, mod, msg),
-    deliver: (ctrl, event, param, delivered) => {
-      vm.post((L) => {
-        delivered();
-        const ent = byPtr.get(ctrl.ptr);
-        if (!ent || ctrl.released) return 0;
-        if (ent.cbRef) {
-          e.rawgeti(L, e.REGISTRYINDEX, ent.cbRef);
-          if (e.type(L, -1) !== LUA_TFUNCTION) {
-            e.pop(L, 1);
-            return 0;
-          }
-          e.pushlightuserdata(L, ctrl.ptr);
-          e.pushinteger(L, event);
-          e.pushinteger(L, param);
-          e.call(L, 3, 0);
-        } else if (ent.task) vm.callGlobal(L, 'sys_send', [ent.task, event, param]);
-        else vm.callGlobal(L, 'sys_pub', [NWCTRL_TYPE, ctrl.adapter, ent.sid, event, param]);
-        return 0;
-      });
+    deliver: (ctrl, event, param, delivered) => deliverEvent(vm, byPtr, ctrl, event, param, delivered),
+  };
+  return {
+    vm,
+    e,
+    m: wifiOf(vm),
+    byPtr,
+    get: (a) => {
+      const t = a.type(1);
+      if (t === LUA_TUSERDATA) {
+        const id = e.tohostobject(a.L, 1, NWCTRL_TYPE);
+        if (id !== null) {
+          const c = vm.getHostObject<NetCtrl>(id);
+          return c && !c.released ? byPtr.get(c.ptr) ?? null : null;
+        }
+      } else if (t === LUA_TLIGHTUSERDATA) {
+        const ent = byPtr.get(e.topointer(a.L, 1));
+        if (ent) return ent;
+      }
+      if (t !== LUA_TNIL && t !== -1) vm.log('W', 'socket', `socket.${a.fname}: argument #1 is a ${a.typeName(1)}, not a socket ctrl`);
+      return null;
+    },
+    delivery: (a, i) => {
+      if (a.type(i) === LUA_TFUNCTION) {
+        e.pushvalue(a.L, i);
+        return { cbRef: e.ref(a.L, e.REGISTRYINDEX), task: null };
+      }
+      if (a.type(i) === LUA_TSTRING || a.type(i) === LUA_TNUMBER) return { cbRef: 0, task: Buffer.from(a.bytes(i)) };
+      return { cbRef: 0, task: null };
+    },
+    newCtrl: (a, adapter, d) => {
+      const ctrl = new NetCtrl(host, adapter);
+      const hostId = vm.addHostObject(ctrl);
+      const ent: CtrlEntry = { ctrl, cbRef: d.cbRef, task: d.task, sid: ++sidSeq, hostId };
+      byPtr.set(ctrl.ptr, ent);
+      e.newhostobject(a.L, hostId, NWCTRL_TYPE);
+      return ent;
+    },
+    drop: (L, ent) => {
+      ent.ctrl.release();
+      if (ent.cbRef) e.unref(L, e.REGISTRYINDEX, ent.cbRef);
+      ent.cbRef = 0;
+      byPtr.delete(ent.ctrl.ptr);
+    },
+    pushBools: (a, ...bs) => {
+      for (const b of bs) e.pushboolean(a.L, b);
+      return bs.length;
     },
   };
+}
 
-  const drop = (L: LuaState, ent: CtrlEntry) => {
-    ent.ctrl.release();
-    if (ent.cbRef) e.unref(L, e.REGISTRYINDEX, ent.cbRef);
-    ent.cbRef = 0;
-    byPtr.delete(ent.ctrl.ptr);
-  };
-  vm.onClose(() => {
-    for (const ent of byPtr.values()) ent.ctrl.release();
-    byPtr.clear();
-  });
-
-  /** the ctrl at argument 1 (userdata or the callback's light userdata); null → return nothing */
-  const get = (a: Args): CtrlEntry | null => {
-    const t = a.type(1);
-    if (t === LUA_TUSERDATA) {
-      const id = e.tohostobject(a.L, 1, NWCTRL_TYPE);
-      if (id !== null) {
-        const c = vm.getHostObject<NetCtrl>(id);
-        return c && !c.released ? byPtr.get(c.ptr) ?? null : null;
-      }
-    } else if (t === LUA_TLIGHTUSERDATA) {
-      const ent = byPtr.get(e.topointer(a.L, 1));
-      if (ent) return ent;
-    }
-    if (t !== LUA_TNIL && t !== -1) vm.log('W', 'socket', `socket.${a.fname}: argument #1 is a ${a.typeName(1)}, not a socket ctrl`);
-    return null;
-  };
-
-  /** the cb/task argument at i */
-  const delivery = (a: Args, i: number): { cbRef: number; task: Buffer | null } => {
-    if (a.type(i) === LUA_TFUNCTION) {
-      e.pushvalue(a.L, i);
-      return { cbRef: e.ref(a.L, e.REGISTRYINDEX), task: null };
-    }
-    if (a.type(i) === LUA_TSTRING || a.type(i) === LUA_TNUMBER) return { cbRef: 0, task: Buffer.from(a.bytes(i)) };
-    return { cbRef: 0, task: null };
-  };
-
-  const newCtrl = (a: Args, adapter: number, d: { cbRef: number; task: Buffer | null }): CtrlEntry => {
-    const ctrl = new NetCtrl(host, adapter);
-    const hostId = vm.addHostObject(ctrl);
-    const ent: CtrlEntry = { ctrl, cbRef: d.cbRef, task: d.task, sid: ++sidSeq, hostId };
-    byPtr.set(ctrl.ptr, ent);
-    e.newhostobject(a.L, hostId, NWCTRL_TYPE);
-    return ent;
-  };
-
-  // the metatable: __gc releases (as socket.release), __tostring names the object
+/** the NWCTRL* metatable: __gc releases (as socket.release) */
+function installCtrlMetatable(c: Ctrls): void {
+  const { vm, e, byPtr } = c;
   const L = vm.L;
   e.newmetatable(L, NWCTRL_TYPE);
   vm.pushBinding('__gc', (a) => {
     const id = e.tohostobject(a.L, 1, NWCTRL_TYPE);
     if (id === null) return 0;
-    const c = vm.getHostObject<NetCtrl>(id);
-    const ent = c ? byPtr.get(c.ptr) : undefined;
-    if (ent) drop(a.L, ent);
-    else c?.release();
+    const ctrl = vm.getHostObject<NetCtrl>(id);
+    const ent = ctrl ? byPtr.get(ctrl.ptr) : undefined;
+    if (ent) c.drop(a.L, ent);
+    else ctrl?.release();
     vm.removeHostObject(id);
     return 0;
   });
   e.setfield(L, -2, '__gc');
   e.pop(L, 1);
+}
 
-  const pushBools = (a: Args, ...bs: boolean[]) => {
-    for (const b of bs) e.pushboolean(a.L, b);
-    return bs.length;
-  };
+/** config's TLS part: the certificates checked as the firmware's network_set_*_cert; false (E line) when one fails */
+function configTls(vm: Vm, a: Args, ent: CtrlEntry): boolean {
+  const serverCert = pemArg(a, 8);
+  const clientCert = pemArg(a, 9);
+  const clientKey = pemArg(a, 10);
+  const pwd = pemArg(a, 11);
+  try {
+    if (serverCert) {
+      const blocks = serverCert.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
+      if (!blocks) throw new Error('no PEM certificate');
+      for (const b of blocks) new crypto.X509Certificate(b);
+    }
+  } catch (err) {
+    vm.log('E', 'socket', `network_set_server_cert failed: ${(err as Error).message}`);
+    return false;
+  }
+  if (clientCert) {
+    try {
+      tls.createSecureContext({ cert: clientCert, key: clientKey, passphrase: pwd?.toString('latin1') });
+    } catch (err) {
+      vm.log('E', 'socket', `network_set_client_cert failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+  ent.ctrl.cfg.tls = { serverCert, clientCert, clientKey, clientPassword: pwd?.toString('latin1') };
+  return true;
+}
 
+/** socket.config(ctrl, local_port, is_udp, is_tls, keep_idle, keep_interval, keep_cnt, server_cert, client_cert, client_key, client_password) */
+function config(c: Ctrls, a: Args): number {
+  const { vm, e } = c;
+  const ent = c.get(a);
+  if (!ent) return 0;
+  const localPort = a.optInteger(2, 0) & 0xffff;
+  const udp = a.type(3) === LUA_TBOOLEAN && a.boolean(3);
+  const isTls = a.type(4) === LUA_TBOOLEAN && a.boolean(4);
+  const keepIdle = a.optInteger(5, 0);
+  a.optInteger(6, 0);
+  a.optInteger(7, 0);
+  const cfg = ent.ctrl.cfg;
+  cfg.localPort = localPort;
+  cfg.udp = udp;
+  cfg.keepIdle = Math.max(0, keepIdle);
+  cfg.tls = null;
+  if (isTls && udp) {
+    vm.log('E', 'socket', 'DTLS (UDP + TLS) is not supported by this runtime (luatos-pc)');
+    e.pushboolean(a.L, false);
+    return 1;
+  }
+  e.pushboolean(a.L, !isTls || configTls(vm, a, ent));
+  return 1;
+}
+
+/** create, debug, config, linkup, connect, discon, close, release */
+function linkFunctions(c: Ctrls): Record<string, BindingFn> {
+  const { vm, e, m, get, pushBools } = c;
   return {
     create: (a) => {
       const adapter = a.optInteger(1, m.defaultAdapter());
@@ -280,7 +367,7 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
         e.pushnil(a.L);
         return 1;
       }
-      newCtrl(a, adapter, delivery(a, 2));
+      c.newCtrl(a, adapter, c.delivery(a, 2));
       return 1;
     },
     debug: (a) => {
@@ -288,55 +375,7 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       if (ent && a.type(2) === LUA_TBOOLEAN) ent.ctrl.debug = a.boolean(2);
       return 0;
     },
-    config: (a) => {
-      const ent = get(a);
-      if (!ent) return 0;
-      const localPort = a.optInteger(2, 0) & 0xffff;
-      const udp = a.type(3) === LUA_TBOOLEAN && a.boolean(3);
-      const isTls = a.type(4) === LUA_TBOOLEAN && a.boolean(4);
-      const keepIdle = a.optInteger(5, 0);
-      a.optInteger(6, 0);
-      a.optInteger(7, 0);
-      const serverCert = pemArg(a, 8);
-      const clientCert = pemArg(a, 9);
-      const clientKey = pemArg(a, 10);
-      const pwd = pemArg(a, 11);
-      const cfg = ent.ctrl.cfg;
-      cfg.localPort = localPort;
-      cfg.udp = udp;
-      cfg.keepIdle = Math.max(0, keepIdle);
-      cfg.tls = null;
-      if (isTls) {
-        if (udp) {
-          vm.log('E', 'socket', 'DTLS (UDP + TLS) is not supported by this runtime (luatos-pc)');
-          e.pushboolean(a.L, false);
-          return 1;
-        }
-        try {
-          if (serverCert) {
-            const blocks = serverCert.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g);
-            if (!blocks) throw new Error('no PEM certificate');
-            for (const b of blocks) new crypto.X509Certificate(b);
-          }
-        } catch (err) {
-          vm.log('E', 'socket', `network_set_server_cert failed: ${(err as Error).message}`);
-          e.pushboolean(a.L, false);
-          return 1;
-        }
-        if (clientCert) {
-          try {
-            tls.createSecureContext({ cert: clientCert, key: clientKey, passphrase: pwd?.toString('latin1') });
-          } catch (err) {
-            vm.log('E', 'socket', `network_set_client_cert failed: ${(err as Error).message}`);
-            e.pushboolean(a.L, false);
-            return 1;
-          }
-        }
-        cfg.tls = { serverCert, clientCert, clientKey, clientPassword: pwd?.toString('latin1') };
-      }
-      e.pushboolean(a.L, true);
-      return 1;
-    },
+    config: (a) => config(c, a),
     linkup: (a) => {
       const ent = get(a);
       if (!ent) return 0;
@@ -367,9 +406,24 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
     },
     release: (a) => {
       const ent = get(a);
-      if (ent) drop(a.L, ent);
+      if (ent) c.drop(a.L, ent);
       return 0;
     },
+  };
+}
+
+/** the sender's address of a received datagram (rx/read's 3rd and 4th values), when there is one */
+function pushFrom(e: LuaEngine, L: LuaState, r: { ip?: string; port?: number }, n: number): number {
+  if (r.ip === undefined) return n;
+  e.pushbytes(L, binaryIp(r.ip));
+  e.pushinteger(L, r.port ?? 0);
+  return n + 2;
+}
+
+/** tx, rx, read, wait */
+function dataFunctions(c: Ctrls): Record<string, BindingFn> {
+  const { vm, e, get, pushBools } = c;
+  return {
     tx: (a) => {
       const ent = get(a);
       if (!ent) return 0;
@@ -411,10 +465,7 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       for (const part of r.parts) n += z.append(part);
       e.pushboolean(a.L, true);
       e.pushinteger(a.L, n);
-      if (r.ip === undefined) return 2;
-      e.pushbytes(a.L, binaryIp(r.ip));
-      e.pushinteger(a.L, r.port ?? 0);
-      return 4;
+      return pushFrom(e, a.L, r, 2);
     },
     read: (a) => {
       const ent = get(a);
@@ -427,16 +478,52 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       }
       e.pushboolean(a.L, true);
       e.pushbytes(a.L, r.parts.length === 1 ? r.parts[0] : Buffer.concat(r.parts, r.size));
-      if (r.ip === undefined) return 2;
-      e.pushbytes(a.L, binaryIp(r.ip));
-      e.pushinteger(a.L, r.port ?? 0);
-      return 4;
+      return pushFrom(e, a.L, r, 2);
     },
     wait: (a) => {
       const ent = get(a);
       if (!ent) return 0;
       return pushBools(a, ...ent.ctrl.waitEvent());
     },
+  };
+}
+
+/** socket.accept(server, cb|task?): a child ctrl for the cb/task form, else the single-client form */
+function accept(c: Ctrls, a: Args): number {
+  const { e } = c;
+  const ent = c.get(a);
+  if (!ent) return 0;
+  const t = a.type(2);
+  if (t === LUA_TFUNCTION || t === LUA_TSTRING) {
+    const child = c.newCtrl(a, ent.ctrl.adapter, c.delivery(a, 2));
+    const r = ent.ctrl.accept(child.ctrl);
+    if (!r.ok) {
+      e.pop(a.L, 1);
+      c.drop(a.L, child);
+      e.pushboolean(a.L, false);
+      e.pushnil(a.L);
+      return 2;
+    }
+    e.pushboolean(a.L, true);
+    e.insert(a.L, -2);
+    e.pushstring(a.L, r.ip ?? '0.0.0.0');
+    e.pushinteger(a.L, r.port ?? 0);
+    return 4;
+  }
+  const r = ent.ctrl.accept(null);
+  e.pushboolean(a.L, r.ok);
+  e.pushnil(a.L);
+  if (r.ip === undefined) return 2;
+  e.pushstring(a.L, r.ip);
+  e.pushinteger(a.L, r.port ?? 0);
+  return 4;
+}
+
+/** listen, accept, state, remoteIP, sslLog, rx_cache */
+function serverFunctions(c: Ctrls): Record<string, BindingFn> {
+  const { vm, e, get, pushBools } = c;
+  let rxCache = RX_CACHE_DEFAULT;
+  return {
     listen: (a) => {
       const ent = get(a);
       if (!ent) return 0;
@@ -447,34 +534,7 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       }
       return pushBools(a, ...ent.ctrl.listen(multi));
     },
-    accept: (a) => {
-      const ent = get(a);
-      if (!ent) return 0;
-      const t = a.type(2);
-      if (t === LUA_TFUNCTION || t === LUA_TSTRING) {
-        const child = newCtrl(a, ent.ctrl.adapter, delivery(a, 2));
-        const r = ent.ctrl.accept(child.ctrl);
-        if (!r.ok) {
-          e.pop(a.L, 1);
-          drop(a.L, child);
-          e.pushboolean(a.L, false);
-          e.pushnil(a.L);
-          return 2;
-        }
-        e.pushboolean(a.L, true);
-        e.insert(a.L, -2);
-        e.pushstring(a.L, r.ip ?? '0.0.0.0');
-        e.pushinteger(a.L, r.port ?? 0);
-        return 4;
-      }
-      const r = ent.ctrl.accept(null);
-      e.pushboolean(a.L, r.ok);
-      e.pushnil(a.L);
-      if (r.ip === undefined) return 2;
-      e.pushstring(a.L, r.ip);
-      e.pushinteger(a.L, r.port ?? 0);
-      return 4;
-    },
+    accept: (a) => accept(c, a),
     state: (a) => {
       const ent = get(a);
       if (!ent) return 0;
@@ -498,4 +558,15 @@ function ctrlApi(vm: Vm): Record<string, BindingFn> {
       return 1;
     },
   };
+}
+
+/** The ctrl API: one registry of ctrls per VM (released with the VM). */
+function ctrlApi(vm: Vm): Record<string, BindingFn> {
+  const c = makeCtrls(vm);
+  vm.onClose(() => {
+    for (const ent of c.byPtr.values()) ent.ctrl.release();
+    c.byPtr.clear();
+  });
+  installCtrlMetatable(c);
+  return { ...linkFunctions(c), ...dataFunctions(c), ...serverFunctions(c) };
 }

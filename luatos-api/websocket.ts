@@ -36,7 +36,7 @@
  *   headers stay when the call fails. Choice where the device overflows its buffer (a name
  *   that does not fit, values full of escaped characters): the same "too large" refusal.
  */
-import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaState } from '../runtime/core/engine/types';
+import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaEngine, type LuaState } from '../runtime/core/engine/types';
 import type { Args } from '../runtime/core/vm/lua-value';
 import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
@@ -77,66 +77,204 @@ function cstr(b: Buffer): Buffer {
   return i < 0 ? b : b.subarray(0, i);
 }
 
-export function openWebsocket(vm: Vm): void {
+/** What the websocket functions share (one per VM). */
+interface Ws {
+  vm: Vm;
+  e: LuaEngine;
+  /** the object at argument 1 (a type error otherwise) */
+  self(a: Args): WsCtx;
+  /** drop a registry reference (quietly while the state closes) */
+  unref(ref: number): void;
+}
+
+function makeWs(vm: Vm): Ws {
   const { e } = vm;
-
-  const self = (a: Args): WsCtx => {
-    const id = e.tohostobject(a.L, 1, WS_MT);
-    const ctx = id === null ? undefined : vm.getHostObject<WsCtx>(id);
-    if (!ctx) a.typeError(1, WS_MT);
-    return ctx;
+  return {
+    vm,
+    e,
+    self: (a: Args): WsCtx => {
+      const id = e.tohostobject(a.L, 1, WS_MT);
+      const ctx = id === null ? undefined : vm.getHostObject<WsCtx>(id);
+      if (!ctx) a.typeError(1, WS_MT);
+      return ctx;
+    },
+    unref: (ref) => {
+      if (!ref || vm.isDead) return;
+      try {
+        e.unref(vm.L, e.REGISTRYINDEX, ref);
+      } catch {
+        /* state closing */
+      }
+    },
   };
+}
 
-  const unref = (ref: number): void => {
-    if (!ref || vm.isDead) return;
-    try {
-      e.unref(vm.L, e.REGISTRYINDEX, ref);
-    } catch {
-      /* state closing */
+// ------------------------------------------------------------ events: cb(wsc, event, ...)
+
+/** queue `cb(wsc, event, ...args)` as the firmware's message handler does */
+function deliver(ws: Ws, ctx: WsCtx, event: string, push?: (L: LuaState) => number, connack = false, pre?: () => void): void {
+  const { vm, e } = ws;
+  vm.post((L) => {
+    pre?.();
+    if (ctx.closed || !ctx.cbRef) return 0;
+    e.rawgeti(L, e.REGISTRYINDEX, ctx.cbRef);
+    if (e.type(L, -1) === LUA_TFUNCTION) {
+      e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
+      e.pushstring(L, event);
+      const n = push ? push(L) : 0;
+      e.call(L, 2 + n, 0);
+    } else {
+      e.pop(L, 1);
     }
-  };
-
-  /** queue `cb(wsc, event, ...args)` as the firmware's message handler does */
-  const deliver = (ctx: WsCtx, event: string, push?: (L: LuaState) => number, connack = false, pre?: () => void): void => {
-    vm.post((L) => {
-      pre?.();
-      if (ctx.closed || !ctx.cbRef) return 0;
-      e.rawgeti(L, e.REGISTRYINDEX, ctx.cbRef);
-      if (e.type(L, -1) === LUA_TFUNCTION) {
+    // as the firmware: decided before the callback ran (it may close the object meanwhile)
+    if (connack) {
+      if (e.getglobal(L, 'sys_pub') === LUA_TFUNCTION) {
+        e.pushstring(L, 'WEBSOCKET_CONNACK');
         e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
-        e.pushstring(L, event);
-        const n = push ? push(L) : 0;
-        e.call(L, 2 + n, 0);
+        e.call(L, 2, 0);
       } else {
         e.pop(L, 1);
       }
-      // as the firmware: decided before the callback ran (it may close the object meanwhile)
-      if (connack) {
-        if (e.getglobal(L, 'sys_pub') === LUA_TFUNCTION) {
-          e.pushstring(L, 'WEBSOCKET_CONNACK');
-          e.rawgeti(L, e.REGISTRYINDEX, ctx.selfRef);
-          e.call(L, 2, 0);
-        } else {
-          e.pop(L, 1);
-        }
-      }
-      return 0;
-    });
-  };
+    }
+    return 0;
+  });
+}
 
-  /** the string form of a header key/value as lua_tolstring gives it (null: not string/number) */
-  const fieldBytes = (L: LuaState, idx: number): Buffer | null => {
-    const t = e.type(L, idx);
-    if (t !== LUA_TSTRING && t !== LUA_TNUMBER) return null;
-    e.pushvalue(L, idx); // a copy: converting a key in place would break lua_next
-    const b = Buffer.from(e.tobytes(L, -1) as Uint8Array);
+/** The client's events become callback calls; received messages count against RECV_HIGH/LOW. */
+function wireEvents(ws: Ws, ctx: WsCtx): void {
+  const { e } = ws;
+  const client = ctx.client;
+  client.on('conack', () => deliver(ws, ctx, 'conack', undefined, true));
+  client.on('recv', (data, fin, opcode) => {
+    if (++ctx.queued === RECV_HIGH) client.setPaused(true);
+    deliver(
+      ws,
+      ctx,
+      'recv',
+      (L2) => {
+        e.pushbytes(L2, data);
+        e.pushinteger(L2, fin);
+        e.pushinteger(L2, opcode);
+        return 3;
+      },
+      false,
+      () => {
+        if (--ctx.queued === RECV_LOW) client.setPaused(false);
+      },
+    );
+  });
+  client.on('sent', () => deliver(ws, ctx, 'sent'));
+  client.on('disconnect', () => deliver(ws, ctx, 'disconnect'));
+  client.on('error', (kind, code) =>
+    deliver(ws, ctx, 'error', (L2) => {
+      e.pushstring(L2, kind);
+      e.pushinteger(L2, code);
+      return 2;
+    }),
+  );
+}
+
+// ------------------------------------------------------------ headers
+
+const ESCAPED = new Set([0x2a, 0x2d, 0x2e, 0x5f, 0x20]); // * - . _ space
+
+/** the string form of a header key/value as lua_tolstring gives it (null: not string/number) */
+function fieldBytes(e: LuaEngine, L: LuaState, idx: number): Buffer | null {
+  const t = e.type(L, idx);
+  if (t !== LUA_TSTRING && t !== LUA_TNUMBER) return null;
+  e.pushvalue(L, idx); // a copy: converting a key in place would break lua_next
+  const b = Buffer.from(e.tobytes(L, -1) as Uint8Array);
+  e.pop(L, 1);
+  return b;
+}
+
+function showHeader(b: Buffer | null): string {
+  return b === null ? '(null)' : cstr(b).toString('utf8');
+}
+
+/** one `name:value\r\n` line, the ESCAPED characters of the value as %XX (NULs dropped) */
+function headerLine(name: Buffer, value: Buffer): Buffer {
+  const line: number[] = [...name, 0x3a];
+  for (const c of value) {
+    if (c === 0) continue; // a NUL ends the C string and is overwritten by the next byte
+    if (ESCAPED.has(c)) line.push(...Buffer.from('%' + c.toString(16).toUpperCase().padStart(2, '0'), 'latin1'));
+    else line.push(c);
+  }
+  line.push(0x0d, 0x0a);
+  return Buffer.from(line);
+}
+
+/** headers' table form (at argument 2); null (with the W line) for a bad or too large header */
+function tableHeaders(ws: Ws, L: LuaState): Buffer | null {
+  const { vm, e } = ws;
+  const parts: Buffer[] = [];
+  let len = 0;
+  e.pushnil(L);
+  while (e.next(L, 2)) {
+    const name = fieldBytes(e, L, -2);
+    const value = fieldBytes(e, L, -1);
+    if (!name || !value || name.length === 0 || value.length === 0 || name.length + value.length > 256) {
+      vm.log('W', 'websocket', `bad header ${showHeader(name)} ${showHeader(value)}`);
+      e.pop(L, 2);
+      return null;
+    }
+    const n = cstr(name);
+    // the room left after `name:`; the value may double when escaped
+    const room = HEADER_MAX - (len + n.length + 1);
+    const line = room <= 0 || room < value.length * 2 ? null : headerLine(n, value);
+    if (line === null || len + line.length >= HEADER_MAX) {
+      vm.log('W', 'websocket', `bad header ${showHeader(name)} ${showHeader(value)}, too large`);
+      e.pop(L, 2);
+      return null;
+    }
+    parts.push(line);
+    len += line.length;
     e.pop(L, 1);
-    return b;
-  };
+  }
+  return Buffer.concat(parts);
+}
 
-  const ESCAPED = new Set([0x2a, 0x2d, 0x2e, 0x5f, 0x20]); // * - . _ space
+/** headers(t|s) → true, or nothing for a bad header/size/type (the old headers stay) */
+function headersMethod(ws: Ws, a: Args): number {
+  const { vm, e } = ws;
+  const ctx = ws.self(a);
+  const L = a.L;
+  const t = e.type(L, 2);
+  if (t !== LUA_TTABLE && !e.isstring(L, 2)) return 0;
+  let out: Buffer;
+  if (t === LUA_TTABLE) {
+    const h = tableHeaders(ws, L);
+    if (h === null) return 0;
+    out = h;
+  } else {
+    const s = Buffer.from(a.bytes(2));
+    if (s.length > HEADER_MAX - 1) {
+      vm.log('W', 'websocket', `headers too large size ${s.length}`);
+      return 0;
+    }
+    out = cstr(s);
+  }
+  if (!ctx.closed) ctx.client.headers = out.length ? out : null;
+  e.pushboolean(L, true);
+  return 1;
+}
 
-  const methods: Record<string, BindingFn> = {
+// ------------------------------------------------------------ methods
+
+/** send's data: a string/number or a zbuff's used bytes; null (D line) otherwise */
+function sendData(ws: Ws, a: Args): Buffer | null {
+  if (ws.e.isstring(a.L, 2)) return Buffer.from(a.bytes(2));
+  const z = getZbuff(ws.vm, a.L, 2);
+  if (!z) {
+    ws.vm.log('D', 'websocket', 'only support string or zbuff');
+    return null;
+  }
+  return Buffer.from(z.usedBytes());
+}
+
+function linkMethods(ws: Ws): Record<string, BindingFn> {
+  const { vm, e, self, unref } = ws;
+  return {
     on: (a) => {
       const ctx = self(a);
       if (ctx.cbRef) unref(ctx.cbRef);
@@ -167,17 +305,8 @@ export function openWebsocket(vm: Vm): void {
     },
     send: (a) => {
       const ctx = self(a);
-      let data: Buffer;
-      if (e.isstring(a.L, 2)) {
-        data = Buffer.from(a.bytes(2));
-      } else {
-        const z = getZbuff(vm, a.L, 2);
-        if (!z) {
-          vm.log('D', 'websocket', 'only support string or zbuff');
-          return 0;
-        }
-        data = Buffer.from(z.usedBytes());
-      }
+      const data = sendData(ws, a);
+      if (data === null) return 0;
       const binary = e.isinteger(a.L, 3) && e.tointeger(a.L, 3) === 1;
       if (ctx.closed) {
         vm.log('I', 'websocket', 'not ready yet');
@@ -187,6 +316,12 @@ export function openWebsocket(vm: Vm): void {
       e.pushboolean(a.L, ctx.client.send(data, binary));
       return 1;
     },
+  };
+}
+
+function lifeMethods(ws: Ws): Record<string, BindingFn> {
+  const { vm, e, self, unref } = ws;
+  return {
     close: (a) => {
       const ctx = self(a);
       if (ctx.closed) {
@@ -211,136 +346,63 @@ export function openWebsocket(vm: Vm): void {
       e.pushboolean(a.L, !ctx.closed && ctx.client.state > 0);
       return 1;
     },
-    headers: (a) => {
-      const ctx = self(a);
-      const L = a.L;
-      const t = e.type(L, 2);
-      if (t !== LUA_TTABLE && !e.isstring(L, 2)) return 0;
-      let out: Buffer;
-      if (t === LUA_TTABLE) {
-        const parts: Buffer[] = [];
-        let len = 0;
-        const show = (b: Buffer | null) => (b === null ? '(null)' : cstr(b).toString('utf8'));
-        e.pushnil(L);
-        while (e.next(L, 2)) {
-          const name = fieldBytes(L, -2);
-          const value = fieldBytes(L, -1);
-          if (!name || !value || name.length === 0 || value.length === 0 || name.length + value.length > 256) {
-            vm.log('W', 'websocket', `bad header ${show(name)} ${show(value)}`);
-            e.pop(L, 2);
-            return 0;
-          }
-          const n = cstr(name);
-          if (len + n.length + 1 >= HEADER_MAX || HEADER_MAX - (len + n.length + 1) < value.length * 2) {
-            vm.log('W', 'websocket', `bad header ${show(name)} ${show(value)}, too large`);
-            e.pop(L, 2);
-            return 0;
-          }
-          const line: number[] = [...n, 0x3a];
-          for (const c of value) {
-            if (c === 0) continue; // a NUL ends the C string and is overwritten by the next byte
-            if (ESCAPED.has(c)) line.push(...Buffer.from('%' + c.toString(16).toUpperCase().padStart(2, '0'), 'latin1'));
-            else line.push(c);
-          }
-          line.push(0x0d, 0x0a);
-          if (len + line.length >= HEADER_MAX) {
-            vm.log('W', 'websocket', `bad header ${show(name)} ${show(value)}, too large`);
-            e.pop(L, 2);
-            return 0;
-          }
-          parts.push(Buffer.from(line));
-          len += line.length;
-          e.pop(L, 1);
-        }
-        out = Buffer.concat(parts);
-      } else {
-        const s = Buffer.from(a.bytes(2));
-        if (s.length > HEADER_MAX - 1) {
-          vm.log('W', 'websocket', `headers too large size ${s.length}`);
-          return 0;
-        }
-        out = cstr(s);
-      }
-      if (!ctx.closed) ctx.client.headers = out.length ? out : null;
-      e.pushboolean(L, true);
-      return 1;
-    },
+    headers: (a) => headersMethod(ws, a),
     debug: (a) => {
       self(a);
       return 0;
     },
   };
+}
 
-  const create: BindingFn = (a) => {
-    const L = a.L;
-    const net = vm.device.net;
-    const adapter = a.optInteger(1, net.defaultAdapter());
-    if (adapter < 0 || adapter >= ADAPTER_QTY) {
-      // the firmware returns nothing without a word; say why (our line)
-      vm.log('W', 'websocket', `create: adapter ${adapter} does not exist (0..${ADAPTER_QTY - 1}) (luatos-pc)`);
-      return 0;
-    }
-    const url = latin1(a.bytes(2));
-    let keepalive = 0;
-    if (e.isinteger(L, 3)) keepalive = (e.tointeger(L, 3) as number) & 0xffff;
-    if (!wifiOf(vm).isRegistered(adapter)) {
-      vm.log('W', 'websocket', 'network_alloc_ctrl fail');
-      vm.log('E', 'websocket', 'websocket init FAID ret -1');
-      return 0;
-    }
-    const client = new WebSocketClient(
-      { url: parseWsUrl(url), adapter, keepalive },
-      {
-        net,
-        setTimer: (ms, fn) => vm.clock.setTimer(ms, fn),
-        clearTimer: (h) => vm.clock.clearTimer(h),
-        log: (level, msg) => vm.log(level, 'websocket', msg),
-      },
-    );
-    const ctx: WsCtx = { client, selfRef: 0, cbRef: 0, closed: false, unClose: () => undefined, queued: 0 };
-    client.on('conack', () => deliver(ctx, 'conack', undefined, true));
-    client.on('recv', (data, fin, opcode) => {
-      if (++ctx.queued === RECV_HIGH) client.setPaused(true);
-      deliver(
-        ctx,
-        'recv',
-        (L2) => {
-          e.pushbytes(L2, data);
-          e.pushinteger(L2, fin);
-          e.pushinteger(L2, opcode);
-          return 3;
-        },
-        false,
-        () => {
-          if (--ctx.queued === RECV_LOW) client.setPaused(false);
-        },
-      );
-    });
-    client.on('sent', () => deliver(ctx, 'sent'));
-    client.on('disconnect', () => deliver(ctx, 'disconnect'));
-    client.on('error', (kind, code) =>
-      deliver(ctx, 'error', (L2) => {
-        e.pushstring(L2, kind);
-        e.pushinteger(L2, code);
-        return 2;
-      }),
-    );
-    ctx.unClose = vm.onClose(() => client.dispose());
-    e.newhostobject(L, vm.addHostObject(ctx), WS_MT);
-    e.pushvalue(L, -1);
-    ctx.selfRef = e.ref(L, e.REGISTRYINDEX);
-    return 1;
-  };
+// ------------------------------------------------------------ websocket.create
 
-  vm.defineModule('websocket', { create, ...methods });
+function create(ws: Ws, a: Args): number {
+  const { vm, e } = ws;
+  const L = a.L;
+  const net = vm.device.net;
+  const adapter = a.optInteger(1, net.defaultAdapter());
+  if (adapter < 0 || adapter >= ADAPTER_QTY) {
+    // the firmware returns nothing without a word; say why (our line)
+    vm.log('W', 'websocket', `create: adapter ${adapter} does not exist (0..${ADAPTER_QTY - 1}) (luatos-pc)`);
+    return 0;
+  }
+  const url = latin1(a.bytes(2));
+  let keepalive = 0;
+  if (e.isinteger(L, 3)) keepalive = (e.tointeger(L, 3) as number) & 0xffff;
+  if (!wifiOf(vm).isRegistered(adapter)) {
+    vm.log('W', 'websocket', 'network_alloc_ctrl fail');
+    vm.log('E', 'websocket', 'websocket init FAID ret -1');
+    return 0;
+  }
+  const client = new WebSocketClient(
+    { url: parseWsUrl(url), adapter, keepalive },
+    {
+      net,
+      setTimer: (ms, fn) => vm.clock.setTimer(ms, fn),
+      clearTimer: (h) => vm.clock.clearTimer(h),
+      log: (level, msg) => vm.log(level, 'websocket', msg),
+    },
+  );
+  const ctx: WsCtx = { client, selfRef: 0, cbRef: 0, closed: false, unClose: () => undefined, queued: 0 };
+  wireEvents(ws, ctx);
+  ctx.unClose = vm.onClose(() => client.dispose());
+  e.newhostobject(L, vm.addHostObject(ctx), WS_MT);
+  e.pushvalue(L, -1);
+  ctx.selfRef = e.ref(L, e.REGISTRYINDEX);
+  return 1;
+}
 
-  // metatable WS*: the module's functions through __index (only function names resolve, and
-  // `wsc.send == websocket.send`, as on the device)
+/**
+ * metatable WS*: the module's functions through __index (only function names resolve, and
+ * `wsc.send == websocket.send`, as on the device); __gc forgets the host object.
+ */
+function installMetatable(ws: Ws, names: string[]): void {
+  const { vm, e } = ws;
   const L = vm.L;
   e.newmetatable(L, WS_MT);
-  e.createtable(L, 0, Object.keys(methods).length + 1);
+  e.createtable(L, 0, names.length);
   e.getglobal(L, 'websocket');
-  for (const k of ['create', ...Object.keys(methods)]) {
+  for (const k of names) {
     e.getfield(L, -1, k);
     e.setfield(L, -3, k);
   }
@@ -360,4 +422,11 @@ export function openWebsocket(vm: Vm): void {
   });
   e.setfield(L, -2, '__gc');
   e.pop(L, 1);
+}
+
+export function openWebsocket(vm: Vm): void {
+  const ws = makeWs(vm);
+  const methods: Record<string, BindingFn> = { ...linkMethods(ws), ...lifeMethods(ws) };
+  vm.defineModule('websocket', { create: (a) => create(ws, a), ...methods });
+  installMetatable(ws, ['create', ...Object.keys(methods)]);
 }
