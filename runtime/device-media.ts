@@ -47,6 +47,7 @@ import type { Vm } from './vm';
 import { FfmpegCamera, type CaptureOptions } from './camera/ffmpeg-camera';
 import { applyCameraConfig, defaultEncoderConfig, validateEncoderConfig, type EncoderConfig } from './camera/encoder-config';
 import { parseSource, validateSource, type SourceSpec } from './camera/sources';
+import { CAMERA_POOL_KEY, CameraPool, type EncoderLease } from './camera/camera-pool';
 import { locateFfmpeg, type LocateOptions } from './media/ffmpeg-locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from './media/types';
 import { LINK_DOWN, NetError } from './net/types';
@@ -108,6 +109,8 @@ export class DeviceMedia extends EventEmitter {
   private reconciling = false;
   private again = false;
   private streamInfoOverride: VideoStreamInfo | undefined;
+  /** frames from a fleet's shared encoder (device.shared 'camera-pool') instead of our own */
+  private lease: EncoderLease | undefined;
 
   constructor(readonly vm: Vm) {
     super();
@@ -125,11 +128,60 @@ export class DeviceMedia extends EventEmitter {
   }
   /** the encoder is running (a ffmpeg child exists) */
   get isStreaming(): boolean {
+    if (this.lease) return true;
     return this.camera?.state === 'streaming' || this.camera?.state === 'starting';
   }
-  /** pid of the running encoder */
+  /** pid of the running encoder (a shared one's under a fleet) */
   get encoderPid(): number | undefined {
-    return this.camera?.pid;
+    return this.lease ? this.lease.pid : this.camera?.pid;
+  }
+  /** the key of the shared encoder this device takes frames from (fleet), undefined: none */
+  get sharedEncoderKey(): string | undefined {
+    return this.lease?.key;
+  }
+
+  private get pool(): CameraPool | undefined {
+    const p = this.vm.device.shared.get(CAMERA_POOL_KEY);
+    return p instanceof CameraPool ? p : undefined;
+  }
+
+  /** Stop taking frames from the shared encoder (the last one out stops it). */
+  private dropLease(): void {
+    const l = this.lease;
+    this.lease = undefined;
+    l?.release();
+  }
+
+  /**
+   * Join (or start) the fleet's shared encoder for this camera's source and settings. Two
+   * devices share an encoder when source, ffmpeg binary, encoder settings and tag are equal.
+   */
+  private async joinShared(pool: CameraPool, cam: FfmpegCamera): Promise<void> {
+    const spec = cam.source;
+    const prof = this.profile;
+    const ffmpegPath = cam.ffmpegPath;
+    const config = { ...cam.config };
+    const key = JSON.stringify({ source: spec ?? null, ffmpeg: ffmpegPath ?? null, config, tag: prof.tag ?? null });
+    const lease = pool.subscribe(
+      key,
+      () => new FfmpegCamera({ source: spec, ffmpegPath, config, tag: prof.tag, startTimeoutMs: prof.startTimeoutMs }),
+      {
+        frame: (f) => this.onCameraFrame(f),
+        log: (level, msg) => this.vm.log(level, 'camera', msg),
+        error: (msg) => {
+          if (this.lease !== lease) return;
+          this.lease = undefined;
+          if (!this.closed) this.emit('camera-error', msg);
+        },
+      },
+    );
+    this.lease = lease;
+    try {
+      await lease.ready;
+    } catch (e) {
+      if (this.lease === lease) this.dropLease();
+      throw e;
+    }
   }
   get currentSink(): RtmpPublisher | undefined {
     return this.sink;
@@ -244,6 +296,7 @@ export class DeviceMedia extends EventEmitter {
     const cam = this.camera;
     this.camera = undefined;
     this.opening = undefined;
+    this.dropLease();
     if (cam) {
       cam.removeAllListeners('frame');
       cam.close().catch(() => undefined);
@@ -351,7 +404,8 @@ export class DeviceMedia extends EventEmitter {
         this.again = false;
         const cam = this.camera;
         if (!cam || this.closed) break;
-        const running = cam.state === 'streaming' || cam.state === 'starting';
+        const pool = this.pool;
+        const running = this.lease !== undefined || cam.state === 'streaming' || cam.state === 'starting';
         if (this.wantStream && !running && this.vm.device.cameraUnplugged) {
           break; // nothing to capture until the camera is plugged in again
         }
@@ -359,7 +413,8 @@ export class DeviceMedia extends EventEmitter {
           try {
             await this.opened();
             if (this.camera !== cam || !this.wantStream) continue;
-            await cam.start();
+            if (pool) await this.joinShared(pool, cam);
+            else await cam.start();
           } catch (e) {
             const msg = (e as Error).message;
             if (this.wantStream && this.camera === cam && !this.closed) {
@@ -369,7 +424,8 @@ export class DeviceMedia extends EventEmitter {
             }
           }
         } else if (!this.wantStream && running) {
-          await cam.stop().catch(() => undefined);
+          if (this.lease) this.dropLease();
+          else await cam.stop().catch(() => undefined);
         }
       } while (this.again);
     } finally {
@@ -383,6 +439,12 @@ export class DeviceMedia extends EventEmitter {
    * camera.init fails until `plug()`.
    */
   unplug(): void {
+    if (this.lease) {
+      this.vm.log('E', 'camera', 'USB camera disconnected');
+      this.emit('camera-error', 'USB camera disconnected');
+      this.dropLease();
+      return;
+    }
     const cam = this.camera;
     if (cam && (cam.state === 'streaming' || cam.state === 'starting')) {
       this.vm.log('E', 'camera', 'USB camera disconnected');
@@ -403,6 +465,7 @@ export class DeviceMedia extends EventEmitter {
     this.closed = true;
     this.sink = undefined;
     this.wantStream = false;
+    this.dropLease();
     const cam = this.camera;
     this.camera = undefined;
     this.inited = false;

@@ -45,6 +45,12 @@ export interface DeviceOptions {
   network?: DeviceNetwork;
   /** record API use (luatos run --coverage) */
   coverage?: boolean;
+  /**
+   * Process-level services several devices share (a fleet's camera encoder pool, keyed by
+   * name). Passed explicitly so there is no module-level singleton; parts look their service up
+   * by key and work alone when it is absent.
+   */
+  shared?: ReadonlyMap<string, unknown>;
 }
 
 export interface DeviceEvents {
@@ -82,6 +88,8 @@ export class Device extends EventEmitter {
   cameraUnplugged = false;
   /** API use, when --coverage asked for it */
   coverage: ApiCoverage | null = null;
+  /** services shared with other devices of the process (DeviceOptions.shared); empty alone */
+  readonly shared: ReadonlyMap<string, unknown>;
   /** fault injection points registered by the parts of the simulated world */
   readonly faults = new FaultRegistry();
   /** the device's network (replaced by the Wi-Fi model) */
@@ -108,6 +116,7 @@ export class Device extends EventEmitter {
   constructor(opts: DeviceOptions) {
     super();
     this.opts = opts;
+    this.shared = opts.shared ?? new Map();
     this.profile = opts.profile ?? makeProfile();
     this.clock = opts.clock ?? new RealClock();
     this.logSink = opts.log ?? new LogSink();
