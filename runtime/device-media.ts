@@ -178,6 +178,7 @@ export class DeviceMedia extends EventEmitter {
     this.lease = lease;
     try {
       await lease.ready;
+      if (lease.joined && this.lease === lease) this.vm.log('I', 'camera', `camera: streaming (shared encoder, ffmpeg pid ${lease.pid ?? '?'})`);
     } catch (e) {
       if (this.lease === lease) this.dropLease();
       throw e;

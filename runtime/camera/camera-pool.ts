@@ -38,6 +38,8 @@ export interface EncoderLease {
   /** settles when the encoder streams (rejects when it cannot start) */
   readonly ready: Promise<void>;
   readonly pid: number | undefined;
+  /** true: the encoder was already running (started for another device) */
+  readonly joined: boolean;
   release(): void;
 }
 
@@ -66,6 +68,7 @@ export class CameraPool {
 
   subscribe(key: string, make: () => FfmpegCamera, sub: EncoderSubscriber): EncoderLease {
     let enc = this.encoders.get(key);
+    const joined = !!enc && !enc.dead;
     if (!enc || enc.dead) {
       const cam = make();
       const e: SharedEncoder = { key, cam, subs: new Set(), ready: Promise.resolve(), dead: false };
@@ -94,6 +97,7 @@ export class CameraPool {
     let released = false;
     return {
       key,
+      joined,
       ready: e.ready,
       get pid() {
         return e.cam.pid;
