@@ -41,7 +41,7 @@ import * as path from 'node:path';
 import * as http from 'node:http';
 import { RtmpSink } from './bench/sink';
 import { makeClip } from './bench/clip';
-import { fmt, median, pct, procCpuSeconds, procRssMB, sortNum, delay, loadAvg } from './bench/util';
+import { fmt, median, nowMs, pct, procCpuSeconds, procRssMB, sortNum, delay, loadAvg } from './bench/util';
 import { locateFfmpeg } from '../runtime/media/ffmpeg-locate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -184,13 +184,13 @@ async function streamStep(tmp: string, n: number, seconds: number): Promise<Stre
     const text = fs.readFileSync(f.merged, 'utf8');
     const encPids = [...new Set([...text.matchAll(/ffmpeg pid (\d+)/g)].map((m) => Number(m[1])))];
     res.encoders = encPids.length;
-    const from = performance.now();
+    const from = nowMs();
     const c0 = procCpuSeconds(f.p.pid) ?? NaN;
     const e0 = encPids.reduce((a, p) => a + (procCpuSeconds(p) ?? 0), 0);
     await delay(seconds * 1000);
     const c1 = procCpuSeconds(f.p.pid) ?? NaN;
     const e1 = encPids.reduce((a, p) => a + (procCpuSeconds(p) ?? 0), 0);
-    const to = performance.now();
+    const to = nowMs();
     const minutes = (to - from) / 60000;
     res.cpuPerStreamMin = (c1 - c0) / (n * minutes);
     res.encoderCpuPerMin = (e1 - e0) / minutes;
