@@ -51,6 +51,8 @@ export interface DeviceOptions {
    * by key and work alone when it is absent.
    */
   shared?: ReadonlyMap<string, unknown>;
+  /** an engine instance of its own instead of the process's shared one (bench:fleet measures both) */
+  isolatedEngine?: boolean;
 }
 
 export interface DeviceEvents {
@@ -177,7 +179,7 @@ export class Device extends EventEmitter {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon');
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon', { isolated: this.opts.isolatedEngine });
     this.bootOnce();
   }
 
@@ -192,7 +194,7 @@ export class Device extends EventEmitter {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? 'wasmoon').then(
+    createEngine(this.opts.engine ?? 'wasmoon', { isolated: this.opts.isolatedEngine }).then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;

@@ -13,6 +13,7 @@
  *                        (default ./.luatos-state/fleet-<prefix>)
  *   --quiet              no log lines on the terminal (the files still get everything)
  *   --no-share-camera    one ffmpeg encoder per device instead of one per camera setting
+ *   --isolated-engines   one engine instance per device (measuring only: bench:fleet)
  *
  * `--expect TEXT` must appear in the log of EVERY device of this process; `--fail TEXT` in any
  * device's log ends the run with 1. Not taken (one device's options): --name, --mac, --ip,
@@ -92,6 +93,8 @@ Fleet options:
   --quiet                no log lines on the terminal
   --no-share-camera      one ffmpeg encoder per device (default: devices whose camera
                          source and settings are equal share one)
+  --isolated-engines     one Lua engine instance (wasm heap) per device instead of one
+                         per thread (costs more memory; for comparison, see bench:fleet)
 Options of 'luatos run' that apply to every device:
   --board --engine --lib --profile --log-level --format --timeout --reboot --max-boots
   --runaway-ms --clock --wifi --map --sntp --netmask --gateway --dns --camera
@@ -109,6 +112,7 @@ export interface FleetOptions {
   logDir?: string;
   quiet: boolean;
   shareCamera: boolean;
+  isolatedEngines?: boolean;
   help?: boolean;
 }
 
@@ -168,6 +172,9 @@ export function parseFleetArgs(args: string[], parsers: RunParsers, env: NodeJS.
         break;
       case '--no-share-camera':
         f.shareCamera = false;
+        break;
+      case '--isolated-engines':
+        f.isolatedEngines = true;
         break;
       case '--help':
       case '-h':
@@ -250,6 +257,7 @@ export async function runFleet(fo: FleetOptions, parsers: RunParsers, out: NodeJ
     clock: o.clock,
     net,
     shareCamera: fo.shareCamera,
+    isolatedEngines: fo.isolatedEngines,
     status: o.web !== undefined,
     members,
     stateDir,

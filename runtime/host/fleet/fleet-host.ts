@@ -118,6 +118,7 @@ export class FleetHost extends EventEmitter {
         clock: o.clock,
         net: o.net,
         shareCamera: o.shareCamera,
+        isolatedEngines: o.isolatedEngines,
         status: o.status,
         devices: devs,
         timeoutMs: wi === 0 ? o.timeoutMs : undefined,

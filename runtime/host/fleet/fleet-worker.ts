@@ -85,6 +85,7 @@ function main(): void {
         clock: data.clock === 'virtual' ? new VirtualClock() : new RealClock(),
         network: boardNetwork(board, profile, { ...data.net, mac: spec.mac }),
         shared,
+        isolatedEngine: data.isolatedEngines,
       });
       setupBoard(board, device);
     } catch (e) {

@@ -35,6 +35,8 @@ export interface FleetWorkerData {
   net: NetworkCliOptions;
   /** share one ffmpeg encoder between devices whose camera source and settings are equal */
   shareCamera: boolean;
+  /** one engine instance per device instead of one per thread (for measuring; bench:fleet) */
+  isolatedEngines?: boolean;
   /** post table rows once a second */
   status: boolean;
   devices: FleetWorkerDevice[];
