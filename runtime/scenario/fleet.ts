@@ -26,7 +26,7 @@ import type { DeviceProfile } from '../profile';
 import type { EngineName } from '../engine';
 import { boardNetwork, getBoard, setupBoard } from '../boards';
 import { CAMERA_POOL_KEY, CameraPool } from '../camera/camera-pool';
-import { fleetMembers, type FleetMember } from '../host/fleet/names';
+import { fleetMembers, fleetProfile, type FleetMember } from '../host/fleet/names';
 import { makeLogLine, matches, type LinePattern, type LogLine } from './pattern';
 
 export const SCENARIO_FLEET_MAX = 1000;
@@ -64,7 +64,7 @@ export class ScenarioFleet {
     const board = getBoard(o.board);
     const shared = new Map<string, unknown>([[CAMERA_POOL_KEY, this.pool]]);
     for (const m of fleetMembers(o.prefix, o.devices)) {
-      const profile = { ...o.profile, name: m.name, network: { ...((o.profile.network as object) ?? {}), mac: m.mac } };
+      const profile = fleetProfile(o.profile, m);
       const sink = new LogSink({ stream: null });
       const device = new Device({
         scripts: o.scripts,

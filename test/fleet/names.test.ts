@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { deviceName, fleetMac, fleetMembers, parseShard, shardRange } from '../../runtime/host/fleet/names';
+import { deviceName, fleetMac, fleetMembers, fleetProfile, parseShard, shardRange } from '../../runtime/host/fleet/names';
 
 test('names: prefix + zero-padded fleet-wide index (at least 3 digits)', () => {
   assert.equal(deviceName('dev', 7, 200), 'dev007');
@@ -46,4 +46,15 @@ test('every device of a fleet has its own MAC (1000 devices), the OUI of the ref
   for (const m of macs) assert.match(m, /^C8C2C6[0-9A-F]{6}$/);
   // the same name on two machines (shards) gets the same MAC
   assert.equal(fleetMembers('dev', 1000, { index: 3, count: 4 })[0].mac, fleetMac('dev', 750));
+});
+
+test('fleetProfile: name and MAC per device, no fixed IMEI or unique id carried over', () => {
+  const common = { name: 'demo', imei: '861234567890123', uniqueId: 'AABB', network: { mac: 'C8C2C68C5DEA', aps: [{ ssid: 'x' }] }, bsp: 'Air8101' };
+  const p = fleetProfile(common, { name: 'dev003', mac: 'C8C2C6000003' });
+  assert.equal(p.name, 'dev003');
+  assert.deepEqual(p.network, { mac: 'C8C2C6000003', aps: [{ ssid: 'x' }] });
+  assert.equal('imei' in p, false);
+  assert.equal('uniqueId' in p, false);
+  assert.equal(p.bsp, 'Air8101');
+  assert.equal(common.network.mac, 'C8C2C68C5DEA', 'the common profile is not changed');
 });

@@ -27,6 +27,7 @@ import { CAMERA_POOL_KEY, CameraPool } from '../../camera/camera-pool';
 import { childPidsReporter } from '../children';
 import { absNow } from '../heartbeat';
 import { toWireRecord, type WireRecord } from '../protocol';
+import { fleetProfile } from './names';
 import type { FleetRow, FleetWorkerData, FromFleetWorker, ToFleetWorker } from './protocol';
 
 interface Member {
@@ -69,7 +70,7 @@ function main(): void {
 
   const members: Member[] = [];
   for (const spec of data.devices) {
-    const profile = { ...data.profile, name: spec.name, network: { ...((data.profile.network as object) ?? {}), mac: spec.mac } };
+    const profile = fleetProfile(data.profile, spec);
     const sink = new LogSink({ stream: null });
     let device: Device;
     try {

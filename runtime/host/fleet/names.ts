@@ -13,6 +13,8 @@
  *    are < MAX_FLEET_DEVICES < 2^24); fleets with different prefixes get different ranges (a
  *    hash: not guaranteed disjoint, a choice). The demo uses the STA MAC as its device id, so
  *    every device gets its own stream on the platform.
+ *  - Other identities come from the name (`fleetProfile` drops a fixed `imei` and `uniqueId`
+ *    of the profile): mcu.unique_id and, on the 4G boards, the IMEI the demo uses as device id.
  */
 import * as crypto from 'node:crypto';
 
@@ -81,4 +83,11 @@ export function fleetMembers(prefix: string, devices: number, shard?: ShardSpec)
   const out: FleetMember[] = [];
   for (let i = start; i < end; i++) out.push({ index: i, name: deviceName(prefix, i, devices), mac: fleetMac(prefix, i) });
   return out;
+}
+
+/** The profile of one fleet device: the common one with its name and MAC, and no fixed identity. */
+export function fleetProfile<P extends { name: string; network?: unknown; imei?: unknown; uniqueId?: unknown }>(common: P, m: { name: string; mac: string }): P {
+  const { imei: _imei, uniqueId: _uid, ...rest } = common;
+  const net = common.network && typeof common.network === 'object' ? (common.network as object) : {};
+  return { ...(rest as P), name: m.name, network: { ...net, mac: m.mac } };
 }
