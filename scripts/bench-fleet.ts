@@ -96,9 +96,10 @@ async function stopFleet(f: FleetChild): Promise<number> {
   f.p.kill('SIGTERM');
   const t = setTimeout(() => f.p.kill('SIGKILL'), 10_000);
   await f.exited;
+  const ms = Date.now() - t0; // SIGTERM → the process is gone (the folder removal below is ours)
   clearTimeout(t);
   fs.rmSync(f.state, { recursive: true, force: true });
-  return Date.now() - t0;
+  return ms;
 }
 
 function count(file: string, needle: string): number {
@@ -354,7 +355,7 @@ async function main(): Promise<void> {
         const per = (r.rss - base.rss) / Math.max(1, r.n - 1);
         console.log(
           `  N=${String(r.n).padEnd(5)} threads ${r.workers} ${r.isolated ? 'engine/device' : 'shared engine'}  RSS ${fmt(r.rss, 1).padStart(7)} MB  per device ${fmt(per, 3)} MB  (total/N ${fmt(r.rss / r.n, 3)})` +
-            `  startup ${fmt(r.startupMs / 1000, 2)} s  stop ${fmt(r.stopMs / 1000, 2)} s${r.ok ? '' : '  INCOMPLETE'}`,
+            `  startup ${fmt(r.startupMs / 1000, 2)} s  SIGTERM→exit ${fmt(r.stopMs / 1000, 2)} s${r.ok ? '' : '  INCOMPLETE'}`,
         );
       }
       const at = rows.find((r) => r.n === 1000 && r.workers === 1);
