@@ -246,6 +246,7 @@ export async function runFleet(fo: FleetOptions, parsers: RunParsers, out: NodeJ
     await platform?.stop();
     throw new Error(`cannot write the fleet logs in ${logDir}: ${(e as Error).message}`, { cause: e });
   }
+  log.onFileError = (e) => note(`luatos: WARNING: the fleet logs in ${logDir} cannot be written any more (${e.message}); the run goes on\n`);
   const host = new FleetHost({
     board: board.name,
     scripts,

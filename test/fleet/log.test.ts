@@ -6,7 +6,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parseLine, parseLog } from '../../runtime/logs/parse';
-import { formatMergedRecord } from '../../runtime/host/fleet/fleet-log';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { FleetLog, formatMergedRecord } from '../../runtime/host/fleet/fleet-log';
+import { tempDir } from '../helpers/tmp';
 import { PRINT_RECORD_BYTES } from '../../runtime/log';
 
 test('a merged line carries the device; the rest parses as a device line', () => {
@@ -40,4 +44,37 @@ test('split print records join within one device, never across devices', () => {
   const recs = parseLog(mixed);
   assert.equal(recs.length, 2);
   assert.deepEqual(recs.map((r) => r.device), ['d1', 'd2']);
+});
+
+test('FleetLog: one file per device, the merged log, the terminal; a folder that goes away stops the files, not the fleet', async () => {
+  const dir = tempDir('luatos-fleetlog-');
+  const logDir = path.join(dir, 'logs');
+  const term = new PassThrough();
+  let termText = '';
+  term.on('data', (d: Buffer) => (termText += d.toString()));
+  const log = new FleetLog(new Map([[0, 'a000'], [1, 'a001']]), { dir: logDir, stream: term, format: 'jsonl' });
+  const errors: string[] = [];
+  log.onFileError = (e) => errors.push(e.message);
+  const rec = (text: string) => ({ kind: 'U' as const, ms: 5, wall: Date.now(), payload: Buffer.from(`I/user.t ${text}`), boot: 1 });
+  log.write(0, rec('zero'));
+  log.write(1, rec('one'));
+  log.flush();
+  assert.match(fs.readFileSync(path.join(logDir, 'a000.log'), 'utf8'), /^\[[^\]]+\] luat:U\(5\):I\/user\.t zero\n$/);
+  assert.match(fs.readFileSync(path.join(logDir, 'a001.log'), 'utf8'), /I\/user\.t one\n$/);
+  const merged = fs.readFileSync(path.join(logDir, 'fleet.log'), 'utf8').trim().split('\n');
+  assert.deepEqual(merged.map((l) => parseLine(l).device), ['a000', 'a001']);
+  assert.deepEqual(termText.trim().split('\n').map((l) => (JSON.parse(l) as { device: string; message: string }).device), ['a000', 'a001']);
+  // the folder is removed under the running fleet: a new device file cannot be opened
+  fs.rmSync(logDir, { recursive: true, force: true });
+  const log2 = new FleetLog(new Map([[0, 'b000']]), { dir: path.join(dir, 'l2'), stream: term });
+  log2.onFileError = (e) => errors.push(e.message);
+  fs.rmSync(path.join(dir, 'l2'), { recursive: true, force: true });
+  log2.write(0, rec('after'));
+  assert.doesNotThrow(() => log2.flush());
+  log2.write(0, rec('again'));
+  log2.flush();
+  assert.equal(errors.length, 1, 'said once');
+  assert.match(termText, /<b000> luat:U\(5\):I\/user\.t again/);
+  log.close();
+  log2.close();
 });

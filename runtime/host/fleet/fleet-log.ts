@@ -47,11 +47,13 @@ export class FleetLog {
   private scheduled = false;
   private closed = false;
   private readonly minRuntime: number;
+  private readonly opts: FleetLogOptions;
 
   constructor(
     private readonly names: ReadonlyMap<number, string>,
-    private readonly opts: FleetLogOptions = {},
+    opts: FleetLogOptions = {},
   ) {
+    this.opts = { ...opts };
     this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
     if (opts.dir) {
       fs.mkdirSync(opts.dir, { recursive: true });
@@ -109,8 +111,35 @@ export class FleetLog {
     return recordLevel(r);
   }
 
+  /** the first file error (the files then stop; the terminal and listeners go on) */
+  fileError: Error | null = null;
+  /** called once with a file error (the CLI prints a warning) */
+  onFileError: ((e: Error) => void) | null = null;
+
   flush(): void {
     this.scheduled = false;
+    try {
+      this.flushInner();
+    } catch (e) {
+      // a full disk or a removed folder must not crash the fleet: stop writing files, say so once
+      this.perDevice.clear();
+      this.merged = [];
+      if (!this.fileError) {
+        this.fileError = e as Error;
+        this.opts.dir = undefined;
+        const fd = this.mergedFd;
+        this.mergedFd = null;
+        try {
+          if (fd !== null) fs.closeSync(fd);
+        } catch {
+          /* gone */
+        }
+        this.onFileError?.(e as Error);
+      }
+    }
+  }
+
+  private flushInner(): void {
     if (this.term.length && this.opts.stream) {
       const b = Buffer.concat(this.term);
       this.term = [];
@@ -120,6 +149,7 @@ export class FleetLog {
         /* the terminal is gone */
       }
     }
+    if (!this.opts.dir) return;
     if (this.merged.length && this.mergedFd !== null) {
       const b = Buffer.concat(this.merged);
       this.merged = [];
@@ -141,9 +171,21 @@ export class FleetLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    for (const fd of this.fds.values()) fs.closeSync(fd);
+    for (const fd of this.fds.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already gone */
+      }
+    }
     this.fds.clear();
-    if (this.mergedFd !== null) fs.closeSync(this.mergedFd);
+    if (this.mergedFd !== null) {
+      try {
+        fs.closeSync(this.mergedFd);
+      } catch {
+        /* already gone */
+      }
+    }
     this.mergedFd = null;
   }
 }
