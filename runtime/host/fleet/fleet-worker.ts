@@ -21,8 +21,7 @@ import { Device } from '../../device';
 import { LogSink, type LogRecord } from '../../log';
 import { RealClock, VirtualClock } from '../../clock';
 import { boardNetwork, getBoard, setupBoard } from '../../boards';
-import { deviceMedia } from '../../device-media';
-import { WifiNetwork } from '../../net/model';
+import { deviceRowFigures } from '../../status';
 import { CAMERA_POOL_KEY, CameraPool } from '../../camera/camera-pool';
 import { childPidsReporter } from '../children';
 import { absNow } from '../heartbeat';
@@ -196,37 +195,10 @@ function encoderIds(): (key: string | undefined) => string | null {
   };
 }
 
-/** The fleet table's row of one device (read from the device model, never from inside the VM). */
+/** The fleet table's row of one device (runtime/status.ts reads the device model, never the VM). */
 function rowOf(m: Member, encoderId: (key: string | undefined) => string | null): FleetRow {
-  const d = m.device;
-  let wifi = 'unknown';
-  let ip: string | null = null;
-  if (d.net instanceof WifiNetwork) {
-    const s = d.net.status();
-    wifi = s.phase === 'up' ? 'connected' : s.phase === 'idle' ? 'disconnected' : 'connecting';
-    ip = s.ip;
-  }
-  const vm = d.vm && !d.vm.isDead ? d.vm : null;
-  const media = vm ? deviceMedia(vm) : null;
-  const tracked = media?.lastPublisher;
-  const st = tracked ? tracked.pub.getStats() : null;
-  return {
-    index: m.index,
-    name: m.name,
-    mac: m.mac,
-    wifi,
-    ip,
-    rtmp: tracked ? tracked.pub.getState() : null,
-    kbps: st ? Math.round(st.windowKbps) : 0,
-    dropped: st ? st.droppedFrames : 0,
-    videoFrames: st ? st.videoFrames : 0,
-    queueMs: st ? Math.round(st.queueMs) : 0,
-    boots: d.boots,
-    uptimeMs: Math.round(d.uptime()),
-    lastError: m.lastError,
-    stopped: d.stopped,
-    encoder: encoderId(media?.sharedEncoderKey),
-  };
+  const { encoderKey, ...f } = deviceRowFigures(m.device);
+  return { index: m.index, name: m.name, mac: m.mac, ...f, lastError: m.lastError, encoder: encoderId(encoderKey) };
 }
 
 main();
