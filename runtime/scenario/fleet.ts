@@ -16,7 +16,9 @@
  *                                     (since its first boot); within → fail after D
  *   - fleet-fault: wifi down [percent: 10]   a device fault on the first ceil(N × percent / 100)
  *                                     devices (all without percent); deterministic, so a failing
- *                                     run can be repeated
+ *                                     run can be repeated. The platform's faults (rtmp-server,
+ *                                     http) act on the platform, not on devices: they stay
+ *                                     ordinary steps (`rtmp-server: kill`) and hit the fleet too.
  */
 import * as path from 'node:path';
 import type { Clock } from '../clock';
