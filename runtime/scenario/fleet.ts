@@ -102,7 +102,13 @@ export class ScenarioFleet {
   start(onError: (name: string, e: Error) => void): void {
     this.members.forEach((m, k) => {
       this.o.clock.setTimer(k * this.o.staggerMs, () => {
-        m.device.start().catch((e: Error) => onError(m.name, e));
+        // the engine comes from a promise (real time): a virtual clock must not run ahead
+        // meanwhile, or every device would boot at the same device time
+        const release = this.o.clock.hold(`fleet device ${m.name} boots`);
+        m.device
+          .start()
+          .catch((e: Error) => onError(m.name, e))
+          .finally(release);
       });
     });
   }

@@ -42,10 +42,15 @@ test('a scenario with a fleet step passes: every device joins with its own MAC, 
   - after: 2s
   - fleet-expect: IP_READY
 `,
+    'fleet:\n  devices: 5\n  name-prefix: node\n  stagger: 1s\n',
   );
   const r = await runScenario(file);
   assert.equal(r.status, 'passed', JSON.stringify(r.failure));
   assert.ok(r.marks.some((m) => /fleet wifi down on 2 of 5 devices/.test(m.text)), JSON.stringify(r.marks));
+  // the boots are staggered in device time: the last of 5 boots 4 × 1 s after the first and joins
+  // 1.5 s later (the Wi-Fi model's timing). (The scenario's clock starts at its own device's boot,
+  // a little after the fleet's first; all booting at once would pass at 1.5 s.)
+  assert.ok((r.steps[1].ended ?? 0) > 5000, `fleet-expect passed at ${r.steps[1].ended} ms of device time`);
 });
 
 test('fleet-expect fails naming the devices that did not log the line (the 3 the fault spared)', async () => {
