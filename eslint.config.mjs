@@ -58,7 +58,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['runtime/web/static/**/*.js'],
+    files: ['runtime/host/web/static/**/*.js'],
     languageOptions: { sourceType: 'script', globals: browserGlobals },
   },
 );

@@ -4,7 +4,7 @@
 // `npm install` (the prepare script) or `npm run build`.
 const path = require('node:path');
 const fs = require('node:fs');
-const cli = path.join(__dirname, '..', 'dist', 'runtime', 'cli', 'main.js');
+const cli = path.join(__dirname, '..', 'dist', 'runtime', 'host', 'cli', 'main.js');
 if (!fs.existsSync(cli)) {
   console.error('luatos: the runtime is not built yet. Run `npm install` (or `npm run build`) in ' + path.join(__dirname, '..'));
   process.exit(2);

@@ -10,17 +10,17 @@
  *   the global `require` is Lua (runtime/lua/boot.lua), so a module's main chunk may yield
  *   (`sys.wait`, `sys.run()`) as on the device, on both engines.
  * - Binary chunks are refused by `require`, main.lua, `load`, `loadfile` and `dofile`
- *   (runtime/fs/chunk.ts).
+ *   (runtime/core/fs/chunk.ts).
  * - Absent as on the device: os.execute, io.popen, package.loadlib, C modules, os.exit
  *   (it would end the host process; the device has no such thing).
  * - Chunk names are `@<file name>`, so error positions read `main.lua:12:` (the device log
  *   shows both this and `[string "main.lua"]:12:`; this is the choice made here).
  */
 import * as path from 'node:path';
-import { LuaError, LUA_OK, LUA_TNONE, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
-import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
-import type { Vm } from '../runtime/vm';
-import { formatG } from '../runtime/numfmt';
+import { LuaError, LUA_OK, LUA_TNONE, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
+import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/core/fs/chunk';
+import type { Vm } from '../runtime/core/vm/vm';
+import { formatG } from './shared/numfmt';
 
 const SPACE = Buffer.from(' ');
 

@@ -15,10 +15,10 @@
  *   (1 << p) non-zero), `isclear(v, p)` (booleans). v and n are luaL_checknumber values (a
  *   float is truncated), positions integers.
  */
-import { LuaError } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { checkInt64, pushInt64 } from '../runtime/zbuff';
+import { LuaError } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { checkInt64, pushInt64 } from './shared/zbuff';
 
 const ALL = 0xffffffff;
 

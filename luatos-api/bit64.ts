@@ -21,11 +21,11 @@
  * - `strtoll(str, base=10)` → 9-byte int64 like C strtoll (whitespace, sign, 0x for base 16/0,
  *   saturates on overflow, invalid → 0); empty string → nothing.
  */
-import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { formatF } from '../runtime/numfmt';
-import { checkInt64, pushInt64 } from '../runtime/zbuff';
+import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { formatF } from './shared/numfmt';
+import { checkInt64, pushInt64 } from './shared/zbuff';
 
 interface V64 {
   isFloat: boolean;

@@ -1,6 +1,6 @@
 /**
  * camera (luatos-api.md §12): the Air8101's USB camera + hardware H.264 encoder, played by an
- * ffmpeg child process (runtime/camera) behind the device media hub (runtime/device-media.ts).
+ * ffmpeg child process (runtime/media/camera) behind the device media hub (luatos-api/shared/media-hub.ts).
  *
  * - `camera.config(id, key, value)` → 0 accepted / -1 unknown key or bad value. Works before
  *   `init` (the demo calls it first). One encoder per device: the id is not checked (the demo
@@ -38,13 +38,13 @@
  * - `preview`, `video`, `startRaw`, `getRaw`, `stream`, `get_usb_config`, `set_usb_config` are not
  *   supported here: D `not support yet`, false (as the firmware's weak defaults).
  */
-import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TTABLE } from '../runtime/engine/types';
-import type { LuaState } from '../runtime/engine/types';
-import type { Args, JsLuaValue } from '../runtime/lua-value';
-import { deviceMedia, DEFAULT_CAMERA_INIT_MS } from '../runtime/device-media';
-import { getZbuff, ZBUFF_TYPE, type ZbuffState } from '../runtime/zbuff';
-import type { Vm } from '../runtime/vm';
-import { FaultError } from '../runtime/faults';
+import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { LuaState } from '../runtime/core/engine/types';
+import type { Args, JsLuaValue } from '../runtime/core/vm/lua-value';
+import { deviceMedia, DEFAULT_CAMERA_INIT_MS } from './shared/media-hub';
+import { getZbuff, ZBUFF_TYPE, type ZbuffState } from './shared/zbuff';
+import type { Vm } from '../runtime/core/vm/vm';
+import { FaultError } from '../runtime/core/faults';
 
 export const CAMERA_DVP = 0;
 export const CAMERA_USB = 0x20;

@@ -36,11 +36,11 @@
  * - Left out: `cipher_suites()` (returns {}).
  */
 import * as nodeCrypto from 'node:crypto';
-import { LUA_TBOOLEAN, LUA_TSTRING, LUA_TUSERDATA } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { getZbuff } from '../runtime/zbuff';
-import { readVfsFile } from '../runtime/fs/sandbox';
+import { LUA_TBOOLEAN, LUA_TSTRING, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { getZbuff } from './shared/zbuff';
+import { readVfsFile } from '../runtime/core/fs/sandbox';
 import { ecdsaSignHash, ecdsaVerifyHash } from './shared/ecdsa';
 import { MD_TYPES, generateKeyPair, keyTypeName, parsePrivateKey, parsePublicKey, rsaSignHash, rsaVerifyHash } from './shared/pk';
 import { base32Decode, base64Decode, base64Encode, hexUpper } from './stringx';

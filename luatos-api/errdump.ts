@@ -31,10 +31,10 @@
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as netMod from 'node:net';
-import { LUA_TBOOLEAN, LUA_TSTRING } from '../runtime/engine/types';
-import { resolveHost } from '../runtime/fs/sandbox';
-import type { Vm, VmExit } from '../runtime/vm';
-import { getZbuff } from '../runtime/zbuff';
+import { LUA_TBOOLEAN, LUA_TSTRING } from '../runtime/core/engine/types';
+import { resolveHost } from '../runtime/core/fs/sandbox';
+import type { Vm, VmExit } from '../runtime/core/vm/vm';
+import { getZbuff } from './shared/zbuff';
 import { deriveImei } from './mobile';
 
 export const ERRDUMP_MAX = 4096;

@@ -6,8 +6,8 @@
  *   than maxout, empty result). `maxout` beyond the device's free memory raises "not enough
  *   memory" as luaL_buffinitsize does.
  */
-import { LuaError } from '../runtime/engine/types';
-import type { Vm } from '../runtime/vm';
+import { LuaError } from '../runtime/core/engine/types';
+import type { Vm } from '../runtime/core/vm/vm';
 import { fastlzCompress, fastlzDecompress } from './shared/fastlz';
 
 export function openFastlz(vm: Vm): void {

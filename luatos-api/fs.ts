@@ -7,15 +7,15 @@
  * - `io.fsstat(path="/")` → `true, total_blocks, used_blocks, block_size, fs_type` for the
  *   volume holding the path (`/` → the profile's flash file system "lfs2", `/ram/` → "ram",
  *   `/lfs2/` → "lfs2", `/luadb/` → "luadb", full by construction — a choice, the firmware's
- *   luadb result is unsure), or `false`. Used blocks follow runtime/fs/volume.ts, the same
+ *   luadb result is unsure), or `false`. Used blocks follow runtime/core/fs/volume.ts, the same
  *   count that refuses writes with "No space left on device".
  * - `io.dexist(path)` → true when the path is a directory.
  * - `io.fsize(path)`: alias of `io.fileSize` (0 when missing).
  */
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { LUA_TTABLE } from '../runtime/engine/types';
-import { fsStat, statKind } from '../runtime/fs/sandbox';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { LUA_TTABLE } from '../runtime/core/engine/types';
+import { fsStat, statKind } from '../runtime/core/fs/sandbox';
 
 export function openFs(vm: Vm, fileSize: (a: Args) => number): void {
   const { e, L } = vm;

@@ -30,11 +30,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LuaError, LUA_OK, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { pushInt64, pushSavedGlobal, saveStdlib } from '../runtime/zbuff';
-import { checkInt64 } from '../runtime/zbuff';
+import { LuaError, LUA_OK, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { pushInt64, pushSavedGlobal, saveStdlib } from './shared/zbuff';
+import { checkInt64 } from './shared/zbuff';
 
 export const FSKV_TOTAL = 65536;
 export const FSKV_MAX_VALUE = 4096;

@@ -21,9 +21,9 @@
  * The DER framing of the SM2 ciphertext is our own code (sm-crypto only outputs C1C3C2/C1C2C3).
  */
 import { sm2, sm3, sm4 } from 'sm-crypto';
-import { LUA_TBOOLEAN, LuaError } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
+import { LUA_TBOOLEAN, LuaError } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
 
 const SM2_MAX_PLAINTEXT = 255;
 const DEFAULT_ID = '1234567812345678';

@@ -8,7 +8,7 @@
  * - `unique_id()` = mcu.unique_id(); `muid()` = its uppercase hex, at most 32 characters.
  * - `devid()` = the mobile IMEI (as mobile.imei(), the PC simulator's choice).
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 import { idBindings } from './mcu';
 import { deriveImei } from './mobile';
 

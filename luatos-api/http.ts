@@ -42,16 +42,16 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
+import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { startHttpRequest, HttpExchange } from '../runtime/http/client';
 import { deviceBodyLimit, FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
 import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
 import { parseFirmwareUrl, UrlError } from '../runtime/http/url';
-import { getZbuff } from '../runtime/zbuff';
-import type { LogLevel } from '../runtime/log';
+import { getZbuff } from './shared/zbuff';
+import type { LogLevel } from '../runtime/core/log';
 
 const METHOD_MAX = 11;
 /** most progress-callback messages waiting in the VM queue per request (our bound, see below) */

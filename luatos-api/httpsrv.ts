@@ -23,11 +23,11 @@
  * produce.
  */
 import * as net from 'node:net';
-import { LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TBOOLEAN } from '../runtime/engine/types';
+import { LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TBOOLEAN } from '../runtime/core/engine/types';
 import { listenOnHost, ListenHandle } from '../runtime/net/listen';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { wifiOf } from '../runtime/net/attach';
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 const MAX_SERVERS = 16;
 const URL_MAX = 1024;

@@ -12,7 +12,7 @@
  * - `iconv.close` is not registered (as in the firmware); handles go with the GC.
  */
 import * as iconvLite from 'iconv-lite';
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 const ICONV_TYPE = 'iconv_t*';
 const PAIRS = new Set(['ucs2>gb2312', 'ucs2be>gb2312', 'gb2312>ucs2', 'gb2312>ucs2be', 'utf8>ucs2', 'utf8>ucs2be', 'ucs2>utf8', 'ucs2be>utf8']);
@@ -85,7 +85,7 @@ export function openIconv(vm: Vm): void {
   e.setfield(L, -2, '__gc');
   e.pop(L, 1);
 
-  const open = (a: import('../runtime/lua-value').Args) => {
+  const open = (a: import('../runtime/core/vm/lua-value').Args) => {
     const to = a.string(1);
     const from = a.string(2);
     if (!PAIRS.has(`${from}>${to}`)) return 0;

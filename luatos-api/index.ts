@@ -3,8 +3,8 @@
  * checks Lua arguments and calls into runtime/. `installApi` opens them all into a new VM,
  * as the firmware opens its built-in C libraries before running main.lua.
  */
-import type { Vm } from '../runtime/vm';
-import { ABSENT_MODULES, WATCHED_MODULES } from '../runtime/coverage';
+import type { Vm } from '../runtime/core/vm/vm';
+import { ABSENT_MODULES, WATCHED_MODULES } from '../runtime/core/coverage';
 import { openBase } from './base';
 import { openLog } from './log';
 import { openRtos } from './rtos';

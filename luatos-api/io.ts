@@ -1,6 +1,6 @@
 /**
  * io / os file functions, dofile and loadfile on the device's sandboxed file system
- * (runtime/vfs.ts via runtime/fs/sandbox.ts): `/luadb/` is the read-only script folder,
+ * (runtime/core/fs/vfs.ts via runtime/core/fs/sandbox.ts): `/luadb/` is the read-only script folder,
  * `/lua/` the runtime's bundled libraries (read-only), everything else the writable data
  * directory. No path reaches the host outside it (`..` stays inside the virtual tree,
  * symlinks leading out — including dangling ones and ones above a new file — are refused
@@ -31,17 +31,17 @@
  *   `nil, "<path>: <strerror>", errno`.
  * - `loadfile(path, mode?, env?)` / `dofile(path)` (Lua, in boot.lua) read through the VFS; chunk names are
  *   `@<basename>`; a missing file gives "cannot open <path>: No such file or directory"; a
- *   binary chunk gives "<path>: attempt to load a binary chunk: ..." (runtime/fs/chunk.ts).
+ *   binary chunk gives "<path>: attempt to load a binary chunk: ..." (runtime/core/fs/chunk.ts).
  * - Writes on `/` count against the profile's flash size; past it they fail with
- *   `nil, "No space left on device", 28` (runtime/fs/volume.ts).
+ *   `nil, "No space left on device", 28` (runtime/core/fs/volume.ts).
  * - io.stdin/stdout/stderr are removed (the firmware has none; they would reach the host).
  * Open files are closed by `__gc` (wasmoon) and always when the VM ends.
  */
 import * as path from 'node:path';
-import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
-import { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { asMethod, getZbuff, pushSavedGlobal, saveStdlib } from '../runtime/zbuff';
+import { LuaError, LuaState, LUA_MULTRET, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { asMethod, getZbuff, pushSavedGlobal, saveStdlib } from './shared/zbuff';
 import {
   FsError,
   listDir,
@@ -54,8 +54,8 @@ import {
   statKind,
   validMode,
   VFile,
-} from '../runtime/fs/sandbox';
-import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/fs/chunk';
+} from '../runtime/core/fs/sandbox';
+import { BINARY_CHUNK_MSG, isBinaryChunk } from '../runtime/core/fs/chunk';
 import { openFs } from './fs';
 
 /** Metatable key; `__name` is set to "FILE*" so messages read like stock Lua. */

@@ -9,9 +9,9 @@
  * decode(str) -> value, 1 | nil, false, err
  *   numbers without "." are integers ("1e5" fails), null -> json.null (a light userdata, truthy).
  */
-import { LuaEngine, LuaError, LuaState, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
-import type { Vm } from '../runtime/vm';
-import { formatF, formatG } from '../runtime/numfmt';
+import { LuaEngine, LuaError, LuaState, LUA_TBOOLEAN, LUA_TLIGHTUSERDATA, LUA_TNIL, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { Vm } from '../runtime/core/vm/vm';
+import { formatF, formatG } from './shared/numfmt';
 
 const MAX_DEPTH = 1000;
 const DBL_EPSILON = 2.220446049250313e-16;

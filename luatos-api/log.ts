@@ -6,9 +6,9 @@
  * integer or DEBUG/INFO/WARN/ERROR/SILENT silences everything (7), and it gates the firmware's
  * own lines too.
  */
-import { LUA_TNUMBER, LUA_TSTRING } from '../runtime/engine/types';
-import type { Vm } from '../runtime/vm';
-import type { Args } from '../runtime/lua-value';
+import { LUA_TNUMBER, LUA_TSTRING } from '../runtime/core/engine/types';
+import type { Vm } from '../runtime/core/vm/vm';
+import type { Args } from '../runtime/core/vm/lua-value';
 
 export const LOG_DEBUG = 1;
 export const LOG_INFO = 2;

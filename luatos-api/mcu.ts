@@ -9,7 +9,7 @@
  * still checked as an integer).
  */
 import { createHash } from 'node:crypto';
-import type { BindingFn, Vm } from '../runtime/vm';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 
 export function uniqueId(vm: Vm): Buffer {
   const p = vm.device.profile;

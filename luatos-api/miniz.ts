@@ -16,9 +16,9 @@
  * - `miniz.unzip(zip, dir, debug=false, timeout_ms=30000)` → bool: see unzipToVfs below.
  */
 import * as zlib from 'node:zlib';
-import type { Vm } from '../runtime/vm';
-import type { Vfs } from '../runtime/vfs';
-import { FsError, fsStat, makeDir, openFile, statKind } from '../runtime/fs/sandbox';
+import type { Vm } from '../runtime/core/vm/vm';
+import type { Vfs } from '../runtime/core/fs/vfs';
+import { FsError, fsStat, makeDir, openFile, statKind } from '../runtime/core/fs/sandbox';
 
 export const MINIZ_MAX_IN = 32768;
 export const MINIZ_MAX_OUT = 85196;

@@ -16,8 +16,8 @@
  * Everything else of the module (cell info, APN, band, eSIM) is left out.
  */
 import { createHash } from 'node:crypto';
-import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/engine/types';
-import type { BindingFn, Vm } from '../runtime/vm';
+import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/core/engine/types';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { CellularModem, modemOf } from '../runtime/net/cellular';
 import { wifiOf } from '../runtime/net/attach';
 import { LWIP_GP } from '../runtime/net/adapters';

@@ -24,14 +24,14 @@
  */
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/engine/types';
-import type { LuaState } from '../runtime/engine/types';
-import { pushValues, type Args, type JsLuaValue } from '../runtime/lua-value';
+import { LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { LuaState } from '../runtime/core/engine/types';
+import { pushValues, type Args, type JsLuaValue } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { WifiNetwork } from '../runtime/net/model';
 import { MqttClientCore, MQTT_STATE, type MqttEvent, type MqttTlsOptions } from '../runtime/net/mqtt-client';
-import { getZbuff } from '../runtime/zbuff';
-import type { Vm } from '../runtime/vm';
+import { getZbuff } from './shared/zbuff';
+import type { Vm } from '../runtime/core/vm/vm';
 
 export const MQTT_MT = 'mqtt_ctrl*';
 const RX_CAP = 1024 * 1024;

@@ -25,13 +25,13 @@
  *   (proto = the owner passed to connectTcp, e.g. "http", default "tcp"). One callback per
  *   adapter and event (a new `on` replaces it; `nil` removes it).
  */
-import { LUA_TFUNCTION, LUA_TSTRING } from '../runtime/engine/types';
-import { pushValues } from '../runtime/lua-value';
+import { LUA_TFUNCTION, LUA_TSTRING } from '../runtime/core/engine/types';
+import { pushValues } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY, LWIP_AP, LWIP_GP, LWIP_STA } from '../runtime/net/adapters';
 import { modemOf } from '../runtime/net/cellular';
 import { wifiOf } from '../runtime/net/attach';
 import type { SocketEvent } from '../runtime/net/model';
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 export const NETDRV_CONSTANTS = {
   EVT_SOCKET: 1,

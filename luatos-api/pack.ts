@@ -7,7 +7,7 @@
  * - Strings only, as in the firmware (luaL_checklstring): a zbuff raises "string expected";
  *   zbuff has its own `buff:pack` / `buff:unpack` with the same codes.
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 import { lpackPack, lpackUnpack } from './shared/lpack';
 
 export function openPack(vm: Vm): void {

@@ -16,7 +16,7 @@
  * - Constants: NONE 0, IDLE 1, LIGHT 2, DEEP 3, HIB 4; USB 0, GPS 1, GPS_ANT 2, CAMERA 3,
  *   DAC_EN 4, LDO_CTL 4, PWK_MODE 5, WORK_MODE 6; IOVOL_ALL_GPIO 0.
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 export const PM_NONE = 0;
 export const PM_HIB = 4;

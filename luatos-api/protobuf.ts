@@ -17,9 +17,9 @@
  */
 import * as protobuf from 'protobufjs';
 import * as descriptor from 'protobufjs/ext/descriptor';
-import { LuaError } from '../runtime/engine/types';
-import { JsLuaValue, LuaFloat, pushValue, readValue } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
+import { LuaError } from '../runtime/core/engine/types';
+import { JsLuaValue, LuaFloat, pushValue, readValue } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
 
 type Dict = { [k: string]: JsLuaValue };
 

@@ -8,7 +8,7 @@
  * - Constants MD_MD5 3, MD_SHA1 5, MD_SHA224 8, MD_SHA256 9.
  * Failures log an `E/rsa` line and give no value, as the firmware's binding does.
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 import { parsePrivateKey, parsePublicKey, rsaDecrypt, rsaEncrypt, rsaSignHash, rsaVerifyHash } from './shared/pk';
 
 export function openRsa(vm: Vm): void {

@@ -22,10 +22,10 @@
  *   strftime conversions of C99 (other specifiers raise Lua's "invalid conversion specifier").
  *   `%Z` gives "" (unsure what the firmware's libc prints).
  */
-import { LuaError, LUA_TTABLE } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { TimerHandle } from '../runtime/clock';
-import type { Vm } from '../runtime/vm';
+import { LuaError, LUA_TTABLE } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { TimerHandle } from '../runtime/core/clock';
+import type { Vm } from '../runtime/core/vm/vm';
 
 const MAX_TIMER_MS = 0x7fffffff;
 const FIELDS = ['year', 'mon', 'day', 'hour', 'min', 'sec'] as const;

@@ -1,6 +1,6 @@
 /**
  * rtmp (luatos-api.md §13): an RTMP push client object backed by our TypeScript publisher
- * (runtime/rtmp), numbered and logging like the January 2026 (V2002) firmware of the reference
+ * (runtime/media/rtmp), numbered and logging like the January 2026 (V2002) firmware of the reference
  * device log.
  *
  * - `rtmp.create(url[, adapter])` → userdata (metatable `rtmp_ctx`, methods via `:`), or nil (E log)
@@ -24,7 +24,7 @@
  *   ...)` working and tell the script why).
  * - TCP goes through the device network (`vm.device.net.connectTcp`, owner "rtmp", the given
  *   adapter or the default one): `--map`, adapter/link state and link loss apply.
- * - Reaching PUBLISHING makes the device media hub (runtime/device-media.ts) start the camera's
+ * - Reaching PUBLISHING makes the device media hub (luatos-api/shared/media-hub.ts) start the camera's
  *   encoder and feed this publisher; leaving it stops the encoder. onMetaData carries the camera's
  *   configured stream (size, frame rate, bitrate estimate).
  *
@@ -36,14 +36,14 @@
  * `Received Set Chunk Size from server: N`, metadata lines, `Sending IDR frame, len=N`, errors). The
  * library logs some of the device's I lines at D; the binding logs those at I as the device does.
  */
-import { LUA_TFUNCTION, LUA_TNIL, LUA_TNONE } from '../runtime/engine/types';
-import type { TimerHandle } from '../runtime/clock';
-import { NIL, type JsLuaValue } from '../runtime/lua-value';
-import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
-import { deviceMedia, deviceSocketFactory } from '../runtime/device-media';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import type { RtmpLogEvent } from '../runtime/rtmp';
+import { LUA_TFUNCTION, LUA_TNIL, LUA_TNONE } from '../runtime/core/engine/types';
+import type { TimerHandle } from '../runtime/core/clock';
+import { NIL, type JsLuaValue } from '../runtime/core/vm/lua-value';
+import { RtmpPublisher, RtmpState } from '../runtime/media/rtmp';
+import { deviceMedia, deviceSocketFactory } from './shared/media-hub';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import type { RtmpLogEvent } from '../runtime/media/rtmp';
 
 export const RTMP_MT = 'rtmp_ctx';
 export const STATS_INTERVAL_MS = 10000;

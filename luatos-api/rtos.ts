@@ -9,9 +9,9 @@
  *   runtime/lua/gc-estimate.lua). "sys" and "psram" are plausible figures from the profile.
  * - `reboot()` ends the VM at once and boots again from main.lua (or exits under --reboot exit).
  */
-import { LuaError, LUA_TFUNCTION } from '../runtime/engine/types';
-import type { Vm } from '../runtime/vm';
-import { INF_TIMEOUT, MSG_TIMER } from '../runtime/vm';
+import { LuaError, LUA_TFUNCTION } from '../runtime/core/engine/types';
+import type { Vm } from '../runtime/core/vm/vm';
+import { INF_TIMEOUT, MSG_TIMER } from '../runtime/core/vm/vm';
 
 export function openRtos(vm: Vm): void {
   const { e } = vm;

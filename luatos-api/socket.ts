@@ -28,14 +28,14 @@
  */
 import * as crypto from 'node:crypto';
 import * as tls from 'node:tls';
-import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
-import { NIL, pushValue, pushValues } from '../runtime/lua-value';
+import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TNIL, LUA_TFUNCTION, LUA_TLIGHTUSERDATA, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import { NIL, pushValue, pushValues } from '../runtime/core/vm/lua-value';
 import { ADAPTER_QTY, adapterConstants, SOCKET_EVENTS } from '../runtime/net/adapters';
 import { wifiOf } from '../runtime/net/attach';
-import type { Args } from '../runtime/lua-value';
+import type { Args } from '../runtime/core/vm/lua-value';
 import { binaryIp, CtrlHost, NetCtrl } from '../runtime/net/sockets';
-import { getZbuff, ZBUFF_TYPE } from '../runtime/zbuff';
-import type { BindingFn, Vm } from '../runtime/vm';
+import { getZbuff, ZBUFF_TYPE } from './shared/zbuff';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 
 export const DEFAULT_NTP_SERVERS = ['ntp.aliyun.com', 'ntp.ntsc.ac.cn', 'time1.cloud.tencent.com'];
 

@@ -26,10 +26,10 @@
  * same error, so hundreds of MB of input end at once instead of churning the CPU. Every
  * conversion here is one linear pass.
  */
-import { LuaError, LUA_TBOOLEAN, NOT_ENOUGH_MEMORY } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
-import { asMethod, saveStdlib } from '../runtime/zbuff';
+import { LuaError, LUA_TBOOLEAN, NOT_ENOUGH_MEMORY } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import { asMethod, saveStdlib } from './shared/zbuff';
 
 const HEX = Buffer.from('0123456789ABCDEF');
 

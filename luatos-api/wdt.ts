@@ -2,7 +2,7 @@
  * wdt: the hardware watchdog. `wdt.init(ms)` arms it; if `wdt.feed()` is not called within
  * `ms`, the device reboots (logged as a watchdog reset). All calls return true.
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 export function openWdt(vm: Vm): void {
   const { e } = vm;

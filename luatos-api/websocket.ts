@@ -36,13 +36,13 @@
  *   headers stay when the call fails. Choice where the device overflows its buffer (a name
  *   that does not fit, values full of escaped characters): the same "too large" refusal.
  */
-import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaState } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { BindingFn, Vm } from '../runtime/vm';
+import { LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, type LuaState } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { BindingFn, Vm } from '../runtime/core/vm/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { wifiOf } from '../runtime/net/attach';
 import { parseWsUrl, WebSocketClient } from '../runtime/net/websocket-client';
-import { getZbuff } from '../runtime/zbuff';
+import { getZbuff } from './shared/zbuff';
 
 export const WS_MT = 'WS*';
 /** WS_HEADER_MAX of the firmware */

@@ -14,12 +14,12 @@
  *   `staIp(dhcp, ip, mask, gw)`, `createAP(...)`/`stopAP()` (the AP adapter becomes ready with
  *   the gateway address; no clients are simulated), `smartconfig` → false (unsupported).
  */
-import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TTABLE } from '../runtime/engine/types';
-import { pushValue } from '../runtime/lua-value';
+import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TTABLE } from '../runtime/core/engine/types';
+import { pushValue } from '../runtime/core/vm/lua-value';
 import { LWIP_AP, LWIP_STA } from '../runtime/net/adapters';
 import { wifiOf } from '../runtime/net/attach';
-import type { Vm } from '../runtime/vm';
-import type { Args } from '../runtime/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
+import type { Args } from '../runtime/core/vm/lua-value';
 
 export const WLAN_CONSTANTS = {
   NONE: 0,

@@ -11,7 +11,7 @@
  * - empty input, a ciphertext whose size is not a multiple of 4 or shorter than 8 bytes, or a
  *   bad stored length → no value.
  */
-import type { Vm } from '../runtime/vm';
+import type { Vm } from '../runtime/core/vm/vm';
 
 const DELTA = 0x9e3779b9;
 

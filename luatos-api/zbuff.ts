@@ -1,6 +1,6 @@
 /**
  * zbuff: a C memory block (luat_lib_zbuff.c), here a Node Buffer behind a "ZBUFF*" userdata.
- * The state is runtime/zbuff.ts (`getZbuff` lets other bindings read and fill a zbuff).
+ * The state is luatos-api/shared/zbuff.ts (`getZbuff` lets other bindings read and fill a zbuff).
  *
  * Behaviour follows the firmware source:
  * - `zbuff.create(len, fill?, memtype?)` → zbuff, or nil when len <= 0; `fill` an integer byte
@@ -36,9 +36,9 @@
  *   fit), and `resize(n)` over the limit leaves the buffer unchanged. No JS error text ever
  *   reaches the script: a failed JS allocation reads "not enough memory".
  */
-import { LuaError, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/engine/types';
-import type { Args } from '../runtime/lua-value';
-import type { Vm } from '../runtime/vm';
+import { LuaError, LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TUSERDATA } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
+import type { Vm } from '../runtime/core/vm/vm';
 import {
   asMethod,
   checkInt64,
@@ -48,7 +48,7 @@ import {
   saveStdlib,
   ZbuffState,
   ZBUFF_TYPE,
-} from '../runtime/zbuff';
+} from './shared/zbuff';
 import { base64Encode } from './stringx';
 
 export const SEEK_SET = 0;

@@ -26,12 +26,12 @@
  */
 import * as fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { locateFfmpeg } from '../runtime/media/ffmpeg-locate';
-import { defaultEncoderConfig, x264Args, type EncoderConfig } from '../runtime/camera/encoder-config';
-import { AnnexBSplitter, FlvDemuxer } from '../runtime/camera/flv-demux';
-import { FfmpegCamera } from '../runtime/camera/ffmpeg-camera';
-import { spawnTracked, killTree } from '../runtime/media/child-registry';
-import { RtmpPublisher, RtmpState } from '../runtime/rtmp';
+import { locateFfmpeg } from '../runtime/media/ffmpeg/locate';
+import { defaultEncoderConfig, x264Args, type EncoderConfig } from '../runtime/media/camera/encoder-config';
+import { AnnexBSplitter, FlvDemuxer } from '../runtime/media/camera/flv-demux';
+import { FfmpegCamera } from '../runtime/media/camera/ffmpeg-camera';
+import { spawnTracked, killTree } from '../runtime/media/ffmpeg/child-registry';
+import { RtmpPublisher, RtmpState } from '../runtime/media/rtmp';
 import { RtmpSink } from './bench/sink';
 import { nowMs, waitState } from './bench/util';
 

@@ -47,7 +47,7 @@ import * as http from 'node:http';
 import { RtmpSink } from './bench/sink';
 import { makeClip } from './bench/clip';
 import { fmt, median, nowMs, pct, procCpuSeconds, procRssMB, sortNum, delay, loadAvg } from './bench/util';
-import { locateFfmpeg } from '../runtime/media/ffmpeg-locate';
+import { locateFfmpeg } from '../runtime/media/ffmpeg/locate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'luatos.js');

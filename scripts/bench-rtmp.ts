@@ -1,5 +1,5 @@
 /**
- * RTMP publisher benchmark (issue 4): OUR publisher (runtime/rtmp) against `ffmpeg -c copy -f flv`.
+ * RTMP publisher benchmark (issue 4): OUR publisher (runtime/media/rtmp) against `ffmpeg -c copy -f flv`.
  * A script, not a test: it prints medians, ratios and PASS/MISS against the issue's targets and
  * asserts nothing.
  *
@@ -62,8 +62,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { locateFfmpeg } from '../runtime/media/ffmpeg-locate';
-import { spawnTracked, killAllChildren, killTree } from '../runtime/media/child-registry';
+import { locateFfmpeg } from '../runtime/media/ffmpeg/locate';
+import { spawnTracked, killAllChildren, killTree } from '../runtime/media/ffmpeg/child-registry';
 import { makeClip, type Clip, type ClipSpec } from './bench/clip';
 import { RtmpTap, type TapConn } from './bench/tap';
 import { RtmpSink } from './bench/sink';
@@ -513,7 +513,7 @@ async function main(): Promise<void> {
   const ff = locateFfmpeg();
   const ffVersion = spawnSync(ff.path, ['-version'], { timeout: 10_000 }).stdout?.toString().split('\n')[0] ?? '?';
   const cpuModel = os.cpus()[0]?.model ?? '?';
-  console.log('RTMP publisher benchmark (issue 4): ours (runtime/rtmp) vs ffmpeg -c copy -f flv');
+  console.log('RTMP publisher benchmark (issue 4): ours (runtime/media/rtmp) vs ffmpeg -c copy -f flv');
   console.log(`machine: ${os.cpus().length} × ${cpuModel}, Node ${process.version}, load average at start ${loadAvg()}`);
   console.log(`ffmpeg: ${ff.path} (${ff.source}; ${ffVersion})`);
 

@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, EngineName, LUA_OK } from '../runtime/engine';
-import { DeviceHost } from '../runtime/host/device-host';
-import { Device } from '../runtime/device';
-import { LogSink } from '../runtime/log';
-import { makeProfile } from '../runtime/profile';
+import { createEngine, EngineName, LUA_OK } from '../runtime/core/engine';
+import { DeviceHost } from '../runtime/host/worker/device-host';
+import { Device } from '../runtime/core/device';
+import { LogSink } from '../runtime/core/log';
+import { makeProfile } from '../runtime/core/profile';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SUITE = fs.readFileSync(path.join(ROOT, 'scripts', 'bench', 'vm-suite.lua'));
@@ -136,7 +136,7 @@ async function timerEvents(engine: EngineName): Promise<number> {
 }
 
 /**
- * The timer benchmark with the device in a worker thread (runtime/host/device-host.ts, as
+ * The timer benchmark with the device in a worker thread (runtime/host/worker/device-host.ts, as
  * `luatos run` runs it) next to the same in-process, both measured after a warm-up second: a
  * worker is a fresh V8 isolate (cold JIT, wasm compiled again), which says nothing about the
  * thread boundary. What the boundary adds is the heartbeat written at every Lua resume and the

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { WebSocket } from 'ws';
 import { runLua } from '../test/helpers/run-lua';
 import { HOST, startWsServer, wsNetwork } from '../test/websocket/ws-helpers';
-import type { EngineName } from '../runtime/engine';
+import type { EngineName } from '../runtime/core/engine';
 
 const RUNS = 5;
 const SIZES = [16, 1024, 32768];

@@ -20,10 +20,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vmod from 'node:vm';
-import { Device } from '../runtime/device';
-import { EngineName } from '../runtime/engine';
-import { LogSink } from '../runtime/log';
-import { makeProfile } from '../runtime/profile';
+import { Device } from '../runtime/core/device';
+import { EngineName } from '../runtime/core/engine';
+import { LogSink } from '../runtime/core/log';
+import { makeProfile } from '../runtime/core/profile';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(name);

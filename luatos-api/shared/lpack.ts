@@ -14,10 +14,10 @@
  * cast like C (wraps to the field width). On a 32-bit-integer engine (fengari), `l`/`L`/`I`
  * values come back as the low 32 bits, signed, as on the firmware's 32-bit VM.
  */
-import { LuaError } from '../../runtime/engine/types';
-import type { Args } from '../../runtime/lua-value';
-import type { Vm } from '../../runtime/vm';
-import { checkInt64, pushInt64 } from '../../runtime/zbuff';
+import { LuaError } from '../../runtime/core/engine/types';
+import type { Args } from '../../runtime/core/vm/lua-value';
+import type { Vm } from '../../runtime/core/vm/vm';
+import { checkInt64, pushInt64 } from './zbuff';
 
 /** size_t on the device (32-bit MCUs) */
 export const SIZE_T_BYTES = 4;

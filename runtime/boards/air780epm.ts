@@ -18,7 +18,7 @@
  * The variants differ in hardware this runtime does not model (EHV: audio codec, EGH: GNSS),
  * so they share everything but their names.
  */
-import type { Device } from '../device';
+import type { Device } from '../core/device';
 import { attachModem, CellularModem, modemOptionsFromProfile, registerModemFaults } from '../net/cellular';
 import { WifiNetwork } from '../net/model';
 import type { Board } from './index';

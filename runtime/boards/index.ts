@@ -22,11 +22,11 @@
  *
  * Boards hold no state of their own: everything per device lives on the Device object.
  */
-import type { Device } from '../device';
+import type { Device } from '../core/device';
 import type { DeviceNetwork } from '../net/types';
 import { createNetworkFromOptions, NetworkCliOptions } from '../net/options';
-import { DeviceProfile, makeProfile } from '../profile';
-import type { LineStyle } from '../log';
+import { DeviceProfile, makeProfile } from '../core/profile';
+import type { LineStyle } from '../core/log';
 import { AIR8101_BOARD } from './air8101';
 import { AIR780EGH_BOARD, AIR780EHM_BOARD, AIR780EHV_BOARD, AIR780EPM_BOARD } from './air780epm';
 import { PC_BOARD } from './pc';

@@ -7,7 +7,7 @@
  * - Profile: `rtos.bsp()` "PC", banner `I/main LuatOS@PC base 26.04 bsp V2035 <n>bit`, VM-exit
  *   delay 1000 ms (`E/main Lua VM exit!! reboot in 1000ms`).
  * - Log lines in the simulator's form (`luatos run` terminal and `--log-file`):
- *   `[2026-08-03 18:42:52.123][00000001.503] I/user.main hello 1` (runtime/log.ts, style pc).
+ *   `[2026-08-03 18:42:52.123][00000001.503] I/user.main hello 1` (runtime/core/log.ts, style pc).
  *   The scenario runner keeps the Luatools form for its reports.
  * - Network: the "posix" host-socket adapter at index 17 (runtime/net/posix-adapter.ts), the
  *   default adapter (`socket.dft()` → 17, 17); IP_READY(host IPv4, 17) 500 ms after start;
@@ -26,7 +26,7 @@
  *   `iccid`, `imsi`, `number`, `apn` → nil; `csq`, `rssi`, `rsrp`, `status` → 0;
  *   `flymode()` → true.
  * - Mounts: `/ram/`, `/lfs2/` (512 KiB, formatted at boot) and `/luadb/` are the device file
- *   system's (runtime/vfs.ts) on every board. Deviation: the simulator maps `/` to the host's
+ *   system's (runtime/core/fs/vfs.ts) on every board. Deviation: the simulator maps `/` to the host's
  *   current folder; here `/` stays the device's data folder (`--state`), so scripts never
  *   write into the folder the CLI runs in.
  *
@@ -37,13 +37,13 @@
  * 64bit where the default simulator says 32bit.
  */
 import { createHash } from 'node:crypto';
-import { LUA_TBOOLEAN } from '../engine/types';
+import { LUA_TBOOLEAN } from '../core/engine/types';
 import { WifiNetwork } from '../net/model';
 import { PosixAdapter, POSIX_ADAPTER_ID, posixOptionsFromProfile } from '../net/posix-adapter';
 import { luhn } from '../net/luhn';
 import { uniqueId } from '../../luatos-api/mcu';
-import type { Device } from '../device';
-import type { BindingFn, Vm } from '../vm';
+import type { Device } from '../core/device';
+import type { BindingFn, Vm } from '../core/vm/vm';
 import type { Board } from './index';
 
 /** The simulator's identity (LUAT_VERSION "26.04", PC BSP "V2035"; luatos-api-2.md §25). */

@@ -31,7 +31,7 @@ import type * as tls from 'node:tls';
 import type * as net from 'node:net';
 import { NetError } from '../net/types';
 import { isIpHost, tlsOnSocket } from '../net/tls-upgrade';
-import { TimerHandle } from '../clock';
+import { TimerHandle } from '../core/clock';
 import { ResponseParser } from './parser';
 import { buildRequestHead, FirmwareUrl } from './url';
 import {

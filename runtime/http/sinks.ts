@@ -13,11 +13,11 @@
  */
 import * as fs from 'node:fs';
 import { BodySink, HttpFailure, HttpZbuff, HTTP_ERROR_DOWNLOAD, HTTP_ERROR_FOTA, HTTP_ERROR_RX } from './types';
-import type { LogLevel } from '../log';
+import type { LogLevel } from '../core/log';
 
 type Log = (level: LogLevel, module: string, message: string) => void;
 
-/** The memory sizes of the device profile (runtime/profile.ts `memory`) the body limit uses. */
+/** The memory sizes of the device profile (runtime/core/profile.ts `memory`) the body limit uses. */
 export interface BodyMemory {
   lua: number;
   psram?: number;

@@ -3,8 +3,8 @@
  * interfaces the client needs from the device (network, clock, log) and from the body sinks.
  */
 import type { DeviceNetwork } from '../net/types';
-import type { TimerHandle } from '../clock';
-import type { LogLevel } from '../log';
+import type { TimerHandle } from '../core/clock';
+import type { LogLevel } from '../core/log';
 
 /** The firmware's negative result codes (luat_http.h). `.wait()` returns exactly one of these. */
 export const HTTP_ERROR_STATE = -1;
@@ -41,7 +41,7 @@ export class HttpFailure extends Error {
 export type RawHeader = [name: Buffer, value: Buffer];
 
 /**
- * The part of a zbuff (runtime/zbuff.ts `ZbuffState`) the http client uses: POST/PUT send the
+ * The part of a zbuff (luatos-api/shared/zbuff.ts `ZbuffState`) the http client uses: POST/PUT send the
  * used part; other methods append the response body at `used`, growing the buffer.
  */
 export interface HttpZbuff {

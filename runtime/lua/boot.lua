@@ -62,7 +62,7 @@ do
   end
 end
 
--- load refuses binary chunks (runtime/fs/chunk.ts): a string starting with ESC, or a reader
+-- load refuses binary chunks (runtime/core/fs/chunk.ts): a string starting with ESC, or a reader
 -- whose first non-empty piece does; everything else is the stock load, arguments unchanged.
 do
   local raw_load, type, select, byte, error = load, type, select, string.byte, error

@@ -6,8 +6,8 @@
  * per-device "shadow" model for the Wi-Fi state only (traffic still goes through `device.net`).
  * The shadow lives on the device object itself, never in a module-level variable.
  */
-import type { Device } from '../device';
-import type { Vm } from '../vm';
+import type { Device } from '../core/device';
+import type { Vm } from '../core/vm/vm';
 import { WifiNetwork } from './model';
 import { createNetworkFromOptions } from './options';
 

@@ -45,10 +45,10 @@
  */
 import * as crypto from 'node:crypto';
 import type * as net from 'node:net';
-import type { TimerHandle } from '../clock';
-import type { Device } from '../device';
-import { FaultError, FaultRegistry } from '../faults';
-import type { Vm } from '../vm';
+import type { TimerHandle } from '../core/clock';
+import type { Device } from '../core/device';
+import { FaultError, FaultRegistry } from '../core/faults';
+import type { Vm } from '../core/vm/vm';
 import { LWIP_GP } from './adapters';
 import { luhn } from './luhn';
 import type { BoardAdapter, WifiNetwork } from './model';

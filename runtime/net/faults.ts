@@ -3,7 +3,7 @@
  *   wifi down | up | password <new> [ssid]
  *   dns fail <host> | dns ok
  */
-import { FaultError, FaultRegistry } from '../faults';
+import { FaultError, FaultRegistry } from '../core/faults';
 import { WifiNetwork } from './model';
 
 export function registerNetworkFaults(model: WifiNetwork, registry: FaultRegistry): void {

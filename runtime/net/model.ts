@@ -45,15 +45,15 @@ import * as dns from 'node:dns';
 import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as crypto from 'node:crypto';
-import type { TimerHandle } from '../clock';
-import type { Device } from '../device';
-import type { Vm } from '../vm';
+import type { TimerHandle } from '../core/clock';
+import type { Device } from '../core/device';
+import type { Vm } from '../core/vm/vm';
 import { ADAPTER_QTY, LWIP_AP, LWIP_STA, WIFI_REASON } from './adapters';
 import { applyMapping, HostMapRule } from './direct';
 import type { ListenRules } from './listen';
 import { queryNtp } from './ntp';
 import { DeviceNetwork, LINK_DOWN, MappedAddress, NetError, TcpConnectOptions } from './types';
-import type { LogLevel } from '../log';
+import type { LogLevel } from '../core/log';
 
 export interface VirtualApConfig {
   ssid: string;

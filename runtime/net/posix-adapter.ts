@@ -25,7 +25,7 @@
  */
 import * as net from 'node:net';
 import * as os from 'node:os';
-import type { Vm } from '../vm';
+import type { Vm } from '../core/vm/vm';
 import type { BoardAdapter } from './model';
 
 /** socket.ETH0 of the PC simulator's firmware (HEAD numbering: USB 16, ETH0 17) */

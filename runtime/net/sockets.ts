@@ -31,7 +31,7 @@ import * as dns from 'node:dns';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { EventEmitter } from 'node:events';
-import type { Clock } from '../clock';
+import type { Clock } from '../core/clock';
 import { SOCKET_EVENTS } from './adapters';
 import { hostPortFor, listenOnHost, ListenHandle, ListenRules } from './listen';
 import { DeviceNetwork, LINK_DOWN, NetError } from './types';

@@ -63,7 +63,7 @@ import type * as tls from 'node:tls';
 // we use are typed below
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wsLib = require('ws') as { Sender: SenderCtor; Receiver: ReceiverCtor };
-import type { TimerHandle } from '../clock';
+import type { TimerHandle } from '../core/clock';
 import { DeviceNetwork, NetError } from './types';
 import { isIpHost, tlsOnSocket } from './tls-upgrade';
 

@@ -2,7 +2,7 @@
  * `bench:rtmp` row "Lua-driven publish, device in a worker vs in-process": the demo's path (a Lua
  * script: Wi-Fi up, camera.init, rtmp.create/connect/start; the camera ffmpeg feeds our
  * publisher) with the Device on Node's main thread (as tests construct it) and in a worker
- * thread (runtime/host/device-host.ts, as `luatos run` runs it). The media path stays inside the
+ * thread (runtime/host/worker/device-host.ts, as `luatos run` runs it). The media path stays inside the
  * device's thread either way; what the boundary adds is the heartbeat at every Lua resume and the
  * log records crossing to the main thread.
  *
@@ -18,10 +18,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Device } from '../../runtime/device';
-import { DeviceHost } from '../../runtime/host/device-host';
-import { LogSink } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
+import { Device } from '../../runtime/core/device';
+import { DeviceHost } from '../../runtime/host/worker/device-host';
+import { LogSink } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
 import { createNetworkFromOptions } from '../../runtime/net/options';
 import { RtmpSink } from './sink';
 import { delay, median } from './util';

@@ -15,10 +15,10 @@
  * cost (its message store and callbacks). Those rows are information, not targets.
  * The broker is mosquitto (a separate process) when installed, else aedes in this process.
  */
-import { Device } from '../../runtime/device';
-import { EngineName } from '../../runtime/engine';
-import { LogSink } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
+import { Device } from '../../runtime/core/device';
+import { EngineName } from '../../runtime/core/engine';
+import { LogSink } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
 import { DirectNetwork } from '../../runtime/net/direct';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -7,7 +7,7 @@
  * goes away.
  */
 import * as path from 'node:path';
-import { startNms } from '../../runtime/platform/nms-launch';
+import { startNms } from '../../runtime/host/platform/nms-launch';
 
 export const NMS_CHILD_ENTRY = __filename;
 

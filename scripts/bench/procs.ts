@@ -1,6 +1,6 @@
 /** Child processes of the benchmark: spawn (tracked, so none outlives us), IPC waits, stop. */
 import type { ChildProcess } from 'node:child_process';
-import { spawnTracked, killTree } from '../../runtime/media/child-registry';
+import { spawnTracked, killTree } from '../../runtime/media/ffmpeg/child-registry';
 import { nowMs } from './util';
 
 export class IpcChild {

@@ -1,5 +1,5 @@
 /**
- * Child-process entry that runs OUR publisher (runtime/rtmp) for the benchmark, so that
+ * Child-process entry that runs OUR publisher (runtime/media/rtmp) for the benchmark, so that
  * process.cpuUsage() covers the publisher and nothing else of the benchmark (the tap, the sink,
  * the ffmpeg feeder and the bookkeeping all live in the parent). Driven over IPC:
  *   {cmd:'sync', t1}            → {ev:'sync', t1, t2}   (clock offset estimation by the parent)
@@ -10,7 +10,7 @@
  * Every time it reports is nowMs() of this process; the parent converts with the measured offset.
  * Exits when the parent goes away.
  */
-import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
+import { RtmpPublisher, RtmpState } from '../../runtime/media/rtmp';
 import type { EncodedVideoFrame, VideoStreamInfo } from '../../runtime/media/types';
 import { loadClip, type Clip, type ClipSpec } from './clip';
 import { delay, nowMs, procSched, procSchedSeconds, waitState } from './util';

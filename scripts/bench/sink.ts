@@ -9,8 +9,8 @@
  * that carried its last byte).
  */
 import * as net from 'node:net';
-import { encodeAmf0, decodeAmf0, type Amf0Value } from '../../runtime/rtmp/amf0';
-import { ChunkWriter } from '../../runtime/rtmp/chunk-writer';
+import { encodeAmf0, decodeAmf0, type Amf0Value } from '../../runtime/media/rtmp/amf0';
+import { ChunkWriter } from '../../runtime/media/rtmp/chunk-writer';
 import { RtmpInbound } from './dechunk';
 import { nowMs } from './util';
 

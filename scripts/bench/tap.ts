@@ -8,7 +8,7 @@
  * (setNoDelay on both legs), so the tap adds the same small hop to both.
  */
 import * as net from 'node:net';
-import { decodeAmf0 } from '../../runtime/rtmp/amf0';
+import { decodeAmf0 } from '../../runtime/media/rtmp/amf0';
 import { RtmpInbound, type InMessage } from './dechunk';
 import { nowMs } from './util';
 

@@ -1,6 +1,6 @@
 /** Small shared helpers of the RTMP benchmark (clock, statistics, /proc readings). */
 import * as fs from 'node:fs';
-import { RtmpState, type RtmpPublisher } from '../../runtime/rtmp';
+import { RtmpState, type RtmpPublisher } from '../../runtime/media/rtmp';
 
 /**
  * Wall-clock milliseconds with sub-ms resolution (performance.timeOrigin + performance.now()).

@@ -25,11 +25,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Device } from '../../runtime/device';
-import { EngineName } from '../../runtime/engine';
-import { LogSink } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
-import type { VmExit } from '../../runtime/vm';
+import { Device } from '../../runtime/core/device';
+import { EngineName } from '../../runtime/core/engine';
+import { LogSink } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
+import type { VmExit } from '../../runtime/core/vm/vm';
 import { argFlag, argNum, argStr, bump, Failure, fmtCounts, printResult, Progress } from '../soak/common';
 
 const ENGINE = argStr('--engine', 'wasmoon') as EngineName;

@@ -1,6 +1,6 @@
 /**
  * RTMP fuzz (part of `npm run soak`): hostile RTMP server byte streams against the device's
- * publisher (runtime/rtmp), with the generators of test/rtmp/fuzz-gen.ts (shared with
+ * publisher (runtime/media/rtmp), with the generators of test/rtmp/fuzz-gen.ts (shared with
  * test/rtmp/fuzz.test.ts, imported, not copied):
  * - most sessions run over an in-memory socket (`memorySocket`: a server that answers the
  *   handshake, then sends the hostile pieces), like the unit test but ≥ 100,000 of them;
@@ -22,9 +22,9 @@
  */
 import * as fc from 'fast-check';
 import * as net from 'node:net';
-import { encodeAmf0, type Amf0Value } from '../../runtime/rtmp/amf0';
-import { ChunkWriter } from '../../runtime/rtmp/chunk-writer';
-import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
+import { encodeAmf0, type Amf0Value } from '../../runtime/media/rtmp/amf0';
+import { ChunkWriter } from '../../runtime/media/rtmp/chunk-writer';
+import { RtmpPublisher, RtmpState } from '../../runtime/media/rtmp';
 import { amfValue, connectOkBytes, hostileChunkStream, memorySocket, randomServerPieces } from '../../test/rtmp/fuzz-gen';
 import { argNum, argStr, bump, caseSeed, delay, Failure, fmtCounts, fmtMB, printResult, Progress, rssMB } from '../soak/common';
 

@@ -3,7 +3,7 @@
  * (`node bin/luatos.js run <demo> --profile demo/device.json --platform local --web 0`), and the
  * local RTMP ingest is killed and restarted N times (default 100) through the web console's
  * fault API (`POST /api/fault` with the console's Origin, JSON body and the per-run token from
- * `/api/info`, see runtime/web/server.ts).
+ * `/api/info`, see runtime/host/web/server.ts).
  *
  * The demo's reconnect task waits 60 s after an error; the soak runs a *short-retry variant*
  * made at run time: demo/*.lua copied to a temp folder with one find/replace patch

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runSuite } from './suite';
 
 // Expected values: the firmware's doc examples (md5("abc"), the AES-ECB example) and public

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runSuite } from './suite';
 
 // expected values from lua/src/lstrlib_exts.c (its doc examples and its algorithm).

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { runLua, RunLuaOptions, RunLuaResult } from '../helpers/run-lua';
-import type { EngineName } from '../../runtime/engine';
+import type { EngineName } from '../../runtime/core/engine';
 
 export const PRELUDE = `
 local __n, __fails = 0, 0

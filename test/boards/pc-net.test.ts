@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatPcRecord } from '../../runtime/log';
+import { formatPcRecord } from '../../runtime/core/log';
 import { luatos, userLineMs } from './helpers';
 
 /** The host's first non-loopback IPv4, straight from the OS list (what the simulator reports). */

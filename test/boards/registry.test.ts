@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BOARDS, boardProfile, DEFAULT_BOARD, findBoard, getBoard } from '../../runtime/boards';
-import { parseRunArgs, UsageError } from '../../runtime/cli/main';
-import { AIR8101_PROFILE } from '../../runtime/profile';
-import { parseScenario, ScenarioError } from '../../runtime/scenario/schema';
-import { runScenario } from '../../runtime/scenario/runner';
+import { parseRunArgs, UsageError } from '../../runtime/host/cli/main';
+import { AIR8101_PROFILE } from '../../runtime/core/profile';
+import { parseScenario, ScenarioError } from '../../runtime/host/scenario/schema';
+import { runScenario } from '../../runtime/host/scenario/runner';
 import { luatos } from './helpers';
 
 test('the registry has air8101 (the default) and pc; names are unique, lowercase, described', () => {

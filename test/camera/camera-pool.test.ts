@@ -1,12 +1,12 @@
 /**
- * The fleet's shared camera encoders (runtime/camera/camera-pool.ts) with a real ffmpeg encoding
+ * The fleet's shared camera encoders (runtime/media/camera/camera-pool.ts) with a real ffmpeg encoding
  * testsrc: one encoder per key, frames to every subscriber, the last release stops the child,
  * an encoder that dies tells every subscriber and leaves the pool.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CameraPool } from '../../runtime/camera/camera-pool';
-import { FfmpegCamera } from '../../runtime/camera/ffmpeg-camera';
+import { CameraPool } from '../../runtime/media/camera/camera-pool';
+import { FfmpegCamera } from '../../runtime/media/camera/ffmpeg-camera';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 
 const make = () => new FfmpegCamera({ source: 'testsrc', config: { width: 320, height: 240, fps: 15 }, tag: 'camera-pool-test' });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { locateFfmpeg } from '../../runtime/media/ffmpeg-locate';
+import { locateFfmpeg } from '../../runtime/media/ffmpeg/locate';
 import * as fs from 'node:fs';
 import { isLinux, pidsWithMarker, waitFor } from './helpers';
 

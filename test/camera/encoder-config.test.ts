@@ -9,7 +9,7 @@ import {
   gopSize,
   streamInfo,
   x264Args,
-} from '../../runtime/camera/encoder-config';
+} from '../../runtime/media/camera/encoder-config';
 
 function argValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

@@ -7,8 +7,8 @@
  * (process.exit(3) without stopping the camera), 'sigint-handled' (the app has its own SIGINT
  * handler that exits after a tick), 'silent-child' (a tracked `sh -c sleep` instead of a camera).
  */
-import { FfmpegCamera } from '../../runtime/camera/ffmpeg-camera';
-import { spawnTracked } from '../../runtime/media/child-registry';
+import { FfmpegCamera } from '../../runtime/media/camera/ffmpeg-camera';
+import { spawnTracked } from '../../runtime/media/ffmpeg/child-registry';
 
 const mode = process.env.CAMERA_FIXTURE_MODE;
 if (mode === 'silent-child') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AnnexBSplitter, FlvDemuxer, parseAvcC, splitLengthPrefixed, toAnnexB } from '../../runtime/camera/flv-demux';
+import { AnnexBSplitter, FlvDemuxer, parseAvcC, splitLengthPrefixed, toAnnexB } from '../../runtime/media/camera/flv-demux';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40]);

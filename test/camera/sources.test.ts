@@ -13,7 +13,7 @@ import {
   sourceFilter,
   sourceInputArgs,
   validateSource,
-} from '../../runtime/camera/sources';
+} from '../../runtime/media/camera/sources';
 import { tempDir } from '../helpers/tmp';
 
 const cfg = { width: 1280, height: 720, fps: 15 };

@@ -1,10 +1,10 @@
-/** The shared command-line reader (runtime/cli/args.ts) and the `run` and `logs` parsers built on it. */
+/** The shared command-line reader (runtime/host/cli/args.ts) and the `run` and `logs` parsers built on it. */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ArgReader } from '../../runtime/cli/args';
-import { parseRunArgs, UsageError } from '../../runtime/cli/main';
-import { parseLogsArgs } from '../../runtime/logs/command';
-import { UsageError as SharedUsageError } from '../../runtime/usage-error';
+import { ArgReader } from '../../runtime/host/cli/args';
+import { parseRunArgs, UsageError } from '../../runtime/host/cli/main';
+import { parseLogsArgs } from '../../runtime/host/logs/command';
+import { UsageError as SharedUsageError } from '../../runtime/host/util/usage-error';
 
 class E extends Error {}
 const reader = (args: string[], dashValues = false) => new ArgReader(args, (m) => new E(m), { dashValues });
@@ -90,7 +90,7 @@ test('parseLogsArgs: short flags, option-looking values, date + time, -- and -',
   assert.throws(() => parseLogsArgs(['f.log', '--tag']), /--tag needs a value/);
 });
 
-test('one usage error class: luatos run and luatos logs throw runtime/usage-error UsageError (re-exported by cli/main)', () => {
+test('one usage error class: luatos run and luatos logs throw runtime/host/util/usage-error UsageError (re-exported by cli/main)', () => {
   assert.equal(UsageError, SharedUsageError);
   assert.throws(() => parseRunArgs(['--engine', 'lua51', 'x']), (e: unknown) => e instanceof SharedUsageError && /--engine/.test((e as Error).message));
   assert.throws(() => parseLogsArgs([]), (e: unknown) => e instanceof SharedUsageError && /needs a log file/.test((e as Error).message));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import { VirtualClock } from '../../runtime/clock';
+import { VirtualClock } from '../../runtime/core/clock';
 
 const HOUR = `
 local n = 0

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createEngine, ENGINE_NAMES, LuaEngine, LuaState, LUA_OK } from '../../runtime/engine';
+import { createEngine, ENGINE_NAMES, LuaEngine, LuaState, LUA_OK } from '../../runtime/core/engine';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
-import type { Vm } from '../../runtime/vm';
+import type { Vm } from '../../runtime/core/vm/vm';
 
 function cleanup(r: RunLuaResult): void {
   fs.rmSync(r.dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createEngine, ENGINE_NAMES, LuaError, LUA_OK, LUA_YIELD } from '../../runtime/engine';
+import { createEngine, ENGINE_NAMES, LuaError, LUA_OK, LUA_YIELD } from '../../runtime/core/engine';
 import { runLua } from '../helpers/run-lua';
 
 const ALL_BYTES = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from([0xc3, 0x28, 0xed, 0xa0, 0x80, 0xff, 0xfe, 0x00])]);
@@ -105,8 +105,8 @@ test('wasmoon: 300 boots in one process (reboot loop) do not corrupt the shared 
   assert.equal(r.user.filter((u) => u === 'I/user.b {"n":1}').length, 300);
 });
 
-test('engines load lazily: importing runtime/engine and running wasmoon never loads fengari (a fresh worker thread)', async () => {
-  const engineModule = path.join(__dirname, '..', '..', 'runtime', 'engine', 'index.js');
+test('engines load lazily: importing runtime/core/engine and running wasmoon never loads fengari (a fresh worker thread)', async () => {
+  const engineModule = path.join(__dirname, '..', '..', 'runtime', 'core', 'engine', 'index.js');
   const code = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fengariLoaded = () => Object.keys(require.cache).some((k) => /[\\\\/]node_modules[\\\\/]fengari[\\\\/]/.test(k));

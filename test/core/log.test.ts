@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
-import { formatRecord, splitPayload } from '../../runtime/log';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
+import { formatRecord, splitPayload } from '../../runtime/core/log';
 
 const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] luat:(U|D|I|W|E)\(\d+\):/;
 

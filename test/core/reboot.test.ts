@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 
 for (const engine of ENGINE_NAMES) {
   test(`a task error logs coroutine.resume, then ends the VM 500 ms later and reboots (${engine})`, async () => {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLua, makeScriptDir } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { tempDir } from '../helpers/tmp';
 
 for (const engine of ENGINE_NAMES) {
@@ -62,7 +62,7 @@ test('a file in the writable root overrides the packed script (firmware order / 
 });
 
 test('the writable file system refuses symlinks that lead outside it (also dangling and via a parent)', async () => {
-  const { Vfs } = await import('../../runtime/vfs');
+  const { Vfs } = await import('../../runtime/core/fs/vfs');
   const outside = tempDir('luatos-outside-');
   const data = tempDir('luatos-data-');
   fs.symlinkSync(outside, path.join(data, 'linkdir'));

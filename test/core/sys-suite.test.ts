@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 
 const SUITE = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'test', 'lua', 'sys_suite.lua'), 'utf8');
 

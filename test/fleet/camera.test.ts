@@ -1,5 +1,5 @@
 /**
- * Shared camera encoders in a fleet (runtime/camera/camera-pool.ts via runtime/device-media.ts):
+ * Shared camera encoders in a fleet (runtime/media/camera/camera-pool.ts via luatos-api/shared/media-hub.ts):
  * devices whose camera source and settings are equal take their frames from one ffmpeg; each
  * keeps its own publisher (queue, drops, stats); the local platform serves every device id and
  * its ingest takes every stream. With --no-share-camera every device runs its own encoder.
@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers/tmp';
 import { FleetHost } from '../../runtime/host/fleet/fleet-host';
 import { fleetMembers } from '../../runtime/host/fleet/names';
-import { startLocalPlatform } from '../../runtime/platform';
+import { startLocalPlatform } from '../../runtime/host/platform';
 import { boardProfile, getBoard } from '../../runtime/boards';
-import { loadProfileFile } from '../../runtime/profile';
-import { recordText, type LogRecord } from '../../runtime/log';
+import { loadProfileFile } from '../../runtime/core/profile';
+import { recordText, type LogRecord } from '../../runtime/core/log';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEMO = path.join(ROOT, 'demo');

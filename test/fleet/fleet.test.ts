@@ -1,5 +1,5 @@
 /**
- * `luatos fleet` (runtime/cli/fleet.ts, runtime/host/fleet/): N devices in one process, each with
+ * `luatos fleet` (runtime/host/cli/fleet.ts, runtime/host/fleet/): N devices in one process, each with
  * its own name, MAC, state folder, Lua state, Wi-Fi station and log; per-device log files and a
  * merged log with the device name in each line; `luatos logs --device`; `--expect` per device;
  * Ctrl-C/SIGTERM stops it with no child left.
@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { tempDir } from '../helpers/tmp';
-import { parseRunArgs, resolveScripts, main } from '../../runtime/cli/main';
-import { parseFleetArgs, runFleet } from '../../runtime/cli/fleet';
-import { logsCommand } from '../../runtime/logs/command';
-import { UsageError } from '../../runtime/usage-error';
+import { parseRunArgs, resolveScripts, main } from '../../runtime/host/cli/main';
+import { parseFleetArgs, runFleet } from '../../runtime/host/cli/fleet';
+import { logsCommand } from '../../runtime/host/logs/command';
+import { UsageError } from '../../runtime/host/util/usage-error';
 
 const parsers = { parseRunArgs, resolveScripts };
 const ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -1,17 +1,17 @@
 /**
  * The merged fleet log form (runtime/host/fleet/fleet-log.ts) read back by the log parser
- * (runtime/logs/parse.ts): `[stamp] <name> luat:...` gives the device; split print records join
+ * (runtime/host/logs/parse.ts): `[stamp] <name> luat:...` gives the device; split print records join
  * only within one device.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseLine, parseLog } from '../../runtime/logs/parse';
+import { parseLine, parseLog } from '../../runtime/host/logs/parse';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { FleetLog, formatMergedRecord } from '../../runtime/host/fleet/fleet-log';
 import { tempDir } from '../helpers/tmp';
-import { PRINT_RECORD_BYTES } from '../../runtime/log';
+import { PRINT_RECORD_BYTES } from '../../runtime/core/log';
 
 test('a merged line carries the device; the rest parses as a device line', () => {
   const e = parseLine('[2026-11-24 04:03:34.312] <dev007> luat:U(93):I/user.main hello 1');

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { tempDir } from '../helpers/tmp';
-import { startLocalPlatform } from '../../runtime/platform';
+import { startLocalPlatform } from '../../runtime/host/platform';
 import { fleetMembers } from '../../runtime/host/fleet/names';
 import { startAedes } from '../mqtt/brokers';
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
-import { BINARY_CHUNK_MSG } from '../../runtime/fs/chunk';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
+import { BINARY_CHUNK_MSG } from '../../runtime/core/fs/chunk';
 import { runSuite } from '../base/suite';
 
 function cleanup(r: RunLuaResult): void {

@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
-import { Vfs } from '../../runtime/vfs';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
+import { Vfs } from '../../runtime/core/fs/vfs';
 import { tempDir } from '../helpers/tmp';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'luatos.js');

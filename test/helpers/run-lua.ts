@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Device, DeviceOptions, StopReason } from '../../runtime/device';
-import { EngineName } from '../../runtime/engine';
-import { LogRecord, LogSink } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
+import { Device, DeviceOptions, StopReason } from '../../runtime/core/device';
+import { EngineName } from '../../runtime/core/engine';
+import { LogRecord, LogSink } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
 import { tempDir } from './tmp';
 
 export interface RunLuaOptions {

@@ -1,5 +1,5 @@
 /**
- * The main-thread proxy of a device in a worker thread (runtime/host/device-host.ts): one fault
+ * The main-thread proxy of a device in a worker thread (runtime/host/worker/device-host.ts): one fault
  * list over the faults registered here (as the local platform registers its own) and those
  * inside the worker (wifi, camera, reboot), each run routed to where it lives; log records and
  * events arrive in order; stop() ends the thread.
@@ -9,10 +9,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DeviceHost } from '../../runtime/host/device-host';
-import { FaultError } from '../../runtime/faults';
-import { LogSink, recordText } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
+import { DeviceHost } from '../../runtime/host/worker/device-host';
+import { FaultError } from '../../runtime/core/faults';
+import { LogSink, recordText } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
 
 const temps: string[] = [];
 after(() => {

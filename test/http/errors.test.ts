@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import { runLua, RunLuaOptions } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { VirtualClock } from '../../runtime/clock';
+import { VirtualClock } from '../../runtime/core/clock';
 import { NetError, TcpConnectOptions } from '../../runtime/net/types';
 import { closedPort, mappedNetwork, response, startRawServer, WireRequest } from './servers';
 

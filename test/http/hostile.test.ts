@@ -10,9 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import { runLua, RunLuaOptions } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { deviceBodyLimit } from '../../runtime/http/sinks';
-import { AIR8101_PROFILE } from '../../runtime/profile';
+import { AIR8101_PROFILE } from '../../runtime/core/profile';
 import { mappedNetwork, startRawServer, WireRequest } from './servers';
 
 /** The Air8101's body limit, computed from the profile's memory figures (2 097 144). */

@@ -11,7 +11,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { mappedNetwork } from './servers';
 import { tempDir } from '../helpers/tmp';
 import { haveOpenssl, Pem, selfSigned } from '../helpers/certs';

@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parseDocument } from 'yaml';
-import { createEngine, ENGINE_NAMES, LUA_OK } from '../../runtime/engine';
-import { JsLuaValue, pushValue, readValue } from '../../runtime/lua-value';
-import { makeProfile } from '../../runtime/profile';
-import { decodeAmf0 } from '../../runtime/rtmp/amf0';
+import { createEngine, ENGINE_NAMES, LUA_OK } from '../../runtime/core/engine';
+import { JsLuaValue, pushValue, readValue } from '../../runtime/core/vm/lua-value';
+import { makeProfile } from '../../runtime/core/profile';
+import { decodeAmf0 } from '../../runtime/media/rtmp/amf0';
 
 for (const name of ENGINE_NAMES) {
   test(`readValue: a Lua table with the keys __proto__, constructor (from json.decode) is a prototype-less JS object (${name})`, async () => {

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { mappedNetwork, response, startRawServer } from './servers';
 
 const RES = (u: string[]) => u.find((l) => l.startsWith('I/user.res')) ?? '(no result line)';

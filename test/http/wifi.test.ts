@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { createNetworkFromOptions } from '../../runtime/net/options';
-import { makeProfile } from '../../runtime/profile';
+import { makeProfile } from '../../runtime/core/profile';
 import { response, startRawServer } from './servers';
 
 function wifi(port: number) {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { logsCommand } from '../../runtime/logs/command';
+import { logsCommand } from '../../runtime/host/logs/command';
 import { Collector, fixture, local, readFixture, tmpDir, waitFor } from './helpers';
 
 async function logs(args: string[], opts: Parameters<typeof logsCommand>[2] = {}): Promise<{ code: number; out: Collector; err: Collector }> {

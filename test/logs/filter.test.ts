@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { LogEntry, parseLog } from '../../runtime/logs/parse';
-import { FilterError, FilterSpec, LogFilter, compileRegex, parseLevel, parseTimeBound } from '../../runtime/logs/filter';
+import { LogEntry, parseLog } from '../../runtime/host/logs/parse';
+import { FilterError, FilterSpec, LogFilter, compileRegex, parseLevel, parseTimeBound } from '../../runtime/host/logs/filter';
 import { local, readFixture } from './helpers';
 
 const air = parseLog(readFixture('air8101.txt'));

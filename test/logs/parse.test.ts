@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LogEntry, LogParser, LineSplitter, decodeBytes, parseLine, parseLog } from '../../runtime/logs/parse';
-import { toJsonEntry } from '../../runtime/logs/format';
-import { LogRecord, LogSink, PRINT_RECORD_BYTES, toJsonRecord } from '../../runtime/log';
+import { LogEntry, LogParser, LineSplitter, decodeBytes, parseLine, parseLog } from '../../runtime/host/logs/parse';
+import { toJsonEntry } from '../../runtime/host/logs/format';
+import { LogRecord, LogSink, PRINT_RECORD_BYTES, toJsonRecord } from '../../runtime/core/log';
 import { local, readFixture, tmpDir } from './helpers';
 
 function pick(e: LogEntry): Pick<LogEntry, 'level' | 'tag' | 'module' | 'message'> {

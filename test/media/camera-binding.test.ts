@@ -9,10 +9,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLua } from '../helpers/run-lua';
-import { isJpeg } from '../../runtime/camera/ffmpeg-camera';
+import { isJpeg } from '../../runtime/media/camera/ffmpeg-camera';
 import { jpegSize, writeBusyFfmpeg } from '../camera/helpers';
 import { assertNoProcesses } from './helpers';
-import { readVfsFile } from '../../runtime/fs/sandbox';
+import { readVfsFile } from '../../runtime/core/fs/sandbox';
 import { tempDir } from '../helpers/tmp';
 
 const engines = ['wasmoon', 'fengari'] as const;

@@ -11,7 +11,7 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import type { Device } from '../../runtime/device';
+import type { Device } from '../../runtime/core/device';
 import { NmsServer, tmpDir } from '../rtmp/helpers/servers';
 import { waitFor } from '../rtmp/helpers/net-util';
 import { decodeWithFfmpeg } from '../rtmp/helpers/ffmpeg-decode';
@@ -170,7 +170,7 @@ test('ffmpeg killed mid-stream → camera E log and "scanned" false; the VM and 
     },
   );
   await waitFor(() => lines.filter((l) => l.includes('Sending IDR frame')).length >= 1, 20_000, 'camera frames published');
-  const { deviceMedia } = await import('../../runtime/device-media');
+  const { deviceMedia } = await import('../../luatos-api/shared/media-hub');
   const hub = deviceMedia(dev!.vm!);
   const pid = hub.encoderPid;
   assert.ok(pid, 'an encoder runs while publishing');

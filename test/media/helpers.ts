@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as assert from 'node:assert/strict';
 import { DirectNetwork, parseMapRule } from '../../runtime/net/direct';
 import { parseFlv, videoTags } from '../rtmp/helpers/flv-file';
-import { decodeAmf0, Amf0EcmaArray, type Amf0Object } from '../../runtime/rtmp/amf0';
+import { decodeAmf0, Amf0EcmaArray, type Amf0Object } from '../../runtime/media/rtmp/amf0';
 import { pidsWithMarker } from '../camera/helpers';
 
 /** A Lua preamble that configures the camera exactly as the reference demo does. */

@@ -12,10 +12,10 @@ import { NmsServer } from '../rtmp/helpers/servers';
 import { WifiNetwork } from '../../runtime/net/model';
 import { DirectNetwork } from '../../runtime/net/direct';
 import { assertOrder, mappedNetwork, readRecording } from './helpers';
-import { deviceMedia } from '../../runtime/device-media';
+import { deviceMedia } from '../../luatos-api/shared/media-hub';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { waitFor } from '../rtmp/helpers/net-util';
-import type { Device } from '../../runtime/device';
+import type { Device } from '../../runtime/core/device';
 
 const engines = ['wasmoon', 'fengari'] as const;
 let nms: NmsServer | undefined;

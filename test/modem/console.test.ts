@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { VirtualClock } from '../../runtime/clock';
+import { VirtualClock } from '../../runtime/core/clock';
 import { boardProfile, getBoard, setupBoard } from '../../runtime/boards';
-import { startWebConsole, WebConsole } from '../../runtime/web';
+import { startWebConsole, WebConsole } from '../../runtime/host/web';
 import { runLua } from '../helpers/run-lua';
 
 test('web console on air780epm: /api/info lists sim/signal/network/flightmode (no wifi); POST sim remove makes the script see IP_LOSE', async () => {

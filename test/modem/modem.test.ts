@@ -10,15 +10,15 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { VirtualClock } from '../../runtime/clock';
-import type { Device } from '../../runtime/device';
-import { ENGINE_NAMES } from '../../runtime/engine';
-import { FaultError } from '../../runtime/faults';
+import { VirtualClock } from '../../runtime/core/clock';
+import type { Device } from '../../runtime/core/device';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
+import { FaultError } from '../../runtime/core/faults';
 import { boardProfile, findBoard, getBoard, setupBoard } from '../../runtime/boards';
 import { modemOf, modemOptionsFromProfile } from '../../runtime/net/cellular';
 import { LINK_DOWN, NetError } from '../../runtime/net/types';
-import { runScenario } from '../../runtime/scenario/runner';
-import { loadScenario } from '../../runtime/scenario/schema';
+import { runScenario } from '../../runtime/host/scenario/runner';
+import { loadScenario } from '../../runtime/host/scenario/schema';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 
 const IDS = { imei: '861234567890128', mobile: { imsi: '460001234567890', iccid: '89860012345678901234', ip: '10.64.12.34' } };
@@ -422,9 +422,9 @@ test('modem faults: registered with their actions (the web console makes one but
     ] as const) {
       const f = byName.get(name);
       assert.ok(f, name);
-      // the page's own parser (runtime/web/static/usage.js) turns the usage into buttons
+      // the page's own parser (runtime/host/web/static/usage.js) turns the usage into buttons
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'usage.js'));
+      const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'host', 'web', 'static', 'usage.js'));
       assert.deepEqual(u.parseUsage(f.usage).map((a: { label: string }) => a.label), [...alts]);
       for (const a of alts) assert.ok(f.actions?.[a], `${name} ${a} has a tooltip text`);
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { suite } from './util';
 
 // bit/bit32: results from the Lua 5.2 reference manual's definitions (§6.7) written out as

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { suite } from './util';
 
 // bit64: 9-byte values (8 bytes little endian + type byte); expected bytes are IEEE 754 and

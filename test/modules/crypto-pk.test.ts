@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as nodeCrypto from 'node:crypto';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runSuite } from '../base/suite';
 import { removeRunDirs } from './mods2-util';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as dgram from 'node:dgram';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runLua } from '../helpers/run-lua';
 import { runSuite } from '../base/suite';
 import { removeRunDirs } from './mods2-util';

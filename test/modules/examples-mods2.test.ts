@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as nodeCrypto from 'node:crypto';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runLua } from '../helpers/run-lua';
 
 // The example scripts under examples/<module>/ run unchanged, print the values of the

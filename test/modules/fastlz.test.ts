@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { fastlzCompress, fastlzDecompress } from '../../luatos-api/shared/fastlz';
 import { suite } from './util';
 import { tempDir } from '../helpers/tmp';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { suite } from './util';
 
 // iconv against known code points and GB2312/GBK bytes: 中 U+4E2D = GB D6D0, 文 U+6587 =

@@ -13,7 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { UNZIP_MAX_ENTRIES } from '../../luatos-api/miniz';
 import { runSuite } from '../base/suite';
 

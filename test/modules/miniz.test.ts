@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as zlib from 'node:zlib';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { suite } from './util';
 
 // miniz against Node's zlib as the independent implementation: our output must inflate with

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { ENGINE_NAMES } from '../../runtime/engine';
-import { VirtualClock } from '../../runtime/clock';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
+import { VirtualClock } from '../../runtime/core/clock';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
 import { suite } from './util';
 

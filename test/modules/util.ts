@@ -1,6 +1,6 @@
 /** Shared bits of the module conformance tests: run a Lua suite and remove its folders. */
 import * as fs from 'node:fs';
-import type { EngineName } from '../../runtime/engine';
+import type { EngineName } from '../../runtime/core/engine';
 import type { RunLuaOptions } from '../helpers/run-lua';
 import { runSuite, SuiteResult } from '../base/suite';
 

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as mqttPacket from 'mqtt-packet';
 import { MqttClientCore, type MqttEvent } from '../../runtime/net/mqtt-client';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
 
 async function rawServer(onPacket: (p: mqttPacket.Packet, s: net.Socket, at: number) => void) {

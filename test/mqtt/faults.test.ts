@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as mqttPacket from 'mqtt-packet';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
 import { startAedes, freePort, type Broker, mqttScript, userPayloads as u } from './brokers';
 

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { DirectNetwork } from '../../runtime/net/direct';
 import { mosquittoSkip, startMosquitto, type Broker, mqttScript, userPayloads as u } from './brokers';
 import { RefClient } from '../../scripts/bench/mqtt-ref-client';

@@ -12,7 +12,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runLua, RunLuaOptions, RunLuaResult } from '../helpers/run-lua';
 import { WifiNetwork, WifiNetworkOptions } from '../../runtime/net/model';
-import type { LogRecord } from '../../runtime/log';
+import type { LogRecord } from '../../runtime/core/log';
 
 export const ENGINES = ['wasmoon', 'fengari'] as const;
 

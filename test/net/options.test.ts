@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createNetworkFromOptions, deriveMac, hostPrimaryIpv4, networkOptionsFrom, normalizeMac, parseHostsTable, parseWifiFlag } from '../../runtime/net/options';
 import { WifiNetwork } from '../../runtime/net/model';
 import { NetError } from '../../runtime/net/types';
-import { makeProfile } from '../../runtime/profile';
+import { makeProfile } from '../../runtime/core/profile';
 
 test('--wifi, --mac and hosts parsing', () => {
   assert.deepEqual(parseWifiFlag('lab:se:cret'), { ssid: 'lab', password: 'se:cret' });

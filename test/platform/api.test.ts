@@ -12,11 +12,11 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { startLocalPlatform, type LocalPlatform, type ApiRequestInfo, PlatformConfigError, answerDeviceApi, makeSelfSignedCert } from '../../runtime/platform';
-import { FaultRegistry, FaultError } from '../../runtime/faults';
+import { startLocalPlatform, type LocalPlatform, type ApiRequestInfo, PlatformConfigError, answerDeviceApi, makeSelfSignedCert } from '../../runtime/host/platform';
+import { FaultRegistry, FaultError } from '../../runtime/core/faults';
 import { DirectNetwork } from '../../runtime/net/direct';
 import { runLua } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { tempDir } from '../helpers/tmp';
 
 const DEMO_BODY = JSON.stringify({ deviceAccess: '8', deviceUser: 'admin', devicePsd: 'Air123456' });

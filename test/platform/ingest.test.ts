@@ -13,10 +13,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { startLocalPlatform, type LocalPlatform } from '../../runtime/platform';
-import { FaultRegistry, FaultError } from '../../runtime/faults';
-import { trackedChildren } from '../../runtime/media/child-registry';
-import { RtmpState } from '../../runtime/rtmp';
+import { startLocalPlatform, type LocalPlatform } from '../../runtime/host/platform';
+import { FaultRegistry, FaultError } from '../../runtime/core/faults';
+import { trackedChildren } from '../../runtime/media/ffmpeg/child-registry';
+import { RtmpState } from '../../runtime/media/rtmp';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { connectAndPublish, feed, waitState } from '../rtmp/helpers/publish-util';
 import { parseFlv, videoTags } from '../rtmp/helpers/flv-file';
@@ -290,7 +290,7 @@ function removeStoresOf(pid: number | undefined): void {
 
 for (const how of ['exit', 'SIGKILL'] as const) {
   test(`no orphan when the parent process ends without stop() (${how})`, { timeout: 30_000, skip: how === 'SIGKILL' && process.platform === 'win32' ? 'no watchdog on Windows' : false }, async () => {
-    const platformModule = path.join(__dirname, '../../runtime/platform/index.js');
+    const platformModule = path.join(__dirname, '../../runtime/host/platform/index.js');
     const code = `
 const { startLocalPlatform } = require(${JSON.stringify(platformModule)});
 startLocalPlatform().then((p) => {

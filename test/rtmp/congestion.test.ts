@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RtmpState } from '../../runtime/rtmp';
+import { RtmpState } from '../../runtime/media/rtmp';
 import { NmsServer } from './helpers/servers';
 import { makeH264 } from './helpers/h264-source';
 import { decodeWithFfmpeg } from './helpers/ffmpeg-decode';

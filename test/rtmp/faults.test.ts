@@ -2,9 +2,9 @@
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
-import { RtmpPublisher, RtmpState, RtmpErrorCode } from '../../runtime/rtmp';
-import { encodeAmf0 } from '../../runtime/rtmp/amf0';
-import { MSG, USER_CONTROL } from '../../runtime/rtmp/messages';
+import { RtmpPublisher, RtmpState, RtmpErrorCode } from '../../runtime/media/rtmp';
+import { encodeAmf0 } from '../../runtime/media/rtmp/amf0';
+import { MSG, USER_CONTROL } from '../../runtime/media/rtmp/messages';
 import { FakeRtmpServer, cooperative, type FakeConn } from './helpers/fake-server';
 import { NmsServer } from './helpers/servers';
 import { makeH264 } from './helpers/h264-source';

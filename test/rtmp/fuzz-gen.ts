@@ -4,8 +4,8 @@
  */
 import * as fc from 'fast-check';
 import { Duplex } from 'node:stream';
-import { Amf0EcmaArray, encodeAmf0, type Amf0Value } from '../../runtime/rtmp/amf0';
-import { ChunkWriter, basicHeader } from '../../runtime/rtmp/chunk-writer';
+import { Amf0EcmaArray, encodeAmf0, type Amf0Value } from '../../runtime/media/rtmp/amf0';
+import { ChunkWriter, basicHeader } from '../../runtime/media/rtmp/chunk-writer';
 
 export const amfValue = fc.letrec<{ v: Amf0Value }>((tie) => ({
   v: fc.oneof(

@@ -8,14 +8,14 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fc from 'fast-check';
-import { decodeAmf0, encodeAmf0 } from '../../runtime/rtmp/amf0';
-import { Amf0DecodeError, RtmpError, RtmpProtocolError } from '../../runtime/rtmp/errors';
-import { ChunkReader } from '../../runtime/rtmp/chunk-reader';
-import { ChunkWriter } from '../../runtime/rtmp/chunk-writer';
-import { parseCommand } from '../../runtime/rtmp/commands';
-import { ClientHandshake } from '../../runtime/rtmp/handshake';
-import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
-import { MSG } from '../../runtime/rtmp/messages';
+import { decodeAmf0, encodeAmf0 } from '../../runtime/media/rtmp/amf0';
+import { Amf0DecodeError, RtmpError, RtmpProtocolError } from '../../runtime/media/rtmp/errors';
+import { ChunkReader } from '../../runtime/media/rtmp/chunk-reader';
+import { ChunkWriter } from '../../runtime/media/rtmp/chunk-writer';
+import { parseCommand } from '../../runtime/media/rtmp/commands';
+import { ClientHandshake } from '../../runtime/media/rtmp/handshake';
+import { RtmpPublisher, RtmpState } from '../../runtime/media/rtmp';
+import { MSG } from '../../runtime/media/rtmp/messages';
 import { amfValue, connectOkBytes, hostileChunkStream, memorySocket } from './fuzz-gen';
 
 let total = 0;

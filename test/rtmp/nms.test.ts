@@ -1,7 +1,7 @@
 /** Against node-media-server 4 (child process on a free loopback port). */
 import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RtmpPublisher, RtmpState, RtmpErrorCode } from '../../runtime/rtmp';
+import { RtmpPublisher, RtmpState, RtmpErrorCode } from '../../runtime/media/rtmp';
 import { NmsServer } from './helpers/servers';
 import { makeH264 } from './helpers/h264-source';
 import { decodeWithFfmpeg } from './helpers/ffmpeg-decode';

@@ -1,7 +1,7 @@
 /** Against ffmpeg's own RTMP listener and nginx-rtmp (when installed). */
 import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { RtmpState } from '../../runtime/rtmp';
+import { RtmpState } from '../../runtime/media/rtmp';
 import { FfmpegListener, NginxRtmp } from './helpers/servers';
 import { makeH264 } from './helpers/h264-source';
 import { decodeWithFfmpeg } from './helpers/ffmpeg-decode';

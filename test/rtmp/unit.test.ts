@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { parseRtmpUrl } from '../../runtime/rtmp/url';
-import { Amf0EcmaArray, decodeAmf0, encodeAmf0, type Amf0Value } from '../../runtime/rtmp/amf0';
-import { Amf0DecodeError, RtmpProtocolError, RtmpUrlError } from '../../runtime/rtmp/errors';
-import { ChunkWriter } from '../../runtime/rtmp/chunk-writer';
-import { ChunkReader } from '../../runtime/rtmp/chunk-reader';
-import { setChunkSizeMessage, type RtmpMessage } from '../../runtime/rtmp/messages';
-import { buildAvcDecoderConfig, splitAnnexB, splitAvcc, toAvcc } from '../../runtime/rtmp/avc';
-import { AvcPacketizer } from '../../runtime/rtmp/video-packetizer';
-import { SendQueue, type QueuedMedia } from '../../runtime/rtmp/send-queue';
-import { RateWindow, formatStatsLine, type RtmpStats } from '../../runtime/rtmp/stats';
-import { ClientHandshake } from '../../runtime/rtmp/handshake';
-import { avcVideoTagHeader } from '../../runtime/rtmp/flv';
+import { parseRtmpUrl } from '../../runtime/media/rtmp/url';
+import { Amf0EcmaArray, decodeAmf0, encodeAmf0, type Amf0Value } from '../../runtime/media/rtmp/amf0';
+import { Amf0DecodeError, RtmpProtocolError, RtmpUrlError } from '../../runtime/media/rtmp/errors';
+import { ChunkWriter } from '../../runtime/media/rtmp/chunk-writer';
+import { ChunkReader } from '../../runtime/media/rtmp/chunk-reader';
+import { setChunkSizeMessage, type RtmpMessage } from '../../runtime/media/rtmp/messages';
+import { buildAvcDecoderConfig, splitAnnexB, splitAvcc, toAvcc } from '../../runtime/media/rtmp/avc';
+import { AvcPacketizer } from '../../runtime/media/rtmp/video-packetizer';
+import { SendQueue, type QueuedMedia } from '../../runtime/media/rtmp/send-queue';
+import { RateWindow, formatStatsLine, type RtmpStats } from '../../runtime/media/rtmp/stats';
+import { ClientHandshake } from '../../runtime/media/rtmp/handshake';
+import { avcVideoTagHeader } from '../../runtime/media/rtmp/flv';
 
 test('url: parses host, port, app, stream, query and tcUrl', () => {
   const u = parseRtmpUrl('rtmp://example.com/live/cam1');

@@ -11,8 +11,8 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runScenario, ScenarioResult } from '../../runtime/scenario/runner';
-import { failureReport } from '../../runtime/scenario/report';
+import { runScenario, ScenarioResult } from '../../runtime/host/scenario/runner';
+import { failureReport } from '../../runtime/host/scenario/report';
 import { tempDir } from '../helpers/tmp';
 
 const ROOT = [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..', '..')].find((p) => fs.existsSync(path.join(p, 'demo', 'scenarios'))) as string;

@@ -1,5 +1,5 @@
 /**
- * The `fleet:` section of a scenario (runtime/scenario/schema.ts, fleet.ts, runner.ts): N more
+ * The `fleet:` section of a scenario (runtime/host/scenario/schema.ts, fleet.ts, runner.ts): N more
  * devices on the scenario's clock, `fleet-expect` (every device), `fleet-fault` (a deterministic
  * share of the devices), and the schema's checks.
  */
@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runScenario } from '../../runtime/scenario/runner';
-import { parseScenario } from '../../runtime/scenario/schema';
+import { runScenario } from '../../runtime/host/scenario/runner';
+import { parseScenario } from '../../runtime/host/scenario/schema';
 import { tempDir } from '../helpers/tmp';
 
 const MAIN = `

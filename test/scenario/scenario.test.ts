@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { runScenario, RunScenarioOptions, ScenarioResult } from '../../runtime/scenario/runner';
-import { failureReport, junitXml, xmlEscape } from '../../runtime/scenario/report';
-import { testCommand } from '../../runtime/scenario/command';
-import { Device } from '../../runtime/device';
+import { runScenario, RunScenarioOptions, ScenarioResult } from '../../runtime/host/scenario/runner';
+import { failureReport, junitXml, xmlEscape } from '../../runtime/host/scenario/report';
+import { testCommand } from '../../runtime/host/scenario/command';
+import { Device } from '../../runtime/core/device';
 import { tempDir } from '../helpers/tmp';
 
 const FIX = [path.join(__dirname, '..', 'fixtures', 'scenarios'), path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'scenarios')].find((p) =>

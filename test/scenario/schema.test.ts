@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseDuration, parseScenario, ScenarioError, splitArgs } from '../../runtime/scenario/schema';
-import { compilePattern, makeLogLine, matches } from '../../runtime/scenario/pattern';
+import { parseDuration, parseScenario, ScenarioError, splitArgs } from '../../runtime/host/scenario/schema';
+import { compilePattern, makeLogLine, matches } from '../../runtime/host/scenario/pattern';
 import { tempDir } from '../helpers/tmp';
 
 const dir = tempDir('luatos-schema-');

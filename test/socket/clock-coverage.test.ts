@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { VirtualClock } from '../../runtime/clock';
+import { VirtualClock } from '../../runtime/core/clock';
 import { WifiNetwork } from '../../runtime/net/model';
 import { ENGINES, FAST, REF_NET } from '../net/net-helpers';
 import { runSock } from './helpers';

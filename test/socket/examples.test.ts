@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { once } from 'node:events';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'bin', 'luatos.js');

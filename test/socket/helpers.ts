@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { runLua, RunLuaOptions, RunLuaResult } from '../helpers/run-lua';
 import type { WifiNetwork } from '../../runtime/net/model';
-import type { Device } from '../../runtime/device';
+import type { Device } from '../../runtime/core/device';
 
 export async function runSock(files: Record<string, string | Buffer>, model: WifiNetwork, opts: RunLuaOptions = {}): Promise<RunLuaResult> {
   const r = await runLua(files, { ...opts, device: { ...(opts.device ?? {}), network: model } });

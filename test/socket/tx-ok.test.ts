@@ -12,7 +12,7 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { NetCtrl, type CtrlHost } from '../../runtime/net/sockets';
 import { DirectNetwork } from '../../runtime/net/direct';
-import { RealClock } from '../../runtime/clock';
+import { RealClock } from '../../runtime/core/clock';
 import { SOCKET_EVENTS } from '../../runtime/net/adapters';
 
 const NAME = new Map<number, string>(Object.entries(SOCKET_EVENTS).map(([k, v]) => [v as number, k]));

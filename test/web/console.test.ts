@@ -12,15 +12,15 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import WebSocket from 'ws';
-import { Device } from '../../runtime/device';
-import { LogSink, type LogRecord } from '../../runtime/log';
-import { makeProfile } from '../../runtime/profile';
+import { Device } from '../../runtime/core/device';
+import { LogSink, type LogRecord } from '../../runtime/core/log';
+import { makeProfile } from '../../runtime/core/profile';
 import { boardNetwork, boardProfile, getBoard, setupBoard } from '../../runtime/boards';
-import { RtmpPublisher, RtmpState } from '../../runtime/rtmp';
+import { RtmpPublisher, RtmpState } from '../../runtime/media/rtmp';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
-import { startWebConsole, isLoopbackHost, type DeviceStatus, type WebConsole } from '../../runtime/web';
-import { LogHistory, classify } from '../../runtime/web/log-history';
-import { statusProvider } from '../../runtime/status';
+import { startWebConsole, isLoopbackHost, type DeviceStatus, type WebConsole } from '../../runtime/host/web';
+import { LogHistory, classify } from '../../runtime/host/web/log-history';
+import { statusProvider } from '../../runtime/host/status';
 import { makeScriptDir } from '../helpers/run-lua';
 import { makeH264 } from '../rtmp/helpers/h264-source';
 import { freePort, waitForPort, delay, waitFor } from '../rtmp/helpers/net-util';
@@ -162,7 +162,7 @@ const [rtmpPort, httpPort, dir] = process.argv.slice(1);
 startNms({ rtmpPort: Number(rtmpPort), httpPort: Number(httpPort), storeDir: dir, logLevel: 'error', publishGraceMs: 100 });
 process.on('SIGTERM', () => process.exit(0));
 `;
-const NMS_LAUNCH = path.resolve(__dirname, '..', '..', 'runtime', 'platform', 'nms-launch.js');
+const NMS_LAUNCH = path.resolve(__dirname, '..', '..', 'runtime', 'host', 'platform', 'nms-launch.js');
 
 class NmsHttp {
   proc!: ChildProcess;
@@ -292,9 +292,9 @@ test('classify: level and tag of user and firmware lines', () => {
 
 test('one tag grammar: the console page and luatos logs --tag give the same answers (static/tag-filter.js)', async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tf = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'tag-filter.js'));
-  const { parseLog } = await import('../../runtime/logs/parse');
-  const { LogFilter } = await import('../../runtime/logs/filter');
+  const tf = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'host', 'web', 'static', 'tag-filter.js'));
+  const { parseLog } = await import('../../runtime/host/logs/parse');
+  const { LogFilter } = await import('../../runtime/host/logs/filter');
   const log = [
     '[2026-01-22 10:00:00.000] luat:U(10):I/user.main hello',
     '[2026-01-22 10:00:00.001] luat:U(11):W/user.rtmp_app.task retry',
@@ -337,7 +337,7 @@ test('one tag grammar: the console page and luatos logs --tag give the same answ
 
 test('fault usage texts become buttons with parameters (static/usage.js, shared with the page)', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'web', 'static', 'usage.js'));
+  const u = require(path.resolve(__dirname, '..', '..', '..', 'runtime', 'host', 'web', 'static', 'usage.js'));
   assert.deepEqual(u.parseUsage(''), [{ label: '', items: [] }]);
   const wifi = u.parseUsage('down | up | password <new> [ssid]');
   assert.deepEqual(wifi.map((a: { label: string }) => a.label), ['down', 'up', 'password']);

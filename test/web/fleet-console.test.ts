@@ -1,5 +1,5 @@
 /**
- * The fleet view of the web console (runtime/web/fleet-console.ts + static/fleet.*): the HTTP API
+ * The fleet view of the web console (runtime/host/web/fleet-console.ts + static/fleet.*): the HTTP API
  * against a real fleet (worker thread, real devices), its security checks, faults on a selection
  * and on a percentage; then Chromium (playwright-core, /usr/bin/chromium) drives the page: the
  * table sorts and filters, a click opens one device's panel, log and live video (two devices
@@ -15,10 +15,10 @@ import { tempDir } from '../helpers/tmp';
 import { FleetHost } from '../../runtime/host/fleet/fleet-host';
 import { FleetLog } from '../../runtime/host/fleet/fleet-log';
 import { fleetMembers } from '../../runtime/host/fleet/names';
-import { startFleetConsole, pickPercent } from '../../runtime/web/fleet-console';
-import { startLocalPlatform, type LocalPlatform } from '../../runtime/platform';
+import { startFleetConsole, pickPercent } from '../../runtime/host/web/fleet-console';
+import { startLocalPlatform, type LocalPlatform } from '../../runtime/host/platform';
 import { boardProfile, getBoard } from '../../runtime/boards';
-import { loadProfileFile } from '../../runtime/profile';
+import { loadProfileFile } from '../../runtime/core/profile';
 
 interface PageElement {
   textContent: string | null;

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { parseWsUrl } from '../../runtime/net/websocket-client';
 import { HOST, startRawServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 

@@ -10,7 +10,7 @@ import { test, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { WifiNetwork } from '../../runtime/net/model';
 import { HOST, startWsServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import * as https from 'node:https';
 import { runLua, RunLuaResult } from '../helpers/run-lua';
-import { ENGINE_NAMES } from '../../runtime/engine';
+import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { HOST, pattern, startRawServer, startWsServer, wsNetwork, inOrder, wsTrace } from './ws-helpers';
 import * as fs from 'node:fs';
 

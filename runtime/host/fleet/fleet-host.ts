@@ -18,12 +18,12 @@
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { StopReason } from '../../device';
-import { FaultError, FaultRegistry, type FaultInfo } from '../../faults';
-import type { LogRecord } from '../../log';
-import { killPids } from '../device-host';
-import { absNow, createHeartbeatBuffer } from '../heartbeat';
-import { fromWireRecord } from '../protocol';
+import type { StopReason } from '../../core/device';
+import { FaultError, FaultRegistry, type FaultInfo } from '../../core/faults';
+import type { LogRecord } from '../../core/log';
+import { killPids } from '../worker/device-host';
+import { absNow, createHeartbeatBuffer } from '../worker/heartbeat';
+import { fromWireRecord } from '../worker/protocol';
 import type { FleetMember } from './names';
 import type { FleetRow, FleetWorkerData, FromFleetWorker, ToFleetWorker } from './protocol';
 

@@ -6,7 +6,7 @@
  *                        [2026-11-24 04:03:34.312] <dev007> luat:U(93):I/user.main ...
  *
  * `luatos logs` reads both; `luatos logs --device dev007 fleet.log` keeps one device's lines
- * (runtime/logs/parse.ts reads the `<name>` field). The terminal gets the merged form (hidden
+ * (runtime/host/logs/parse.ts reads the `<name>` field). The terminal gets the merged form (hidden
  * firmware levels below `minRuntimeLevel`, as `luatos run --log-level`), or JSON lines with a
  * `device` field under `--format jsonl`.
  *
@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatRecord, formatRecordBody, formatStamp, recordLevel, splitPayload, toJsonRecord, type LogLevel, type LogRecord } from '../../log';
+import { formatRecord, formatRecordBody, formatStamp, recordLevel, splitPayload, toJsonRecord, type LogLevel, type LogRecord } from '../../core/log';
 
 export const MERGED_LOG_NAME = 'fleet.log';
 

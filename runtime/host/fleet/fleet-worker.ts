@@ -17,15 +17,15 @@
  * `--runaway-ms` still ends runaway Lua code that returns to the VM).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Device } from '../../device';
-import { LogSink, type LogRecord } from '../../log';
-import { RealClock, VirtualClock } from '../../clock';
+import { Device } from '../../core/device';
+import { LogSink, type LogRecord } from '../../core/log';
+import { RealClock, VirtualClock } from '../../core/clock';
 import { boardNetwork, getBoard, setupBoard } from '../../boards';
-import { deviceRowFigures } from '../../status';
-import { CAMERA_POOL_KEY, CameraPool } from '../../camera/camera-pool';
-import { childPidsReporter } from '../children';
-import { absNow } from '../heartbeat';
-import { toWireRecord, type WireRecord } from '../protocol';
+import { deviceRowFigures } from '../status';
+import { CAMERA_POOL_KEY, CameraPool } from '../../media/camera/camera-pool';
+import { childPidsReporter } from '../worker/children';
+import { absNow } from '../worker/heartbeat';
+import { toWireRecord, type WireRecord } from '../worker/protocol';
 import { fleetProfile } from './names';
 import type { FleetRow, FleetWorkerData, FromFleetWorker, ToFleetWorker } from './protocol';
 
@@ -195,7 +195,7 @@ function encoderIds(): (key: string | undefined) => string | null {
   };
 }
 
-/** The fleet table's row of one device (runtime/status.ts reads the device model, never the VM). */
+/** The fleet table's row of one device (runtime/host/status.ts reads the device model, never the VM). */
 function rowOf(m: Member, encoderId: (key: string | undefined) => string | null): FleetRow {
   const { encoderKey, ...f } = deviceRowFigures(m.device);
   return { index: m.index, name: m.name, mac: m.mac, ...f, lastError: m.lastError, encoder: encoderId(encoderKey) };

@@ -3,13 +3,13 @@
  * host on the main thread (fleet-host.ts). Everything survives structured cloning. Devices are
  * named by their fleet-wide index (`d`).
  */
-import type { EngineName } from '../../engine';
-import type { FaultInfo } from '../../faults';
-import type { DeviceProfile } from '../../profile';
+import type { EngineName } from '../../core/engine';
+import type { FaultInfo } from '../../core/faults';
+import type { DeviceProfile } from '../../core/profile';
 import type { NetworkCliOptions } from '../../net/options';
-import type { StopReason } from '../../device';
-import type { VmExit } from '../../vm';
-import type { WireRecord } from '../protocol';
+import type { StopReason } from '../../core/device';
+import type { VmExit } from '../../core/vm/vm';
+import type { WireRecord } from '../worker/protocol';
 
 /** One device of a worker. */
 export interface FleetWorkerDevice {

@@ -4,10 +4,10 @@
  * the world).
  */
 import * as net from 'node:net';
-import { ChunkReader } from '../../../runtime/rtmp/chunk-reader';
-import { ChunkWriter } from '../../../runtime/rtmp/chunk-writer';
-import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../../runtime/rtmp/amf0';
-import { MSG, type RtmpMessage } from '../../../runtime/rtmp/messages';
+import { ChunkReader } from '../../../runtime/media/rtmp/chunk-reader';
+import { ChunkWriter } from '../../../runtime/media/rtmp/chunk-writer';
+import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../../runtime/media/rtmp/amf0';
+import { MSG, type RtmpMessage } from '../../../runtime/media/rtmp/messages';
 
 export interface FakeConn {
   socket: net.Socket;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { locateFfmpeg } from '../../../runtime/media/ffmpeg-locate';
+import { locateFfmpeg } from '../../../runtime/media/ffmpeg/locate';
 import type { EncodedVideoFrame } from '../../../runtime/media/types';
 
 export interface H264Options {

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NmsPacket, startNms } from '../../../runtime/platform/nms-launch';
+import { NmsPacket, startNms } from '../../../runtime/host/platform/nms-launch';
 
 const port = Number(process.argv[2]);
 const dir = process.argv[3];

@@ -1,9 +1,9 @@
 import type { EncodedVideoFrame } from '../../../runtime/media/types';
-import { RtmpPublisher, RtmpState, type RtmpLogEvent, type RtmpPublisherOptions } from '../../../runtime/rtmp';
-import { splitAnnexB, splitAvcc } from '../../../runtime/rtmp/avc';
+import { RtmpPublisher, RtmpState, type RtmpLogEvent, type RtmpPublisherOptions } from '../../../runtime/media/rtmp';
+import { splitAnnexB, splitAvcc } from '../../../runtime/media/rtmp/avc';
 import { delay } from './net-util';
 import { parseFlv, videoTags, type VideoTagInfo } from './flv-file';
-import { decodeAmf0, Amf0EcmaArray, type Amf0Object } from '../../../runtime/rtmp/amf0';
+import { decodeAmf0, Amf0EcmaArray, type Amf0Object } from '../../../runtime/media/rtmp/amf0';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 

@@ -1,0 +1,375 @@
+/**
+ * One simulated device (an Air8101 by default): its profile, clock, file system and log, and
+ * the VM of the current boot. It boots the script folder the way the firmware does, counts
+ * boots and applies the reboot rules when the VM exits.
+ *
+ * There are no module-level singletons: everything a binding needs hangs off this object
+ * (`vm.device`), so several devices can share one process.
+ */
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import { Clock, RealClock, TimerHandle } from './clock';
+import { createEngine, EngineName } from './engine';
+import { LuaEngine } from './engine/types';
+import { LogKind, LogLevel, LogRecord, LogSink } from './log';
+import { DeviceProfile, makeProfile } from './profile';
+import { Vfs } from './fs/vfs';
+import { DeviceNetwork } from '../net/types';
+import { createNetworkFromOptions } from '../net/options';
+import { WifiNetwork } from '../net/model';
+import { registerNetworkFaults } from '../net/faults';
+import { FaultError, FaultRegistry } from './faults';
+import { ApiCoverage } from './coverage';
+import { Vm, VmExit } from './vm/vm';
+import { installApi } from '../../luatos-api';
+
+export const BUNDLED_LUA_DIR = path.resolve(__dirname, '..', '..', '..', 'runtime', 'lua'); // path: dist/runtime/core -> runtime/lua
+/** longest wait for the old boot's children (ffmpeg: SIGTERM, SIGKILL after 1.5 s) before a reboot */
+const DRAIN_CAP_MS = 3000;
+
+export interface DeviceOptions {
+  /** the script folder, or a list of script files */
+  scripts: string | string[];
+  libDirs?: string[];
+  engine?: EngineName;
+  profile?: DeviceProfile;
+  clock?: Clock;
+  log?: LogSink;
+  /** writable data directory for `/` */
+  dataDir: string;
+  /** what a VM exit does: reboot (device behaviour) or end the run (tests) */
+  reboot?: 'restart' | 'exit';
+  /** stop after this many boots (a reboot loop guard); 0 = unlimited */
+  maxBoots?: number;
+  /** the network the device uses (default: DirectNetwork, always up) */
+  network?: DeviceNetwork;
+  /** record API use (luatos run --coverage) */
+  coverage?: boolean;
+  /**
+   * Process-level services several devices share (a fleet's camera encoder pool, keyed by
+   * name). Passed explicitly so there is no module-level singleton; parts look their service up
+   * by key and work alone when it is absent.
+   */
+  shared?: ReadonlyMap<string, unknown>;
+  /** an engine instance of its own instead of the process's shared one (bench:fleet measures both) */
+  isolatedEngine?: boolean;
+}
+
+export interface DeviceEvents {
+  boot: [bootNo: number];
+  vmexit: [exit: VmExit, bootNo: number];
+  /** the device stopped for good (reboot policy 'exit', max boots, stop()) */
+  stopped: [reason: StopReason];
+}
+
+export interface StopReason {
+  kind: 'exit' | 'max-boots' | 'stopped' | 'load-error' | 'no-main';
+  exit?: VmExit;
+  /** the process exit code the board asks for (boards with `exitOnReset`: the PC simulator) */
+  code?: number;
+}
+
+export class Device extends EventEmitter {
+  readonly profile: DeviceProfile;
+  readonly clock: Clock;
+  readonly logSink: LogSink;
+  readonly vfs: Vfs;
+  readonly opts: DeviceOptions;
+  engine: LuaEngine | null = null;
+  vm: Vm | null = null;
+  boots = 0;
+  private rebootTimer: TimerHandle | null = null;
+  /** the `reboot` fault (the RESET key) ended the VM: logged as such, not as a watchdog reset */
+  private resetKeyPressed = false;
+  private stoppedFlag = false;
+  /** boot time of the device (for ms-since-boot when no VM runs) */
+  private bootTime: number;
+  /** watchdog state (wdt.*) */
+  wdt: { timeoutMs: number; timer: TimerHandle | null } | null = null;
+  /** the USB camera is pulled out (fault injection; survives reboots like hardware does) */
+  cameraUnplugged = false;
+  /** API use, when --coverage asked for it */
+  coverage: ApiCoverage | null = null;
+  /** services shared with other devices of the process (DeviceOptions.shared); empty alone */
+  readonly shared: ReadonlyMap<string, unknown>;
+  /** fault injection points registered by the parts of the simulated world */
+  readonly faults = new FaultRegistry();
+  /** the device's network (replaced by the Wi-Fi model) */
+  net: DeviceNetwork;
+  /** current log level set by log.setLevel (gates Lua and firmware lines) */
+  logLevel = 1;
+  /**
+   * Called with true when a Lua resume begins and false when it ends (runtime/host/worker/heartbeat.ts:
+   * the supervisor on Node's main thread sees a VM stuck in one call). Null: nobody watches.
+   */
+  resumeObserver: ((running: boolean) => void) | null = null;
+  /**
+   * What the board brings to every boot's VM (runtime/boards/): run after the standard API is
+   * installed, before boot.lua (e.g. the PC simulator's `os.exit`).
+   */
+  readonly bootHooks: Array<(vm: Vm) => void> = [];
+  /**
+   * The board ends the run where a device reboots (the PC simulator: `rtos.reboot(code)` and
+   * `os.exit(code)` end the process with code, a VM exit ends it with 1 after
+   * `exitRebootDelayMs`). The device then stops with `StopReason.code`.
+   */
+  exitOnReset = false;
+
+  constructor(opts: DeviceOptions) {
+    super();
+    this.opts = opts;
+    this.shared = opts.shared ?? new Map();
+    this.profile = opts.profile ?? makeProfile();
+    this.clock = opts.clock ?? new RealClock();
+    this.logSink = opts.log ?? new LogSink();
+    this.vfs = new Vfs({ scripts: opts.scripts, libDirs: opts.libDirs, bundledDirs: [BUNDLED_LUA_DIR], dataDir: opts.dataDir });
+    this.bootTime = this.clock.now();
+    this.net = opts.network ?? createNetworkFromOptions(this.profile);
+    if (opts.coverage) this.coverage = new ApiCoverage();
+    if (this.net instanceof WifiNetwork) registerNetworkFaults(this.net, this.faults);
+    // one wording for the button, its tooltip and the log: the RESET key (the firmware's
+    // reset-reason table calls it "RESET键"; the exact table of the Air8101 build is unsure)
+    this.faults.register({ name: 'reboot', usage: '', description: 'reboot as pressing the RESET key does', actions: { '': 'reboot the device as pressing its RESET key (RESET键) does' } }, () => {
+      this.resetKeyPressed = true;
+      this.reboot('RESET key');
+    });
+    void FaultError;
+  }
+
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
+  uptime(): number {
+    return this.clock.now() - (this.vm ? this.vm.bootTime : this.bootTime);
+  }
+
+  /** A single run of Lua code longer than this ends the VM (the hardware watchdog if armed). */
+  runawayBudgetMs(): number {
+    return this.wdt ? Math.min(this.wdt.timeoutMs, this.profile.runawayMs) : this.profile.runawayMs;
+  }
+
+  /** Stop the reminder timer of a missing main.lua (used when the process ends). */
+  dispose(): void {
+    this.clock.clearTimer(this.noMainTimer);
+    this.stop();
+  }
+
+  // ------------------------------------------------------------------ logging
+
+  private record(kind: LogKind, payload: Buffer, module?: string): LogRecord {
+    return { kind, ms: this.uptime(), wall: this.clock.wallNow(), module, payload, boot: this.boots };
+  }
+
+  /** A firmware line `luat:<L>(ms):<module>:<message>`; log.setLevel gates it as on the device. */
+  logRuntime(level: LogLevel, module: string, message: string, _vm?: Vm): void {
+    const lv = { D: 1, I: 2, W: 3, E: 4 }[level];
+    if (lv < this.logLevel) return;
+    this.logSink.write(this.record(level, Buffer.from(message), module));
+  }
+
+  /** Lua output (print / log.*): a `luat:U(ms):` record with raw bytes. */
+  logUser(payload: Buffer): void {
+    if (this.vm?.exiting) return;
+    this.logSink.write(this.record('U', payload));
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Boot (or reboot) the device. */
+  async start(): Promise<void> {
+    if (this.stoppedFlag) return;
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? 'wasmoon', { isolated: this.opts.isolatedEngine });
+    this.bootOnce();
+  }
+
+  /**
+   * The next boot. An engine that trapped (wasm RuntimeError) is never entered again: the boot
+   * waits for a fresh instance instead.
+   */
+  private nextBoot(): void {
+    if (this.stoppedFlag) return;
+    if (!this.engine?.broken) {
+      this.bootOnce();
+      return;
+    }
+    this.engine = null;
+    createEngine(this.opts.engine ?? 'wasmoon', { isolated: this.opts.isolatedEngine }).then(
+      (e) => {
+        if (this.stoppedFlag) return;
+        this.engine = e;
+        this.bootOnce();
+      },
+      (err: Error) => {
+        this.logRuntime('E', 'main', `cannot start a fresh Lua engine: ${err.message}`);
+        this.stop({ kind: 'load-error' });
+      },
+    );
+  }
+
+  private bootOnce(): void {
+    if (this.stoppedFlag) return;
+    const engine = this.engine as LuaEngine;
+    this.resetKeyPressed = false;
+    this.boots++;
+    this.bootTime = this.clock.now();
+    let vm: Vm;
+    try {
+      vm = new Vm(this, engine, this.boots);
+    } catch (e) {
+      // luaL_newstate failed (out of memory, or the engine trapped): no Node stack trace
+      this.logRuntime('E', 'main', `Lua VM could not start: ${(e as Error).message}`);
+      this.stop({ kind: 'load-error' });
+      return;
+    }
+    this.vm = vm;
+    this.emit('boot', this.boots);
+    try {
+      installApi(vm);
+      for (const hook of this.bootHooks) hook(vm);
+    } catch (e) {
+      this.logRuntime('E', 'main', `runtime setup failed: ${(e as Error).message}`);
+      this.stop({ kind: 'load-error' });
+      return;
+    }
+    const boot = this.vfs.readFile('/lua/boot.lua');
+    if (!boot) throw new Error('runtime is incomplete: runtime/lua/boot.lua is missing');
+    vm.start(boot, '@boot.lua');
+  }
+
+  /** Called by the VM when it ends. Logs the firmware's exit lines and applies the reboot rule. */
+  onVmExit(vm: Vm, x: VmExit): void {
+    if (vm !== this.vm) return;
+    const delay = this.profile.exitRebootDelayMs;
+    switch (x.kind) {
+      case 'error':
+      case 'load':
+        this.logRuntime('E', 'main', 'Luat: ');
+        this.logRuntime('E', 'main', x.message ?? '');
+        this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
+        break;
+      case 'returned':
+        this.logRuntime('E', 'main', `Lua VM exit!! reboot in ${delay}ms`);
+        break;
+      case 'watchdog':
+        if (this.resetKeyPressed) {
+          this.logRuntime('I', 'main', 'RESET key (RESET键) pressed, rebooting');
+          break;
+        }
+        this.logRuntime('E', 'wdt', x.message ?? 'watchdog timeout');
+        this.logRuntime('E', 'main', 'watchdog reset, rebooting');
+        break;
+      case 'reboot':
+        if (!this.exitOnReset) this.logRuntime('I', 'rtos', `rtos.reboot(${x.code ?? ''}) called, rebooting`);
+        break;
+      case 'exit': // os.exit: the process just ends, no firmware line
+      case 'stopped':
+        break;
+    }
+    this.emit('vmexit', x, vm.bootNo);
+    this.stopWdt();
+    if (this.noMainFlag) {
+      setImmediate(() => vm.close());
+      this.startNoMainReminder();
+      this.stop({ kind: 'no-main', exit: x }, true);
+      return;
+    }
+    // free the Lua state once the current call stack has unwound
+    setImmediate(() => vm.close());
+    if (this.stoppedFlag || x.kind === 'stopped') return;
+    if (this.exitOnReset) {
+      // rtos.reboot(code) / os.exit(code): exit(code) at once; a watchdog or host reset: exit(1)
+      // at once; a VM exit (error, main returned): exit(1) after the "reboot in" delay
+      if (x.kind === 'exit' || x.kind === 'reboot') this.stop({ kind: 'exit', exit: x, code: x.code ?? 0 });
+      else if (x.kind === 'watchdog') this.stop({ kind: 'exit', exit: x, code: 1 });
+      else {
+        this.rebootTimer = this.clock.setTimer(delay, () => {
+          this.rebootTimer = null;
+          this.stop({ kind: x.kind === 'load' ? 'load-error' : 'exit', exit: x, code: 1 });
+        });
+      }
+      return;
+    }
+    if (this.opts.reboot === 'exit') {
+      this.stop({ kind: x.kind === 'load' ? 'load-error' : 'exit', exit: x });
+      return;
+    }
+    const max = this.opts.maxBoots ?? 0;
+    if (max > 0 && this.boots >= max) {
+      this.logRuntime('W', 'main', `boot limit reached (--max-boots ${max}), not rebooting`);
+      this.stop({ kind: 'max-boots', exit: x });
+      return;
+    }
+    // rtos.reboot and watchdog resets are immediate; a VM exit waits like the firmware
+    const wait = x.kind === 'reboot' || x.kind === 'watchdog' ? 0 : delay;
+    this.rebootTimer = this.clock.setTimer(wait, () => {
+      this.rebootTimer = null;
+      // the old boot's children stop (and log their last lines) before the new boot logs
+      // anything; bounded, so a child that will not die cannot hold the device back
+      let cap: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => (cap = setTimeout(resolve, DRAIN_CAP_MS)));
+      // real waiting: a virtual clock must not jump ahead meanwhile
+      const release = this.clock.hold('the old boot stops its children');
+      void Promise.race([vm.drained, bounded]).then(() => {
+        clearTimeout(cap);
+        release();
+        if (this.stoppedFlag || this.vm !== vm || this.rebootTimer !== null) return;
+        this.nextBoot();
+      });
+    });
+  }
+
+  /** Reboot from the host (fault injection, web console): like pressing reset. */
+  reboot(reason = 'host reset'): void {
+    if (this.stoppedFlag) return;
+    if (this.vm && !this.vm.isDead) this.vm.kill(reason);
+  }
+
+  /** Stop the device for good: ends the VM, cancels pending reboots. */
+  stop(reason: StopReason = { kind: 'stopped' }, keepReminder = false): void {
+    if (this.stoppedFlag) return;
+    this.stoppedFlag = true;
+    if (!keepReminder) this.clock.clearTimer(this.noMainTimer);
+    this.clock.clearTimer(this.rebootTimer);
+    this.stopWdt();
+    if (this.vm && !this.vm.isDead) this.vm.close();
+    this.logSink.flush();
+    this.emit('stopped', reason);
+  }
+
+  /** main.lua is missing: the firmware logs a reminder every second and does not reboot. */
+  private noMainTimer: TimerHandle | null = null;
+  private noMainFlag = false;
+  noMain(): void {
+    this.noMainFlag = true;
+  }
+  private startNoMainReminder(): void {
+    const tick = () => {
+      this.logRuntime('E', 'main', '未找到main.lua,请刷入脚本 / main.lua not found, please flash the script');
+      this.noMainTimer = this.clock.setTimer(1000, tick);
+    };
+    tick();
+  }
+
+  // ------------------------------------------------------------------ watchdog (wdt.*)
+
+  wdtInit(timeoutMs: number): void {
+    this.stopWdt();
+    this.wdt = { timeoutMs, timer: null };
+    this.wdtFeed();
+  }
+  wdtFeed(): void {
+    if (!this.wdt) return;
+    this.clock.clearTimer(this.wdt.timer);
+    const ms = this.wdt.timeoutMs;
+    this.wdt.timer = this.clock.setTimer(ms, () => {
+      if (this.wdt) this.wdt.timer = null;
+      this.logRuntime('E', 'wdt', `watchdog not fed for ${ms} ms`);
+      this.reboot(`watchdog timeout: not fed for ${ms} ms`);
+    });
+  }
+  stopWdt(): void {
+    if (this.wdt) this.clock.clearTimer(this.wdt.timer);
+    this.wdt = null;
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * The `luatos` command line.
+ *
+ *   luatos run <folder | files...> [options]
+ *
+ * Exit codes: 0 expectations met (or none, and the run ended by timeout or normally);
+ * 1 a fail text appeared, the VM crashed under --reboot exit, or the script could not load;
+ * 2 usage error; 42 timeout with expectations unmet. Ctrl-C, SIGTERM and a closed stdout: 0.
+ *
+ * `run` keeps the device in a worker thread (runtime/host/worker/device-host.ts), so this thread stays
+ * responsive whatever the script does.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { StopReason } from '../../core/device';
+import { DeviceHost } from '../worker/device-host';
+import { ENGINE_NAMES, EngineName } from '../../core/engine';
+import { LogSink } from '../../core/log';
+import { loadProfileFile } from '../../core/profile';
+import { logsCommand } from '../logs/command';
+import { NetworkCliOptions } from '../../net/options';
+import { listCameras } from '../../media/camera/sources';
+import { locateFfmpeg } from '../../media/ffmpeg/locate';
+import { LocalPlatform, startLocalPlatform } from '../platform';
+import { startWebConsole, WebConsole } from '../web';
+import { testCommand } from '../scenario/command';
+import { FLEET_HELP, parseFleetArgs, runFleet } from './fleet';
+import { ArgReader, checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
+import type { ScheduledFault } from '../worker/protocol';
+import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
+
+import { UsageError } from '../util/usage-error';
+export { UsageError };
+
+const HELP = `luatos — run LuatOS firmware scripts on a PC
+
+Usage:
+  luatos run <folder | files...> [options]
+  luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
+  luatos test <scenario.yaml | folder> [options]   run test scenarios; luatos test --help
+  luatos fleet <folder> --devices N [options]   N devices in one process; luatos fleet --help
+  luatos cameras                      list the cameras this PC has (for --camera)
+  luatos boards                       list the boards --board takes
+  luatos --help | --version
+
+Options for run:
+  --board NAME               the board: air8101 (default), pc (the LuatOS PC simulator:
+                             adapter 17, os.exit(n) ends the run with n), air780epm,
+                             air780ehm, air780ehv, air780egh (4G Cat.1 modem: adapter 1,
+                             SIM/registration before IP_READY, mobile.*); luatos boards
+  --engine wasmoon|fengari   Lua engine (default wasmoon)
+  --lib DIR                  extra Lua library folder (repeatable)
+  --profile FILE             device profile (JSON): bsp, firmware version, memory, ...
+  --name NAME                device name (state folder, ids)
+  --state DIR                where the device's writable file system lives
+                             (default ./.luatos-state/<name>)
+  --log-file PATH            also write the log to PATH (Luatools format)
+  --log-level D|I|W|E        hide firmware lines below this level (Lua output is always shown)
+  --format text|jsonl        terminal output format (default text)
+  --timeout SEC              stop after SEC seconds of device time
+  --expect TEXT              all must appear; the run stops as soon as they have (repeatable)
+  --fail TEXT                stop with exit code 1 when this appears (repeatable)
+  --reboot restart|exit      what a VM exit does (default restart, like the device)
+  --max-boots N              stop a reboot loop after N boots
+  --runaway-ms MS            end Lua code that runs this long without yielding (default 10000)
+  --fault "AT NAME ARGS..."  run a fault at device time AT after the first boot (repeatable;
+                             AT: 500ms, 10s, 2m, 1m30s; virtual clock included), e.g.
+                             --fault "10s sim remove" --fault "15s sim insert",
+                             --fault "5s wifi down", --fault "20s http fail 503", "30s reboot".
+                             Faults: wifi, dns, camera, reboot; with --platform local
+                             rtmp-server, http; on air780e*: sim, signal, network, flightmode.
+                             A fault the board does not have: exit 2
+Network (the simulated Air8101 Wi-Fi):
+  --wifi SSID:PASSWORD       a virtual access point (repeatable; none = any SSID joins;
+                             SSID: with nothing after the ':' is an open access point)
+  --map HOST[:PORT]=ADDR[:PORT]  send the scripts' connections for HOST to ADDR (repeatable;
+                             ports 1-65535)
+  --sntp host|real           socket.sntp takes the PC's clock (default) or asks NTP servers
+  --ip, --netmask, --gateway, --mac, --dns A,B   what the STA reports
+  --camera SOURCE            testsrc (default), v4l2:/dev/videoN, avfoundation:N, dshow:NAME,
+                             file:PATH (a device or file that does not exist: exit 2)
+Demo environment:
+  --platform local|none      local: start the embedded video platform (device API over HTTP
+                             and HTTPS, RTMP ingest) and map video.luatos.com to it
+  --platform-config FILE     devices, credentials and URL lists for the local platform (JSON)
+  --web [PORT]               serve the web console (live log, device panel, live video, faults)
+  --web-host HOST            listen address of the web console (default 127.0.0.1)
+  --clock real|virtual       virtual: device time jumps ahead while only timers are pending
+  --coverage                 at the end, list the LuatOS functions the scripts used and
+                             whether each is implemented, simulated or missing
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations unmet.
+Ctrl-C, SIGTERM and a closed output (| head) end the run with 0, within about 2 s even when
+the script is stuck in one Lua call (the device runs in its own thread).
+--board pc: the code of os.exit(n) / rtos.reboot(n), 1 after a VM exit.
+`;
+
+export interface RunOptions {
+  targets: string[];
+  /** --board NAME (runtime/boards/); default air8101 */
+  board?: string;
+  engine: EngineName;
+  libDirs: string[];
+  profileFile?: string;
+  name?: string;
+  stateDir?: string;
+  logFile?: string;
+  logLevel: 'D' | 'I' | 'W' | 'E';
+  format: 'text' | 'jsonl';
+  timeoutSec?: number;
+  expect: string[];
+  fail: string[];
+  reboot: 'restart' | 'exit';
+  maxBoots: number;
+  runawayMs?: number;
+  clock: 'real' | 'virtual';
+  coverage: boolean;
+  net: NetworkCliOptions;
+  camera?: string;
+  platform: 'local' | 'none';
+  platformConfig?: string;
+  web?: number;
+  webHost?: string;
+  /** --fault "AT NAME ARGS..." (repeatable) */
+  faults: ScheduledFault[];
+  /** `run --help`: print the help and exit 0 (nothing else is checked) */
+  help?: boolean;
+}
+
+export function parseRunArgs(args: string[]): RunOptions {
+  const o: RunOptions = { targets: [], engine: 'wasmoon', libDirs: [], logLevel: 'D', format: 'text', expect: [], fail: [], reboot: 'restart', maxBoots: 0, clock: 'real', coverage: false, net: { wifi: [], map: [] }, platform: 'none', faults: [] };
+  const r = new ArgReader(args, (m) => new UsageError(m));
+  for (let flag = r.next(); flag !== undefined; flag = r.next()) {
+    switch (flag) {
+      case '--board': {
+        const v = r.value();
+        const b = findBoard(v);
+        if (!b) throw new UsageError(`unknown board '${v}': --board is one of ${boardNames().join(', ')}`);
+        o.board = b.name;
+        break;
+      }
+      case '--engine':
+        o.engine = r.choice(ENGINE_NAMES, `--engine must be one of ${ENGINE_NAMES.join(', ')}`);
+        break;
+      case '--lib':
+        o.libDirs.push(r.value());
+        break;
+      case '--profile':
+        o.profileFile = r.value();
+        break;
+      case '--name':
+        o.name = r.value();
+        break;
+      case '--state':
+        o.stateDir = r.value();
+        break;
+      case '--log-file':
+        o.logFile = r.value();
+        break;
+      case '--log-level':
+        o.logLevel = r.choice(['D', 'I', 'W', 'E'] as const, '--log-level must be D, I, W or E', (v) => v.toUpperCase().slice(0, 1));
+        break;
+      case '--format':
+        o.format = r.choice(['text', 'jsonl'] as const, '--format must be text or jsonl');
+        break;
+      case '--timeout':
+        o.timeoutSec = r.number((v) => Number.isFinite(v) && v > 0, '--timeout needs a positive number of seconds');
+        break;
+      case '--expect':
+        o.expect.push(r.value());
+        break;
+      case '--fail':
+        o.fail.push(r.value());
+        break;
+      case '--reboot':
+        o.reboot = r.choice(['restart', 'exit'] as const, '--reboot must be restart or exit');
+        break;
+      case '--max-boots':
+        o.maxBoots = r.number((v) => Number.isInteger(v) && v >= 1, '--max-boots needs a whole number >= 1');
+        break;
+      case '--runaway-ms':
+        o.runawayMs = r.number((v) => Number.isFinite(v) && v >= 10, '--runaway-ms needs a number >= 10');
+        break;
+      case '--fault':
+        if (o.faults.length >= MAX_FAULTS) r.fail(`at most ${MAX_FAULTS} --fault options`);
+        o.faults.push(parseFaultSpec(r.value(), o.faults.length, (m) => new UsageError(m)));
+        break;
+      case '--wifi':
+        (o.net.wifi as string[]).push(r.value());
+        break;
+      case '--map':
+        (o.net.map as string[]).push(r.value());
+        break;
+      case '--sntp':
+        o.net.sntp = r.choice(['host', 'real'] as const, '--sntp must be host or real');
+        break;
+      case '--ip':
+        o.net.ip = r.value();
+        break;
+      case '--netmask':
+        o.net.netmask = r.value();
+        break;
+      case '--gateway':
+        o.net.gateway = r.value();
+        break;
+      case '--mac':
+        o.net.mac = r.value();
+        break;
+      case '--dns':
+        o.net.dns = r.value().split(',').filter(Boolean);
+        break;
+      case '--camera':
+        o.camera = r.value();
+        break;
+      case '--platform':
+        o.platform = r.choice(['local', 'none'] as const, '--platform must be local or none');
+        break;
+      case '--platform-config':
+        o.platformConfig = r.value();
+        break;
+      case '--web': {
+        // optional port: `--web`, `--web 8080`, `--web=8080`
+        let v: string | undefined;
+        if (r.inline) v = r.value();
+        else if (r.peek() !== undefined && /^\d+$/.test(r.peek()!)) v = r.skip();
+        const port = v === undefined ? 0 : Number(v);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) r.fail('--web takes an optional port number');
+        o.web = port;
+        break;
+      }
+      case '--web-host':
+        o.webHost = r.value();
+        break;
+      case '--coverage':
+        o.coverage = true;
+        break;
+      case '--clock':
+        o.clock = r.choice(['real', 'virtual'] as const, '--clock must be real or virtual');
+        break;
+      case '--help':
+      case '-h':
+        return { ...o, help: true };
+      default:
+        if (r.arg.startsWith('--')) r.fail(`unknown option ${r.arg}`);
+        o.targets.push(r.arg);
+    }
+  }
+  if (o.targets.length === 0) throw new UsageError('run needs a script folder (or .lua files)');
+  checkRunOptions(o, (m) => new UsageError(m));
+  return o;
+}
+
+/** Resolve targets to a folder or a file list; checks they exist. */
+export function resolveScripts(targets: string[]): string | string[] {
+  if (targets.length === 1 && fs.existsSync(targets[0]) && fs.statSync(targets[0]).isDirectory()) return path.resolve(targets[0]);
+  for (const t of targets) {
+    if (!fs.existsSync(t)) throw new UsageError(`no such file or folder: ${t}`);
+    if (fs.statSync(t).isDirectory()) throw new UsageError(`give one folder, or files: ${t} is a folder`);
+  }
+  return targets.map((t) => path.resolve(t));
+}
+
+export interface RunResult {
+  code: number;
+  reason: string;
+  /** the script chose the code (os.exit / rtos.reboot on the pc board) */
+  scriptExit?: boolean;
+}
+
+/**
+ * Run a device until it stops, an expectation settles, or the timeout.
+ *
+ * The device runs in a worker thread (runtime/host/worker/device-host.ts); this thread keeps the log,
+ * the expectations, the web console and the local platform, and stays responsive when the VM
+ * is stuck in one Lua call: `--timeout`, Ctrl-C and SIGTERM end the run within about 2 s, the
+ * log flushed and the children killed. A closed stdout (`luatos run ... | head -2`) ends the
+ * run quietly, like Ctrl-C.
+ */
+export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<RunResult> {
+  const scripts = resolveScripts(o.targets);
+  for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
+  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
+  const overrides: Record<string, unknown> = {};
+  if (o.name) overrides.name = o.name;
+  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
+  if (o.camera) overrides.camera = { source: o.camera };
+  const board = getBoard(o.board ?? DEFAULT_BOARD);
+  const profile = boardProfile(board, fileProfile, overrides);
+  // the output may close under us (`| head`): that ends the run quietly
+  let outClosed: (() => void) | null = null;
+  let outGone = false;
+  const onOutError = (e: NodeJS.ErrnoException) => {
+    outGone = true;
+    if (e && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END')) outClosed?.();
+    else outClosed?.();
+  };
+  const outEmitter = out as NodeJS.WritableStream & { on?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown; off?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown };
+  outEmitter.on?.('error', onOutError);
+  const say = (text: string) => {
+    if (!outGone) out.write(text);
+  };
+  let platform: LocalPlatform | null = null;
+  if (o.platform === 'local') {
+    try {
+      platform = await startLocalPlatform({ config: o.platformConfig });
+    } catch (e) {
+      outEmitter.off?.('error', onOutError);
+      throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
+    }
+    say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
+  }
+  const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
+  try {
+    boardNetwork(board, profile, net); // checks the flags here; the worker builds its own
+  } catch (e) {
+    await platform?.stop();
+    outEmitter.off?.('error', onOutError);
+    throw new UsageError((e as Error).message);
+  }
+  const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
+  const sink = new LogSink({ stream: out, file: o.logFile, minRuntimeLevel: o.logLevel, format: o.format, style: board.logStyle });
+  const device = new DeviceHost({
+    board: board.name,
+    scripts,
+    libDirs: o.libDirs,
+    engine: o.engine,
+    profile,
+    log: sink,
+    dataDir: path.join(stateDir, 'fs'),
+    reboot: o.reboot,
+    maxBoots: o.maxBoots,
+    clock: o.clock,
+    coverage: o.coverage,
+    net,
+    status: o.web !== undefined,
+    faults: o.faults,
+    timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
+  });
+  platform?.registerFaults(device.faults);
+  let web: WebConsole | null = null;
+  if (o.web !== undefined) {
+    const p = platform;
+    try {
+      web = await startWebConsole({
+        device,
+        host: o.webHost,
+        port: o.web,
+        status: () => device.status(),
+        videoUrl: p
+          ? () => {
+              const path = p.publishing()[0];
+              return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
+            }
+          : undefined,
+        onWarning: (m) => say(`luatos: WARNING: ${m}\n`),
+      });
+    } catch (e) {
+      await platform?.stop();
+      outEmitter.off?.('error', onOutError);
+      throw e;
+    }
+    say(`luatos: web console: ${web.url}\n`);
+  }
+
+  return await new Promise<RunResult>((resolve) => {
+    const pendingExpect = new Set(o.expect);
+    let done = false;
+    const finish = (r: RunResult) => {
+      if (done) return;
+      done = true;
+      off();
+      device.mute();
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      void (async () => {
+        await device.stop();
+        try {
+          sink.close();
+        } catch {
+          /* the output is gone */
+        }
+        if (device.coverageReport) say(device.coverageReport);
+        await Promise.allSettled([web?.close(), platform?.stop()]);
+        outEmitter.off?.('error', onOutError);
+        if (outGone) out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
+        resolve(r);
+      })();
+    };
+    outClosed = () => finish({ code: 0, reason: 'the output was closed' });
+    const off = sink.on((_r, text) => {
+      for (const f of o.fail) {
+        if (text.includes(f)) return finish({ code: 1, reason: `fail text appeared: ${f}` });
+      }
+      for (const x of [...pendingExpect]) if (text.includes(x)) pendingExpect.delete(x);
+      if (o.expect.length > 0 && pendingExpect.size === 0) finish({ code: 0, reason: 'all expectations met' });
+    });
+    const onSig = () => finish({ code: 130, reason: 'interrupted' });
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
+    device.on('vmexit', (x: { kind: string }) => {
+      // a script that cannot load ends the run whatever the reboot policy says
+      if (x.kind === 'load') setImmediate(() => finish({ code: 1, reason: 'the script could not load' }));
+    });
+    device.on('stopped', (r: StopReason) => {
+      if (done) return;
+      // let the listeners see the last lines first
+      setImmediate(() => {
+        // the board ends the run with a code (pc: os.exit(n), rtos.reboot(n), 1 after a VM exit)
+        if (r.code !== undefined) return finish({ code: r.code, reason: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' ? `the script ended the run with code ${r.code}` : `the VM ended (${r.exit?.kind ?? r.kind}): exit code ${r.code}`, scriptExit: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' });
+        if (r.kind === 'load-error' || r.kind === 'no-main') return finish({ code: 1, reason: 'the script could not load' });
+        if (r.kind === 'exit') {
+          if (r.exit && r.exit.kind !== 'reboot') return finish({ code: 1, reason: `the VM ended (${r.exit.kind})` });
+          return finish({ code: pendingExpect.size > 0 ? 1 : 0, reason: 'rebooted under --reboot exit' });
+        }
+        if (r.kind === 'max-boots') return finish({ code: 1, reason: 'boot limit reached' });
+        finish({ code: pendingExpect.size > 0 ? 42 : 0, reason: 'stopped' });
+      });
+    });
+    device.on('timeout', () => {
+      if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
+      else finish({ code: 0, reason: 'timeout' });
+    });
+    // --fault: a line where it runs (in the log's order: the worker's messages keep theirs);
+    // on stderr under --format jsonl, whose stdout is one JSON record a line
+    const note = (t: string) => {
+      if (o.format === 'jsonl') return void process.stderr.write(t);
+      sink.flush(); // the lines before it first (the sink batches its writes)
+      say(t);
+    };
+    device.on('scheduled-fault', (x: { fault: ScheduledFault; phase: string; error?: string }) => {
+      if (done) return;
+      if (x.phase === 'start') note(`luatos: fault at ${x.fault.atMs} ms: ${[x.fault.name, ...x.fault.args].join(' ')}\n`);
+      else if (x.phase === 'error') note(`luatos: WARNING: --fault '${x.fault.text}' could not run: ${x.error}\n`);
+    });
+    device.on('usage-error', (m: string) => finish({ code: 2, reason: `${m}\nTry 'luatos --help'.` }));
+    // the reason goes to stderr (main prints it): `luatos: cannot start the device: ...`
+    device.on('start-error', (e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
+    device.start().catch((e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      process.stdout.write(HELP);
+      return cmd ? 0 : 2;
+    }
+    if (cmd === '--version' || cmd === '-v') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      process.stdout.write(require('../../../package.json').version + '\n');
+      return 0;
+    }
+    if (cmd === 'logs') return await logsCommand(rest, process.stdout);
+    if (cmd === 'test') return await testCommand(rest, process.stdout);
+    if (cmd === 'fleet') {
+      const parsers = { parseRunArgs, resolveScripts };
+      const fo = parseFleetArgs(rest, parsers);
+      if (fo.help) {
+        process.stdout.write(FLEET_HELP);
+        return 0;
+      }
+      const r = await runFleet(fo, parsers);
+      if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
+      return r.code === 130 ? 0 : r.code;
+    }
+    if (cmd === 'cameras') {
+      let ffmpegPath: string | undefined;
+      try {
+        ffmpegPath = locateFfmpeg().path;
+      } catch {
+        ffmpegPath = undefined;
+      }
+      const cams = await listCameras({ ffmpegPath });
+      if (cams.length === 0) process.stdout.write('no camera found (use --camera testsrc or --camera file:PATH)\n');
+      for (const c of cams) process.stdout.write(`${c.source}\t${c.name}\n`);
+      return 0;
+    }
+    if (cmd === 'boards') {
+      process.stdout.write(formatBoardList());
+      return 0;
+    }
+    if (cmd === 'run') {
+      const o = parseRunArgs(rest);
+      if (o.help) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      const r = await runDevice(o);
+      // a code the script chose: the process exit status is its low 8 bits, as exit(3) gives
+      if (r.scriptExit) return r.code & 0xff;
+      if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
+      return r.code === 130 ? 0 : r.code;
+    }
+    throw new UsageError(`unknown command '${cmd}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`luatos: ${e.message}\nTry 'luatos --help'.\n`);
+      return 2;
+    }
+    process.stderr.write(`luatos: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
