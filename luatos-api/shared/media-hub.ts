@@ -47,6 +47,7 @@ import type { Vm } from '../../runtime/core/vm/vm';
 import { FfmpegCamera, type CaptureOptions } from '../../runtime/media/camera/ffmpeg-camera';
 import { applyCameraConfig, defaultEncoderConfig, validateEncoderConfig, type EncoderConfig } from '../../runtime/media/camera/encoder-config';
 import { parseSource, validateSource, type SourceSpec } from '../../runtime/media/camera/sources';
+import { CAMERA_POOL_KEY, CameraPool, type EncoderLease } from '../../runtime/media/camera/camera-pool';
 import { locateFfmpeg, type LocateOptions } from '../../runtime/media/ffmpeg/locate';
 import type { EncodedVideoFrame, VideoStreamInfo } from '../../runtime/media/types';
 import { LINK_DOWN, NetError } from '../../runtime/net/types';
@@ -77,6 +78,8 @@ export interface RtmpStatusSection {
   /** the URL the script pushes to */
   url: string;
   stats: RtmpStats;
+  /** the shared encoder this device's camera uses in a fleet (undefined: its own ffmpeg) */
+  encoderKey?: string;
 }
 
 // the hub contributes the `rtmp` status section (runtime/core/vm/vm.ts StatusSections)
@@ -123,6 +126,8 @@ export class DeviceMedia extends EventEmitter {
   private reconciling = false;
   private again = false;
   private streamInfoOverride: VideoStreamInfo | undefined;
+  /** frames from a fleet's shared encoder (device.shared 'camera-pool') instead of our own */
+  private lease: EncoderLease | undefined;
 
   constructor(readonly vm: Vm) {
     super();
@@ -137,7 +142,7 @@ export class DeviceMedia extends EventEmitter {
   rtmpStatus(): RtmpStatusSection | undefined {
     const t = this.lastPublisher;
     if (!t || this.vm.isDead) return undefined;
-    return { state: t.pub.getState(), url: t.url, stats: t.pub.getStats() };
+    return { state: t.pub.getState(), url: t.url, stats: t.pub.getStats(), encoderKey: this.sharedEncoderKey };
   }
 
   get profile(): CameraProfile {
@@ -151,11 +156,61 @@ export class DeviceMedia extends EventEmitter {
   }
   /** the encoder is running (a ffmpeg child exists) */
   get isStreaming(): boolean {
+    if (this.lease) return true;
     return this.camera?.state === 'streaming' || this.camera?.state === 'starting';
   }
-  /** pid of the running encoder */
+  /** pid of the running encoder (a shared one's under a fleet) */
   get encoderPid(): number | undefined {
-    return this.camera?.pid;
+    return this.lease ? this.lease.pid : this.camera?.pid;
+  }
+  /** the key of the shared encoder this device takes frames from (fleet), undefined: none */
+  get sharedEncoderKey(): string | undefined {
+    return this.lease?.key;
+  }
+
+  private get pool(): CameraPool | undefined {
+    const p = this.vm.device.shared.get(CAMERA_POOL_KEY);
+    return p instanceof CameraPool ? p : undefined;
+  }
+
+  /** Stop taking frames from the shared encoder (the last one out stops it). */
+  private dropLease(): void {
+    const l = this.lease;
+    this.lease = undefined;
+    l?.release();
+  }
+
+  /**
+   * Join (or start) the fleet's shared encoder for this camera's source and settings. Two
+   * devices share an encoder when source, ffmpeg binary, encoder settings and tag are equal.
+   */
+  private async joinShared(pool: CameraPool, cam: FfmpegCamera): Promise<void> {
+    const spec = cam.source;
+    const prof = this.profile;
+    const ffmpegPath = cam.ffmpegPath;
+    const config = { ...cam.config };
+    const key = JSON.stringify({ source: spec ?? null, ffmpeg: ffmpegPath ?? null, config, tag: prof.tag ?? null });
+    const lease = pool.subscribe(
+      key,
+      () => new FfmpegCamera({ source: spec, ffmpegPath, config, tag: prof.tag, startTimeoutMs: prof.startTimeoutMs }),
+      {
+        frame: (f) => this.onCameraFrame(f),
+        log: (level, msg) => this.vm.log(level, 'camera', msg),
+        error: (msg) => {
+          if (this.lease !== lease) return;
+          this.lease = undefined;
+          if (!this.closed) this.emit('camera-error', msg);
+        },
+      },
+    );
+    this.lease = lease;
+    try {
+      await lease.ready;
+      if (lease.joined && this.lease === lease) this.vm.log('I', 'camera', `camera: streaming (shared encoder, ffmpeg pid ${lease.pid ?? '?'})`);
+    } catch (e) {
+      if (this.lease === lease) this.dropLease();
+      throw e;
+    }
   }
   get currentSink(): RtmpPublisher | undefined {
     return this.sink;
@@ -270,6 +325,7 @@ export class DeviceMedia extends EventEmitter {
     const cam = this.camera;
     this.camera = undefined;
     this.opening = undefined;
+    this.dropLease();
     if (cam) {
       cam.removeAllListeners('frame');
       cam.close().catch(() => undefined);
@@ -377,7 +433,8 @@ export class DeviceMedia extends EventEmitter {
         this.again = false;
         const cam = this.camera;
         if (!cam || this.closed) break;
-        const running = cam.state === 'streaming' || cam.state === 'starting';
+        const pool = this.pool;
+        const running = this.lease !== undefined || cam.state === 'streaming' || cam.state === 'starting';
         if (this.wantStream && !running && this.vm.device.cameraUnplugged) {
           break; // nothing to capture until the camera is plugged in again
         }
@@ -385,7 +442,8 @@ export class DeviceMedia extends EventEmitter {
           try {
             await this.opened();
             if (this.camera !== cam || !this.wantStream) continue;
-            await cam.start();
+            if (pool) await this.joinShared(pool, cam);
+            else await cam.start();
           } catch (e) {
             const msg = (e as Error).message;
             if (this.wantStream && this.camera === cam && !this.closed) {
@@ -395,7 +453,8 @@ export class DeviceMedia extends EventEmitter {
             }
           }
         } else if (!this.wantStream && running) {
-          await cam.stop().catch(() => undefined);
+          if (this.lease) this.dropLease();
+          else await cam.stop().catch(() => undefined);
         }
       } while (this.again);
     } finally {
@@ -409,6 +468,12 @@ export class DeviceMedia extends EventEmitter {
    * camera.init fails until `plug()`.
    */
   unplug(): void {
+    if (this.lease) {
+      this.vm.log('E', 'camera', 'USB camera disconnected');
+      this.emit('camera-error', 'USB camera disconnected');
+      this.dropLease();
+      return;
+    }
     const cam = this.camera;
     if (cam && (cam.state === 'streaming' || cam.state === 'starting')) {
       this.vm.log('E', 'camera', 'USB camera disconnected');
@@ -429,6 +494,7 @@ export class DeviceMedia extends EventEmitter {
     this.closed = true;
     this.sink = undefined;
     this.wantStream = false;
+    this.dropLease();
     const cam = this.camera;
     this.camera = undefined;
     this.inited = false;

@@ -56,6 +56,14 @@ export interface DeviceOptions {
   coverage?: boolean;
   /** what the coverage report knows of the API (runtime/boards/device.ts gives luatos-api's catalog) */
   apiCatalog?: ApiCatalog;
+  /**
+   * Process-level services several devices share (a fleet's camera encoder pool, keyed by
+   * name). Passed explicitly so there is no module-level singleton; parts look their service up
+   * by key and work alone when it is absent.
+   */
+  shared?: ReadonlyMap<string, unknown>;
+  /** an engine instance of its own instead of the process's shared one (bench:fleet measures both) */
+  isolatedEngine?: boolean;
 }
 
 export interface DeviceEvents {
@@ -98,6 +106,8 @@ export class Device extends EventEmitter implements VmHost {
   cameraUnplugged = false;
   /** API use, when --coverage asked for it */
   coverage: ApiCoverage | null = null;
+  /** services shared with other devices of the process (DeviceOptions.shared); empty alone */
+  readonly shared: ReadonlyMap<string, unknown>;
   /** fault injection points registered by the parts of the simulated world */
   readonly faults = new FaultRegistry();
   /** current log level set by log.setLevel (gates Lua and firmware lines) */
@@ -126,6 +136,7 @@ export class Device extends EventEmitter implements VmHost {
   constructor(opts: DeviceOptions) {
     super();
     this.opts = opts;
+    this.shared = opts.shared ?? new Map();
     this.profile = opts.profile ?? makeProfile();
     this.clock = opts.clock ?? new RealClock();
     this.logSink = opts.log ?? new LogSink();
@@ -214,7 +225,7 @@ export class Device extends EventEmitter implements VmHost {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? DEFAULT_ENGINE);
+    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine });
     this.bootOnce();
   }
 
@@ -229,7 +240,7 @@ export class Device extends EventEmitter implements VmHost {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? DEFAULT_ENGINE).then(
+    createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine }).then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;

@@ -133,3 +133,47 @@ function sleepingTasks(
   for (const k of judged.keys()) if (!seen.has(k)) judged.delete(k);
   return out;
 }
+
+/** The figures of one row of the fleet table (runtime/host/fleet): cheap, read once a second per device. */
+export interface DeviceRowFigures {
+  /** 'disconnected' | 'connecting' | 'connected' | 'unknown' (no Wi-Fi model) */
+  wifi: string;
+  ip: string | null;
+  /** RtmpState number; null: no rtmp object */
+  rtmp: number | null;
+  /** the publisher's window rate, kbit/s */
+  kbps: number;
+  dropped: number;
+  videoFrames: number;
+  queueMs: number;
+  boots: number;
+  uptimeMs: number;
+  stopped: boolean;
+  /** the key of the shared encoder the device takes frames from (a fleet), undefined: none */
+  encoderKey: string | undefined;
+}
+
+export function deviceRowFigures(device: Device): DeviceRowFigures {
+  let wifi = 'unknown';
+  let ip: string | null = null;
+  if (device.net instanceof WifiNetwork) {
+    const s = device.net.status();
+    wifi = s.phase === 'up' ? 'connected' : s.phase === 'idle' ? 'disconnected' : 'connecting';
+    ip = s.ip;
+  }
+  const rtmp = device.statusSection('rtmp');
+  const st = rtmp ? rtmp.stats : null;
+  return {
+    wifi,
+    ip,
+    rtmp: rtmp ? rtmp.state : null,
+    kbps: st ? Math.round(st.windowKbps) : 0,
+    dropped: st ? st.droppedFrames : 0,
+    videoFrames: st ? st.videoFrames : 0,
+    queueMs: st ? Math.round(st.queueMs) : 0,
+    boots: device.boots,
+    uptimeMs: Math.round(device.uptime()),
+    stopped: device.stopped,
+    encoderKey: rtmp?.encoderKey,
+  };
+}

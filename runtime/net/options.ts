@@ -7,7 +7,7 @@
  *     sntp: 'host',                               // --sntp real|host
  *     ip: '10.0.0.7', mac: 'C8C2C68C5DEA',        // --ip / --netmask / --gateway / --mac / --dns
  *   });
- *   new Device({ ..., profile, network: net });
+ *   createDevice({ ..., profile, network: net });
  *
  * The profile section (all fields optional):
  *
@@ -177,7 +177,7 @@ export function networkOptionsFrom(profile: { name?: string; network?: unknown; 
   return { mac, ip, netmask, gateway, dns, aps, rules, sntp: sntpRaw, timing, hostname: str('hostname'), listen: parseListenRules(sec.listen) };
 }
 
-/** The whole step: profile + CLI options → a network model for `new Device({ network })`. */
+/** The whole step: profile + CLI options → a network model for `createDevice({ network })` (runtime/boards/device.ts). */
 export function createNetworkFromOptions(profile: { name?: string; network?: unknown; [k: string]: unknown }, cli: NetworkCliOptions = {}): WifiNetwork {
   return new WifiNetwork(networkOptionsFrom(profile, cli));
 }

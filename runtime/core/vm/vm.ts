@@ -122,6 +122,8 @@ export interface VmHost extends DeviceParts {
   stopWdt(): void;
   on(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
   off(event: 'vmexit', fn: (x: VmExit, bootNo: number) => void): unknown;
+  /** services shared with other devices of the process (a fleet's camera encoder pool) */
+  readonly shared: ReadonlyMap<string, unknown>;
   /** the debugger attached to the device (luatos run --inspect), or null */
   debugger: VmDebugger | null;
 }

@@ -27,6 +27,7 @@ import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
 import { checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
 import { flag, help, list, number, oneOf, optional, readArgs, value, type Values } from '../util/args';
+import { FLEET_HELP, parseFleetArgs, runFleet } from './fleet';
 import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
 
@@ -39,6 +40,7 @@ Usage:
   luatos run <folder | files...> [options]
   luatos logs <file...> [options]     read saved logs (ours and Luatools'); luatos logs --help
   luatos test <scenario.yaml | folder> [options]   run test scenarios; luatos test --help
+  luatos fleet <folder> --devices N [options]   N devices in one process; luatos fleet --help
   luatos cameras                      list the cameras this PC has (for --camera)
   luatos boards                       list the boards --board takes
   luatos --help | --version
@@ -230,7 +232,7 @@ export function parseRunArgs(args: string[]): RunOptions {
 }
 
 /** Resolve targets to a folder or a file list; checks they exist. */
-function resolveScripts(targets: string[]): string | string[] {
+export function resolveScripts(targets: string[]): string | string[] {
   if (targets.length === 1 && fs.existsSync(targets[0]) && fs.statSync(targets[0]).isDirectory()) return path.resolve(targets[0]);
   for (const t of targets) {
     if (!fs.existsSync(t)) throw new UsageError(`no such file or folder: ${t}`);
@@ -465,6 +467,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === 'logs') return await logsCommand(rest, process.stdout);
     if (cmd === 'test') return await testCommand(rest, process.stdout);
+    if (cmd === 'fleet') {
+      const parsers = { parseRunArgs, resolveScripts };
+      const fo = parseFleetArgs(rest, parsers);
+      if (fo.help) {
+        process.stdout.write(FLEET_HELP);
+        return 0;
+      }
+      const r = await runFleet(fo, parsers);
+      if (r.code !== 0 && r.code !== 130) process.stderr.write(`luatos: ${r.reason}\n`);
+      return r.code === 130 ? 0 : r.code;
+    }
     if (cmd === 'cameras') {
       if (noArgs('cameras', rest)) {
         process.stdout.write(CAMERAS_HELP);

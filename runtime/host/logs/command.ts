@@ -29,6 +29,8 @@ Options:
   -t, --tag TAG            only this Lua tag or firmware module (repeatable, or a,b; any
                            matches; 'rtmp' also matches 'rtmp.sub', 'lwip' also 'ap1:lwip',
                            'user' all Lua lines; !TAG hides) — the web console's tag grammar
+  -d, --device NAME        only this device's lines of a merged fleet log (luatos fleet's
+                           fleet.log: '[time] <NAME> luat:...'; repeatable, or a,b)
   -g, --grep TEXT          only records containing TEXT (repeatable; any matches)
   -e, --regex RE           only records matching the regular expression RE (repeatable)
   -i, --ignore-case        --grep, --regex and --tag ignore case
@@ -39,7 +41,8 @@ Options:
   -f, --follow             keep reading as the file grows (truncation and rotation handled);
                            Ctrl-C stops
       --format text|jsonl  output format (default text); jsonl fields: time, boot_ms,
-                           level, tag, module, message (and source when known)
+                           level, tag, module, message (and source when known;
+                           device first for a merged fleet log)
       --color auto|always|never
                            colour by level (default auto: when the output is a terminal)
       --encoding auto|utf8|gbk
@@ -72,6 +75,7 @@ const LOGS_ARGS = {
   help: help(),
   level: value({ short: 'l' }),
   tag: list(undefined, { short: 't' }),
+  device: list(undefined, { short: 'd' }),
   grep: list(undefined, { short: 'g' }),
   regex: list(undefined, { short: 'e' }),
   'ignore-case': flag({ short: 'i' }),
@@ -100,9 +104,17 @@ export function parseLogsArgs(args: string[]): LogsOptions {
   };
   const { level, tag: tags, grep, regex: regexSrc, since, until } = v;
   if (o.help) return o;
+  // --device a,b (repeatable): fleet device names
+  const devices: string[] = [];
+  for (const d of v.device.flatMap((x) => x.split(','))) {
+    const n = d.trim();
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(n)) throw new UsageError(`--device '${d}' is not a device name`);
+    devices.push(n);
+  }
   try {
     if (level !== undefined) o.filter.minLevel = parseLevel(level);
     if (tags.length) o.filter.tags = tags;
+    if (devices.length) o.filter.devices = devices;
     if (grep.length) o.filter.grep = grep;
     if (regexSrc.length) o.filter.regex = regexSrc.map((r) => compileRegex(r, o.ignoreCase));
     if (since !== undefined) o.filter.since = parseTimeBound(since, false);

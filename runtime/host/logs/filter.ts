@@ -53,6 +53,8 @@ export type TimeBound =
   | { kind: 'clock'; ms: number };
 
 export interface FilterSpec {
+  /** only these devices of a merged fleet log (`<name>` after the stamp); lines without one never match */
+  devices?: string[];
   minLevel?: MinLevel;
   tags?: string[];
   grep?: string[];
@@ -158,6 +160,7 @@ export class LogFilter {
     }
     if (e.bootMs !== null) this.lastBoot = e.bootMs;
     const s = this.spec;
+    if (s.devices && !(e.device && s.devices.includes(e.device))) return false;
     if (s.minLevel && RANK[e.level] < RANK[s.minLevel]) return false;
     if (this.tags && !TAG_FILTER.matches(this.tags, e.tag, e.module)) return false;
     const nText = (s.grep?.length ?? 0) + (s.regex?.length ?? 0);

@@ -27,6 +27,8 @@ export function formatText(e: LogEntry, color = false): string {
 }
 
 export interface JsonLogEntry {
+  /** the device of a merged fleet log line (first, as `luatos fleet --format jsonl` writes it) */
+  device?: string;
   time: string | null;
   boot_ms: number | null;
   level: string;
@@ -38,6 +40,7 @@ export interface JsonLogEntry {
 
 export function toJsonEntry(e: LogEntry): JsonLogEntry {
   const j: JsonLogEntry = {
+    ...(e.device ? { device: e.device } : {}),
     time: e.time === null ? null : new Date(e.time).toISOString(),
     boot_ms: e.bootMs,
     level: e.level,

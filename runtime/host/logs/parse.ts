@@ -80,6 +80,8 @@ export interface LogEntry {
   lines: number;
   /** how the bytes were decoded */
   encoding: TextEncoding;
+  /** the device name of a merged fleet log line (`[stamp] <dev007> luat:...`), else null */
+  device?: string | null;
 }
 
 export type EncodingChoice = 'auto' | 'utf8' | 'gbk';
@@ -93,7 +95,9 @@ export const JOIN_MAX_MS = 10;
 
 const STAMP = String.raw`\[(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})\]`;
 const CHAIN = String.raw`((?:[A-Za-z0-9_.\-]+:)+?)([UDIWE])\((\d+)\):`;
-const RE_AIR = new RegExp(`^${STAMP} ${CHAIN}`);
+/** the merged fleet log's device field after the stamp: `[stamp] <dev007> luat:...` */
+const DEVICE = String.raw`(?:<([A-Za-z0-9_.\-]{1,64})> )?`;
+const RE_AIR = new RegExp(`^${STAMP} ${DEVICE}${CHAIN}`);
 const RE_EC = new RegExp(String.raw`^${STAMP}(?:\[[A-Za-z0-9_]+/[A-Za-z]\])?\[(\d+)\.(\d{3})\]:?[ \t]?`);
 const RE_STAMPED = new RegExp(String.raw`^${STAMP}[ \t]?`);
 const RE_BARE_AIR = new RegExp(`^${CHAIN}`);
@@ -117,6 +121,8 @@ interface Pending {
   chain: string | null;
   /** air8101: the header's level letter */
   headLevel: string | null;
+  /** the merged fleet log's device name */
+  device?: string | null;
   head: Buffer;
   body: Buffer[];
   /** byte length of the last `luat:U` part (for split detection) */
@@ -353,6 +359,7 @@ export class LogParser {
     if (prev.form !== 'air8101' || p.form !== 'air8101') return false;
     if (prev.chain !== 'luat:' || p.chain !== 'luat:' || prev.headLevel !== 'U' || p.headLevel !== 'U') return false;
     if (prev.continued) return false;
+    if ((prev.device ?? null) !== (p.device ?? null)) return false;
     if (prev.lastPartBytes < PRINT_RECORD_BYTES - 3 || prev.lastPartBytes > PRINT_RECORD_BYTES) return false;
     const dt = (p.bootMs ?? 0) - prev.lastPartMs;
     if (dt < 0 || dt > JOIN_MAX_MS) return false;
@@ -369,9 +376,10 @@ export class LogParser {
     if ((m = RE_AIR.exec(head))) {
       const p = base('air8101', m[0].length);
       Object.assign(p, stampOf(m));
-      p.chain = m[8];
-      p.headLevel = m[9];
-      p.bootMs = Number(m[10]);
+      p.device = m[8] ?? null;
+      p.chain = m[9];
+      p.headLevel = m[10];
+      p.bootMs = Number(m[11]);
       p.lastPartMs = p.bootMs;
       return p;
     }
@@ -411,9 +419,11 @@ export class LogParser {
       form: p.form, time: p.time, stamp: p.stamp, bootMs: p.bootMs, level: 'U', tag: null, module: null, source: null,
       message: body, text: headText + body, lineNo: p.lineNo, lines: p.lines, encoding,
     };
+    if (p.device) e.device = p.device;
     if (p.parent) {
       const q = p.parent;
       Object.assign(e, { level: q.level, tag: q.tag, module: q.module, source: q.source });
+      if (q.device) e.device = q.device;
       return e;
     }
     let m: RegExpExecArray | null;

@@ -49,6 +49,7 @@ import { describePattern, LinePattern, LogLine, makeLogLine, matches, textMatche
 import { loadPlatformFactory, LocalPlatform, PlatformFactory } from './platform';
 import { loadScenario, RebootKind, Scenario, ScenarioError, Step } from './schema';
 import { errorResult, type ScenarioExit, type ScenarioMark, type ScenarioResult, type StepRecord, type ScenarioFailure, type ScenarioStatus } from './result';
+import { ScenarioFleet } from './fleet';
 
 export type { ScenarioStatus, ScenarioFailure, StepRecord, ScenarioExit, ScenarioMark, ScenarioResult } from './result';
 
@@ -150,6 +151,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
   };
 
   let device: Device;
+  let fleet: ScenarioFleet | null = null;
   let sink: LogSink;
   let streamOpen = true;
   const clock: Clock = clockKind === 'virtual' ? new VirtualClock() : new RealClock();
@@ -179,6 +181,21 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     });
     setupBoard(board, device);
     platform?.registerFaults(device.faults);
+    if (sc.fleet) {
+      fleet = new ScenarioFleet({
+        devices: sc.fleet.devices,
+        prefix: sc.fleet.prefix,
+        staggerMs: sc.fleet.staggerMs,
+        scripts: sc.fleet.scriptsDir ?? scriptsDir,
+        engine,
+        board: board.name,
+        profile,
+        wifi: sc.options.wifi,
+        map,
+        clock,
+        dataDir: path.join(dataDir, 'fleet'),
+      });
+    }
     await opts.onDevice?.(device);
   } catch (e) {
     await cleanup();
@@ -210,6 +227,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     let graceWall: NodeJS.Timeout | null = null;
     let done = false;
     let offPlatform = () => {};
+    let offFleet = () => {};
 
     const clearStepTimers = () => {
       for (const h of stepTimers) clock.clearTimer(h);
@@ -235,6 +253,8 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
       sink.flush();
       streamOpen = false;
       device.dispose();
+      fleet?.dispose();
+      offFleet();
       sink.close();
       for (const s of steps) if (s.status === 'not-run' && s.started !== undefined) s.status = 'pending';
       resolve({
@@ -419,6 +439,49 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
           }
           return;
         }
+        case 'fleet-expect': {
+          const f = fleet as ScenarioFleet;
+          const p = a.pattern;
+          const check = () => f.missing(p).length === 0;
+          if (check()) return advance();
+          const started = now();
+          offFleet();
+          offFleet = f.onMatch(() => {
+            if (failing || done || !check()) return;
+            offFleet();
+            offFleet = () => {};
+            clearStepTimers();
+            later(advance);
+          });
+          if (a.withinMs !== undefined) {
+            const w = a.withinMs;
+            timer(w, () => {
+              offFleet();
+              offFleet = () => {};
+              const miss = f.missing(p);
+              fail({
+                step,
+                message: `fleet: ${miss.length} of ${f.members.length} devices logged no matching line within ${fmtT(w)} (the step began at ${fmtT(started)}): ${miss.slice(0, 10).join(', ')}${miss.length > 10 ? ', ...' : ''}`,
+                expected: `${describePattern(p)} on every fleet device`,
+                at: lines.length,
+                between: true,
+              });
+            });
+          }
+          return;
+        }
+        case 'fleet-fault': {
+          const f = fleet as ScenarioFleet;
+          const n = f.select(a.percent).length;
+          marks.push({ after: lines.length, t: now(), text: `step ${step.index}: fleet ${[a.fault, ...a.args].join(' ')} on ${n} of ${f.members.length} devices` });
+          const settle = holdIfSlow(clock, `scenario step ${step.index}: fleet ${a.fault}`);
+          f.runFault(a.fault, a.args, a.percent).then((errors) => {
+            settle();
+            if (errors.length) return fail({ step, message: `fleet fault '${[a.fault, ...a.args].join(' ')}' failed on ${errors.length} device(s): ${errors.slice(0, 5).join('; ')}`, at: lines.length, between: true });
+            advance();
+          });
+          return;
+        }
         case 'fault': {
           cursor = lines.length;
           marks.push({ after: lines.length, t: now(), text: `step ${step.index}: ${[a.fault, ...a.args].join(' ')}` });
@@ -515,6 +578,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     const pendingWhat = (step?: Step): string | undefined => {
       if (!step) return undefined;
       if (step.action.kind === 'expect') return describePattern(step.action.pattern);
+      if (step.action.kind === 'fleet-expect') return `${describePattern(step.action.pattern)} on every fleet device (missing: ${fleet?.missing(step.action.pattern).slice(0, 10).join(', ')})`;
       if (step.action.kind === 'expect-reboot') return `the VM to end (${step.action.which})`;
       if (step.trigger.kind === 'wait-for') return describePattern(step.trigger.pattern);
       return undefined;
@@ -586,6 +650,7 @@ export async function runScenario(input: Scenario | string, opts: RunScenarioOpt
     device.start().catch((e: Error) => {
       fail({ message: `cannot start the device: ${e.message}`, at: 0, between: true });
     });
+    fleet?.start((name, e) => fail({ message: `cannot start fleet device ${name}: ${e.message}`, at: 0, between: true }));
   });
   await cleanup();
   return { ...result, wallMs: performance.now() - wallStart };

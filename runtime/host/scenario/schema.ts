@@ -69,7 +69,11 @@ export type Action =
   | { kind: 'expect'; pattern: LinePattern; withinMs?: number }
   | { kind: 'expect-not'; pattern: LinePattern; withinMs?: number }
   | { kind: 'expect-reboot'; which: RebootKind; withinMs?: number }
-  | { kind: 'fault'; fault: string; args: string[] };
+  | { kind: 'fault'; fault: string; args: string[] }
+  /** every device of the `fleet:` section must have logged a matching line */
+  | { kind: 'fleet-expect'; pattern: LinePattern; withinMs?: number }
+  /** a fault on the fleet's devices (the first ceil(N × percent / 100), or all) */
+  | { kind: 'fleet-fault'; fault: string; args: string[]; percent?: number };
 
 export interface Step {
   /** 1-based */
@@ -102,7 +106,18 @@ export interface ScenarioOptions {
   platformOptions: Record<string, unknown>;
 }
 
+/** The `fleet:` section (runtime/host/scenario/fleet.ts). */
+export interface ScenarioFleetSpec {
+  devices: number;
+  prefix: string;
+  staggerMs: number;
+  /** absolute script folder of the fleet (default: the scenario's) */
+  scriptsDir?: string;
+}
+
 export interface Scenario {
+  /** N more devices next to the scenario's device (`fleet:`) */
+  fleet?: ScenarioFleetSpec;
   /** absolute path of the YAML file ('' for scenarios built in code) */
   file: string;
   name: string;
@@ -140,10 +155,13 @@ export const FAULT_KINDS: Record<string, { usage: string; check: (a: string[]) =
 };
 
 const TRIGGER_KEYS = ['at', 'after', 'wait-for'];
-const ACTION_KEYS = ['expect', 'expect-not', 'expect-reboot', 'fault', ...Object.keys(FAULT_KINDS)];
-const MODIFIER_KEYS = ['timeout', 'within', 'level', 'tag', 'name'];
+const ACTION_KEYS = ['expect', 'expect-not', 'expect-reboot', 'fault', 'fleet-expect', 'fleet-fault', ...Object.keys(FAULT_KINDS)];
+const MODIFIER_KEYS = ['timeout', 'within', 'level', 'tag', 'name', 'percent'];
 const OPTION_KEYS = ['platform', 'camera', 'engine', 'board', 'clock', 'timeout', 'wall-timeout', 'wifi', 'map', 'allow-reboot', 'max-boots', 'platform-options'];
-const TOP_KEYS = ['name', 'description', 'scripts', 'profile', 'options', 'steps'];
+const TOP_KEYS = ['name', 'description', 'scripts', 'profile', 'options', 'steps', 'fleet'];
+const FLEET_KEYS = ['devices', 'name-prefix', 'stagger', 'scripts'];
+/** devices a scenario's fleet may have */
+export const SCENARIO_FLEET_MAX = 1000;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60000, min: 60000, h: 3600000 };
 
@@ -187,6 +205,8 @@ class Ctx {
     readonly lc: LineCounter,
     readonly src: string,
   ) {}
+  /** the scenario has a `fleet:` section (fleet-* steps need it) */
+  hasFleet = false;
   line(n: Node | null | undefined): number | undefined {
     const r = n?.range;
     return r ? this.lc.linePos(r[0]).line : undefined;
@@ -284,12 +304,14 @@ function parseStep(ctx: Ctx, n: Node, index: number): Step {
   const action = actions[0];
   const trig = triggers[0];
   // level/tag narrow the action's pattern; on a wait-for-only step they narrow the wait
-  const patternOwner = action && (action.key === 'expect' || action.key === 'expect-not') ? action.key : trig?.key === 'wait-for' ? 'wait-for' : null;
+  const patternOwner = action && (action.key === 'expect' || action.key === 'expect-not' || action.key === 'fleet-expect') ? action.key : trig?.key === 'wait-for' ? 'wait-for' : null;
   if ((levelE || tagE) && !patternOwner) throw ctx.err(`step ${index}: level/tag only apply to expect, expect-not or wait-for`, (levelE ?? tagE)!.keyNode);
   if (timeoutE && trig?.key !== 'wait-for') throw ctx.err(`step ${index}: timeout only applies to wait-for (use within for expectations)`, timeoutE.keyNode);
-  if (withinE && !(action && ['expect', 'expect-not', 'expect-reboot'].includes(action.key))) {
-    throw ctx.err(`step ${index}: within only applies to expect, expect-not and expect-reboot`, withinE.keyNode);
+  if (withinE && !(action && ['expect', 'expect-not', 'expect-reboot', 'fleet-expect'].includes(action.key))) {
+    throw ctx.err(`step ${index}: within only applies to expect, expect-not, expect-reboot and fleet-expect`, withinE.keyNode);
   }
+  const percentE = get('percent');
+  if (percentE && action?.key !== 'fleet-fault') throw ctx.err(`step ${index}: percent only applies to fleet-fault`, percentE.keyNode);
 
   let trigger: Trigger = { kind: 'none' };
   if (trig) {
@@ -312,6 +334,22 @@ function parseStep(ctx: Ctx, n: Node, index: number): Step {
     const withinMs = withinE ? asDuration(ctx, withinE.value, 'within') : undefined;
     if (action.key === 'expect' || action.key === 'expect-not') {
       act = { kind: action.key, pattern: pat(action), withinMs };
+    } else if (action.key === 'fleet-expect') {
+      if (!ctx.hasFleet) throw ctx.err(`step ${index}: fleet-expect needs a 'fleet:' section`, action.keyNode);
+      act = { kind: 'fleet-expect', pattern: pat(action), withinMs };
+    } else if (action.key === 'fleet-fault') {
+      if (!ctx.hasFleet) throw ctx.err(`step ${index}: fleet-fault needs a 'fleet:' section`, action.keyNode);
+      const args = isSeq(action.value) ? asStringList(ctx, action.value, 'fleet-fault') : splitArgs(asString(ctx, action.value, 'fleet-fault'));
+      if (args.length === 0) throw ctx.err(`step ${index}: fleet-fault needs a fault name (and its arguments)`, action.value ?? action.keyNode);
+      const [fault, ...rest] = args;
+      const spec = FAULT_KINDS[fault];
+      if (spec && !spec.check(rest)) throw ctx.err(`step ${index}: fleet-fault ${fault}: expected '${spec.usage}', got '${rest.join(' ')}'`, action.value);
+      let percent: number | undefined;
+      if (percentE) {
+        percent = Number(scalarValue(percentE.value));
+        if (!(percent > 0 && percent <= 100)) throw ctx.err(`step ${index}: percent must be a number in (0, 100]`, percentE.value);
+      }
+      act = { kind: 'fleet-fault', fault, args: rest, percent };
     } else if (action.key === 'expect-reboot') {
       const v = scalarValue(action.value);
       const which = v === null || v === undefined || v === true || v === '' ? 'any' : String(v);
@@ -496,6 +534,41 @@ export function parseScenario(src: string, file: string): Scenario {
   }
 
   const options = parseOptions(ctx, get('options')?.value ?? null);
+  const fleetE = get('fleet');
+  let fleet: ScenarioFleetSpec | undefined;
+  if (fleetE) {
+    if (!isMap(fleetE.value)) throw ctx.err('fleet must be a mapping (devices, name-prefix, stagger, scripts)', fleetE.value);
+    fleet = { devices: 0, prefix: 'dev', staggerMs: 0 };
+    for (const e of mapEntries(fleetE.value)) {
+      switch (e.key) {
+        case 'devices': {
+          const v = Number(scalarValue(e.value));
+          if (!Number.isInteger(v) || v < 1 || v > SCENARIO_FLEET_MAX) throw ctx.err(`fleet devices must be a whole number from 1 to ${SCENARIO_FLEET_MAX}`, e.value);
+          fleet.devices = v;
+          break;
+        }
+        case 'name-prefix': {
+          const v = asString(ctx, e.value, 'name-prefix');
+          if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v)) throw ctx.err("fleet name-prefix: 1 to 32 letters, digits, '_', '-' or '.'", e.value);
+          fleet.prefix = v;
+          break;
+        }
+        case 'stagger':
+          fleet.staggerMs = asDuration(ctx, e.value, 'stagger');
+          break;
+        case 'scripts': {
+          const d = path.resolve(dir, asString(ctx, e.value, 'scripts'));
+          if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw ctx.err(`fleet script folder not found: ${d}`, e.value);
+          fleet.scriptsDir = d;
+          break;
+        }
+        default:
+          throw ctx.err(`fleet: unknown key '${e.key}' (known: ${FLEET_KEYS.join(', ')})`, e.keyNode);
+      }
+    }
+    if (fleet.devices === 0) throw ctx.err('fleet needs devices: N', fleetE.value);
+    ctx.hasFleet = true;
+  }
   const stepsE = get('steps');
   if (!stepsE || !isSeq(stepsE.value) || stepsE.value.items.length === 0) throw ctx.err("the scenario needs 'steps:', a non-empty list", stepsE?.value ?? root);
   const steps = stepsE.value.items.map((n, i) => parseStep(ctx, n as Node, i + 1));
@@ -507,6 +580,7 @@ export function parseScenario(src: string, file: string): Scenario {
     profile,
     options,
     steps,
+    ...(fleet ? { fleet } : {}),
   };
 }
 

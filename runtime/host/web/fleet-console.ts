@@ -1,0 +1,283 @@
+/**
+ * The fleet view of the web console (`luatos fleet ... --web [PORT]`): a table of every device
+ * of the process (Wi-Fi, RTMP state, kbps, drops, boots, last error) with sorting and filtering,
+ * a detail pane for one device (its log, its live video, its panel figures) and fault buttons
+ * that act on a selection ("drop Wi-Fi on 10% of devices", "kill the ingest").
+ *
+ * HTTP routes
+ *   GET  /                         fleet.html (runtime/host/web/static: fleet.html, fleet.js, style.css)
+ *   GET  /vendor/mpegts.js         the player
+ *   GET  /api/fleet                {token, devices: FleetRow[], faults, encoders, ingest, now}
+ *   GET  /api/device/log?name=N    the last 64 KB of device N's log file (text)
+ *   POST /api/fault                {"name":"wifi","args":["down"],"devices":["dev001",...]}
+ *                                  or {"name":"wifi","args":["down"],"percent":10}: a random 10 %
+ *                                  of the devices; a host fault (rtmp-server, http) runs once.
+ *                                  Answers {ok, devices: n, errors: [[name, message]...]}
+ *   POST /api/reboot               {"devices":[...]}
+ * WebSocket
+ *   /video?name=N                  device N's live FLV from the local platform (video-proxy.ts)
+ *
+ * Security as the device console (server.ts): loopback bind by default, the Host header must name
+ * the console, WebSocket and POST need the console's own Origin, POST needs JSON and the per-run
+ * token; device names are looked up, never used as paths.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { FaultError } from '../../core/faults';
+import type { FleetHost } from '../fleet/fleet-host';
+import type { LocalPlatform } from '../platform';
+import { isLoopbackHost } from './server';
+import { defaultStaticDir, resolveStatic } from './static-files';
+import { relayVideo, VIDEO_CLOSE, type VideoRelay } from './video-proxy';
+
+export interface FleetConsoleOptions {
+  fleet: FleetHost;
+  platform?: LocalPlatform | null;
+  /** the per-device log files (`<logDir>/<name>.log`) */
+  logDir?: string;
+  host?: string;
+  port?: number;
+  staticDir?: string;
+}
+
+export interface FleetConsole {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const HOST_HEADER_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const LOG_TAIL_BYTES = 64 * 1024;
+const MAX_BODY = 256 * 1024;
+
+const MPEGTS_FILE = (() => {
+  try {
+    return require.resolve('mpegts.js/dist/mpegts.js');
+  } catch {
+    return null;
+  }
+})();
+
+function securityHeaders(hostHeader: string): Record<string, string> {
+  return {
+    'Content-Security-Policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+      `connect-src 'self' ws://${hostHeader}; media-src 'self' blob:; worker-src 'self' blob:; ` +
+      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  };
+}
+
+/** A random `percent` % of `all` (at least one when percent > 0), without repeats. */
+export function pickPercent<T>(all: readonly T[], percent: number, rand: () => number = Math.random): T[] {
+  const n = Math.min(all.length, Math.max(percent > 0 ? 1 : 0, Math.round((all.length * percent) / 100)));
+  const a = [...all];
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(rand() * (a.length - i));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a.slice(0, n);
+}
+
+export async function startFleetConsole(opts: FleetConsoleOptions): Promise<FleetConsole> {
+  const fleet = opts.fleet;
+  const bindHost = opts.host ?? '127.0.0.1';
+  const loopback = isLoopbackHost(bindHost);
+  const staticDir = opts.staticDir ?? defaultStaticDir();
+  const token = crypto.randomBytes(24).toString('hex');
+  let allowed = new Set<string>();
+  const relays = new Set<VideoRelay>();
+
+  const hostOk = (req: http.IncomingMessage): string | null => {
+    const h = req.headers.host;
+    if (!h || !HOST_HEADER_RE.test(h)) return null;
+    if (loopback && !allowed.has(h.toLowerCase())) return null;
+    return h;
+  };
+  const originOk = (req: http.IncomingMessage, host: string) => req.headers.origin === `http://${host}`;
+  const send = (res: http.ServerResponse, host: string, status: number, type: string, body: string | Buffer) => {
+    res.writeHead(status, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(body);
+  };
+  const json = (res: http.ServerResponse, host: string, status: number, o: unknown) => send(res, host, status, 'application/json; charset=utf-8', JSON.stringify(o));
+  const plain = (res: http.ServerResponse, status: number, text: string) => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
+    res.end(text);
+  };
+  const serveFile = (req: http.IncomingMessage, res: http.ServerResponse, host: string, file: string, type: string) => {
+    fs.readFile(file, (err, data) => {
+      if (err) return plain(res, 404, 'not found\n');
+      res.writeHead(200, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : data);
+    });
+  };
+  const deviceIndex = (name: string | null): number | undefined => (name ? fleet.indexOf(name) : undefined);
+
+  const fleetState = () => ({
+    token,
+    now: Date.now(),
+    devices: [...fleet.names.keys()].map((i) => fleet.rows.get(i) ?? { index: i, name: fleet.names.get(i), wifi: 'unknown', rtmp: null, kbps: 0, dropped: 0, boots: fleet.boots.get(i) ?? 0, lastError: null }),
+    faults: fleet.faultList(),
+    encoders: fleet.encoders(),
+    ingest: opts.platform ? { state: opts.platform.ingestState, publishing: opts.platform.publishing().length } : null,
+  });
+
+  const readBody = (req: http.IncomingMessage): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      let n = 0;
+      req.on('data', (d: Buffer) => {
+        n += d.length;
+        if (n > MAX_BODY) {
+          reject(new Error('request body too large'));
+          req.destroy();
+          return;
+        }
+        parts.push(d);
+      });
+      req.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
+        } catch {
+          reject(new Error('the body is not JSON'));
+        }
+      });
+      req.on('error', reject);
+    });
+
+  /** the devices a request names: `devices: [names]`, `percent: P` of all, or all */
+  const selection = (b: Record<string, unknown>): number[] => {
+    const all = [...fleet.names.keys()];
+    if (Array.isArray(b.devices)) {
+      const out: number[] = [];
+      for (const n of b.devices.slice(0, all.length)) {
+        const i = typeof n === 'string' ? fleet.indexOf(n) : undefined;
+        if (i !== undefined) out.push(i);
+      }
+      return out;
+    }
+    if (typeof b.percent === 'number' && b.percent > 0 && b.percent <= 100) return pickPercent(all, b.percent);
+    return all;
+  };
+
+  const post = async (req: http.IncomingMessage, res: http.ServerResponse, host: string, pathname: string) => {
+    if (!originOk(req, host) || !(req.headers['content-type'] ?? '').startsWith('application/json') || req.headers['x-console-token'] !== token) return plain(res, 403, 'forbidden\n');
+    let body: Record<string, unknown>;
+    try {
+      const b = await readBody(req);
+      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new Error('the body must be a JSON object');
+      body = b as Record<string, unknown>;
+    } catch (e) {
+      return json(res, host, 400, { ok: false, error: (e as Error).message });
+    }
+    const sel = selection(body);
+    if (pathname === '/api/reboot') {
+      fleet.reboot(sel, 'web console reset');
+      return json(res, host, 200, { ok: true, devices: sel.length });
+    }
+    const name = typeof body.name === 'string' ? body.name : '';
+    const args = Array.isArray(body.args) ? body.args.filter((a): a is string => typeof a === 'string').slice(0, 16) : [];
+    try {
+      const errors = await fleet.runFault(sel, name, args);
+      return json(res, host, 200, { ok: true, devices: fleet.hostFaults.has(name) ? 0 : sel.length, errors: errors.map(([d, m]) => [fleet.names.get(d), m]) });
+    } catch (e) {
+      return json(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: (e as Error).message });
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const host = hostOk(req);
+    if (!host) return plain(res, 403, 'unknown Host\n');
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST') {
+      if (u.pathname === '/api/fault' || u.pathname === '/api/reboot') return void post(req, res, host, u.pathname);
+      return plain(res, 404, 'not found\n');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
+    switch (u.pathname) {
+      case '/':
+        return serveFile(req, res, host, resolveStaticOr(staticDir, '/fleet.html'), 'text/html; charset=utf-8');
+      case '/api/fleet':
+        return json(res, host, 200, fleetState());
+      case '/api/device/log': {
+        const i = deviceIndex(u.searchParams.get('name'));
+        if (i === undefined || !opts.logDir) return plain(res, 404, 'no such device\n');
+        const file = `${opts.logDir}/${fleet.names.get(i)}.log`;
+        fs.open(file, 'r', (err, fd) => {
+          if (err) return send(res, host, 200, 'text/plain; charset=utf-8', '');
+          fs.fstat(fd, (e2, st) => {
+            if (e2) {
+              fs.close(fd, () => undefined);
+              return plain(res, 500, 'cannot read\n');
+            }
+            const len = Math.min(st.size, LOG_TAIL_BYTES);
+            const buf = Buffer.alloc(len);
+            fs.read(fd, buf, 0, len, st.size - len, () => {
+              fs.close(fd, () => undefined);
+              send(res, host, 200, 'text/plain; charset=utf-8', buf);
+            });
+          });
+        });
+        return;
+      }
+      case '/vendor/mpegts.js':
+        if (!MPEGTS_FILE) return plain(res, 404, 'mpegts.js is not installed\n');
+        return serveFile(req, res, host, MPEGTS_FILE, 'text/javascript; charset=utf-8');
+    }
+    const r = resolveStatic(staticDir, u.pathname);
+    if (!r.ok) return plain(res, r.status, r.status === 400 ? 'bad request\n' : 'not found\n');
+    serveFile(req, res, host, r.file, r.type);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const refuse = (code: number, text: string) => {
+      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
+    socket.on('error', () => {});
+    const host = hostOk(req);
+    if (!host || !originOk(req, host)) return refuse(403, 'Forbidden');
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname !== '/video') return refuse(404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', () => {});
+      const i = deviceIndex(u.searchParams.get('name'));
+      const row = i !== undefined ? fleet.rows.get(i) : undefined;
+      const p = opts.platform;
+      if (!p || !row) return ws.close(VIDEO_CLOSE.NO_STREAM, 'no stream for this device');
+      const relay = relayVideo(ws, p.wsFlvUrl(row.mac));
+      relays.add(relay);
+      ws.on('close', () => relays.delete(relay));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, bindHost, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const urlHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  return {
+    url: `http://${urlHost}:${port}/`,
+    port,
+    close: async () => {
+      for (const r of relays) r.close();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function resolveStaticOr(dir: string, p: string): string {
+  const r = resolveStatic(dir, p);
+  return r.ok ? r.file : `${dir}/fleet.html`;
+}
