@@ -12,7 +12,10 @@
  * - Binary chunks are refused by `require`, main.lua, `load`, `loadfile` and `dofile`
  *   (runtime/core/fs/chunk.ts).
  * - Absent as on the device: os.execute, io.popen, package.loadlib, C modules, os.exit
- *   (it would end the host process; the device has no such thing).
+ *   (it would end the host process; the device has no such thing), os.setlocale (LuatOS's
+ *   loslib.c builds it only into the Linux/Windows/macOS simulator builds, luatos-api-2.md
+ *   "os.exit"; on the Air8101 `os.setlocale` is nil, so the C library's locale stays "C").
+ *   The pc board adds it back in its "C"-only form (runtime/boards/pc.ts).
  * - Chunk names are `@<file name>`, so error positions read `main.lua:12:` (the device log
  *   shows both this and `[string "main.lua"]:12:`; this is the choice made here).
  */
@@ -41,7 +44,7 @@ export function openBase(vm: Vm): void {
     }
     e.pop(L, 1);
   };
-  remove('os', ['execute', 'exit', 'tmpname', 'getenv', 'remove', 'rename']);
+  remove('os', ['execute', 'exit', 'tmpname', 'getenv', 'remove', 'rename', 'setlocale']);
   remove('io', ['popen', 'open', 'lines', 'input', 'output', 'read', 'write', 'close', 'tmpfile']);
   remove('package', ['loadlib', 'searchpath', 'cpath']);
   e.pushnil(L);

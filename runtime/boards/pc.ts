@@ -21,6 +21,12 @@
  *   even inside pcall or a task. The CLI exits with the code's low 8 bits (POSIX).
  *   `os.execute`, `os.getenv`, `os.tmpname` of the simulator's desktop builds are NOT added:
  *   the sandbox keeps scripts away from the host.
+ * - `os.setlocale([locale [, category]])` (the desktop builds have it; the Air8101 does not,
+ *   luatos-api/base.ts removes it): Lua 5.3's loslib over a C library that has only the "C"
+ *   locale (`pcSetlocale`). Choice: the simulator would use the host's locales; here the result
+ *   must not depend on the host, so only "C", "POSIX" and "" (the environment's, taken as "C")
+ *   are accepted and give "C"; any other name gives nil and changes nothing; a query (no
+ *   locale) gives "C". Categories as loslib: all, collate, ctype, monetary, numeric, time.
  * - mobile stub as the simulator's `luat_mobile_pc.c`: `imei()` 15 digits starting "86228905"
  *   (6 digits from the MD5 of the unique id — our choice of digits — and a Luhn check digit);
  *   `iccid`, `imsi`, `number`, `apn` → nil; `csq`, `rssi`, `rsrp`, `status` → 0;
@@ -84,11 +90,30 @@ function exitStatus(a: Parameters<BindingFn>[0]): number {
   return Number(BigInt.asIntN(32, big));
 }
 
-/** The per-boot additions: os.exit, socket.ETH0, the mobile stub. */
+/** os.setlocale's categories, as Lua 5.3's loslib names them (luaL_checkoption, default "all"). */
+const LOCALE_CATEGORIES = ['all', 'collate', 'ctype', 'monetary', 'numeric', 'time'];
+
+/**
+ * os.setlocale over a "C"-only C library (see the header): "C", "POSIX", "" → "C"; other names →
+ * nil; no locale (nil/none) → the current one, "C". Argument errors as loslib's.
+ */
+export const pcSetlocale: BindingFn = (a) => {
+  const locale = a.optString(1, null);
+  if (!a.isNoneOrNil(2)) {
+    const cat = a.string(2);
+    if (!LOCALE_CATEGORIES.includes(cat)) a.argError(2, `invalid option '${cat}'`);
+  }
+  if (locale === null || locale === 'C' || locale === 'POSIX' || locale === '') a.e.pushstring(a.L, 'C');
+  else a.e.pushnil(a.L);
+  return 1;
+};
+
+/** The per-boot additions: os.exit, os.setlocale, socket.ETH0, the mobile stub. */
 export function openPcExtras(vm: Vm): void {
   const { e } = vm;
   vm.defineModule('os', {
     exit: (a) => vm.requestExit({ kind: 'exit', code: exitStatus(a), message: 'os.exit' }, a.L),
+    setlocale: pcSetlocale,
   });
   vm.defineModule('socket', {}, { ETH0: POSIX_ADAPTER_ID });
   const imei = pcImei(uniqueId(vm));

@@ -11,7 +11,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENGINE_NAMES } from '../../runtime/core/engine';
-import { ASSERTED_ENGINES, SKIPS, SUITE_DIR, SUITE_FILES, describe, formatTable, nativeLua, runEngine, runInRuntime, runNative, sameOutcome, suiteSource } from '../lua53-suite/run';
+import { makeProfile } from '../../runtime/core/profile';
+import { ASSERTED_ENGINES, HEAP_BYTES, SKIPS, SUITE_DIR, SUITE_FILES, describe, formatTable, nativeLua, runEngine, runInRuntime, runNative, sameOutcome, suiteSource } from '../lua53-suite/run';
 
 const NO_NATIVE = 'native lua5.3 is not installed (/usr/bin/lua5.3; apt-get install lua5.3): nothing to compare with';
 
@@ -61,6 +62,19 @@ test('the runner tells a deviation from native, a match, and bounds a hang (synt
   const o3 = await runInRuntime(engine, 'synthetic', { runawayMs: 300, wallMs: 20_000 }, hang);
   assert.equal(o3.status, 'timeout');
   assert.match(o3.error, /watchdog/);
+});
+
+test("each larger heap of HEAP_BYTES is needed: with the device's heap the file does not finish on lua53 (the allocator enforces it)", async () => {
+  const deviceHeap = makeProfile().memory.lua;
+  const entries = Object.entries(HEAP_BYTES);
+  assert.ok(entries.length > 0);
+  for (const [file, h] of entries) {
+    assert.ok(h && h.bytes > deviceHeap && h.reason.length > 0, file);
+    // the watchdog shortened: the hang is the point, not its length
+    const o = await runInRuntime('lua53', file, { heapBytes: deviceHeap, runawayMs: 3000, wallMs: 30_000 });
+    assert.equal(o.status, 'timeout', `${file} with the device's ${deviceHeap}-byte heap: ${describe(o)}`);
+    assert.match(o.error, /watchdog/);
+  }
 });
 
 for (const engine of ENGINE_NAMES) {
