@@ -526,8 +526,8 @@ export class RtmpPublisher extends EventEmitter {
     this.log('E', `RTMP: ${reason} (error ${code})`);
     const hadConnection = this.transport.tcpUp;
     this.invalidate(); // ignore everything the old connection still reports
-    this.resetPublishState();
     this.transport.detach();
+    this.resetPublishState();
     if (hadConnection && this._state !== RtmpState.DISCONNECTING) this.setState(RtmpState.DISCONNECTING, code, reason);
     this.setState(RtmpState.IDLE, code, reason);
     this.faulting = false;
