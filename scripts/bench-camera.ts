@@ -28,7 +28,7 @@ import * as fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { locateFfmpeg } from '../runtime/media/ffmpeg/locate';
 import { defaultEncoderConfig, x264Args, type EncoderConfig } from '../runtime/media/camera/encoder-config';
-import { AnnexBSplitter, FlvDemuxer } from '../runtime/media/camera/flv-demux';
+import { AnnexBSplitter, FlvDemuxer } from '../runtime/media/codec/flv-demux';
 import { FfmpegCamera } from '../runtime/media/camera/ffmpeg-camera';
 import { spawnTracked, killTree } from '../runtime/media/ffmpeg/child-registry';
 import { RtmpPublisher, RtmpState } from '../runtime/media/rtmp';

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
+import { parseAvcC, splitAvcc, toAnnexB } from '../../runtime/media/codec/h264';
 
 export interface ClipSpec {
   width: number;
@@ -111,7 +112,7 @@ export function loadClip(file: string, spec: ClipSpec): Clip {
         const key = body[0] >> 4 === 1;
         const cts = body.readIntBE(2, 3);
         const nals = splitAvcc(body.subarray(5));
-        const annexB = Buffer.concat([...(key ? [...sps, ...pps] : []), ...nals].flatMap((n) => [START_CODE, n]));
+        const annexB = toAnnexB([...(key ? [...sps, ...pps] : []), ...nals]);
         frames.push({ data: annexB, dts: ts, pts: ts + cts, keyframe: key, flvTag: tag, avccBytes: body.length - 5 });
       }
     } else if (frames.length === 0) prefixEnd = end; // script tags before the first frame
@@ -131,38 +132,4 @@ export function loadClip(file: string, spec: ClipSpec): Clip {
     cached: true,
     encodeSeconds: 0,
   };
-}
-
-const START_CODE = Buffer.from([0, 0, 0, 1]);
-
-function splitAvcc(b: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let o = 0;
-  while (o + 4 <= b.length) {
-    const n = b.readUInt32BE(o);
-    o += 4;
-    if (o + n > b.length) throw new Error('truncated AVCC NAL unit');
-    out.push(b.subarray(o, o + n));
-    o += n;
-  }
-  return out;
-}
-
-function parseAvcC(c: Buffer): { sps: Buffer[]; pps: Buffer[] } {
-  let o = 5;
-  const sps: Buffer[] = [];
-  const pps: Buffer[] = [];
-  const ns = c[o++] & 0x1f;
-  for (let i = 0; i < ns; i++) {
-    const n = c.readUInt16BE(o);
-    sps.push(c.subarray(o + 2, o + 2 + n));
-    o += 2 + n;
-  }
-  const np = c[o++];
-  for (let i = 0; i < np; i++) {
-    const n = c.readUInt16BE(o);
-    pps.push(c.subarray(o + 2, o + 2 + n));
-    o += 2 + n;
-  }
-  return { sps, pps };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AnnexBSplitter, FlvDemuxer, parseAvcC, splitLengthPrefixed, toAnnexB } from '../../runtime/media/camera/flv-demux';
+import { AnnexBSplitter, FlvDemuxer } from '../../runtime/media/codec/flv-demux';
+import { parseAvcC, splitAvcc, toAnnexB } from '../../runtime/media/codec/h264';
 import type { EncodedVideoFrame } from '../../runtime/media/types';
 
 const SPS = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40]);
@@ -127,8 +128,13 @@ test('avcC and length-prefixed helpers', () => {
   assert.deepEqual(c.pps, [PPS]);
   assert.equal(c.profile, 0x42);
   assert.throws(() => parseAvcC(Buffer.from([0, 1, 2])), /bad avcC/);
-  assert.deepEqual(splitLengthPrefixed(lp([P1, P2], 2), 2), [P1, P2]);
-  assert.throws(() => splitLengthPrefixed(Buffer.from([0, 9, 1]), 2), /overruns/);
+  assert.deepEqual(splitAvcc(lp([P1, P2], 2), 2), [P1, P2]);
+  assert.throws(() => splitAvcc(Buffer.from([0, 9, 1]), 2), /overruns/);
+  // the one splitter for both directions: zero-length entries carry no NAL unit and are skipped,
+  // trailing bytes too short for a length field are refused, a bad length size is refused
+  assert.deepEqual(splitAvcc(Buffer.concat([lp([P1]), Buffer.alloc(4), lp([P2])])), [P1, P2]);
+  assert.throws(() => splitAvcc(Buffer.concat([lp([P1]), Buffer.from([0, 0])])), /truncated AVCC length/);
+  assert.throws(() => splitAvcc(lp([P1]), 5), /bad AVCC length size/);
   assert.deepEqual(toAnnexB([P1]), Buffer.concat([SC, P1]));
 });
 

@@ -6,12 +6,12 @@ import { Amf0DecodeError, RtmpProtocolError, RtmpUrlError } from '../../runtime/
 import { ChunkWriter } from '../../runtime/media/rtmp/chunk-writer';
 import { ChunkReader } from '../../runtime/media/rtmp/chunk-reader';
 import { setChunkSizeMessage, type RtmpMessage } from '../../runtime/media/rtmp/messages';
-import { buildAvcDecoderConfig, splitAnnexB, splitAvcc, toAvcc } from '../../runtime/media/rtmp/avc';
+import { buildAvcDecoderConfig, splitAnnexB, splitAvcc, toAvcc } from '../../runtime/media/codec/h264';
 import { AvcPacketizer } from '../../runtime/media/rtmp/video-packetizer';
 import { SendQueue, type QueuedMedia } from '../../runtime/media/rtmp/send-queue';
 import { RateWindow, formatStatsLine, type RtmpStats } from '../../runtime/media/rtmp/stats';
 import { ClientHandshake } from '../../runtime/media/rtmp/handshake';
-import { avcVideoTagHeader } from '../../runtime/media/rtmp/flv';
+import { avcVideoTagHeader } from '../../runtime/media/codec/flv';
 
 test('url: parses host, port, app, stream, query and tcUrl', () => {
   const u = parseRtmpUrl('rtmp://example.com/live/cam1');

@@ -49,7 +49,7 @@ import {
   clockOverlayFilter,
   type SourceSpec,
 } from './sources';
-import { FlvDemuxer } from './flv-demux';
+import { FlvDemuxer } from '../codec/flv-demux';
 
 import type { LogLevel } from '../types';
 export type { LogLevel };

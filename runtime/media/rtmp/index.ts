@@ -7,3 +7,7 @@ export { parseRtmpUrl } from './url';
 export type { RtmpUrl } from './url';
 export { formatStatsLine } from './stats';
 export type { RtmpStats } from './stats';
+/** The socket-free protocol core and the transport the publisher composes. */
+export { RtmpSession } from './session';
+export type { RtmpSessionOptions, SessionEvent, SessionHost, SessionTimers } from './session';
+export { RtmpTransport } from './transport';

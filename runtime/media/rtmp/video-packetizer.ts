@@ -7,8 +7,8 @@
  *     (`0x17 00 000000 + avcC`), once after reset() (= once per publish) and again only when they change.
  */
 import type { EncodedVideoFrame } from '../types';
-import { NAL, buildAvcDecoderConfig, nalType, splitAnnexB, toAvcc } from './avc';
-import { avcFrameTag, avcSequenceHeaderTag } from './flv';
+import { NAL, buildAvcDecoderConfig, nalType, splitAnnexB, toAvcc } from '../codec/h264';
+import { avcFrameTag, avcSequenceHeaderTag } from '../codec/flv';
 
 export interface VideoPacket {
   /** sequence header tag to send before `tag` (first key frame, or SPS/PPS changed) */

@@ -1,6 +1,6 @@
 import type { EncodedVideoFrame } from '../../../runtime/media/types';
 import { RtmpPublisher, RtmpState, type RtmpLogEvent, type RtmpPublisherOptions } from '../../../runtime/media/rtmp';
-import { splitAnnexB, splitAvcc } from '../../../runtime/media/rtmp/avc';
+import { splitAnnexB, splitAvcc } from '../../../runtime/media/codec/h264';
 import { delay } from './net-util';
 import { parseFlv, videoTags, type VideoTagInfo } from './flv-file';
 import { decodeAmf0, Amf0EcmaArray, type Amf0Object } from '../../../runtime/media/rtmp/amf0';

@@ -1,5 +1,8 @@
 /**
- * H.264 helpers: Annex-B splitting, AVCC conversion and the AVC decoder configuration record.
+ * H.264 helpers, one copy of each for the whole media layer: Annex-B splitting and joining, AVCC
+ * (length-prefixed) splitting and joining, and the AVC decoder configuration record (avcC) in both
+ * directions. Used by the RTMP publisher (Annex-B → AVCC + avcC), the FLV demuxer of the camera
+ * (AVCC + avcC → Annex-B) and the benchmarks.
  *
  * - start codes: both `00 00 01` and `00 00 00 01` (x264 puts 3-byte codes before IDR slices and
  *   SEI; the firmware only found 4-byte codes and lost every key frame);
@@ -72,19 +75,34 @@ export function toAvcc(nals: Buffer[]): Buffer {
   return out;
 }
 
-/** Split AVCC (`lengthSize`-byte lengths) into NAL units; throws on truncation. */
+/**
+ * Split AVCC (`lengthSize`-byte big-endian lengths, 1..4) into NAL units (views, no copy).
+ * Throws on a length that overruns the buffer and on trailing bytes too short for a length field
+ * (hostile input is refused, not guessed at). Zero-length entries are skipped: they carry no NAL
+ * unit, and turned into Annex-B they would become a bare start code.
+ */
 export function splitAvcc(data: Buffer, lengthSize = 4): Buffer[] {
+  if (!Number.isInteger(lengthSize) || lengthSize < 1 || lengthSize > 4) throw new Error(`bad AVCC length size ${lengthSize}`);
   const nals: Buffer[] = [];
   let o = 0;
   while (o < data.length) {
     if (o + lengthSize > data.length) throw new Error('truncated AVCC length');
     const len = data.readUIntBE(o, lengthSize);
     o += lengthSize;
-    if (o + len > data.length) throw new Error('truncated AVCC NAL unit');
-    nals.push(data.subarray(o, o + len));
+    if (o + len > data.length) throw new Error(`AVCC NAL length ${len} overruns the buffer (${data.length - o} bytes left)`);
+    if (len > 0) nals.push(data.subarray(o, o + len));
     o += len;
   }
   return nals;
+}
+
+const START_CODE = Buffer.from([0, 0, 0, 1]);
+
+/** Join NAL units into Annex-B with 4-byte start codes. */
+export function toAnnexB(nals: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const n of nals) parts.push(START_CODE, n);
+  return Buffer.concat(parts);
 }
 
 /** AVCDecoderConfigurationRecord (ISO 14496-15 5.2.4.1) from SPS and PPS NAL units. */
@@ -116,4 +134,43 @@ export function buildAvcDecoderConfig(spsList: Buffer[], ppsList: Buffer[]): Buf
     parts.push(h, pps);
   }
   return Buffer.concat(parts);
+}
+
+/** An AVCDecoderConfigurationRecord, parsed. */
+export interface AvcConfig {
+  /** NAL length field size in bytes (1, 2 or 4) */
+  lengthSize: number;
+  sps: Buffer[];
+  pps: Buffer[];
+  profile: number;
+  level: number;
+}
+
+/** Parse an AVCDecoderConfigurationRecord (ISO 14496-15 §5.2.4.1). Throws on malformed input. */
+export function parseAvcC(b: Buffer): AvcConfig {
+  if (b.length < 7 || b[0] !== 1) throw new Error('bad avcC: version is not 1 or record too short');
+  const lengthSize = (b[4] & 3) + 1;
+  let o = 5;
+  const nsps = b[o++] & 0x1f;
+  const sps: Buffer[] = [];
+  for (let i = 0; i < nsps; i++) {
+    if (o + 2 > b.length) throw new Error('bad avcC: truncated SPS');
+    const n = b.readUInt16BE(o);
+    o += 2;
+    if (o + n > b.length) throw new Error('bad avcC: truncated SPS');
+    sps.push(Buffer.from(b.subarray(o, o + n)));
+    o += n;
+  }
+  if (o >= b.length) throw new Error('bad avcC: missing PPS count');
+  const npps = b[o++];
+  const pps: Buffer[] = [];
+  for (let i = 0; i < npps; i++) {
+    if (o + 2 > b.length) throw new Error('bad avcC: truncated PPS');
+    const n = b.readUInt16BE(o);
+    o += 2;
+    if (o + n > b.length) throw new Error('bad avcC: truncated PPS');
+    pps.push(Buffer.from(b.subarray(o, o + n)));
+    o += n;
+  }
+  return { lengthSize, sps, pps, profile: b[1], level: b[3] };
 }

@@ -17,68 +17,9 @@
  * Script tags (onMetaData) and audio tags are skipped; an end-of-sequence packet is ignored.
  */
 import type { EncodedVideoFrame } from '../types';
+import { parseAvcC, splitAvcc, toAnnexB, type AvcConfig } from './h264';
 
-const START_CODE = Buffer.from([0, 0, 0, 1]);
-
-export interface AvcConfig {
-  /** NAL length field size in bytes (1, 2 or 4) */
-  lengthSize: number;
-  sps: Buffer[];
-  pps: Buffer[];
-  profile: number;
-  level: number;
-}
-
-/** Parse an AVCDecoderConfigurationRecord (ISO 14496-15 §5.2.4.1). Throws on malformed input. */
-export function parseAvcC(b: Buffer): AvcConfig {
-  if (b.length < 7 || b[0] !== 1) throw new Error('bad avcC: version is not 1 or record too short');
-  const lengthSize = (b[4] & 3) + 1;
-  let o = 5;
-  const nsps = b[o++] & 0x1f;
-  const sps: Buffer[] = [];
-  for (let i = 0; i < nsps; i++) {
-    if (o + 2 > b.length) throw new Error('bad avcC: truncated SPS');
-    const n = b.readUInt16BE(o);
-    o += 2;
-    if (o + n > b.length) throw new Error('bad avcC: truncated SPS');
-    sps.push(Buffer.from(b.subarray(o, o + n)));
-    o += n;
-  }
-  if (o >= b.length) throw new Error('bad avcC: missing PPS count');
-  const npps = b[o++];
-  const pps: Buffer[] = [];
-  for (let i = 0; i < npps; i++) {
-    if (o + 2 > b.length) throw new Error('bad avcC: truncated PPS');
-    const n = b.readUInt16BE(o);
-    o += 2;
-    if (o + n > b.length) throw new Error('bad avcC: truncated PPS');
-    pps.push(Buffer.from(b.subarray(o, o + n)));
-    o += n;
-  }
-  return { lengthSize, sps, pps, profile: b[1], level: b[3] };
-}
-
-/** Split length-prefixed NAL units (AVCC form). Throws on a length that overruns the buffer. */
-export function splitLengthPrefixed(b: Buffer, lengthSize: number): Buffer[] {
-  const out: Buffer[] = [];
-  let o = 0;
-  while (o + lengthSize <= b.length) {
-    let n = 0;
-    for (let i = 0; i < lengthSize; i++) n = n * 256 + b[o + i];
-    o += lengthSize;
-    if (o + n > b.length) throw new Error(`NAL length ${n} overruns the video tag`);
-    if (n > 0) out.push(b.subarray(o, o + n));
-    o += n;
-  }
-  return out;
-}
-
-/** Join NAL units into Annex-B with 4-byte start codes. */
-export function toAnnexB(nals: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const n of nals) parts.push(START_CODE, n);
-  return Buffer.concat(parts);
-}
+export type { AvcConfig };
 
 export interface FlvDemuxerEvents {
   /** called for every complete video access unit */
@@ -167,7 +108,7 @@ export class FlvDemuxer {
     }
     if (pktType !== 1) return; // 2 = end of sequence
     if (!this.config) throw new Error('FLV video NAL units before the AVC sequence header');
-    const nals = splitLengthPrefixed(body, this.config.lengthSize);
+    const nals = splitAvcc(body, this.config.lengthSize);
     if (nals.length === 0) return;
     let idr = false;
     let hasSps = false;
