@@ -102,7 +102,7 @@ for (const engine of ENGINE_NAMES) {
           log.info("s1", c:send("hello"))
           log.info("s2", c:send(string.rep("a", 65534), 1))
           log.info("s3", c:send(string.rep("b", 65535)))
-          log.info("s4", c:send(string.rep("c", 1024 * 1024)))
+          log.info("s4", c:send(string.rep("c", 4 * 65536))) -- 256 KiB: a 1 MiB string does not fit next to the rest in the Air8101's 2 MB Lua heap (lua53 enforces it)
           log.info("s5", c:send("big 32768"))
           log.info("s6", c:send(string.rep("d", 70000)))`,
         onRecv: `if #data == 32768 then log.info("hash", crypto.sha1(data)) c:send("big 1048576") end`,
@@ -118,7 +118,7 @@ for (const engine of ENGINE_NAMES) {
         's2 true',
         'E pkg too large 65535',
         's3 false',
-        /^W send: 1048576 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 0 \(luatos-pc\)$/,
+        /^W send: 262144 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 0 \(luatos-pc\)$/,
         's4 true',
         's5 true',
         /^W send: 70000 bytes do not fit the firmware's 16-bit frame length; the device sends only the first 4464 \(luatos-pc\)$/,
