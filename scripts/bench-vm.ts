@@ -8,7 +8,7 @@
  * `--debugger`: the CPU suite and the timer benchmark run by a device in a worker thread (as
  * `luatos run`), without and with a debugger attached (`--inspect`, a DAP client connected, no
  * breakpoints), each in a fresh process, interleaved; prints the medians and the ratio
- * (issue 18's target: <= 1.3x).
+ * (issue 18's target: <= 1.3x). Every engine (lua53, the default, first) or the `--engine` ones.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -270,7 +270,7 @@ async function debuggerRows(): Promise<void> {
     if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
     return r.stdout;
   };
-  for (const e of ['wasmoon', 'fengari'] as EngineName[]) {
+  for (const e of ENGINES) {
     const plain: Results = new Map();
     const dbg: Results = new Map();
     for (let i = 0; i < RUNS; i++) {
