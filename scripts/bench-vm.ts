@@ -207,14 +207,19 @@ async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worke
 async function runInWorker(engine: EngineName, dir: string, debug: boolean, done: RegExp): Promise<string[]> {
   const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
   const lines: string[] = [];
-  const finished = new Promise<void>((resolve) =>
+  const finished = new Promise<void>((resolve, reject) =>
     sink.on((r) => {
       const t = r.payload.toString();
       lines.push(t);
       if (done.test(t)) resolve();
+      // the script failed (lua53 enforces the profile's Lua heap): say so instead of waiting forever
+      else if (t.includes('Lua VM exit')) reject(new Error(`${engine}: the benchmark script failed:\n${lines.slice(-5).join('\n')}`));
     }),
   );
-  const host = new DeviceHost({ scripts: dir, libDirs: [], engine, profile: makeProfile({ runawayMs: 600000 }), log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false, inspect: debug ? { stopOnEntry: true } : undefined });
+  // the CPU suite builds tables larger than the Air8101's 2 MB Lua heap (table_insert: 300,000
+  // integers), which lua53 enforces as the device does: the bench device gets 256 MB
+  const profile = makeProfile({ runawayMs: 600000, memory: { lua: 256 * 1024 * 1024 } });
+  const host = new DeviceHost({ scripts: dir, libDirs: [], engine, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false, inspect: debug ? { stopOnEntry: true } : undefined });
   let close = async () => undefined as unknown;
   if (debug) {
     const dap = await startDapServer(host.debug!, { port: 0 });

@@ -5,7 +5,8 @@
  * demo goes on to publish (the run ends on `--expect 'RTMP stats:'`). The hardware watchdog the
  * demo arms (9 s) does not fire over a pause longer than that: the device clock holds.
  * No `--engine`: the run is on the default engine, lua53, as a fresh clone's user gets it (the
- * CLI's own parser says so, and `_VERSION` evaluated in the stopped frame is 5.3, not wasmoon's 5.4).
+ * CLI's own parser says so, the firmware banner names the engine, and `_VERSION` evaluated in
+ * the stopped frame is 5.3).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -84,6 +85,7 @@ test('the demo under --inspect-brk: a breakpoint in rtmp_app.lua, the task list 
     const code = await closed;
     assert.equal(code, 0, `exit ${code}\n${err}\n${out.split('\n').slice(-30).join('\n')}`);
     assert.match(out, /I\/user\.rtmp状态变化 已开始推流/);
+    assert.match(out, /ROM Build: .*\(luatos-pc, engine lua53, Lua 5\.3\)/);
     assert.ok(!/watchdog/.test(out), out);
   } finally {
     clearTimeout(killer);
