@@ -9,6 +9,8 @@
  * `luatos run`), without and with a debugger attached (`--inspect`, a DAP client connected, no
  * breakpoints), each in a fresh process, interleaved; prints the medians and the ratio
  * (issue 18's target: <= 1.3x). Every engine (lua53, the default, first) or the `--engine` ones.
+ * `--debugger --breakpoint` adds a third side to the CPU suite: the debugger with one breakpoint
+ * on a line never reached (the line hook then runs on every thread: what a breakpoint costs).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -204,7 +206,7 @@ async function timerEventsSteady(engine: EngineName, mode: 'in-process' | 'worke
  * DAP server and a client that initialized and attached, no breakpoints. Resolves with the
  * log lines once `done` appears.
  */
-async function runInWorker(engine: EngineName, dir: string, debug: boolean, done: RegExp): Promise<string[]> {
+async function runInWorker(engine: EngineName, dir: string, debug: boolean, done: RegExp, bp?: { file: string; line: number }): Promise<string[]> {
   const sink = new LogSink({ stream: process.env.BENCH_DEBUG ? process.stderr : null });
   const lines: string[] = [];
   const finished = new Promise<void>((resolve, reject) =>
@@ -228,6 +230,7 @@ async function runInWorker(engine: EngineName, dir: string, debug: boolean, done
     await host.start();
     const entry = new Promise<{ body: { threadId?: number } }>((res) => dc.once('stopped', res));
     await dc.initializeRequest({ adapterID: 'luatos', pathFormat: 'path' });
+    if (bp) await dc.setBreakpointsRequest({ source: { path: bp.file }, breakpoints: [{ line: bp.line }] });
     await dc.attachRequest({} as never);
     await dc.configurationDoneRequest();
     const e = await entry;
@@ -244,12 +247,15 @@ async function runInWorker(engine: EngineName, dir: string, debug: boolean, done
 }
 
 /** The CPU suite inside the device (mcu.ticks as the clock) */
-async function suiteInWorker(engine: EngineName, debug: boolean): Promise<string> {
+/** mode 0: no debugger; 1: a debugger attached; 2: and a breakpoint on a line never reached */
+async function suiteInWorker(engine: EngineName, mode: number): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'luatos-bench-'));
   fs.copyFileSync(path.join(ROOT, 'scripts', 'bench', 'vm-suite.lua'), path.join(dir, 'suite.lua'));
-  fs.writeFileSync(path.join(dir, 'main.lua'), `now_ms = function() return mcu.ticks() end\ndofile("/luadb/suite.lua")\nlog.info("bench", "suite done")\nsys.run()\n`);
+  const main = path.join(dir, 'main.lua');
+  // line 6 is in a function nobody calls: the breakpoint's place in mode 2
+  fs.writeFileSync(main, `now_ms = function() return mcu.ticks() end\ndofile("/luadb/suite.lua")\nlog.info("bench", "suite done")\nsys.run()\nlocal function never()\n  return "never"\nend\n`);
   try {
-    const lines = await runInWorker(engine, dir, debug, /suite done/);
+    const lines = await runInWorker(engine, dir, mode > 0, /suite done/, mode === 2 ? { file: main, line: 6 } : undefined);
     return lines.filter((l) => l.startsWith('RESULT')).join('\n');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -278,20 +284,31 @@ async function debuggerRows(): Promise<void> {
   for (const e of ENGINES) {
     const plain: Results = new Map();
     const dbg: Results = new Map();
+    const withBp: Results = new Map();
+    const bpToo = process.argv.includes('--breakpoint');
     for (let i = 0; i < RUNS; i++) {
       parse(child(['--suite-child', e, '0']), plain);
       parse(child(['--suite-child', e, '1']), dbg);
+      if (bpToo) parse(child(['--suite-child', e, '2']), withBp);
     }
     const ratios: number[] = [];
-    console.log(`\n${e}\nbenchmark\tplain ms\tdebugger ms\tratio`);
+    const bpRatios: number[] = [];
+    console.log(`\n${e}\nbenchmark\tplain ms\tdebugger ms\tratio${bpToo ? '\twith a breakpoint ms\tratio' : ''}`);
     for (const [name, xs] of plain) {
       const a = median(xs);
       const b = median(dbg.get(name) ?? [NaN]);
       ratios.push(b / a);
-      console.log(`${name}\t${a.toFixed(0)}\t${b.toFixed(0)}\t${(b / a).toFixed(2)}`);
+      let extra = '';
+      if (bpToo) {
+        const c = median(withBp.get(name) ?? [NaN]);
+        bpRatios.push(c / a);
+        extra = `\t${c.toFixed(0)}\t${(c / a).toFixed(2)}`;
+      }
+      console.log(`${name}\t${a.toFixed(0)}\t${b.toFixed(0)}\t${(b / a).toFixed(2)}${extra}`);
     }
     const g = geomean(ratios);
     console.log(`geometric mean debugger/plain on ${e}: ${g.toFixed(2)}x  target <= 1.3x: ${g <= 1.3 ? 'PASS' : 'MISS'}`);
+    if (bpToo) console.log(`geometric mean debugger with a breakpoint (never hit)/plain on ${e}: ${geomean(bpRatios).toFixed(2)}x (no target: the line hook runs)`);
     const tp: number[] = [];
     const td: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -308,7 +325,7 @@ async function debuggerRows(): Promise<void> {
 async function main(): Promise<void> {
   const sc = process.argv.indexOf('--suite-child');
   if (sc >= 0) {
-    console.log(await suiteInWorker(process.argv[sc + 1] as EngineName, process.argv[sc + 2] === '1'));
+    console.log(await suiteInWorker(process.argv[sc + 1] as EngineName, Number(process.argv[sc + 2])));
     process.exit(0);
   }
   const tc = process.argv.indexOf('--timer-child');
