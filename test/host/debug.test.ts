@@ -327,6 +327,41 @@ sys.run()
     }
   });
 
+  test(`${engine}: an evaluation that yields (sys.wait, coroutine.yield) or errors while stopped fails with a message; the task runs on`, async () => {
+    const MAIN = `sys.taskInit(function()
+  local n = 0
+  while n < 3 do
+    n = n + 1
+    sys.wait(10) -- BP
+  end
+  log.info("task", "done", n)
+end)
+sys.run()
+`;
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    const file = path.join(dir, 'main.lua');
+    try {
+      await configure(r, [{ file, lines: [{ line: lineOf(MAIN, 'BP') }] }]);
+      const s = await r.nextStop();
+      const tid = s.body.threadId!;
+      const st = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      for (const expression of ['sys.wait(50)', 'coroutine.yield(1)', 'error("boom")', 'nil + 1']) {
+        const res = await r.dc.evaluateRequest({ expression, frameId: st[0].id, context: 'repl' }).catch((e: Error) => e);
+        assert.ok(res instanceof Error, `${expression}: an error, got ${JSON.stringify(res)}`);
+        assert.ok(res.message.length > 0 && !/\n\s+at /.test(res.message), `${expression}: ${res.message}`);
+      }
+      // still stopped where it was, and the VM answers
+      assert.equal((await r.dc.evaluateRequest({ expression: 'n', frameId: st[0].id, context: 'watch' })).body.result, '1');
+      await r.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [] });
+      await r.dc.continueRequest({ threadId: tid });
+      await r.waitLine('task done 3');
+      assert.equal(r.stops.length, 0);
+    } finally {
+      await r.close();
+    }
+  });
+
   test(`${engine}: a conditional breakpoint in a sys.timerLoopStart callback stops on the main thread when it holds`, async () => {
     const MAIN = `local n = 0
 sys.timerLoopStart(function()
