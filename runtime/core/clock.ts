@@ -72,11 +72,17 @@ export class RealClock implements Clock {
     this.arm(id, this.now() + Math.max(0, ms), fn);
     return { id };
   }
+  /**
+   * Node's timers count in whole ms of a loop time taken at the start of the loop's turn, so
+   * one may run up to about 1 ms before performance.now() reaches its due time; a device timer
+   * never fires early (a 300 ms timer read 299 ms of mcu.ticks): an early one is re-armed.
+   */
   private arm(id: number, due: number, fn: () => void): void {
     const t = setTimeout(() => {
+      if (this.pausedAt === null && due - this.now() > 0) return this.arm(id, due, fn);
       this.timers.delete(id);
       fn();
-    }, Math.max(0, due - this.now()));
+    }, Math.max(0, Math.ceil(due - this.now())));
     this.timers.set(id, { t, due, fn });
   }
   clearTimer(h: TimerHandle | undefined | null): void {

@@ -43,3 +43,23 @@ test('VirtualClock: a held (wall-speed) clock does not count the pause either', 
   assert.ok(c.now() - t0 < 100, `device time after a 200 ms pause: ${(c.now() - t0).toFixed(1)} ms`);
   release();
 });
+
+test('RealClock: a timer never fires before its due time (Node timers may run up to 1 ms early), also after a pause', async () => {
+  const c = new RealClock();
+  const early: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    if (i === 30) {
+      c.pause();
+      block(20);
+      c.resume();
+    }
+    const due = c.now() + 3.3;
+    await new Promise<void>((r) =>
+      c.setTimer(3.3, () => {
+        if (c.now() < due) early.push(c.now() - due);
+        r();
+      }),
+    );
+  }
+  assert.deepEqual(early, [], `fired early by ${early.map((x) => x.toFixed(2)).join(', ')} ms`);
+});

@@ -4,6 +4,9 @@
  * hit in the `rtmp_task` task, the task list and its locals are read, and after `continue` the
  * demo goes on to publish (the run ends on `--expect 'RTMP stats:'`). The hardware watchdog the
  * demo arms (9 s) does not fire over a pause longer than that: the device clock holds.
+ * No `--engine`: the run is on the default engine, lua53, as a fresh clone's user gets it (the
+ * CLI's own parser says so, the firmware banner names the engine, and `_VERSION` evaluated in
+ * the stopped frame is 5.3).
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -13,6 +16,7 @@ import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { tempDir } from '../helpers/tmp';
+import { parseRunArgs } from '../../runtime/host/cli/main';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -23,6 +27,7 @@ test('the demo under --inspect-brk: a breakpoint in rtmp_app.lua, the task list 
   const bpLine = app.findIndex((l) => l.includes('log.info("打印设备的ID号", device_id)')) + 1;
   assert.ok(bpLine > 0);
   const args = ['bin/luatos.js', 'run', 'demo', '--profile', 'demo/device.json', '--platform', 'local', '--state', state, '--inspect-brk', '--expect', 'RTMP stats:', '--timeout', '60'];
+  assert.equal(parseRunArgs(args.slice(2)).engine, 'lua53', 'the demo runs on the default engine, lua53');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -72,6 +77,7 @@ test('the demo under --inspect-brk: a breakpoint in rtmp_app.lua, the task list 
     const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
     const locals = (await dc.variablesRequest({ variablesReference: scopes.find((x) => x.name === 'Locals')!.variablesReference })).body.variables;
     assert.equal(locals.find((v) => v.name === 'device_id')?.value, '"C8C2C68C5DEA"');
+    assert.equal((await dc.evaluateRequest({ expression: '_VERSION', frameId: frames[0].id, context: 'watch' })).body.result, '"Lua 5.3"');
     // longer than the demo's 9 s watchdog: the device clock holds, nothing fires
     await new Promise((r) => setTimeout(r, 10_000));
     assert.ok(!/watchdog/.test(out), out);
@@ -79,6 +85,7 @@ test('the demo under --inspect-brk: a breakpoint in rtmp_app.lua, the task list 
     const code = await closed;
     assert.equal(code, 0, `exit ${code}\n${err}\n${out.split('\n').slice(-30).join('\n')}`);
     assert.match(out, /I\/user\.rtmp状态变化 已开始推流/);
+    assert.match(out, /ROM Build: .*\(luatos-pc, engine lua53, Lua 5\.3\)/);
     assert.ok(!/watchdog/.test(out), out);
   } finally {
     clearTimeout(killer);

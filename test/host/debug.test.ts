@@ -1,6 +1,6 @@
 /**
  * The debugger (`luatos run --inspect`, issue 18) through a real DAP client
- * (`@vscode/debugadapter-testsupport`'s DebugClient) over the TCP socket, on both engines:
+ * (`@vscode/debugadapter-testsupport`'s DebugClient) over the TCP socket, on every engine (lua53, the default, wasmoon and fengari):
  * a breakpoint in a task (locals, step, evaluate, continue), a conditional breakpoint in a
  * `sys.timerLoopStart` callback, an exception stop before sys.lua reports the error, the device
  * clock held while stopped, `--inspect-brk` through the CLI, hit counts and logpoints.
@@ -25,7 +25,7 @@ after(() => {
   for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const ENGINES: EngineName[] = ['wasmoon', 'fengari'];
+const ENGINES: EngineName[] = ['lua53', 'wasmoon', 'fengari'];
 const WAIT_MS = 20000;
 
 function project(files: Record<string, string>): string {
@@ -257,6 +257,111 @@ sys.run()
     }
   });
 
+  test(`${engine}: a breakpoint after a yield inside pcall in a task, step out, step over a sys.wait: the same task stops on the next line`, async () => {
+    const MAIN = `local function work(n)
+  sys.wait(20)
+  return n * 2 -- AFTER_YIELD
+end
+sys.taskInit(function()
+  local total = 0
+  for i = 1, 3 do
+    local ok, v = pcall(work, i) -- CALL
+    total = total + v -- SUM
+    sys.wait(10) -- WAIT
+    log.info("step", i, total) -- LOG
+  end
+  log.info("loop", "end", total)
+end)
+sys.timerLoopStart(function() local beat = 1 end, 5)
+sys.run()
+`;
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    const file = path.join(dir, 'main.lua');
+    try {
+      await configure(r, [{ file, lines: [{ line: lineOf(MAIN, 'AFTER_YIELD') }] }]);
+      // stopped in the resumed task, inside the pcall'd function, after the yield came back
+      const s = await r.nextStop();
+      assert.equal(s.body.reason, 'breakpoint');
+      const tid = s.body.threadId!;
+      assert.notEqual(tid, 1, 'the task, not the main thread');
+      const st = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      assert.equal(st[0].line, lineOf(MAIN, 'AFTER_YIELD'));
+      // called through pcall, the function has no name Lua can tell: its definition
+      assert.match(st[0].name, /^function <main\.lua:1>$/);
+      assert.ok(st.some((f) => f.line === lineOf(MAIN, 'CALL')), JSON.stringify(st.map((f) => [f.name, f.line])));
+      assert.equal((await variables(r, st[0].id, 'Locals')).get('n')?.value, '1');
+      // no more stops in work(): the breakpoint goes, stepping goes on
+      await r.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [] });
+      await r.dc.stepOutRequest({ threadId: tid });
+      const s2 = await r.nextStop();
+      assert.equal(s2.body.reason, 'step');
+      assert.equal(s2.body.threadId, tid);
+      const st2 = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      // back in the task after pcall returned: 5.3 may report the call's line again
+      assert.ok([lineOf(MAIN, 'CALL'), lineOf(MAIN, 'SUM')].includes(st2[0].line), `line ${st2[0].line}`);
+      assert.equal(st2.length, st.length - 2, 'work and pcall are gone');
+      if (st2[0].line === lineOf(MAIN, 'CALL')) {
+        await r.dc.nextRequest({ threadId: tid });
+        await r.nextStop();
+      }
+      await r.dc.nextRequest({ threadId: tid });
+      const s3 = await r.nextStop();
+      assert.equal(s3.body.threadId, tid);
+      const st3 = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      assert.equal(st3[0].line, lineOf(MAIN, 'WAIT'));
+      assert.equal((await variables(r, st3[0].id, 'Locals')).get('total')?.value, '2');
+      // over the yield: the timer loop on the main thread runs meanwhile, the stop is the task's next line
+      await r.dc.nextRequest({ threadId: tid });
+      const s4 = await r.nextStop();
+      assert.equal(s4.body.reason, 'step');
+      assert.equal(s4.body.threadId, tid, 'the same task');
+      const st4 = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      assert.equal(st4[0].line, lineOf(MAIN, 'LOG'));
+      assert.equal(r.lines.some((l) => l.includes('step 1')), false, 'stopped before the log line ran');
+      await r.dc.continueRequest({ threadId: tid });
+      await r.waitLine('loop end 12');
+      assert.equal(r.stops.length, 0);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test(`${engine}: an evaluation that yields (sys.wait, coroutine.yield) or errors while stopped fails with a message; the task runs on`, async () => {
+    const MAIN = `sys.taskInit(function()
+  local n = 0
+  while n < 3 do
+    n = n + 1
+    sys.wait(10) -- BP
+  end
+  log.info("task", "done", n)
+end)
+sys.run()
+`;
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    const file = path.join(dir, 'main.lua');
+    try {
+      await configure(r, [{ file, lines: [{ line: lineOf(MAIN, 'BP') }] }]);
+      const s = await r.nextStop();
+      const tid = s.body.threadId!;
+      const st = (await r.dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+      for (const expression of ['sys.wait(50)', 'coroutine.yield(1)', 'error("boom")', 'nil + 1']) {
+        const res = await r.dc.evaluateRequest({ expression, frameId: st[0].id, context: 'repl' }).catch((e: Error) => e);
+        assert.ok(res instanceof Error, `${expression}: an error, got ${JSON.stringify(res)}`);
+        assert.ok(res.message.length > 0 && !/\n\s+at /.test(res.message), `${expression}: ${res.message}`);
+      }
+      // still stopped where it was, and the VM answers
+      assert.equal((await r.dc.evaluateRequest({ expression: 'n', frameId: st[0].id, context: 'watch' })).body.result, '1');
+      await r.dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [] });
+      await r.dc.continueRequest({ threadId: tid });
+      await r.waitLine('task done 3');
+      assert.equal(r.stops.length, 0);
+    } finally {
+      await r.close();
+    }
+  });
+
   test(`${engine}: a conditional breakpoint in a sys.timerLoopStart callback stops on the main thread when it holds`, async () => {
     const MAIN = `local n = 0
 sys.timerLoopStart(function()
@@ -350,40 +455,42 @@ sys.run()
   });
 }
 
-test('hit counts, logpoints and the device log in the debug console (wasmoon)', async () => {
-  const MAIN = `for i = 1, 5 do
+for (const engine of ENGINES) {
+  test(`${engine}: hit counts, logpoints and the device log in the debug console`, async () => {
+    const MAIN = `for i = 1, 5 do
   local sq = i * i -- BP
 end
 log.info("done", "loop")
 sys.run()
 `;
-  const dir = project({ 'main.lua': MAIN });
-  const r = await rig(dir, 'wasmoon');
-  const outputs: string[] = [];
-  const stdout: string[] = [];
-  r.dc.on('output', (ev: DebugProtocol.OutputEvent) => {
-    if (ev.body.category === 'console') outputs.push(ev.body.output);
-    if (ev.body.category === 'stdout') stdout.push(ev.body.output);
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine);
+    const outputs: string[] = [];
+    const stdout: string[] = [];
+    r.dc.on('output', (ev: DebugProtocol.OutputEvent) => {
+      if (ev.body.category === 'console') outputs.push(ev.body.output);
+      if (ev.body.category === 'stdout') stdout.push(ev.body.output);
+    });
+    try {
+      await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP'), hitCondition: '4' }] }]);
+      const s = await r.nextStop();
+      const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+      assert.equal((await r.dc.evaluateRequest({ expression: 'i', frameId: st[0].id })).body.result, '4');
+      // a logpoint instead: it logs and does not stop
+      await r.dc.setBreakpointsRequest({ source: { path: path.join(dir, 'main.lua') }, breakpoints: [{ line: lineOf(MAIN, 'BP'), logMessage: 'i is {i}' }] });
+      await r.dc.continueRequest({ threadId: s.body.threadId! });
+      await r.waitLine('done loop');
+      // the logpoint's output travels on the debugger's port, the log on the device's: either may come first
+      for (let i = 0; i < 100 && outputs.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+      assert.deepEqual(outputs, ['i is 5\n']);
+      // the device log in the client's debug console
+      assert.ok(stdout.some((l) => l.includes('I/user.done loop')), stdout.join(''));
+      assert.equal(r.stops.length, 0);
+    } finally {
+      await r.close();
+    }
   });
-  try {
-    await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP'), hitCondition: '4' }] }]);
-    const s = await r.nextStop();
-    const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
-    assert.equal((await r.dc.evaluateRequest({ expression: 'i', frameId: st[0].id })).body.result, '4');
-    // a logpoint instead: it logs and does not stop
-    await r.dc.setBreakpointsRequest({ source: { path: path.join(dir, 'main.lua') }, breakpoints: [{ line: lineOf(MAIN, 'BP'), logMessage: 'i is {i}' }] });
-    await r.dc.continueRequest({ threadId: s.body.threadId! });
-    await r.waitLine('done loop');
-    // the logpoint's output travels on the debugger's port, the log on the device's: either may come first
-    for (let i = 0; i < 100 && outputs.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
-    assert.deepEqual(outputs, ['i is 5\n']);
-    // the device log in the client's debug console
-    assert.ok(stdout.some((l) => l.includes('I/user.done loop')), stdout.join(''));
-    assert.equal(r.stops.length, 0);
-  } finally {
-    await r.close();
-  }
-});
+}
 
 for (const engine of ENGINES) {
   test(`${engine}: pause stops a task busy in a loop that never yields; evaluate sets a global; it runs on`, async () => {
@@ -417,28 +524,30 @@ sys.run()
   });
 }
 
-test('an evaluation that never ends while stopped is a runaway: the supervisor ends the VM thread as the watchdog would', async () => {
-  const MAIN = `local greeting = "up"
+for (const engine of ENGINES) {
+  test(`${engine}: an evaluation that never ends while stopped is a runaway: the supervisor ends the VM thread as the watchdog would`, async () => {
+    const MAIN = `local greeting = "up"
 log.info("main", greeting) -- BP
 sys.run()
 `;
-  const dir = project({ 'main.lua': MAIN });
-  const r = await rig(dir, 'wasmoon', { runawayMs: 300 });
-  try {
-    await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP') }] }]);
-    const s = await r.nextStop();
-    const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
-    const ev = r.dc.evaluateRequest({ expression: '(function() while true do end end)()', frameId: st[0].id, context: 'repl' }).catch((e: Error) => e);
-    await r.waitLine('watchdog: Lua code ran for more than 300 ms without yielding (stuck in one call');
-    assert.ok((await ev) instanceof Error, 'the evaluation fails');
-  } finally {
-    await r.close();
-  }
-});
+    const dir = project({ 'main.lua': MAIN });
+    const r = await rig(dir, engine, { runawayMs: 300 });
+    try {
+      await configure(r, [{ file: path.join(dir, 'main.lua'), lines: [{ line: lineOf(MAIN, 'BP') }] }]);
+      const s = await r.nextStop();
+      const st = (await r.dc.stackTraceRequest({ threadId: s.body.threadId! })).body.stackFrames;
+      const ev = r.dc.evaluateRequest({ expression: '(function() while true do end end)()', frameId: st[0].id, context: 'repl' }).catch((e: Error) => e);
+      await r.waitLine('watchdog: Lua code ran for more than 300 ms without yielding (stuck in one call');
+      assert.ok((await ev) instanceof Error, 'the evaluation fails');
+    } finally {
+      await r.close();
+    }
+  });
+}
 
 test('a breakpoint on a file outside the device is not verified, with the reason', async () => {
   const dir = project({ 'main.lua': 'sys.run()\n' });
-  const r = await rig(dir, 'wasmoon');
+  const r = await rig(dir, 'lua53');
   try {
     await r.dc.initializeRequest({ adapterID: 'luatos', pathFormat: 'path' });
     const res = await r.dc.setBreakpointsRequest({ source: { path: path.join(os.tmpdir(), 'elsewhere.lua') }, breakpoints: [{ line: 3 }] });

@@ -50,7 +50,7 @@ async function device(dir: string) {
   const host = new DeviceHost({
     scripts: dir,
     libDirs: [],
-    engine: 'wasmoon',
+    engine: 'lua53',
     profile: makeProfile({}),
     log: sink,
     dataDir: path.join(dir, '.data'),
