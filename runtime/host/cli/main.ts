@@ -32,6 +32,7 @@ import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
 
 import { UsageError } from '../util/usage-error';
+import { withMapRules } from '../util/map-rules';
 export { UsageError };
 
 const HELP = `luatos — run LuatOS firmware scripts on a PC
@@ -290,7 +291,7 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     }
     say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
   }
-  const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
+  const net: NetworkCliOptions = withMapRules(o.net, platform ? platform.mapRules() : []);
   try {
     boardNetwork(board, profile, net); // checks the flags here; the worker builds its own
   } catch (e) {
