@@ -34,6 +34,7 @@ import * as netMod from 'node:net';
 import { LUA_TBOOLEAN, LUA_TSTRING } from '../runtime/core/engine/types';
 import { resolveHost } from '../runtime/core/fs/sandbox';
 import type { Vm, VmExit } from '../runtime/core/vm/vm';
+import type { Args } from '../runtime/core/vm/lua-value';
 import { getZbuff } from './shared/zbuff';
 import { deriveImei } from './mobile';
 
@@ -108,9 +109,11 @@ export function saveCapped(host: string, data: Buffer): void {
   }
 }
 
-export function openErrdump(vm: Vm): void {
-  const { e } = vm;
-  const st: ErrdumpState = {
+type Timer = ReturnType<Vm['clock']['setTimer']>;
+
+/** One VM's errDump: its state, the upload timer and socket, the record files. */
+class Errdump {
+  readonly st: ErrdumpState = {
     enabled: false,
     period: 0,
     userFlag: null,
@@ -125,43 +128,52 @@ export function openErrdump(vm: Vm): void {
     hostGiven: false,
     poweronDone: false,
   };
-  let uploadTimer: ReturnType<typeof vm.clock.setTimer> | null = null;
-  let rxTimer: ReturnType<typeof vm.clock.setTimer> | null = null;
-  let sock: dgram.Socket | null = null;
-  let uploading = false;
-  const closeSock = () => {
-    vm.clock.clearTimer(rxTimer);
-    rxTimer = null;
-    if (sock) {
-      sock.removeAllListeners();
-      sock.on('error', () => undefined);
-      sock.close();
-      sock = null;
+  private uploadTimer: Timer | null = null;
+  private rxTimer: Timer | null = null;
+  private sock: dgram.Socket | null = null;
+  private uploading = false;
+
+  constructor(readonly vm: Vm) {}
+
+  closeSock(): void {
+    this.vm.clock.clearTimer(this.rxTimer);
+    this.rxTimer = null;
+    if (this.sock) {
+      this.sock.removeAllListeners();
+      this.sock.on('error', () => undefined);
+      this.sock.close();
+      this.sock = null;
     }
-    uploading = false;
-  };
-  const schedule = (ms: number) => {
-    if (uploading || !st.enabled || st.period <= 0) return;
-    vm.clock.clearTimer(uploadTimer);
-    uploadTimer = vm.clock.setTimer(ms, () => {
-      uploadTimer = null;
-      upload();
+    this.uploading = false;
+  }
+
+  private schedule(ms: number): void {
+    const { st, vm } = this;
+    if (this.uploading || !st.enabled || st.period <= 0) return;
+    vm.clock.clearTimer(this.uploadTimer);
+    this.uploadTimer = vm.clock.setTimer(ms, () => {
+      this.uploadTimer = null;
+      this.upload();
     });
-  };
-  const retryLater = (msg: string) => {
-    vm.log('E', 'errDump', `${msg}, after ${st.period} second retry`);
-    closeSock();
-    schedule(st.period * 1000);
-  };
-  const readLog = (path: string): Buffer => {
-    const host = hostPath(vm, path);
+  }
+
+  private retryLater(msg: string): void {
+    this.vm.log('E', 'errDump', `${msg}, after ${this.st.period} second retry`);
+    this.closeSock();
+    this.schedule(this.st.period * 1000);
+  }
+
+  private readLog(path: string): Buffer {
+    const host = hostPath(this.vm, path);
     try {
       return host ? fs.readFileSync(host) : Buffer.alloc(0);
     } catch {
       return Buffer.alloc(0);
     }
-  };
-  const makeReport = (): Buffer => {
+  }
+
+  private makeReport(): Buffer {
+    const { vm, st } = this;
     const p = vm.device.profile;
     const g = (name: string) => {
       vm.e.getglobal(vm.L, name);
@@ -176,19 +188,22 @@ export function openErrdump(vm: Vm): void {
     st.sysR = st.sysW;
     st.usrR = st.usrW;
     for (const path of [SYS_LOG_PATH, USR_LOG_PATH]) {
-      let data = readLog(path);
+      let data = this.readLog(path);
       if (data.length > ERRDUMP_MAX * 2) {
         vm.log('E', 'errDump', `${path === SYS_LOG_PATH ? 'sys' : 'user'} record file len ${data.length} too much, drop`);
-        remove(path);
+        this.remove(path);
         data = Buffer.alloc(0);
       }
       if (data.length > 0) parts.push(data, Buffer.from('\r\n'));
     }
     return Buffer.concat(parts);
-  };
-  const upload = () => {
-    if (!st.enabled || st.period <= 0 || uploading || vm.isDead) return;
-    if (st.poweronDone && readLog(SYS_LOG_PATH).length === 0 && readLog(USR_LOG_PATH).length === 0) {
+  }
+
+  /** Send the records to the server (when there are any and it is configured). */
+  private upload(): void {
+    const { vm, st } = this;
+    if (!st.enabled || st.period <= 0 || this.uploading || vm.isDead) return;
+    if (st.poweronDone && this.readLog(SYS_LOG_PATH).length === 0 && this.readLog(USR_LOG_PATH).length === 0) {
       vm.log('D', 'errDump', 'no info errdump stop');
       return;
     }
@@ -201,160 +216,179 @@ export function openErrdump(vm: Vm): void {
       }
       return;
     }
-    uploading = true;
+    this.uploading = true;
     if (!net.adapterReady(net.defaultAdapter()) || netMod.isIPv4(to.host) === false) {
-      retryLater('errdump server connect fail');
+      this.retryLater('errdump server connect fail');
       return;
     }
     const s = dgram.createSocket('udp4');
-    sock = s;
-    s.on('error', () => retryLater('socket tx error, errdump fail'));
-    s.on('message', (msg) => {
-      if (sock !== s) return;
-      const text = msg.subarray(0, 16).toString('latin1');
-      if ((msg.length === 8 && text !== '{"r": 1}') || (msg.length === 2 && text !== 'OK')) {
-        vm.log('D', 'errDump', `errdump response error ${text}`);
-        return;
-      }
-      if (msg.length !== 8 && msg.length !== 2) vm.log('D', 'errDump', `errdump response maybe new ${text}`);
-      if (st.sysR !== st.sysW || st.usrR !== st.usrW) {
-        vm.log('D', 'errDump', 'errdump need retry!');
-        send(1);
-        return;
-      }
-      vm.log('D', 'errDump', 'errdump ok!');
-      remove(SYS_LOG_PATH);
-      remove(USR_LOG_PATH);
-      st.poweronDone = true;
-      closeSock();
-    });
-    const send = (tryNo: number) => {
-      if (sock !== s) return;
-      s.send(makeReport(), to.port, to.host, (err) => {
-        if (err) retryLater('socket tx error, errdump fail');
-      });
-      vm.clock.clearTimer(rxTimer);
-      rxTimer = vm.clock.setTimer(10000, () => {
-        rxTimer = null;
-        if (sock !== s) return;
-        if (tryNo < 3) {
-          vm.log('E', 'errDump', `errdump tx fail ${tryNo} cnt, retry`);
-          send(tryNo + 1);
-        } else {
-          retryLater('errdump server connect fail');
-        }
-      });
-    };
-    send(1);
-  };
-  const noteUpload = () => schedule(2000);
-  const save = (path: string, data: Buffer) => {
-    if (!st.enabled) return;
-    const host = hostPath(vm, path);
-    if (host) saveCapped(host, data);
-    noteUpload();
-  };
-  const remove = (path: string) => {
-    const host = hostPath(vm, path);
-    if (host) fs.rmSync(host, { force: true });
-  };
+    this.sock = s;
+    s.on('error', () => this.retryLater('socket tx error, errdump fail'));
+    s.on('message', (msg) => this.onReply(s, msg, to));
+    this.sendReport(s, to, 1);
+  }
 
-  // the system log: the error that ended this boot's VM
-  const onExit = (x: VmExit, bootNo: number) => {
+  /** The server's answer: done (the records removed), or a retry when records came meanwhile. */
+  private onReply(s: dgram.Socket, msg: Buffer, to: { host: string; port: number }): void {
+    const { vm, st } = this;
+    if (this.sock !== s) return;
+    const text = msg.subarray(0, 16).toString('latin1');
+    if ((msg.length === 8 && text !== '{"r": 1}') || (msg.length === 2 && text !== 'OK')) {
+      vm.log('D', 'errDump', `errdump response error ${text}`);
+      return;
+    }
+    if (msg.length !== 8 && msg.length !== 2) vm.log('D', 'errDump', `errdump response maybe new ${text}`);
+    if (st.sysR !== st.sysW || st.usrR !== st.usrW) {
+      vm.log('D', 'errDump', 'errdump need retry!');
+      this.sendReport(s, to, 1);
+      return;
+    }
+    vm.log('D', 'errDump', 'errdump ok!');
+    this.remove(SYS_LOG_PATH);
+    this.remove(USR_LOG_PATH);
+    st.poweronDone = true;
+    this.closeSock();
+  }
+
+  /** One send, then 10 s for the answer; 3 tries, then a retry after the period. */
+  private sendReport(s: dgram.Socket, to: { host: string; port: number }, tryNo: number): void {
+    const { vm } = this;
+    if (this.sock !== s) return;
+    s.send(this.makeReport(), to.port, to.host, (err) => {
+      if (err) this.retryLater('socket tx error, errdump fail');
+    });
+    vm.clock.clearTimer(this.rxTimer);
+    this.rxTimer = vm.clock.setTimer(10000, () => {
+      this.rxTimer = null;
+      if (this.sock !== s) return;
+      if (tryNo < 3) {
+        vm.log('E', 'errDump', `errdump tx fail ${tryNo} cnt, retry`);
+        this.sendReport(s, to, tryNo + 1);
+      } else {
+        this.retryLater('errdump server connect fail');
+      }
+    });
+  }
+
+  noteUpload(): void {
+    this.schedule(2000);
+  }
+
+  save(path: string, data: Buffer): void {
+    if (!this.st.enabled) return;
+    const host = hostPath(this.vm, path);
+    if (host) saveCapped(host, data);
+    this.noteUpload();
+  }
+
+  remove(path: string): void {
+    const host = hostPath(this.vm, path);
+    if (host) fs.rmSync(host, { force: true });
+  }
+
+  /** the system log: the error that ended this boot's VM */
+  readonly onExit = (x: VmExit, bootNo: number): void => {
+    const { vm, st } = this;
     if (bootNo !== vm.bootNo) return;
-    vm.device.off('vmexit', onExit);
-    vm.clock.clearTimer(uploadTimer);
+    vm.device.off('vmexit', this.onExit);
+    vm.clock.clearTimer(this.uploadTimer);
     st.period = 0;
-    closeSock();
+    this.closeSock();
     if ((x.kind === 'error' || x.kind === 'load') && st.enabled) {
       st.sysW++;
-      save(SYS_LOG_PATH, Buffer.from(x.message ?? '', 'utf8'));
+      this.save(SYS_LOG_PATH, Buffer.from(x.message ?? '', 'utf8'));
       st.sysW++;
     }
   };
-  vm.device.on('vmexit', onExit);
 
-  vm.defineModule(
-    'errDump',
-    {
-      config: (a) => {
-        if (a.type(1) === LUA_TBOOLEAN) {
-          st.enabled = a.boolean(1);
-          if (st.enabled) {
-            const p = a.optInteger(2, 600);
-            st.period = p > 0 ? p : 0;
-          } else {
-            st.period = 0;
-            st.userFlag = null;
-            remove(SYS_LOG_PATH);
-            remove(USR_LOG_PATH);
-          }
+  /** errDump.config(enable, period, userFlag, customId, host, port) */
+  config(a: Args): number {
+    const { st } = this;
+    if (a.type(1) === LUA_TBOOLEAN) {
+      st.enabled = a.boolean(1);
+      if (st.enabled) {
+        const p = a.optInteger(2, 600);
+        st.period = p > 0 ? p : 0;
+      } else {
+        st.period = 0;
+        st.userFlag = null;
+        this.remove(SYS_LOG_PATH);
+        this.remove(USR_LOG_PATH);
+      }
+    }
+    if (st.enabled) {
+      if (a.type(3) === LUA_TSTRING) st.userFlag = a.string(3);
+      if (a.type(4) === LUA_TSTRING) {
+        const id = a.string(4);
+        if (Buffer.byteLength(id) < 48) st.customId = id;
+      }
+      if (a.type(5) === LUA_TSTRING) {
+        const h = a.string(5);
+        if (Buffer.byteLength(h) < 48) {
+          st.host = h;
+          st.hostGiven = true;
         }
-        if (st.enabled) {
-          if (a.type(3) === LUA_TSTRING) st.userFlag = a.string(3);
-          if (a.type(4) === LUA_TSTRING) {
-            const id = a.string(4);
-            if (Buffer.byteLength(id) < 48) st.customId = id;
-          }
-          if (a.type(5) === LUA_TSTRING) {
-            const h = a.string(5);
-            if (Buffer.byteLength(h) < 48) {
-              st.host = h;
-              st.hostGiven = true;
-            }
-          }
-          if (!a.isNoneOrNil(6)) {
-            const port = a.integer(6);
-            st.port = port < 1 ? ERRDUMP_PORT : port;
-          }
-          noteUpload();
+      }
+      if (!a.isNoneOrNil(6)) {
+        const port = a.integer(6);
+        st.port = port < 1 ? ERRDUMP_PORT : port;
+      }
+      this.noteUpload();
+    }
+    return 0;
+  }
+
+  /** errDump.record(text) */
+  record(a: Args): number {
+    if (a.type(1) !== LUA_TSTRING) return 0;
+    const s = Buffer.from(a.bytes(1));
+    if (s.length === 0) return 0;
+    this.st.usrW++;
+    this.save(USR_LOG_PATH, s);
+    this.st.usrW++;
+    return 0;
+  }
+
+  /** errDump.dump(zbuff, type, delete) */
+  dump(a: Args): number {
+    const { vm, st } = this;
+    const del = a.type(3) === LUA_TBOOLEAN && a.boolean(3);
+    const z = getZbuff(vm, a.L, 1);
+    const type = a.optInteger(2, 1);
+    if (type >= 2) {
+      vm.e.pushboolean(a.L, true);
+      return 1;
+    }
+    const sys = type === 0;
+    const path = sys ? SYS_LOG_PATH : USR_LOG_PATH;
+    const fresh = sys ? st.sysR !== st.sysW : st.usrR !== st.usrW;
+    if (z) {
+      if (sys) st.sysR = st.sysW;
+      else st.usrR = st.usrW;
+      z.used = 0;
+      if (st.enabled) {
+        const host = hostPath(vm, path);
+        let data: Buffer | null;
+        try {
+          data = host ? fs.readFileSync(host) : null;
+        } catch {
+          data = null;
         }
-        return 0;
-      },
-      record: (a) => {
-        if (a.type(1) !== LUA_TSTRING) return 0;
-        const s = Buffer.from(a.bytes(1));
-        if (s.length === 0) return 0;
-        st.usrW++;
-        save(USR_LOG_PATH, s);
-        st.usrW++;
-        return 0;
-      },
-      dump: (a) => {
-        const del = a.type(3) === LUA_TBOOLEAN && a.boolean(3);
-        const z = getZbuff(vm, a.L, 1);
-        const type = a.optInteger(2, 1);
-        if (type >= 2) {
-          e.pushboolean(a.L, true);
-          return 1;
+        if (data && data.length > 0) {
+          if (z.len < data.length) z.resize(data.length);
+          data.copy(z.data, 0);
+          z.used = data.length;
         }
-        const sys = type === 0;
-        const path = sys ? SYS_LOG_PATH : USR_LOG_PATH;
-        const fresh = sys ? st.sysR !== st.sysW : st.usrR !== st.usrW;
-        if (z) {
-          if (sys) st.sysR = st.sysW;
-          else st.usrR = st.usrW;
-          z.used = 0;
-          if (st.enabled) {
-            const host = hostPath(vm, path);
-            let data: Buffer | null;
-            try {
-              data = host ? fs.readFileSync(host) : null;
-            } catch {
-              data = null;
-            }
-            if (data && data.length > 0) {
-              if (z.len < data.length) z.resize(data.length);
-              data.copy(z.data, 0);
-              z.used = data.length;
-            }
-          }
-        }
-        e.pushboolean(a.L, fresh);
-        if (del) remove(path);
-        return 1;
-      },
-    },
-    { TYPE_SYS: 0, TYPE_USR: 1 },
-  );
+      }
+    }
+    vm.e.pushboolean(a.L, fresh);
+    if (del) this.remove(path);
+    return 1;
+  }
+}
+
+export function openErrdump(vm: Vm): void {
+  const ed = new Errdump(vm);
+  vm.device.on('vmexit', ed.onExit);
+  vm.defineModule('errDump', { config: (a) => ed.config(a), record: (a) => ed.record(a), dump: (a) => ed.dump(a) }, { TYPE_SYS: 0, TYPE_USR: 1 });
 }

@@ -106,172 +106,172 @@ export class FskvStore {
   }
 }
 
-export function openFskv(vm: Vm): void {
-  const { e } = vm;
-  saveStdlib(vm, ['json.encode', 'json.decode']);
-  let store: FskvStore | null = null;
+/** One VM's fskv: the VM and its store (null until fskv.init()). */
+interface FskvCtx {
+  vm: Vm;
+  e: Vm['e'];
+  store: FskvStore | null;
+}
 
-  /** the stored bytes of the value at index i, or null when its type cannot be stored */
-  const encodeValue = (a: Args, i: number): Buffer | null => {
-    const L = a.L;
-    switch (e.type(L, i)) {
-      case LUA_TBOOLEAN:
-        return Buffer.from([1, e.toboolean(L, i) ? 1 : 0]);
-      case LUA_TNUMBER: {
-        if (e.isinteger(L, i)) {
-          const size = e.integerBits === 32 ? 4 : 8;
-          const b = Buffer.alloc(1 + size);
-          b[0] = 21;
-          if (size === 4) b.writeInt32LE(a.integer(i), 1);
-          else b.writeBigInt64LE(BigInt.asIntN(64, checkInt64(a, i)), 1);
-          return b;
-        }
-        const b = Buffer.alloc(5);
-        b[0] = 3;
-        b.writeFloatBE(a.number(i), 1);
+/** the stored bytes of the value at index i, or null when its type cannot be stored */
+function encodeValue(ctx: FskvCtx, a: Args, i: number): Buffer | null {
+  const { vm, e } = ctx;
+  const L = a.L;
+  switch (e.type(L, i)) {
+    case LUA_TBOOLEAN:
+      return Buffer.from([1, e.toboolean(L, i) ? 1 : 0]);
+    case LUA_TNUMBER: {
+      if (e.isinteger(L, i)) {
+        const size = e.integerBits === 32 ? 4 : 8;
+        const b = Buffer.alloc(1 + size);
+        b[0] = 21;
+        if (size === 4) b.writeInt32LE(a.integer(i), 1);
+        else b.writeBigInt64LE(BigInt.asIntN(64, checkInt64(a, i)), 1);
         return b;
       }
-      case LUA_TSTRING:
-        return Buffer.concat([Buffer.from([4]), Buffer.from(a.bytes(i))]);
-      case LUA_TTABLE: {
-        const top = e.gettop(L);
-        pushSavedGlobal(vm, L, 'json.encode');
-        e.pushvalue(L, i);
-        if (e.pcall(L, 1, 1, 0) !== LUA_OK || e.type(L, -1) !== LUA_TSTRING) {
-          e.settop(L, top);
-          return null;
-        }
-        const s = Buffer.from(e.tobytes(L, -1) as Uint8Array);
+      const b = Buffer.alloc(5);
+      b[0] = 3;
+      b.writeFloatBE(a.number(i), 1);
+      return b;
+    }
+    case LUA_TSTRING:
+      return Buffer.concat([Buffer.from([4]), Buffer.from(a.bytes(i))]);
+    case LUA_TTABLE: {
+      const top = e.gettop(L);
+      pushSavedGlobal(vm, L, 'json.encode');
+      e.pushvalue(L, i);
+      if (e.pcall(L, 1, 1, 0) !== LUA_OK || e.type(L, -1) !== LUA_TSTRING) {
         e.settop(L, top);
-        return Buffer.concat([Buffer.from([5]), s]);
+        return null;
       }
+      const s = Buffer.from(e.tobytes(L, -1) as Uint8Array);
+      e.settop(L, top);
+      return Buffer.concat([Buffer.from([5]), s]);
     }
-    return null;
-  };
+  }
+  return null;
+}
 
-  /** push a stored value; returns the number of values pushed */
-  const decodeValue = (a: Args, v: Buffer): number => {
-    const L = a.L;
-    const p = v.subarray(1);
-    switch (v[0]) {
-      case 1:
-        e.pushboolean(L, p[0] !== 0);
-        return 1;
-      case 21:
-        if (p.length >= 8) pushInt64(vm, L, p.readBigInt64LE(0));
-        else if (p.length >= 4) e.pushinteger(L, p.readInt32LE(0));
-        else e.pushinteger(L, 0);
-        return 1;
-      case 3:
-        e.pushnumber(L, p.length >= 4 ? p.readFloatBE(0) : 0);
-        return 1;
-      case 4:
-        e.pushbytes(L, p);
-        return 1;
-      case 5: {
-        pushSavedGlobal(vm, L, 'json.decode');
-        e.pushbytes(L, p);
-        e.call(L, 1, 1);
-        return 1;
-      }
+/** push a stored value; returns the number of values pushed */
+function decodeValue(ctx: FskvCtx, a: Args, v: Buffer): number {
+  const { vm, e } = ctx;
+  const L = a.L;
+  const p = v.subarray(1);
+  switch (v[0]) {
+    case 1:
+      e.pushboolean(L, p[0] !== 0);
+      return 1;
+    case 21:
+      if (p.length >= 8) pushInt64(vm, L, p.readBigInt64LE(0));
+      else if (p.length >= 4) e.pushinteger(L, p.readInt32LE(0));
+      else e.pushinteger(L, 0);
+      return 1;
+    case 3:
+      e.pushnumber(L, p.length >= 4 ? p.readFloatBE(0) : 0);
+      return 1;
+    case 4:
+      e.pushbytes(L, p);
+      return 1;
+    case 5: {
+      pushSavedGlobal(vm, L, 'json.decode');
+      e.pushbytes(L, p);
+      e.call(L, 1, 1);
+      return 1;
     }
-    vm.log('W', 'fskv', `bad value prefix ${v[0].toString(16).toUpperCase().padStart(2, '0')}`);
-    e.pushnil(L);
-    return 1;
-  };
+  }
+  vm.log('W', 'fskv', `bad value prefix ${v[0].toString(16).toUpperCase().padStart(2, '0')}`);
+  e.pushnil(L);
+  return 1;
+}
 
-  const keyOf = (a: Args, i: number): string => Buffer.from(a.bytes(i)).toString('latin1');
+function keyOf(a: Args, i: number): string {
+  return Buffer.from(a.bytes(i)).toString('latin1');
+}
 
-  /** fskv.set's checks and log lines, then the write */
-  const setChecked = (a: Args, k: string, vi: number): boolean => {
-    const t = e.type(a.L, vi);
-    if (t !== LUA_TBOOLEAN && t !== LUA_TNUMBER && t !== LUA_TSTRING && t !== LUA_TTABLE) {
-      vm.log('W', 'fskv', "function/userdata/nil/thread isn't allow");
-      return false;
-    }
-    const v = encodeValue(a, vi);
-    if (!v) {
-      vm.log('W', 'fskv', 'json.encode(val) report error');
-      return false;
-    }
-    if (v.length > FSKV_MAX_VALUE) {
-      vm.log('E', 'fskv', `value too big ${v.length} max ${FSKV_MAX_VALUE}`);
-      return false;
-    }
-    return setRaw(k, v);
-  };
+/** fskv.set's checks and log lines, then the write */
+function setChecked(ctx: FskvCtx, a: Args, k: string, vi: number): boolean {
+  const { vm, e } = ctx;
+  const t = e.type(a.L, vi);
+  if (t !== LUA_TBOOLEAN && t !== LUA_TNUMBER && t !== LUA_TSTRING && t !== LUA_TTABLE) {
+    vm.log('W', 'fskv', "function/userdata/nil/thread isn't allow");
+    return false;
+  }
+  const v = encodeValue(ctx, a, vi);
+  if (!v) {
+    vm.log('W', 'fskv', 'json.encode(val) report error');
+    return false;
+  }
+  if (v.length > FSKV_MAX_VALUE) {
+    vm.log('E', 'fskv', `value too big ${v.length} max ${FSKV_MAX_VALUE}`);
+    return false;
+  }
+  return setRaw(ctx, k, v);
+}
 
-  const setRaw = (k: string, v: Buffer | null): boolean => {
-    if (!store || !v) return false;
-    if (k.length < 1 || k.length > FSKV_MAX_KEY) return false;
-    if (v.length > FSKV_MAX_VALUE) return false;
-    if (store.used(k, v) > FSKV_TOTAL) return false;
-    const old = store.map.get(k);
-    store.map.set(k, v);
-    try {
-      store.save();
-    } catch (err) {
-      // the host refused the write: keep the store as it is on disk
-      if (old) store.map.set(k, old);
-      else store.map.delete(k);
-      vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
-      return false;
-    }
+function setRaw(ctx: FskvCtx, k: string, v: Buffer | null): boolean {
+  const { store } = ctx;
+  if (!store || !v) return false;
+  if (k.length < 1 || k.length > FSKV_MAX_KEY) return false;
+  if (v.length > FSKV_MAX_VALUE) return false;
+  if (store.used(k, v) > FSKV_TOTAL) return false;
+  const old = store.map.get(k);
+  store.map.set(k, v);
+  try {
+    store.save();
+  } catch (err) {
+    // the host refused the write: keep the store as it is on disk
+    if (old) store.map.set(k, old);
+    else store.map.delete(k);
+    ctx.vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
+    return false;
+  }
+  return true;
+}
+
+/** the firmware's answer before init(): an error line and no value */
+function notInit(ctx: FskvCtx, msg = 'call fskv.init() first!!!'): number {
+  ctx.vm.log('E', 'fskv', msg);
+  return 0;
+}
+
+/** write the image; false (after an error line) when the host refuses */
+function persist(ctx: FskvCtx): boolean {
+  try {
+    ctx.store?.save();
     return true;
-  };
+  } catch (err) {
+    ctx.vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
+    return false;
+  }
+}
 
-  /** the firmware's answer before init(): an error line and no value */
-  const notInit = (msg = 'call fskv.init() first!!!'): number => {
-    vm.log('E', 'fskv', msg);
-    return 0;
-  };
+function pushBool(ctx: FskvCtx, a: Args, b: boolean): number {
+  ctx.e.pushboolean(a.L, b);
+  return 1;
+}
 
-  /** write the image; false (after an error line) when the host refuses */
-  const persist = (): boolean => {
-    try {
-      store?.save();
-      return true;
-    } catch (err) {
-      vm.log('E', 'fskv', `write failed: ${(err as Error).message}`);
-      return false;
-    }
-  };
+type Fns = Record<string, (a: Args) => number>;
 
-  const pushBool = (a: Args, b: boolean) => {
-    e.pushboolean(a.L, b);
-    return 1;
-  };
-
-  const fns: Record<string, (a: Args) => number> = {
+/** init, set, sett, del, clear */
+function writeMethods(ctx: FskvCtx): Fns {
+  const { vm, e } = ctx;
+  return {
     init: (a) => {
-      if (!store) {
+      if (!ctx.store) {
         const s = new FskvStore(fskvPath(vm.vfs.dataDir));
         s.load();
-        store = s;
+        ctx.store = s;
       }
-      return pushBool(a, true);
+      return pushBool(ctx, a, true);
     },
     set: (a) => {
-      if (!store) return notInit();
+      if (!ctx.store) return notInit(ctx);
       const k = keyOf(a, 1);
-      return pushBool(a, setChecked(a, k, 2));
-    },
-    get: (a) => {
-      if (!store) return notInit();
-      const k = keyOf(a, 1);
-      const skey = a.optString(2, '');
-      const v = store.map.get(k);
-      if (!v || v.length < 2) return 0;
-      e.settop(a.L, 2);
-      decodeValue(a, v);
-      if (v[0] === 5 && skey.length > 0) {
-        if (e.type(a.L, -1) !== LUA_TTABLE) return 1;
-        e.getfield(a.L, -1, skey);
-      }
-      return 1;
+      return pushBool(ctx, a, setChecked(ctx, a, k, 2));
     },
     sett: (a) => {
-      if (!store) return notInit();
+      const store = ctx.store;
+      if (!store) return notInit(ctx);
       const k = keyOf(a, 1);
       const skey = a.string(2);
       if (a.count < 3) {
@@ -281,7 +281,7 @@ export function openFskv(vm: Vm): void {
       const v = store.map.get(k);
       let table = false;
       if (v && v.length >= 2 && v[0] === 5) {
-        decodeValue(a, v);
+        decodeValue(ctx, a, v);
         table = e.type(a.L, -1) === LUA_TTABLE;
         if (!table) e.pop(a.L, 1);
       }
@@ -289,32 +289,56 @@ export function openFskv(vm: Vm): void {
       const t = e.gettop(a.L);
       e.pushvalue(a.L, 3);
       e.setfield(a.L, t, skey);
-      return pushBool(a, setChecked(a, k, t));
+      return pushBool(ctx, a, setChecked(ctx, a, k, t));
     },
     del: (a) => {
-      if (!store) return notInit();
+      const store = ctx.store;
+      if (!store) return notInit(ctx);
       const k = keyOf(a, 1);
       const old = store.map.get(k);
-      if (!old) return pushBool(a, false);
+      if (!old) return pushBool(ctx, a, false);
       store.map.delete(k);
-      if (!persist()) {
+      if (!persist(ctx)) {
         store.map.set(k, old);
-        return pushBool(a, false);
+        return pushBool(ctx, a, false);
       }
-      return pushBool(a, true);
+      return pushBool(ctx, a, true);
     },
     clear: (a) => {
-      if (!store) return notInit();
+      const store = ctx.store;
+      if (!store) return notInit(ctx);
       const before = [...store.map];
       store.map.clear();
-      if (!persist()) {
+      if (!persist(ctx)) {
         for (const [k, v] of before) store.map.set(k, v);
-        return pushBool(a, false);
+        return pushBool(ctx, a, false);
       }
-      return pushBool(a, true);
+      return pushBool(ctx, a, true);
+    },
+  };
+}
+
+/** get, iter, next, status */
+function readMethods(ctx: FskvCtx): Fns {
+  const { vm, e } = ctx;
+  return {
+    get: (a) => {
+      const store = ctx.store;
+      if (!store) return notInit(ctx);
+      const k = keyOf(a, 1);
+      const skey = a.optString(2, '');
+      const v = store.map.get(k);
+      if (!v || v.length < 2) return 0;
+      e.settop(a.L, 2);
+      decodeValue(ctx, a, v);
+      if (v[0] === 5 && skey.length > 0) {
+        if (e.type(a.L, -1) !== LUA_TTABLE) return 1;
+        e.getfield(a.L, -1, skey);
+      }
+      return 1;
     },
     iter: (a) => {
-      if (!store) return notInit('call fskv.init first!!!');
+      if (!ctx.store) return notInit(ctx, 'call fskv.init first!!!');
       e.newhostobject(a.L, vm.addHostObject({ offset: 0 }), ITER_TYPE);
       return 1;
     },
@@ -322,6 +346,7 @@ export function openFskv(vm: Vm): void {
       const id = e.tohostobject(a.L, 1, ITER_TYPE);
       if (id === null) a.typeError(1, ITER_TYPE);
       const it = vm.getHostObject<{ offset: number }>(id);
+      const store = ctx.store;
       if (!it || !store) return 0;
       const keys = [...store.map.keys()];
       if (it.offset >= keys.length) return 0;
@@ -329,14 +354,19 @@ export function openFskv(vm: Vm): void {
       return 1;
     },
     status: (a) => {
-      if (!store) return notInit();
+      const store = ctx.store;
+      if (!store) return notInit(ctx);
       e.pushinteger(a.L, store.used());
       e.pushinteger(a.L, FSKV_TOTAL);
       e.pushinteger(a.L, store.map.size);
       return 3;
     },
   };
+}
 
+/** the iterator's metatable: its host object goes with it */
+function installIterMeta(ctx: FskvCtx): void {
+  const { vm, e } = ctx;
   e.newmetatable(vm.L, ITER_TYPE);
   vm.pushBinding('__gc', (a) => {
     const id = e.tohostobject(a.L, 1, ITER_TYPE);
@@ -345,12 +375,24 @@ export function openFskv(vm: Vm): void {
   });
   e.setfield(vm.L, -2, '__gc');
   e.pop(vm.L, 1);
+}
+
+// aliases are the same functions, as in the firmware's table
+const ALIASES: [string, string][] = [
+  ['clr', 'clear'], ['stat', 'status'], ['kvdb_init', 'init'], ['kv_set', 'set'], ['kv_get', 'get'], ['kv_del', 'del'],
+  ['kv_clr', 'clear'], ['kv_stat', 'status'], ['kv_iter', 'iter'], ['kv_next', 'next'],
+];
+
+export function openFskv(vm: Vm): void {
+  const { e } = vm;
+  saveStdlib(vm, ['json.encode', 'json.decode']);
+  const ctx: FskvCtx = { vm, e, store: null };
+  const w = writeMethods(ctx);
+  const r = readMethods(ctx);
+  // the module table, its keys in the order they are defined (iteration order unchanged)
+  const fns: Fns = { init: w.init, set: w.set, get: r.get, sett: w.sett, del: w.del, clear: w.clear, iter: r.iter, next: r.next, status: r.status };
+  installIterMeta(ctx);
   vm.defineModule('fskv', fns);
-  // aliases are the same functions, as in the firmware's table
-  const ALIASES: [string, string][] = [
-    ['clr', 'clear'], ['stat', 'status'], ['kvdb_init', 'init'], ['kv_set', 'set'], ['kv_get', 'get'], ['kv_del', 'del'],
-    ['kv_clr', 'clear'], ['kv_stat', 'status'], ['kv_iter', 'iter'], ['kv_next', 'next'],
-  ];
   e.getglobal(vm.L, 'fskv');
   for (const [alias, name] of ALIASES) {
     e.getfield(vm.L, -1, name);

@@ -114,18 +114,19 @@ function flashFree(vm: Vm, dst: string): number {
   return Infinity;
 }
 
-export function openHttp(vm: Vm): void {
-  const { e } = vm;
-  const active = new Set<HttpExchange>();
-  let dnsId = 0;
-  let ctrlSeq = 0;
+/** One VM's http: the requests in flight, the client's environment, the `http close` handles. */
+interface HttpCtx {
+  vm: Vm;
+  e: Vm['e'];
+  active: Set<HttpExchange>;
+  env: HttpEnv;
   /** a stable stand-in for the firmware's http_ctrl pointer in `http close 0x...` */
-  const ctrlHandle = (): string => `0x${(0x609c1a68 + ctrlSeq++ * 0x1a0).toString(16).padStart(8, '0')}`;
-  vm.onClose(() => {
-    for (const x of active) x.cancel();
-    active.clear();
-  });
+  ctrlHandle(): string;
+}
 
+/** The client's view of the device: network, clock, log (and the DNS/connect lines when the network does not log them). */
+function httpEnv(vm: Vm): HttpEnv {
+  let dnsId = 0;
   const env: HttpEnv = {
     net: vm.device.net,
     setTimer: (ms, fn) => vm.clock.setTimer(ms, fn),
@@ -145,189 +146,237 @@ export function openHttp(vm: Vm): void {
       vm.log('D', 'net', `adapter ${adapter} connect ${ip.replace(/^::ffff:/, '')}:${port} TCP`);
     };
   }
+  return env;
+}
 
-  /** the string form of a header key/value as the firmware's lua_tostring / tostring gives it */
-  const fieldText = (L: LuaState, idx: number): Buffer => {
-    const t = e.type(L, idx);
-    if (t === LUA_TSTRING || t === LUA_TNUMBER) {
-      e.pushvalue(L, idx); // a copy: converting a key in place would break lua_next
-      const b = Buffer.from(e.tobytes(L, -1) as Uint8Array);
-      e.pop(L, 1);
-      return b;
-    }
-    const b = Buffer.from(e.tolstringmeta(L, idx));
+/** the string form of a header key/value as the firmware's lua_tostring / tostring gives it */
+function fieldText(e: Vm['e'], L: LuaState, idx: number): Buffer {
+  const t = e.type(L, idx);
+  if (t === LUA_TSTRING || t === LUA_TNUMBER) {
+    e.pushvalue(L, idx); // a copy: converting a key in place would break lua_next
+    const b = Buffer.from(e.tobytes(L, -1) as Uint8Array);
     e.pop(L, 1);
     return b;
-  };
+  }
+  const b = Buffer.from(e.tolstringmeta(L, idx));
+  e.pop(L, 1);
+  return b;
+}
 
-  const request = (a: Args): number => {
-    const L = a.L;
-    const handle = ctrlHandle();
-    const failNow = (msg: string | null, level: Extract<LogLevel, 'I' | 'E'> = 'E'): number => {
-      if (msg) vm.log(level, 'http', msg);
-      vm.log('I', 'http', `http close ${handle}`);
-      vm.pushFailedFuture(L, [HTTP_ERROR_CONNECT]);
-      return 1;
-    };
+interface RequestOpts {
+  adapter: number | undefined;
+  timeout: number;
+  dst: string | null;
+  fota: boolean;
+  hasCallback: boolean;
+}
 
-    // ---- opts (read first, as the firmware does)
-    let adapter: number | undefined;
-    let timeout = 0;
-    let dst: string | null = null;
-    let fota = false;
-    let hasCallback = false;
-    if (e.type(L, 5) === LUA_TTABLE) {
-      if (e.getfield(L, 5, 'adapter') === LUA_TNUMBER) adapter = Math.trunc(e.tonumber(L, -1) as number);
-      e.pop(L, 1);
-      if (e.getfield(L, 5, 'timeout') === LUA_TNUMBER) timeout = Math.trunc(e.tonumber(L, -1) as number);
-      e.pop(L, 1);
-      if (e.getfield(L, 5, 'dst') === LUA_TSTRING) dst = latin1(e.tobytes(L, -1) as Uint8Array);
-      e.pop(L, 1);
-      const ft = e.getfield(L, 5, 'fota');
-      fota = ft === LUA_TTABLE || (ft === LUA_TBOOLEAN && e.toboolean(L, -1));
-      e.pop(L, 1);
-      hasCallback = e.getfield(L, 5, 'callback') === LUA_TFUNCTION;
+/** the opts table (argument 5) */
+function readOpts(e: Vm['e'], L: LuaState): RequestOpts {
+  const o: RequestOpts = { adapter: undefined, timeout: 0, dst: null, fota: false, hasCallback: false };
+  if (e.type(L, 5) === LUA_TTABLE) {
+    if (e.getfield(L, 5, 'adapter') === LUA_TNUMBER) o.adapter = Math.trunc(e.tonumber(L, -1) as number);
+    e.pop(L, 1);
+    if (e.getfield(L, 5, 'timeout') === LUA_TNUMBER) o.timeout = Math.trunc(e.tonumber(L, -1) as number);
+    e.pop(L, 1);
+    if (e.getfield(L, 5, 'dst') === LUA_TSTRING) o.dst = latin1(e.tobytes(L, -1) as Uint8Array);
+    e.pop(L, 1);
+    const ft = e.getfield(L, 5, 'fota');
+    o.fota = ft === LUA_TTABLE || (ft === LUA_TBOOLEAN && e.toboolean(L, -1));
+    e.pop(L, 1);
+    o.hasCallback = e.getfield(L, 5, 'callback') === LUA_TFUNCTION;
+    e.pop(L, 1);
+  }
+  return o;
+}
+
+/** the headers table (argument 3), in table order */
+function readHeaders(e: Vm['e'], L: LuaState): Array<[Buffer, Buffer]> {
+  const headers: Array<[Buffer, Buffer]> = [];
+  if (e.type(L, 3) === LUA_TTABLE) {
+    e.pushnil(L);
+    while (e.next(L, 3)) {
+      headers.push([fieldText(e, L, -2), fieldText(e, L, -1)]);
       e.pop(L, 1);
     }
-    if (fota && dst !== null) return failNow('Only one can be selected for FOTA and Download');
-    const adapterIdx = adapter ?? vm.device.net.defaultAdapter();
-    if (adapterIdx < 0 || adapterIdx >= ADAPTER_QTY) return failNow(`bad network adapter index ${adapterIdx}`);
+  }
+  return headers;
+}
 
-    // ---- method, url
-    const method = a.isNoneOrNil(1) ? 'GET' : latin1(a.bytes(1));
-    if (method.length > METHOD_MAX) return failNow(`method is too long ${method}`);
-    const urlText = latin1(a.bytes(2));
-    let url;
-    try {
-      url = parseFirmwareUrl(urlText);
-    } catch (err) {
-      if (err instanceof UrlError) return failNow(err.message, 'I');
-      throw err;
+/** the body (argument 4) and where the answer's body goes (at most what the device's memory holds, see deviceBodyLimit) */
+function readBody(vm: Vm, a: Args, method: string, o: RequestOpts): { body: Buffer | null; sink: BodySink } {
+  const { e } = vm;
+  const L = a.L;
+  const logFn = (l: LogLevel, m: string, s: string) => vm.log(l, m, s);
+  const bodyLimit = deviceBodyLimit(vm.device.profile.memory);
+  const isPost = method === 'POST' || method === 'PUT';
+  let body: Buffer | null = null;
+  let sink: BodySink | null = null;
+  if (e.isstring(L, 4)) {
+    body = Buffer.from(a.bytes(4));
+  } else {
+    const z = getZbuff(vm, L, 4);
+    if (z) {
+      if (isPost) body = Buffer.from(z.usedBytes());
+      else sink = new ZbuffSink(z, bodyLimit, logFn);
     }
+  }
+  if (o.dst !== null) {
+    const d = o.dst;
+    sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm, d));
+  } else if (o.fota) {
+    sink = new FotaSink((l, m, s) => vm.log(l, m, s));
+  }
+  sink ??= new MemorySink(bodyLimit, logFn);
+  return { body, sink };
+}
 
-    // ---- headers in table order
-    const headers: Array<[Buffer, Buffer]> = [];
-    if (e.type(L, 3) === LUA_TTABLE) {
-      e.pushnil(L);
-      while (e.next(L, 3)) {
-        headers.push([fieldText(L, -2), fieldText(L, -1)]);
-        e.pop(L, 1);
+/** the TLS material (arguments 6..9, https only) */
+function readTls(e: Vm['e'], a: Args): HttpTls {
+  const L = a.L;
+  const tlsOpts: HttpTls = {};
+  if (e.isstring(L, 6)) tlsOpts.ca = Buffer.from(a.bytes(6));
+  if (e.isstring(L, 7)) tlsOpts.cert = Buffer.from(a.bytes(7));
+  if (e.isstring(L, 8)) tlsOpts.key = Buffer.from(a.bytes(8));
+  if (e.isstring(L, 9)) tlsOpts.passphrase = latin1(a.bytes(9));
+  return tlsOpts;
+}
+
+/**
+ * The progress callback: one message per body piece, as the firmware's; but at most
+ * PROGRESS_QUEUE_MAX of them wait in the VM queue: past that the newest waiting one takes the
+ * latest counts (a server sending a million 1-byte chunks must not queue a million messages).
+ */
+function progressReporter(vm: Vm, cbRef: number, udRef: number): (contentLen: number, received: number) => void {
+  const { e } = vm;
+  let progressQueued = 0;
+  let lastProgress: { contentLen: number; received: number } | null = null;
+  return (contentLen, received) => {
+    if (lastProgress && progressQueued >= PROGRESS_QUEUE_MAX) {
+      lastProgress.contentLen = contentLen;
+      lastProgress.received = received;
+      return;
+    }
+    const p = { contentLen, received };
+    lastProgress = p;
+    progressQueued++;
+    vm.post((L2) => {
+      progressQueued--;
+      if (lastProgress === p) lastProgress = null;
+      e.rawgeti(L2, e.REGISTRYINDEX, cbRef);
+      if (e.type(L2, -1) !== LUA_TFUNCTION) {
+        e.pop(L2, 1);
+        return 0;
       }
-    }
-
-    // ---- body (at most what the device's memory holds, see deviceBodyLimit)
-    const logFn = (l: LogLevel, m: string, s: string) => vm.log(l, m, s);
-    const bodyLimit = deviceBodyLimit(vm.device.profile.memory);
-    const isPost = method === 'POST' || method === 'PUT';
-    let body: Buffer | null = null;
-    let sink: BodySink | null = null;
-    if (e.isstring(L, 4)) {
-      body = Buffer.from(a.bytes(4));
-    } else {
-      const z = getZbuff(vm, L, 4);
-      if (z) {
-        if (isPost) body = Buffer.from(z.usedBytes());
-        else sink = new ZbuffSink(z, bodyLimit, logFn);
-      }
-    }
-    if (dst !== null) {
-      const d = dst;
-      sink = new FileSink(d, () => vm.vfs.writablePath(d), logFn, flashFree(vm, d));
-    } else if (fota) {
-      sink = new FotaSink((l, m, s) => vm.log(l, m, s));
-    }
-    sink ??= new MemorySink(bodyLimit, logFn);
-
-    // ---- TLS material (https only)
-    let tlsOpts: HttpTls | undefined;
-    if (url.tls) {
-      tlsOpts = {};
-      if (e.isstring(L, 6)) tlsOpts.ca = Buffer.from(a.bytes(6));
-      if (e.isstring(L, 7)) tlsOpts.cert = Buffer.from(a.bytes(7));
-      if (e.isstring(L, 8)) tlsOpts.key = Buffer.from(a.bytes(8));
-      if (e.isstring(L, 9)) tlsOpts.passphrase = latin1(a.bytes(9));
-    }
-
-    if (timeout < 1000) timeout = dst !== null ? 300000 : 60000;
-
-    // ---- progress callback + userdata, kept in the registry until the request ends
-    let cbRef = 0;
-    let udRef = 0;
-    if (hasCallback) {
-      e.getfield(L, 5, 'callback');
-      cbRef = e.ref(L, e.REGISTRYINDEX);
-      e.getfield(L, 5, 'userdata');
-      udRef = e.ref(L, e.REGISTRYINDEX);
-    }
-
-    const topic = vm.pushFuture(L);
-    const idp = topic.readBigUInt64LE(1);
-    vm.log('I', 'http', `http idp:${idp}`);
-
-    // One message per body piece, as the firmware's; but at most PROGRESS_QUEUE_MAX of them wait
-    // in the VM queue: past that the newest waiting one takes the latest counts (a server
-    // sending a million 1-byte chunks must not queue a million messages).
-    let progressQueued = 0;
-    let lastProgress: { contentLen: number; received: number } | null = null;
-    const onProgress = cbRef
-      ? (contentLen: number, received: number) => {
-          if (lastProgress && progressQueued >= PROGRESS_QUEUE_MAX) {
-            lastProgress.contentLen = contentLen;
-            lastProgress.received = received;
-            return;
-          }
-          const p = { contentLen, received };
-          lastProgress = p;
-          progressQueued++;
-          vm.post((L2) => {
-            progressQueued--;
-            if (lastProgress === p) lastProgress = null;
-            e.rawgeti(L2, e.REGISTRYINDEX, cbRef);
-            if (e.type(L2, -1) !== LUA_TFUNCTION) {
-              e.pop(L2, 1);
-              return 0;
-            }
-            e.pushinteger(L2, p.contentLen);
-            e.pushinteger(L2, p.received);
-            e.rawgeti(L2, e.REGISTRYINDEX, udRef);
-            e.call(L2, 3, 0);
-            return 0;
-          });
-        }
-      : undefined;
-
-    let x: HttpExchange;
-    try {
-      x = startHttpRequest({ method, url, headers, body, timeoutMs: timeout, adapter, tls: tlsOpts, sink, onProgress }, env);
-    } catch (err) {
-      throw new LuaError(`http.request: ${(err as Error).message}`);
-    }
-    active.add(x);
-    void x.done.then((o) => {
-      active.delete(x);
-      // the download wrote (or removed) a file behind the volume accounting's back
-      if (dst !== null) (vm.vfs as unknown as FlashAccounting).root?.invalidate?.();
-      if (vm.isDead) return;
-      vm.log('I', 'http', `http close ${handle}`);
-      if (o.kind === 'error') {
-        vm.resolveFuture(topic, [o.code]);
-      } else {
-        // prototype-less: a header named `__proto__` (or `constructor`) is just a key
-        const table: Record<string, Buffer> = Object.create(null);
-        for (const [n, v] of o.headers) table[n.toString('latin1')] = v;
-        vm.resolveFuture(topic, [o.status, table, o.body]);
-      }
-      if (cbRef || udRef) {
-        // after any queued progress calls
-        vm.post((L2) => {
-          if (cbRef) e.unref(L2, e.REGISTRYINDEX, cbRef);
-          if (udRef) e.unref(L2, e.REGISTRYINDEX, udRef);
-          return 0;
-        });
-      }
+      e.pushinteger(L2, p.contentLen);
+      e.pushinteger(L2, p.received);
+      e.rawgeti(L2, e.REGISTRYINDEX, udRef);
+      e.call(L2, 3, 0);
+      return 0;
     });
+  };
+}
+
+/** The request ended: the future resolved (code, or status, headers, body), the callback refs freed. */
+function requestDone(ctx: HttpCtx, x: HttpExchange, r: { topic: Buffer; handle: string; dst: string | null; cbRef: number; udRef: number }): void {
+  const { vm, e } = ctx;
+  void x.done.then((o) => {
+    ctx.active.delete(x);
+    // the download wrote (or removed) a file behind the volume accounting's back
+    if (r.dst !== null) (vm.vfs as unknown as FlashAccounting).root?.invalidate?.();
+    if (vm.isDead) return;
+    vm.log('I', 'http', `http close ${r.handle}`);
+    if (o.kind === 'error') {
+      vm.resolveFuture(r.topic, [o.code]);
+    } else {
+      // prototype-less: a header named `__proto__` (or `constructor`) is just a key
+      const table: Record<string, Buffer> = Object.create(null);
+      for (const [n, v] of o.headers) table[n.toString('latin1')] = v;
+      vm.resolveFuture(r.topic, [o.status, table, o.body]);
+    }
+    const { cbRef, udRef } = r;
+    if (cbRef || udRef) {
+      // after any queued progress calls
+      vm.post((L2) => {
+        if (cbRef) e.unref(L2, e.REGISTRYINDEX, cbRef);
+        if (udRef) e.unref(L2, e.REGISTRYINDEX, udRef);
+        return 0;
+      });
+    }
+  });
+}
+
+/** http.request(method, url, headers, body, opts, ca, cert, key, password) → a future */
+function request(ctx: HttpCtx, a: Args): number {
+  const { vm, e } = ctx;
+  const L = a.L;
+  const handle = ctx.ctrlHandle();
+  const failNow = (msg: string | null, level: Extract<LogLevel, 'I' | 'E'> = 'E'): number => {
+    if (msg) vm.log(level, 'http', msg);
+    vm.log('I', 'http', `http close ${handle}`);
+    vm.pushFailedFuture(L, [HTTP_ERROR_CONNECT]);
     return 1;
   };
 
-  vm.defineModule('http', { request });
+  // opts (read first, as the firmware does)
+  const o = readOpts(e, L);
+  if (o.fota && o.dst !== null) return failNow('Only one can be selected for FOTA and Download');
+  const adapterIdx = o.adapter ?? vm.device.net.defaultAdapter();
+  if (adapterIdx < 0 || adapterIdx >= ADAPTER_QTY) return failNow(`bad network adapter index ${adapterIdx}`);
+
+  const method = a.isNoneOrNil(1) ? 'GET' : latin1(a.bytes(1));
+  if (method.length > METHOD_MAX) return failNow(`method is too long ${method}`);
+  const urlText = latin1(a.bytes(2));
+  let url;
+  try {
+    url = parseFirmwareUrl(urlText);
+  } catch (err) {
+    if (err instanceof UrlError) return failNow(err.message, 'I');
+    throw err;
+  }
+  const headers = readHeaders(e, L);
+  const { body, sink } = readBody(vm, a, method, o);
+  const tlsOpts = url.tls ? readTls(e, a) : undefined;
+  const timeout = o.timeout < 1000 ? (o.dst !== null ? 300000 : 60000) : o.timeout;
+
+  // progress callback + userdata, kept in the registry until the request ends
+  let cbRef = 0;
+  let udRef = 0;
+  if (o.hasCallback) {
+    e.getfield(L, 5, 'callback');
+    cbRef = e.ref(L, e.REGISTRYINDEX);
+    e.getfield(L, 5, 'userdata');
+    udRef = e.ref(L, e.REGISTRYINDEX);
+  }
+
+  const topic = vm.pushFuture(L);
+  const idp = topic.readBigUInt64LE(1);
+  vm.log('I', 'http', `http idp:${idp}`);
+  const onProgress = cbRef ? progressReporter(vm, cbRef, udRef) : undefined;
+
+  let x: HttpExchange;
+  try {
+    x = startHttpRequest({ method, url, headers, body, timeoutMs: timeout, adapter: o.adapter, tls: tlsOpts, sink, onProgress }, ctx.env);
+  } catch (err) {
+    throw new LuaError(`http.request: ${(err as Error).message}`);
+  }
+  ctx.active.add(x);
+  requestDone(ctx, x, { topic, handle, dst: o.dst, cbRef, udRef });
+  return 1;
+}
+
+export function openHttp(vm: Vm): void {
+  let ctrlSeq = 0;
+  const ctx: HttpCtx = {
+    vm,
+    e: vm.e,
+    active: new Set<HttpExchange>(),
+    env: httpEnv(vm),
+    ctrlHandle: () => `0x${(0x609c1a68 + ctrlSeq++ * 0x1a0).toString(16).padStart(8, '0')}`,
+  };
+  vm.onClose(() => {
+    for (const x of ctx.active) x.cancel();
+    ctx.active.clear();
+  });
+  vm.defineModule('http', { request: (a) => request(ctx, a) });
 }

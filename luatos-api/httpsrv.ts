@@ -23,7 +23,8 @@
  * produce.
  */
 import * as net from 'node:net';
-import { LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TBOOLEAN } from '../runtime/core/engine/types';
+import { LUA_TNUMBER, LUA_TSTRING, LUA_TTABLE, LUA_TFUNCTION, LUA_TBOOLEAN, type LuaState } from '../runtime/core/engine/types';
+import type { Args } from '../runtime/core/vm/lua-value';
 import { listenOnHost, ListenHandle } from '../runtime/net/listen';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
 import { wifiOf } from './shared/net-events';
@@ -119,175 +120,195 @@ interface Server {
   clients: Set<net.Socket>;
 }
 
+/** One VM's httpsrv: its servers, the debug switch, the client counter. */
+interface HttpsrvCtx {
+  vm: Vm;
+  e: Vm['e'];
+  servers: Server[];
+  debug: boolean;
+  clientSeq: number;
+}
+
+function stopServer(ctx: HttpsrvCtx, s: Server): void {
+  s.handle.close();
+  for (const c of s.clients) c.destroy();
+  s.clients.clear();
+  const i = ctx.servers.indexOf(s);
+  if (i >= 0) ctx.servers.splice(i, 1);
+}
+
+/** a file for the URI from /luadb or the file system (no `..`, URIs up to 200 bytes), else null */
+function staticFile(vm: Vm, uri: string): { data: Buffer; name: string } | null {
+  let path = uri.split('?')[0];
+  if (path.includes('..') || uri.length > 200) return null;
+  if (path === '/') path = '/index.html';
+  for (const p of [`/luadb${path}`, path]) {
+    let data: Buffer | null;
+    try {
+      data = vm.vfs.readFile(p);
+    } catch {
+      data = null;
+    }
+    if (data && data.length > 0) return { data, name: path.slice(path.lastIndexOf('/') + 1) };
+  }
+  return null;
+}
+
+function serveStatic(f: { data: Buffer; name: string }): Buffer {
+  const dot = f.name.lastIndexOf('.');
+  const ext = dot >= 0 ? f.name.slice(dot + 1).toLowerCase() : '';
+  const headers: [string, string][] = [
+    ['Content-Type', CONTENT_TYPES[ext === 'htm' ? 'html' : ext] ?? 'application/octet-stream'],
+    ['X-Powered-By', 'LuatOS'],
+  ];
+  if (!['html', 'htm', 'css', 'js'].includes(ext)) headers.push(['Content-Disposition', `attachment; filename="${f.name}"`]);
+  return response(200, headers, f.data);
+}
+
+/** the response from the handler's results at top+1..top+3 (code, headers, body) */
+function handlerResponse(e: Vm['e'], L: LuaState, top: number): Buffer {
+  let code = 404;
+  if (e.type(L, top + 1) === LUA_TNUMBER) {
+    code = e.tointeger(L, top + 1) ?? 404;
+    if (code < 100) code = 200;
+  }
+  const headers: [string, string][] = [];
+  if (e.type(L, top + 2) === LUA_TTABLE) {
+    e.pushnil(L);
+    while (e.next(L, top + 2)) {
+      if (e.type(L, -2) === LUA_TSTRING && (e.type(L, -1) === LUA_TSTRING || e.type(L, -1) === LUA_TNUMBER)) {
+        const k = Buffer.from(e.tobytes(L, -2) as Uint8Array).toString('latin1');
+        const v = Buffer.from(e.tobytes(L, -1) as Uint8Array).toString('latin1');
+        if (!/[\r\n]/.test(k + v)) headers.push([k, v]);
+      }
+      e.pop(L, 1);
+    }
+  }
+  const bt = e.type(L, top + 3);
+  const body = bt === LUA_TSTRING || bt === LUA_TNUMBER ? Buffer.from(e.tobytes(L, top + 3) as Uint8Array) : Buffer.alloc(0);
+  return response(code, headers, body);
+}
+
+/** run the Lua handler inside the VM; `reply` gets the response bytes */
+function callHandler(ctx: HttpsrvCtx, srv: Server, client: number, req: HttpRequest, reply: (b: Buffer) => void): void {
+  const { vm, e } = ctx;
+  vm.post((L) => {
+    if (!ctx.servers.includes(srv)) {
+      reply(response(404, [], Buffer.alloc(0)));
+      return 0;
+    }
+    const top = e.gettop(L);
+    e.rawgeti(L, e.REGISTRYINDEX, srv.ref);
+    e.pushinteger(L, client);
+    e.pushstring(L, req.method);
+    e.pushbytes(L, Buffer.from(req.uri, 'latin1'));
+    e.createtable(L, 0, req.headers.length);
+    for (const [k, v] of req.headers) {
+      e.pushbytes(L, Buffer.from(v, 'latin1'));
+      e.setfield(L, -2, k);
+    }
+    e.pushbytes(L, req.body);
+    // unprotected, as the firmware's lua_call: a Lua error in the handler ends the VM
+    e.call(L, 5, 3);
+    const res = handlerResponse(e, L, top);
+    e.settop(L, top);
+    reply(res);
+    return 0;
+  });
+}
+
+/** a connection: one request (a static file, else the Lua handler), one response, closed */
+function onClient(ctx: HttpsrvCtx, srv: Server, s: net.Socket): void {
+  const { vm } = ctx;
+  srv.clients.add(s);
+  s.on('error', () => undefined);
+  s.on('close', () => srv.clients.delete(s));
+  s.setTimeout(IDLE_MS, () => s.destroy());
+  let buf = Buffer.alloc(0);
+  let done = false;
+  s.on('data', (d: Buffer) => {
+    if (done) return;
+    buf = Buffer.concat([buf, d]);
+    const r = parseRequest(buf);
+    if (r === 'more') return;
+    done = true;
+    const reply = (b: Buffer) => {
+      if (!s.destroyed) s.end(b);
+    };
+    if ('error' in r) {
+      if (ctx.debug) vm.log('D', 'httpsrv', `bad request: ${r.error}`);
+      reply(response(400, [], Buffer.alloc(0)));
+      return;
+    }
+    if (ctx.debug) vm.log('D', 'httpsrv', `${r.method} ${r.uri.slice(0, 200)}`);
+    const f = staticFile(vm, r.uri);
+    if (f) return reply(serveStatic(f));
+    callHandler(ctx, srv, ++ctx.clientSeq, r, reply);
+  });
+}
+
+/** httpsrv.start(port, handler, adapter?) */
+function start(ctx: HttpsrvCtx, a: Args): number {
+  const { vm, e, servers } = ctx;
+  const port = a.integer(1);
+  if (a.type(2) !== LUA_TFUNCTION) return a.typeError(2, 'function');
+  const m = wifiOf(vm);
+  const adapter = a.optInteger(3, m.defaultAdapter());
+  if (adapter < 0 || adapter >= ADAPTER_QTY || !m.isRegistered(adapter)) {
+    vm.log('W', 'httpsrv', `adapter ${adapter} is not an lwIP network interface, server not started`);
+    return 0;
+  }
+  if (servers.length >= MAX_SERVERS) {
+    vm.log('W', 'httpsrv', `too many servers (${MAX_SERVERS})`);
+    return 0;
+  }
+  if (servers.some((s) => s.port === port && s.adapter === adapter)) {
+    vm.log('W', 'httpsrv', `port ${port} on adapter ${adapter} is already served`);
+    return 0;
+  }
+  let handle: ListenHandle;
+  const srv = { port, adapter, ref: 0, clients: new Set<net.Socket>() } as Server;
+  try {
+    handle = listenOnHost(vm.device.net, port, adapter, (s) => onClient(ctx, srv, s), (msg) => vm.log('I', 'httpsrv', msg));
+  } catch (err) {
+    vm.log('E', 'httpsrv', (err as Error).message);
+    e.pushboolean(a.L, false);
+    return 1;
+  }
+  srv.handle = handle;
+  e.pushvalue(a.L, 2);
+  srv.ref = e.ref(a.L, e.REGISTRYINDEX);
+  servers.push(srv);
+  handle.ready.catch((err: Error) => {
+    vm.log('E', 'httpsrv', `port ${port}: ${err.message}`);
+    stopServer(ctx, srv);
+  });
+  e.pushboolean(a.L, true);
+  return 1;
+}
+
 export function openHttpsrv(vm: Vm): void {
   const { e } = vm;
-  const servers: Server[] = [];
-  let debug = false;
-  let clientSeq = 0;
-
-  const stopServer = (s: Server) => {
-    s.handle.close();
-    for (const c of s.clients) c.destroy();
-    s.clients.clear();
-    const i = servers.indexOf(s);
-    if (i >= 0) servers.splice(i, 1);
-  };
+  const ctx: HttpsrvCtx = { vm, e, servers: [], debug: false, clientSeq: 0 };
   vm.onClose(() => {
-    for (const s of [...servers]) stopServer(s);
+    for (const s of [...ctx.servers]) stopServer(ctx, s);
   });
-
-  const staticFile = (uri: string): { data: Buffer; name: string } | null => {
-    let path = uri.split('?')[0];
-    if (path.includes('..') || uri.length > 200) return null;
-    if (path === '/') path = '/index.html';
-    for (const p of [`/luadb${path}`, path]) {
-      let data: Buffer | null;
-      try {
-        data = vm.vfs.readFile(p);
-      } catch {
-        data = null;
-      }
-      if (data && data.length > 0) return { data, name: path.slice(path.lastIndexOf('/') + 1) };
-    }
-    return null;
-  };
-
-  const serveStatic = (f: { data: Buffer; name: string }): Buffer => {
-    const dot = f.name.lastIndexOf('.');
-    const ext = dot >= 0 ? f.name.slice(dot + 1).toLowerCase() : '';
-    const headers: [string, string][] = [
-      ['Content-Type', CONTENT_TYPES[ext === 'htm' ? 'html' : ext] ?? 'application/octet-stream'],
-      ['X-Powered-By', 'LuatOS'],
-    ];
-    if (!['html', 'htm', 'css', 'js'].includes(ext)) headers.push(['Content-Disposition', `attachment; filename="${f.name}"`]);
-    return response(200, headers, f.data);
-  };
-
-  /** run the Lua handler inside the VM; `reply` gets the response bytes */
-  const callHandler = (srv: Server, client: number, req: HttpRequest, reply: (b: Buffer) => void) => {
-    vm.post((L) => {
-      if (!servers.includes(srv)) {
-        reply(response(404, [], Buffer.alloc(0)));
-        return 0;
-      }
-      const top = e.gettop(L);
-      e.rawgeti(L, e.REGISTRYINDEX, srv.ref);
-      e.pushinteger(L, client);
-      e.pushstring(L, req.method);
-      e.pushbytes(L, Buffer.from(req.uri, 'latin1'));
-      e.createtable(L, 0, req.headers.length);
-      for (const [k, v] of req.headers) {
-        e.pushbytes(L, Buffer.from(v, 'latin1'));
-        e.setfield(L, -2, k);
-      }
-      e.pushbytes(L, req.body);
-      // unprotected, as the firmware's lua_call: a Lua error in the handler ends the VM
-      e.call(L, 5, 3);
-      let code = 404;
-      if (e.type(L, top + 1) === LUA_TNUMBER) {
-        code = e.tointeger(L, top + 1) ?? 404;
-        if (code < 100) code = 200;
-      }
-      const headers: [string, string][] = [];
-      if (e.type(L, top + 2) === LUA_TTABLE) {
-        e.pushnil(L);
-        while (e.next(L, top + 2)) {
-          if (e.type(L, -2) === LUA_TSTRING && (e.type(L, -1) === LUA_TSTRING || e.type(L, -1) === LUA_TNUMBER)) {
-            const k = Buffer.from(e.tobytes(L, -2) as Uint8Array).toString('latin1');
-            const v = Buffer.from(e.tobytes(L, -1) as Uint8Array).toString('latin1');
-            if (!/[\r\n]/.test(k + v)) headers.push([k, v]);
-          }
-          e.pop(L, 1);
-        }
-      }
-      const bt = e.type(L, top + 3);
-      const body = bt === LUA_TSTRING || bt === LUA_TNUMBER ? Buffer.from(e.tobytes(L, top + 3) as Uint8Array) : Buffer.alloc(0);
-      e.settop(L, top);
-      reply(response(code, headers, body));
-      return 0;
-    });
-  };
-
-  const onClient = (srv: Server, s: net.Socket) => {
-    srv.clients.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => srv.clients.delete(s));
-    s.setTimeout(IDLE_MS, () => s.destroy());
-    let buf = Buffer.alloc(0);
-    let done = false;
-    s.on('data', (d: Buffer) => {
-      if (done) return;
-      buf = Buffer.concat([buf, d]);
-      const r = parseRequest(buf);
-      if (r === 'more') return;
-      done = true;
-      const reply = (b: Buffer) => {
-        if (!s.destroyed) s.end(b);
-      };
-      if ('error' in r) {
-        if (debug) vm.log('D', 'httpsrv', `bad request: ${r.error}`);
-        reply(response(400, [], Buffer.alloc(0)));
-        return;
-      }
-      if (debug) vm.log('D', 'httpsrv', `${r.method} ${r.uri.slice(0, 200)}`);
-      const f = staticFile(r.uri);
-      if (f) return reply(serveStatic(f));
-      callHandler(srv, ++clientSeq, r, reply);
-    });
-  };
-
   vm.defineModule('httpsrv', {
-    start: (a) => {
-      const port = a.integer(1);
-      if (a.type(2) !== LUA_TFUNCTION) return a.typeError(2, 'function');
-      const m = wifiOf(vm);
-      const adapter = a.optInteger(3, m.defaultAdapter());
-      if (adapter < 0 || adapter >= ADAPTER_QTY || !m.isRegistered(adapter)) {
-        vm.log('W', 'httpsrv', `adapter ${adapter} is not an lwIP network interface, server not started`);
-        return 0;
-      }
-      if (servers.length >= MAX_SERVERS) {
-        vm.log('W', 'httpsrv', `too many servers (${MAX_SERVERS})`);
-        return 0;
-      }
-      if (servers.some((s) => s.port === port && s.adapter === adapter)) {
-        vm.log('W', 'httpsrv', `port ${port} on adapter ${adapter} is already served`);
-        return 0;
-      }
-      let handle: ListenHandle;
-      const srv = { port, adapter, ref: 0, clients: new Set<net.Socket>() } as Server;
-      try {
-        handle = listenOnHost(vm.device.net, port, adapter, (s) => onClient(srv, s), (msg) => vm.log('I', 'httpsrv', msg));
-      } catch (err) {
-        vm.log('E', 'httpsrv', (err as Error).message);
-        e.pushboolean(a.L, false);
-        return 1;
-      }
-      srv.handle = handle;
-      e.pushvalue(a.L, 2);
-      srv.ref = e.ref(a.L, e.REGISTRYINDEX);
-      servers.push(srv);
-      handle.ready.catch((err: Error) => {
-        vm.log('E', 'httpsrv', `port ${port}: ${err.message}`);
-        stopServer(srv);
-      });
-      e.pushboolean(a.L, true);
-      return 1;
-    },
+    start: (a) => start(ctx, a),
     stop: (a) => {
       const port = a.integer(1);
       const adapter = a.optInteger(3, wifiOf(vm).defaultAdapter());
-      const s = servers.find((x) => x.port === port && x.adapter === adapter);
+      const s = ctx.servers.find((x) => x.port === port && x.adapter === adapter);
       if (s) {
-        stopServer(s);
+        stopServer(ctx, s);
         e.unref(a.L, e.REGISTRYINDEX, s.ref);
       }
       e.pushboolean(a.L, !!s);
       return 1;
     },
     debug: (a) => {
-      if (a.type(1) === LUA_TBOOLEAN) debug = a.boolean(1);
-      e.pushboolean(a.L, debug);
+      if (a.type(1) === LUA_TBOOLEAN) ctx.debug = a.boolean(1);
+      e.pushboolean(a.L, ctx.debug);
       return 1;
     },
   });

@@ -216,113 +216,122 @@ function validTime(vm: Vm, t: Record<string, number>): boolean {
   return !bad;
 }
 
-export function openRtc(vm: Vm): void {
-  const { e } = vm;
-  const prof = vm.device.profile.rtc as { timezone?: number } | undefined;
-  const ptz = prof?.timezone;
-  const validTz = typeof ptz === 'number' && Number.isInteger(ptz) && ptz >= -48 && ptz <= 48 && ptz % 4 === 0;
-  if (ptz !== undefined && !validTz) vm.log('W', 'rtc', `profile rtc.timezone ${String(ptz)} is not a multiple of 4 in -48..48, using 32`);
-  const st: RtcState = { tz: validTz ? ptz : 32, baseYear: 1900, alarms: new Map() };
-  vm.onClose(() => {
-    for (const h of st.alarms.values()) vm.clock.clearTimer(h);
-    st.alarms.clear();
-  });
-  const nowSec = () => Math.floor(vm.clock.wallNow() / 1000);
-  const tzMin = () => st.tz * 15;
+/** One VM's rtc: the VM and its state (zone, base year, alarms). */
+interface RtcCtx {
+  vm: Vm;
+  e: Vm['e'];
+  st: RtcState;
+}
 
-  /** read the six fields of the table at i; null (after the firmware's warning) when one is missing */
-  const readFields = (a: Args, i: number): Record<string, number> | null => {
-    const t: Record<string, number> = Object.create(null);
-    for (const f of FIELDS) {
-      e.getfield(a.L, i, f);
-      if (!e.isnumber(a.L, -1)) {
-        e.pop(a.L, 1);
-        vm.log('W', 'rtc', `rtc time miss ${f}`);
-        return null;
-      }
+function nowSec(ctx: RtcCtx): number {
+  return Math.floor(ctx.vm.clock.wallNow() / 1000);
+}
+
+/** the zone in minutes */
+function tzMin(ctx: RtcCtx): number {
+  return ctx.st.tz * 15;
+}
+
+/** read the six fields of the table at i; null (after the firmware's warning) when one is missing */
+function readFields(ctx: RtcCtx, a: Args, i: number): Record<string, number> | null {
+  const { vm, e } = ctx;
+  const t: Record<string, number> = Object.create(null);
+  for (const f of FIELDS) {
+    e.getfield(a.L, i, f);
+    if (!e.isnumber(a.L, -1)) {
       e.pop(a.L, 1);
-      t[f] = a.fieldInteger(i, f, 0);
+      vm.log('W', 'rtc', `rtc time miss ${f}`);
+      return null;
     }
-    return t;
-  };
+    e.pop(a.L, 1);
+    t[f] = a.fieldInteger(i, f, 0);
+  }
+  return t;
+}
 
-  const pushTm = (a: Args, tm: Tm, names: 'rtc' | 'os') => {
-    e.createtable(a.L, 0, 9);
-    const set = (k: string, v: number) => {
-      e.pushinteger(a.L, v);
-      e.setfield(a.L, -2, k);
-    };
-    set('year', tm.year);
-    set(names === 'rtc' ? 'mon' : 'month', tm.month);
-    set('day', tm.day);
-    set('hour', tm.hour);
-    set('min', tm.min);
-    set('sec', tm.sec);
-    if (names === 'os') {
-      set('yday', tm.yday);
-      set('wday', tm.wday);
-      e.pushboolean(a.L, false);
-      e.setfield(a.L, -2, 'isdst');
-    }
+function pushTm(ctx: RtcCtx, a: Args, tm: Tm, names: 'rtc' | 'os'): void {
+  const { e } = ctx;
+  e.createtable(a.L, 0, 9);
+  const set = (k: string, v: number) => {
+    e.pushinteger(a.L, v);
+    e.setfield(a.L, -2, k);
   };
+  set('year', tm.year);
+  set(names === 'rtc' ? 'mon' : 'month', tm.month);
+  set('day', tm.day);
+  set('hour', tm.hour);
+  set('min', tm.min);
+  set('sec', tm.sec);
+  if (names === 'os') {
+    set('yday', tm.yday);
+    set('wday', tm.wday);
+    e.pushboolean(a.L, false);
+    e.setfield(a.L, -2, 'isdst');
+  }
+}
 
-  vm.defineModule('rtc', {
-    set: (a) => {
-      if (a.type(1) !== LUA_TTABLE) {
-        if (e.isinteger(a.L, 1)) {
-          const t = a.integer(1);
-          if (t === 0 || t < 0 || t > 0xffffffff) {
-            vm.log('W', 'rtc', `rtc time invalid timestamp: ${t}`);
-            e.pushboolean(a.L, false);
-            return 1;
-          }
-          vm.clock.setWallTime(t * 1000);
-          e.pushboolean(a.L, true);
-          return 1;
-        }
-        vm.log('W', 'rtc', 'rtc time need table or integer');
+/** rtc.set(table | unix) */
+function rtcSet(ctx: RtcCtx, a: Args): number {
+  const { vm, e } = ctx;
+  if (a.type(1) !== LUA_TTABLE) {
+    if (e.isinteger(a.L, 1)) {
+      const t = a.integer(1);
+      if (t === 0 || t < 0 || t > 0xffffffff) {
+        vm.log('W', 'rtc', `rtc time invalid timestamp: ${t}`);
         e.pushboolean(a.L, false);
         return 1;
       }
-      const t = readFields(a, 1);
-      if (!t) return 0;
-      if (!validTime(vm, t)) {
-        e.pushboolean(a.L, false);
-        return 1;
-      }
-      vm.clock.setWallTime(timegm(t.year, t.mon, t.day, t.hour, t.min, t.sec) * 1000);
+      vm.clock.setWallTime(t * 1000);
       e.pushboolean(a.L, true);
       return 1;
-    },
-    get: (a) => {
-      pushTm(a, gmtime(nowSec()), 'rtc');
-      return 1;
-    },
+    }
+    vm.log('W', 'rtc', 'rtc time need table or integer');
+    e.pushboolean(a.L, false);
+    return 1;
+  }
+  const t = readFields(ctx, a, 1);
+  if (!t) return 0;
+  if (!validTime(vm, t)) {
+    e.pushboolean(a.L, false);
+    return 1;
+  }
+  vm.clock.setWallTime(timegm(t.year, t.mon, t.day, t.hour, t.min, t.sec) * 1000);
+  e.pushboolean(a.L, true);
+  return 1;
+}
+
+/** the alarm `id` at wall time `due` (ms): RTC_IRQ then */
+function armAlarm(ctx: RtcCtx, id: number, due: number): void {
+  const { vm, st } = ctx;
+  // at most ~24 days per timer (Node's setTimeout limit); re-armed until due
+  const wait = Math.min(due - vm.clock.wallNow(), MAX_TIMER_MS);
+  st.alarms.set(
+    id,
+    vm.clock.setTimer(Math.max(0, wait), () => {
+      // the wall clock may have been set meanwhile (rtc.set, SNTP): re-arm if not yet due
+      if (vm.clock.wallNow() < due - 1) return armAlarm(ctx, id, due);
+      st.alarms.delete(id);
+      vm.publish('RTC_IRQ');
+    }),
+  );
+}
+
+/** rtc.timerStart, rtc.timerStop */
+function alarmMethods(ctx: RtcCtx): Record<string, (a: Args) => number> {
+  const { vm, e, st } = ctx;
+  return {
     timerStart: (a) => {
       const id = a.integer(1);
       if (a.type(2) !== LUA_TTABLE) {
         vm.log('W', 'rtc', 'rtc time need table');
         return 0;
       }
-      const t = readFields(a, 2);
+      const t = readFields(ctx, a, 2);
       if (!t) return 0;
       const due = timegm(t.year, t.mon, t.day, t.hour, t.min, t.sec) * 1000;
       const old = st.alarms.get(id);
       if (old) vm.clock.clearTimer(old);
-      const arm = () => {
-        // at most ~24 days per timer (Node's setTimeout limit); re-armed until due
-        const wait = Math.min(due - vm.clock.wallNow(), MAX_TIMER_MS);
-        st.alarms.set(
-          id,
-          vm.clock.setTimer(Math.max(0, wait), () => {
-            // the wall clock may have been set meanwhile (rtc.set, SNTP): re-arm if not yet due
-            if (vm.clock.wallNow() < due - 1) return arm();
-            st.alarms.delete(id);
-            vm.publish('RTC_IRQ');
-          }),
-        );
-      };
-      arm();
+      armAlarm(ctx, id, due);
       e.pushboolean(a.L, true);
       return 1;
     },
@@ -334,6 +343,13 @@ export function openRtc(vm: Vm): void {
       e.pushboolean(a.L, true);
       return 1;
     },
+  };
+}
+
+/** rtc.setBaseYear, rtc.timezone */
+function settingMethods(ctx: RtcCtx): Record<string, (a: Args) => number> {
+  const { vm, e, st } = ctx;
+  return {
     setBaseYear: (a) => {
       const y = a.integer(1);
       if (y < 1900 || y > 2050) {
@@ -361,78 +377,118 @@ export function openRtc(vm: Vm): void {
       e.pushinteger(a.L, st.tz);
       return 1;
     },
-  });
-
-  // ------------------------------------------------------------ os.time / os.date
-  const field = (a: Args, k: string, def: number | null): number => {
-    e.getfield(a.L, 1, k);
-    const isnum = e.isinteger(a.L, -1) || e.isnumber(a.L, -1);
-    let v: number | null = null;
-    if (isnum) v = e.tointeger(a.L, -1);
-    const t = e.type(a.L, -1);
-    e.pop(a.L, 1);
-    if (v === null) {
-      if (t !== 0 /* nil */) throw new LuaError(`field '${k}' is not an integer`);
-      if (def === null) throw new LuaError(`field '${k}' missing in date table`);
-      return def;
-    }
-    return v;
   };
+}
+
+/** a field of os.time's table (Lua 5.3's rules: an integer, or the default when nil) */
+function dateField(ctx: RtcCtx, a: Args, k: string, def: number | null): number {
+  const { e } = ctx;
+  e.getfield(a.L, 1, k);
+  const isnum = e.isinteger(a.L, -1) || e.isnumber(a.L, -1);
+  let v: number | null = null;
+  if (isnum) v = e.tointeger(a.L, -1);
+  const t = e.type(a.L, -1);
+  e.pop(a.L, 1);
+  if (v === null) {
+    if (t !== 0 /* nil */) throw new LuaError(`field '${k}' is not an integer`);
+    if (def === null) throw new LuaError(`field '${k}' missing in date table`);
+    return def;
+  }
+  return v;
+}
+
+/** os.time(t?) */
+function osTime(ctx: RtcCtx, a: Args): number {
+  const { e } = ctx;
+  if (a.isNoneOrNil(1)) {
+    e.pushinteger(a.L, nowSec(ctx));
+    return 1;
+  }
+  a.table(1);
+  e.settop(a.L, 1);
+  const year = dateField(ctx, a, 'year', null);
+  const month = dateField(ctx, a, 'month', null);
+  const day = dateField(ctx, a, 'day', null);
+  const hour = dateField(ctx, a, 'hour', 12);
+  const min = dateField(ctx, a, 'min', 0);
+  const sec = dateField(ctx, a, 'sec', 0);
+  const t = timegm(year, month, day, hour, min, sec) - tzMin(ctx) * 60;
+  if (!Number.isFinite(t) || (e.integerBits === 32 && (t > 0x7fffffff || t < -0x80000000))) {
+    throw new LuaError('time result cannot be represented in this installation');
+  }
+  // normalise the fields (as mktime does) and write them back
+  const tm = gmtime(t + tzMin(ctx) * 60);
+  const set = (k: string, v: number) => {
+    e.pushinteger(a.L, v);
+    e.setfield(a.L, 1, k);
+  };
+  set('year', tm.year);
+  set('month', tm.month);
+  set('day', tm.day);
+  set('hour', tm.hour);
+  set('min', tm.min);
+  set('sec', tm.sec);
+  set('yday', tm.yday);
+  set('wday', tm.wday);
+  e.pushboolean(a.L, false);
+  e.setfield(a.L, 1, 'isdst');
+  e.pushinteger(a.L, t);
+  return 1;
+}
+
+/** os.date(fmt?, t?) */
+function osDate(ctx: RtcCtx, a: Args): number {
+  let fmt = a.optString(1, '%c');
+  const t = a.isNoneOrNil(2) ? nowSec(ctx) : a.integer(2);
+  let utc = false;
+  if (fmt.startsWith('!')) {
+    utc = true;
+    fmt = fmt.slice(1);
+  }
+  const tm = gmtime(utc ? t : t + tzMin(ctx) * 60);
+  if (!Number.isFinite(tm.year)) throw new LuaError("time result cannot be represented in this installation");
+  if (fmt.startsWith('*t')) {
+    pushTm(ctx, a, tm, 'os');
+    return 1;
+  }
+  ctx.e.pushstring(a.L, strftime(fmt, tm, tzMin(ctx), utc));
+  return 1;
+}
+
+/** the state of a boot: the profile's zone (32 = UTC+8 when absent or invalid, with a warning) */
+function initialState(vm: Vm): RtcState {
+  const prof = vm.device.profile.rtc as { timezone?: number } | undefined;
+  const ptz = prof?.timezone;
+  const validTz = typeof ptz === 'number' && Number.isInteger(ptz) && ptz >= -48 && ptz <= 48 && ptz % 4 === 0;
+  if (ptz !== undefined && !validTz) vm.log('W', 'rtc', `profile rtc.timezone ${String(ptz)} is not a multiple of 4 in -48..48, using 32`);
+  return { tz: validTz ? ptz : 32, baseYear: 1900, alarms: new Map() };
+}
+
+export function openRtc(vm: Vm): void {
+  const { e } = vm;
+  const st = initialState(vm);
+  const ctx: RtcCtx = { vm, e, st };
+  vm.onClose(() => {
+    for (const h of st.alarms.values()) vm.clock.clearTimer(h);
+    st.alarms.clear();
+  });
+  const alarms = alarmMethods(ctx);
+  const settings = settingMethods(ctx);
+  vm.defineModule('rtc', {
+    set: (a) => rtcSet(ctx, a),
+    get: (a) => {
+      pushTm(ctx, a, gmtime(nowSec(ctx)), 'rtc');
+      return 1;
+    },
+    timerStart: alarms.timerStart,
+    timerStop: alarms.timerStop,
+    setBaseYear: settings.setBaseYear,
+    timezone: settings.timezone,
+  });
   e.getglobal(vm.L, 'os');
-  vm.pushBinding('os.time', (a) => {
-    if (a.isNoneOrNil(1)) {
-      e.pushinteger(a.L, nowSec());
-      return 1;
-    }
-    a.table(1);
-    e.settop(a.L, 1);
-    const year = field(a, 'year', null);
-    const month = field(a, 'month', null);
-    const day = field(a, 'day', null);
-    const hour = field(a, 'hour', 12);
-    const min = field(a, 'min', 0);
-    const sec = field(a, 'sec', 0);
-    const t = timegm(year, month, day, hour, min, sec) - tzMin() * 60;
-    if (!Number.isFinite(t) || (e.integerBits === 32 && (t > 0x7fffffff || t < -0x80000000))) {
-      throw new LuaError('time result cannot be represented in this installation');
-    }
-    // normalise the fields (as mktime does) and write them back
-    const tm = gmtime(t + tzMin() * 60);
-    const set = (k: string, v: number) => {
-      e.pushinteger(a.L, v);
-      e.setfield(a.L, 1, k);
-    };
-    set('year', tm.year);
-    set('month', tm.month);
-    set('day', tm.day);
-    set('hour', tm.hour);
-    set('min', tm.min);
-    set('sec', tm.sec);
-    set('yday', tm.yday);
-    set('wday', tm.wday);
-    e.pushboolean(a.L, false);
-    e.setfield(a.L, 1, 'isdst');
-    e.pushinteger(a.L, t);
-    return 1;
-  });
+  vm.pushBinding('os.time', (a) => osTime(ctx, a));
   e.setfield(vm.L, -2, 'time');
-  vm.pushBinding('os.date', (a) => {
-    let fmt = a.optString(1, '%c');
-    const t = a.isNoneOrNil(2) ? nowSec() : a.integer(2);
-    let utc = false;
-    if (fmt.startsWith('!')) {
-      utc = true;
-      fmt = fmt.slice(1);
-    }
-    const tm = gmtime(utc ? t : t + tzMin() * 60);
-    if (!Number.isFinite(tm.year)) throw new LuaError("time result cannot be represented in this installation");
-    if (fmt.startsWith('*t')) {
-      pushTm(a, tm, 'os');
-      return 1;
-    }
-    e.pushstring(a.L, strftime(fmt, tm, tzMin(), utc));
-    return 1;
-  });
+  vm.pushBinding('os.date', (a) => osDate(ctx, a));
   e.setfield(vm.L, -2, 'date');
   e.pop(vm.L, 1);
 }

@@ -59,97 +59,113 @@ interface RtmpCtx {
   unClose: () => void;
 }
 
-export function openRtmp(vm: Vm): void {
-  const { e } = vm;
-  const media = deviceMedia(vm);
-  let msgPtr = 0x2802cf00;
-  let ctxSeq = 0;
+/** One VM's rtmp module: the VM, its media hub, the counters behind the firmware-like pointers. */
+interface RtmpMod {
+  vm: Vm;
+  e: Vm['e'];
+  media: ReturnType<typeof deviceMedia>;
+  msgPtr: number;
+  ctxSeq: number;
+}
 
-  const hex = (n: number) => '0x' + (n >>> 0).toString(16);
+type Methods = Record<string, (a: Args) => number>;
 
-  const self = (a: Args): RtmpCtx => {
-    const id = e.tohostobject(a.L, 1, RTMP_MT);
-    const ctx = id === null ? undefined : vm.getHostObject<RtmpCtx>(id);
-    if (!ctx) a.typeError(1, RTMP_MT);
-    return ctx;
-  };
+const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 
-  const armStats = (ctx: RtmpCtx): void => {
-    ctx.statsTimer = vm.clock.setTimer(STATS_INTERVAL_MS, () => {
-      ctx.statsTimer = null;
-      if (ctx.destroyed || vm.isDead) return;
-      if (ctx.polling) vm.log('I', 'rtmp_push', ctx.pub.statsLine());
-      armStats(ctx);
-    });
-  };
+function self(mod: RtmpMod, a: Args): RtmpCtx {
+  const id = mod.e.tohostobject(a.L, 1, RTMP_MT);
+  const ctx = id === null ? undefined : mod.vm.getHostObject<RtmpCtx>(id);
+  if (!ctx) a.typeError(1, RTMP_MT);
+  return ctx;
+}
 
-  const releaseCallback = (ctx: RtmpCtx): void => {
-    if (ctx.cbRef !== null && !vm.isDead) {
-      try {
-        e.unref(vm.L, e.REGISTRYINDEX, ctx.cbRef);
-      } catch {
-        /* state closing */
-      }
-    }
-    ctx.cbRef = null;
-  };
-
-  const destroyCtx = (ctx: RtmpCtx): void => {
-    if (ctx.destroyed) return;
-    ctx.destroyed = true;
-    ctx.polling = false;
-    vm.clock.clearTimer(ctx.statsTimer);
+/** the `rtmp_push` statistics line every STATS_INTERVAL_MS while streaming */
+function armStats(mod: RtmpMod, ctx: RtmpCtx): void {
+  const { vm } = mod;
+  ctx.statsTimer = vm.clock.setTimer(STATS_INTERVAL_MS, () => {
     ctx.statsTimer = null;
-    media.detachPublisher(ctx.pub);
-    ctx.pub.destroy();
-    ctx.pub.removeAllListeners();
-    releaseCallback(ctx);
-    ctx.unClose();
-  };
+    if (ctx.destroyed || vm.isDead) return;
+    if (ctx.polling) vm.log('I', 'rtmp_push', ctx.pub.statsLine());
+    armStats(mod, ctx);
+  });
+}
 
-  const onState = (ctx: RtmpCtx, s: RtmpState, old: RtmpState, code?: number, reason?: string): void => {
-    if (ctx.destroyed) return;
-    if (ctx.cbRef !== null) {
-      msgPtr = msgPtr + 0x18 > 0x2802dfff ? 0x2802cf00 : msgPtr + 0x18;
-      vm.log('D', 'rtmp', `RTMP状态(${s})回调消息入队 ${hex(msgPtr)} ${hex(ctx.ptr)}`);
-      const args: JsLuaValue[] = code !== undefined && code !== 0 ? [s, code, reason ?? NIL] : [s];
-      vm.post((L) => {
-        // the callback as it is now (setCallback may have changed or cleared it meanwhile)
-        if (!ctx.destroyed && ctx.cbRef !== null) vm.callRef(L, ctx.cbRef, args);
-        return 0;
-      });
+function releaseCallback(mod: RtmpMod, ctx: RtmpCtx): void {
+  const { vm, e } = mod;
+  if (ctx.cbRef !== null && !vm.isDead) {
+    try {
+      e.unref(vm.L, e.REGISTRYINDEX, ctx.cbRef);
+    } catch {
+      /* state closing */
     }
-    media.publisherState(ctx.pub, s, old);
-  };
+  }
+  ctx.cbRef = null;
+}
 
-  const methods: Record<string, (a: Args) => number> = {
-    setCallback: (a) => {
-      const ctx = self(a);
-      const t = a.type(2);
-      if (t === LUA_TFUNCTION) {
-        if (ctx.destroyed) {
-          e.pushboolean(a.L, false);
-          return 1;
-        }
-        releaseCallback(ctx);
-        e.pushvalue(a.L, 2);
-        ctx.cbRef = e.ref(a.L, e.REGISTRYINDEX);
-        vm.log('D', 'rtmp', 'RTMP回调函数已设置');
-        e.pushboolean(a.L, true);
-        return 1;
-      }
-      if (t === LUA_TNIL || t === LUA_TNONE) {
-        releaseCallback(ctx);
-        vm.log('D', 'rtmp', 'RTMP回调函数已清除');
-        e.pushboolean(a.L, true);
-        return 1;
-      }
-      vm.log('E', 'rtmp', `RTMP回调必须是函数, 实际是 ${a.typeName(2)}`);
+function destroyCtx(mod: RtmpMod, ctx: RtmpCtx): void {
+  if (ctx.destroyed) return;
+  ctx.destroyed = true;
+  ctx.polling = false;
+  mod.vm.clock.clearTimer(ctx.statsTimer);
+  ctx.statsTimer = null;
+  mod.media.detachPublisher(ctx.pub);
+  ctx.pub.destroy();
+  ctx.pub.removeAllListeners();
+  releaseCallback(mod, ctx);
+  ctx.unClose();
+}
+
+/** a publisher state change: the Lua callback (queued), and the media hub */
+function onState(mod: RtmpMod, ctx: RtmpCtx, s: RtmpState, old: RtmpState, code?: number, reason?: string): void {
+  const { vm } = mod;
+  if (ctx.destroyed) return;
+  if (ctx.cbRef !== null) {
+    mod.msgPtr = mod.msgPtr + 0x18 > 0x2802dfff ? 0x2802cf00 : mod.msgPtr + 0x18;
+    vm.log('D', 'rtmp', `RTMP状态(${s})回调消息入队 ${hex(mod.msgPtr)} ${hex(ctx.ptr)}`);
+    const args: JsLuaValue[] = code !== undefined && code !== 0 ? [s, code, reason ?? NIL] : [s];
+    vm.post((L) => {
+      // the callback as it is now (setCallback may have changed or cleared it meanwhile)
+      if (!ctx.destroyed && ctx.cbRef !== null) vm.callRef(L, ctx.cbRef, args);
+      return 0;
+    });
+  }
+  mod.media.publisherState(ctx.pub, s, old);
+}
+
+/** ctx:setCallback(fn | nil) */
+function setCallback(mod: RtmpMod, a: Args): number {
+  const { vm, e } = mod;
+  const ctx = self(mod, a);
+  const t = a.type(2);
+  if (t === LUA_TFUNCTION) {
+    if (ctx.destroyed) {
       e.pushboolean(a.L, false);
       return 1;
-    },
+    }
+    releaseCallback(mod, ctx);
+    e.pushvalue(a.L, 2);
+    ctx.cbRef = e.ref(a.L, e.REGISTRYINDEX);
+    vm.log('D', 'rtmp', 'RTMP回调函数已设置');
+    e.pushboolean(a.L, true);
+    return 1;
+  }
+  if (t === LUA_TNIL || t === LUA_TNONE) {
+    releaseCallback(mod, ctx);
+    vm.log('D', 'rtmp', 'RTMP回调函数已清除');
+    e.pushboolean(a.L, true);
+    return 1;
+  }
+  vm.log('E', 'rtmp', `RTMP回调必须是函数, 实际是 ${a.typeName(2)}`);
+  e.pushboolean(a.L, false);
+  return 1;
+}
+
+/** connect, start, stop, disconnect */
+function streamMethods(mod: RtmpMod): Methods {
+  const { vm, e, media } = mod;
+  return {
     connect: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       let ok = false;
       if (!ctx.destroyed) {
         ctx.pub.setStreamInfo(media.streamInfo());
@@ -160,7 +176,7 @@ export function openRtmp(vm: Vm): void {
       return 1;
     },
     start: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       if (ctx.destroyed) {
         e.pushboolean(a.L, false);
         return 1;
@@ -171,7 +187,7 @@ export function openRtmp(vm: Vm): void {
       return 1;
     },
     stop: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       if (ctx.destroyed) {
         e.pushboolean(a.L, false);
         return 1;
@@ -181,17 +197,24 @@ export function openRtmp(vm: Vm): void {
       return 1;
     },
     disconnect: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       e.pushboolean(a.L, ctx.destroyed ? false : ctx.pub.disconnect());
       return 1;
     },
+  };
+}
+
+/** getState, getStats, destroy */
+function infoMethods(mod: RtmpMod): Methods {
+  const { e } = mod;
+  return {
     getState: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       e.pushinteger(a.L, ctx.destroyed ? RtmpState.IDLE : ctx.pub.state);
       return 1;
     },
     getStats: (a) => {
-      const ctx = self(a);
+      const ctx = self(mod, a);
       const st = ctx.pub.getStats();
       e.createtable(a.L, 0, 4);
       e.pushinteger(a.L, ctx.destroyed ? 0 : st.bytesSent);
@@ -205,12 +228,15 @@ export function openRtmp(vm: Vm): void {
       return 1;
     },
     destroy: (a) => {
-      destroyCtx(self(a));
+      destroyCtx(mod, self(mod, a));
       return 0;
     },
   };
+}
 
-  // metatable rtmp_ctx: methods through __index, __gc destroys
+/** metatable rtmp_ctx: methods through __index, __gc destroys */
+function installMetatable(mod: RtmpMod, methods: Methods): void {
+  const { vm, e } = mod;
   const L = vm.L;
   e.newmetatable(L, RTMP_MT);
   e.createtable(L, 0, Object.keys(methods).length);
@@ -223,56 +249,62 @@ export function openRtmp(vm: Vm): void {
     const id = e.tohostobject(a.L, 1, RTMP_MT);
     if (id === null) return 0;
     const ctx = vm.getHostObject<RtmpCtx>(id);
-    if (ctx) destroyCtx(ctx);
+    if (ctx) destroyCtx(mod, ctx);
     vm.removeHostObject(id);
     return 0;
   });
   e.setfield(L, -2, '__gc');
   vm.pushBinding('__tostring', (a) => {
-    const ctx = self(a);
+    const ctx = self(mod, a);
     e.pushstring(a.L, `rtmp_ctx: ${hex(ctx.ptr)}`);
     return 1;
   });
   e.setfield(L, -2, '__tostring');
   e.pop(L, 1);
+}
 
+/** rtmp.create(url, adapter?) → rtmp_ctx, or nil (after an error line) for a bad URL */
+function create(mod: RtmpMod, a: Args): number {
+  const { vm, e } = mod;
+  const url = a.string(1);
+  const adapter = a.isNoneOrNil(2) ? undefined : a.integer(2);
+  let pub: RtmpPublisher;
+  try {
+    pub = new RtmpPublisher(url, {
+      connect: deviceSocketFactory(vm, adapter),
+      statsIntervalMs: 0,
+    });
+  } catch (err) {
+    vm.log('E', 'rtmp', `RTMP URL解析失败: ${url} (${(err as Error).message})`);
+    e.pushnil(a.L);
+    return 1;
+  }
+  deviceMedia(vm).trackPublisher(pub, url);
+  const ctx: RtmpCtx = {
+    pub,
+    url,
+    cbRef: null,
+    polling: false,
+    destroyed: false,
+    statsTimer: null,
+    ptr: 0x609a01f0 + 0x40 * mod.ctxSeq++,
+    unClose: () => undefined,
+  };
+  pub.on('log', (ev: RtmpLogEvent) => vm.log(ev.level, ev.module, ev.text));
+  pub.on('state', (s: RtmpState, old: RtmpState, code?: number, reason?: string) => onState(mod, ctx, s, old, code, reason));
+  ctx.unClose = vm.onClose(() => destroyCtx(mod, ctx));
+  armStats(mod, ctx);
+  e.newhostobject(a.L, vm.addHostObject(ctx), RTMP_MT);
+  vm.log('D', 'rtmp', `RTMP上下文创建成功: ${url}`);
+  return 1;
+}
+
+export function openRtmp(vm: Vm): void {
+  const mod: RtmpMod = { vm, e: vm.e, media: deviceMedia(vm), msgPtr: 0x2802cf00, ctxSeq: 0 };
+  installMetatable(mod, { setCallback: (a) => setCallback(mod, a), ...streamMethods(mod), ...infoMethods(mod) });
   vm.defineModule(
     'rtmp',
-    {
-      create: (a) => {
-        const url = a.string(1);
-        const adapter = a.isNoneOrNil(2) ? undefined : a.integer(2);
-        let pub: RtmpPublisher;
-        try {
-          pub = new RtmpPublisher(url, {
-            connect: deviceSocketFactory(vm, adapter),
-            statsIntervalMs: 0,
-          });
-        } catch (err) {
-          vm.log('E', 'rtmp', `RTMP URL解析失败: ${url} (${(err as Error).message})`);
-          e.pushnil(a.L);
-          return 1;
-        }
-        deviceMedia(vm).trackPublisher(pub, url);
-        const ctx: RtmpCtx = {
-          pub,
-          url,
-          cbRef: null,
-          polling: false,
-          destroyed: false,
-          statsTimer: null,
-          ptr: 0x609a01f0 + 0x40 * ctxSeq++,
-          unClose: () => undefined,
-        };
-        pub.on('log', (ev: RtmpLogEvent) => vm.log(ev.level, ev.module, ev.text));
-        pub.on('state', (s: RtmpState, old: RtmpState, code?: number, reason?: string) => onState(ctx, s, old, code, reason));
-        ctx.unClose = vm.onClose(() => destroyCtx(ctx));
-        armStats(ctx);
-        e.newhostobject(a.L, vm.addHostObject(ctx), RTMP_MT);
-        vm.log('D', 'rtmp', `RTMP上下文创建成功: ${url}`);
-        return 1;
-      },
-    },
+    { create: (a) => create(mod, a) },
     {
       STATE_IDLE: RtmpState.IDLE,
       STATE_CONNECTING: RtmpState.CONNECTING,

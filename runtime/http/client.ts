@@ -80,121 +80,157 @@ function connectFailure(e: unknown): HttpFailure {
 
 /** Start a request; the returned promise resolves with the response or a failure code. */
 export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExchange {
-  let settled = false;
-  let cancelled = false;
-  let timer: TimerHandle | null = null;
-  let sock: net.Socket | null = null;
-  let rawSock: net.Socket | null = null;
-  let resolveDone!: (o: HttpOutcome) => void;
-  const done = new Promise<HttpOutcome>((r) => (resolveDone = r));
+  const x = new Exchange(spec, env);
+  x.start();
+  return { done: x.done, cancel: () => x.cancel() };
+}
 
-  let status = 0;
-  let headers: RawHeader[] = [];
-  let contentLength = 0;
-  let received = 0;
+/** One request: the connection, the response parser into the body sink, the deadline. */
+class Exchange {
+  readonly done: Promise<HttpOutcome>;
+  private resolveDone!: (o: HttpOutcome) => void;
+  private settled = false;
+  private cancelled = false;
+  private timer: TimerHandle | null = null;
+  /** the stream read from (the TLS socket for https) and the TCP socket under it */
+  private sock: net.Socket | null = null;
+  private rawSock: net.Socket | null = null;
+  private status = 0;
+  private headers: RawHeader[] = [];
+  private contentLength = 0;
+  private received = 0;
+  /** the virtual clock held while the request runs */
+  private release: (() => void) | null;
+  private readonly parser: ResponseParser;
 
-  let release: (() => void) | null = env.hold?.(`http ${spec.method} ${spec.url.host}:${spec.url.port}`) ?? null;
-  const cleanup = () => {
-    if (release) {
-      release();
-      release = null;
+  constructor(
+    private readonly spec: HttpRequestSpec,
+    private readonly env: HttpEnv,
+  ) {
+    this.done = new Promise<HttpOutcome>((r) => (this.resolveDone = r));
+    this.release = env.hold?.(`http ${spec.method} ${spec.url.host}:${spec.url.port}`) ?? null;
+    this.parser = new ResponseParser(
+      {
+        onHeaders: (st, hs, cl) => {
+          this.status = st;
+          this.headers = hs;
+          this.contentLength = cl;
+          spec.sink.open(st, cl);
+          spec.onProgress?.(cl, 0);
+        },
+        onBody: (chunk) => {
+          if (chunk.length === 0) return;
+          spec.sink.write(chunk);
+          this.received += chunk.length;
+          spec.onProgress?.(this.contentLength, this.received);
+        },
+        onComplete: () => {
+          const body = spec.sink.finish(this.status);
+          this.finish({ kind: 'response', status: this.status, headers: this.headers, body });
+        },
+      },
+      spec.method === 'HEAD',
+    );
+  }
+
+  /** The deadline, then the connection. */
+  start(): void {
+    const { spec } = this;
+    this.timer = this.env.setTimer(spec.timeoutMs, () => {
+      this.timer = null;
+      this.fail(new HttpFailure(HTTP_ERROR_TIMEOUT, `no complete response within ${spec.timeoutMs} ms`));
+    });
+    void this.run().catch((e) => this.fail(new HttpFailure(HTTP_ERROR_CONNECT, (e as Error)?.message ?? String(e))));
+  }
+
+  /** stop at once (VM ended); `done` never settles afterwards */
+  cancel(): void {
+    if (this.settled || this.cancelled) return;
+    this.cancelled = true;
+    this.cleanup();
+    try {
+      this.spec.sink.abort(HTTP_ERROR_CLOSE);
+    } catch {
+      /* ignore */
     }
-    if (timer) env.clearTimer(timer);
-    timer = null;
-    if (sock) {
-      sock.removeAllListeners('data');
-      sock.destroy();
-      sock = null;
-    }
-    if (rawSock) {
-      rawSock.destroy();
-      rawSock = null;
-    }
-  };
+  }
 
-  const finish = (o: HttpOutcome) => {
-    if (settled || cancelled) return;
-    settled = true;
-    cleanup();
-    resolveDone(o);
-  };
+  private cleanup(): void {
+    if (this.release) {
+      this.release();
+      this.release = null;
+    }
+    if (this.timer) this.env.clearTimer(this.timer);
+    this.timer = null;
+    if (this.sock) {
+      this.sock.removeAllListeners('data');
+      this.sock.destroy();
+      this.sock = null;
+    }
+    if (this.rawSock) {
+      this.rawSock.destroy();
+      this.rawSock = null;
+    }
+  }
 
-  const fail = (f: HttpFailure) => {
-    if (settled || cancelled) return;
-    if (parser.headersDone) {
+  private finish(o: HttpOutcome): void {
+    if (this.settled || this.cancelled) return;
+    this.settled = true;
+    this.cleanup();
+    this.resolveDone(o);
+  }
+
+  /** A failure: after the headers the sink may still make it a response (a partial download); else the error code. */
+  private fail(f: HttpFailure): void {
+    if (this.settled || this.cancelled) return;
+    if (this.parser.headersDone) {
       let body: number | null;
       try {
-        body = spec.sink.abort(f.code);
+        body = this.spec.sink.abort(f.code);
       } catch {
         body = null;
       }
       if (body !== null) {
-        finish({ kind: 'response', status, headers, body });
+        this.finish({ kind: 'response', status: this.status, headers: this.headers, body });
         return;
       }
     } else {
       try {
-        spec.sink.abort(f.code);
+        this.spec.sink.abort(f.code);
       } catch {
         /* nothing opened yet */
       }
     }
-    finish({ kind: 'error', code: f.code, reason: f.message });
-  };
+    this.finish({ kind: 'error', code: f.code, reason: f.message });
+  }
 
-  const parser = new ResponseParser(
-    {
-      onHeaders: (st, hs, cl) => {
-        status = st;
-        headers = hs;
-        contentLength = cl;
-        spec.sink.open(st, cl);
-        spec.onProgress?.(cl, 0);
-      },
-      onBody: (chunk) => {
-        if (chunk.length === 0) return;
-        spec.sink.write(chunk);
-        received += chunk.length;
-        spec.onProgress?.(contentLength, received);
-      },
-      onComplete: () => {
-        const body = spec.sink.finish(status);
-        finish({ kind: 'response', status, headers, body });
-      },
-    },
-    spec.method === 'HEAD',
-  );
-
-  const guard = (fn: () => void) => {
+  private guard(fn: () => void): void {
     try {
       fn();
     } catch (e) {
-      fail(e instanceof HttpFailure ? e : new HttpFailure(HTTP_ERROR_RX, (e as Error)?.message ?? String(e)));
+      this.fail(e instanceof HttpFailure ? e : new HttpFailure(HTTP_ERROR_RX, (e as Error)?.message ?? String(e)));
     }
-  };
+  }
 
-  timer = env.setTimer(spec.timeoutMs, () => {
-    timer = null;
-    fail(new HttpFailure(HTTP_ERROR_TIMEOUT, `no complete response within ${spec.timeoutMs} ms`));
-  });
-
-  const adapter = spec.adapter ?? env.net.defaultAdapter();
-  const run = async () => {
+  /** Connect (TLS on top for https), then send the request. */
+  private async run(): Promise<void> {
+    const { spec, env } = this;
+    const adapter = spec.adapter ?? env.net.defaultAdapter();
     const isName = !/^[0-9.]+$/.test(spec.url.host) && !spec.url.host.includes(':');
     if (isName) env.logDnsStart?.(spec.url.host, adapter);
     let raw: net.Socket;
     try {
       raw = await env.net.connectTcp({ host: spec.url.host, port: spec.url.port, adapter: spec.adapter, timeoutMs: spec.timeoutMs, owner: 'http' });
     } catch (e) {
-      fail(connectFailure(e));
+      this.fail(connectFailure(e));
       return;
     }
-    if (settled || cancelled) {
+    if (this.settled || this.cancelled) {
       raw.destroy();
       return;
     }
-    sock = raw;
-    rawSock = raw;
+    this.sock = raw;
+    this.rawSock = raw;
     // errors are handled on the stream we read from (the TLS socket for https); never let one
     // on the raw socket go unhandled
     raw.on('error', () => {});
@@ -204,40 +240,31 @@ export function startHttpRequest(spec: HttpRequestSpec, env: HttpEnv): HttpExcha
       try {
         s = await handshake(raw, spec);
       } catch (e) {
-        fail(new HttpFailure(HTTP_ERROR_CONNECT, `TLS handshake failed: ${(e as Error)?.message ?? String(e)}`));
+        this.fail(new HttpFailure(HTTP_ERROR_CONNECT, `TLS handshake failed: ${(e as Error)?.message ?? String(e)}`));
         return;
       }
-      if (settled || cancelled) {
+      if (this.settled || this.cancelled) {
         s.destroy();
         return;
       }
-      sock = s;
+      this.sock = s;
     }
-    s.on('data', (d: Buffer) => guard(() => parser.feed(d)));
-    s.on('end', () => guard(() => parser.end()));
+    this.send(s);
+  }
+
+  /** Read the response from `s`; write the request head and body. */
+  private send(s: net.Socket): void {
+    const { spec } = this;
+    s.on('data', (d: Buffer) => this.guard(() => this.parser.feed(d)));
+    s.on('end', () => this.guard(() => this.parser.end()));
     s.on('error', (e: NodeJS.ErrnoException) => {
       const code = e.code && RESET_CODES.has(e.code) ? HTTP_ERROR_CLOSE : HTTP_ERROR_RX;
-      fail(new HttpFailure(code, `receive failed: ${e.message}`));
+      this.fail(new HttpFailure(code, `receive failed: ${e.message}`));
     });
-    s.on('close', () => fail(new HttpFailure(HTTP_ERROR_CLOSE, 'connection closed before the response was complete')));
+    s.on('close', () => this.fail(new HttpFailure(HTTP_ERROR_CLOSE, 'connection closed before the response was complete')));
     const head = buildRequestHead({ method: spec.method, url: spec.url, headers: spec.headers, bodyLength: spec.body ? spec.body.length : null });
     s.write(spec.body && spec.body.length ? Buffer.concat([head, spec.body]) : head);
-  };
-  void run().catch((e) => fail(new HttpFailure(HTTP_ERROR_CONNECT, (e as Error)?.message ?? String(e))));
-
-  return {
-    done,
-    cancel: () => {
-      if (settled || cancelled) return;
-      cancelled = true;
-      cleanup();
-      try {
-        spec.sink.abort(HTTP_ERROR_CLOSE);
-      } catch {
-        /* ignore */
-      }
-    },
-  };
+  }
 }
 
 /** TLS on the device socket. Without a CA nothing is verified (the device's default). */

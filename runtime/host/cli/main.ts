@@ -32,6 +32,7 @@ import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
 
 import { UsageError } from '../util/usage-error';
+import { withMapRules } from '../util/map-rules';
 export { UsageError };
 
 const HELP = `luatos — run LuatOS firmware scripts on a PC
@@ -260,42 +261,15 @@ export interface RunResult {
 export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<RunResult> {
   const scripts = resolveScripts(o.targets);
   for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
-  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
-  const overrides: Record<string, unknown> = {};
-  if (o.name) overrides.name = o.name;
-  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
-  if (o.camera) overrides.camera = { source: o.camera };
-  const board = getBoard(o.board ?? DEFAULT_BOARD);
-  const profile = boardProfile(board, fileProfile, overrides);
-  // the output may close under us (`| head`): that ends the run quietly
-  let outClosed: (() => void) | null = null;
-  let outGone = false;
-  const onOutError = (e: NodeJS.ErrnoException) => {
-    outGone = true;
-    if (e && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END')) outClosed?.();
-    else outClosed?.();
-  };
-  const outEmitter = out as NodeJS.WritableStream & { on?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown; off?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown };
-  outEmitter.on?.('error', onOutError);
-  const say = (text: string) => {
-    if (!outGone) out.write(text);
-  };
-  let platform: LocalPlatform | null = null;
-  if (o.platform === 'local') {
-    try {
-      platform = await startLocalPlatform({ config: o.platformConfig });
-    } catch (e) {
-      outEmitter.off?.('error', onOutError);
-      throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
-    }
-    say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
-  }
-  const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
+  const { board, profile } = runProfile(o);
+  const output = new RunOutput(out);
+  const platform = await startRunPlatform(o, output);
+  const net: NetworkCliOptions = withMapRules(o.net, platform ? platform.mapRules() : []);
   try {
     boardNetwork(board, profile, net); // checks the flags here; the worker builds its own
   } catch (e) {
     await platform?.stop();
-    outEmitter.off?.('error', onOutError);
+    output.release();
     throw new UsageError((e as Error).message);
   }
   const stateDir = path.resolve(o.stateDir ?? path.join('.luatos-state', profile.name));
@@ -318,45 +292,136 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     timeoutMs: o.timeoutSec !== undefined ? o.timeoutSec * 1000 : undefined,
     inspect: o.inspect !== undefined ? { stopOnEntry: o.inspectBrk === true } : undefined,
   });
-  let dap: DapServer | null = null;
-  if (device.debug && o.inspect !== undefined) {
-    try {
-      dap = await startDapServer(device.debug, { port: o.inspect, log: sink });
-    } catch (e) {
-      await platform?.stop();
-      outEmitter.off?.('error', onOutError);
-      throw new Error(`cannot serve the debugger on 127.0.0.1:${o.inspect}: ${(e as Error).message}`, { cause: e });
-    }
-    say(`luatos: debugger (DAP) listening on 127.0.0.1:${dap.port}${o.inspectBrk ? ' (stopping before main.lua)' : ''}\n`);
-  }
+  const dap = await startRunDebugger(o, device, sink, platform, output);
   platform?.registerFaults(device.faults);
-  let web: WebConsole | null = null;
-  if (o.web !== undefined) {
-    const p = platform;
-    try {
-      web = await startWebConsole({
-        device,
-        host: o.webHost,
-        port: o.web,
-        status: () => device.status(),
-        videoUrl: p
-          ? () => {
-              const path = p.publishing()[0];
-              return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
-            }
-          : undefined,
-        onWarning: (m) => say(`luatos: WARNING: ${m}\n`),
-        debug: device.debug,
-      });
-    } catch (e) {
-      await Promise.allSettled([platform?.stop(), dap?.close()]);
-      outEmitter.off?.('error', onOutError);
-      throw e;
-    }
-    say(`luatos: web console: ${web.url}\n`);
+  const web = await startRunConsole(o, device, platform, dap, output);
+  return await waitForRun(o, { device, sink, output, platform, dap, web });
+}
+
+/** The board and the device profile: board preset < --profile file < --name, --runaway-ms, --camera. */
+function runProfile(o: RunOptions): { board: ReturnType<typeof getBoard>; profile: ReturnType<typeof boardProfile> } {
+  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
+  const overrides: Record<string, unknown> = {};
+  if (o.name) overrides.name = o.name;
+  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
+  if (o.camera) overrides.camera = { source: o.camera };
+  const board = getBoard(o.board ?? DEFAULT_BOARD);
+  return { board, profile: boardProfile(board, fileProfile, overrides) };
+}
+
+/** The run's output: it may close under us (`| head`), which ends the run quietly. */
+class RunOutput {
+  /** set once the output failed: nothing more is written to it */
+  gone = false;
+  /** what a closed output does (ends the run) */
+  onClosed: (() => void) | null = null;
+  private readonly emitter: NodeJS.WritableStream & { on?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown; off?: (ev: string, fn: (e: NodeJS.ErrnoException) => void) => unknown };
+
+  constructor(readonly out: NodeJS.WritableStream) {
+    this.emitter = out as RunOutput['emitter'];
+    this.emitter.on?.('error', this.onError);
   }
 
-  return await new Promise<RunResult>((resolve) => {
+  private readonly onError = (e: NodeJS.ErrnoException): void => {
+    this.gone = true;
+    if (e && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END')) this.onClosed?.();
+    else this.onClosed?.();
+  };
+
+  say(text: string): void {
+    if (!this.gone) this.out.write(text);
+  }
+
+  /** stop listening for the output's errors */
+  release(): void {
+    this.emitter.off?.('error', this.onError);
+  }
+}
+
+/** --platform local: the local platform, its addresses said; null without it. */
+async function startRunPlatform(o: RunOptions, output: RunOutput): Promise<LocalPlatform | null> {
+  if (o.platform !== 'local') return null;
+  let platform: LocalPlatform;
+  try {
+    platform = await startLocalPlatform({ config: o.platformConfig });
+  } catch (e) {
+    output.release();
+    throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
+  }
+  output.say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
+  return platform;
+}
+
+/** --inspect: the DAP server on the device's debugger; null without it. */
+async function startRunDebugger(o: RunOptions, device: DeviceHost, sink: LogSink, platform: LocalPlatform | null, output: RunOutput): Promise<DapServer | null> {
+  if (!device.debug || o.inspect === undefined) return null;
+  let dap: DapServer;
+  try {
+    dap = await startDapServer(device.debug, { port: o.inspect, log: sink });
+  } catch (e) {
+    await platform?.stop();
+    output.release();
+    throw new Error(`cannot serve the debugger on 127.0.0.1:${o.inspect}: ${(e as Error).message}`, { cause: e });
+  }
+  output.say(`luatos: debugger (DAP) listening on 127.0.0.1:${dap.port}${o.inspectBrk ? ' (stopping before main.lua)' : ''}\n`);
+  return dap;
+}
+
+/** --web: the web console (the platform's first published stream as its video); null without it. */
+async function startRunConsole(o: RunOptions, device: DeviceHost, platform: LocalPlatform | null, dap: DapServer | null, output: RunOutput): Promise<WebConsole | null> {
+  if (o.web === undefined) return null;
+  const p = platform;
+  let web: WebConsole;
+  try {
+    web = await startWebConsole({
+      device,
+      host: o.webHost,
+      port: o.web,
+      status: () => device.status(),
+      videoUrl: p
+        ? () => {
+            const path = p.publishing()[0];
+            return path ? `ws://127.0.0.1:${p.flvPort}${path}.flv` : null;
+          }
+        : undefined,
+      onWarning: (m) => output.say(`luatos: WARNING: ${m}\n`),
+      debug: device.debug,
+    });
+  } catch (e) {
+    await Promise.allSettled([platform?.stop(), dap?.close()]);
+    output.release();
+    throw e;
+  }
+  output.say(`luatos: web console: ${web.url}\n`);
+  return web;
+}
+
+interface RunParts {
+  device: DeviceHost;
+  sink: LogSink;
+  output: RunOutput;
+  platform: LocalPlatform | null;
+  dap: DapServer | null;
+  web: WebConsole | null;
+}
+
+/** How a device that stopped by itself ends the run. */
+function stoppedResult(r: StopReason, expectsPending: boolean): RunResult {
+  // the board ends the run with a code (pc: os.exit(n), rtos.reboot(n), 1 after a VM exit)
+  if (r.code !== undefined) return { code: r.code, reason: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' ? `the script ended the run with code ${r.code}` : `the VM ended (${r.exit?.kind ?? r.kind}): exit code ${r.code}`, scriptExit: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' };
+  if (r.kind === 'load-error' || r.kind === 'no-main') return { code: 1, reason: 'the script could not load' };
+  if (r.kind === 'exit') {
+    if (r.exit && r.exit.kind !== 'reboot') return { code: 1, reason: `the VM ended (${r.exit.kind})` };
+    return { code: expectsPending ? 1 : 0, reason: 'rebooted under --reboot exit' };
+  }
+  if (r.kind === 'max-boots') return { code: 1, reason: 'boot limit reached' };
+  return { code: expectsPending ? 42 : 0, reason: 'stopped' };
+}
+
+/** Start the device and wait for the end of the run (expectations, fail texts, stop, timeout, signals, a closed output); then tear down. */
+function waitForRun(o: RunOptions, parts: RunParts): Promise<RunResult> {
+  const { device, sink, output } = parts;
+  return new Promise<RunResult>((resolve) => {
     const pendingExpect = new Set(o.expect);
     let done = false;
     const finish = (r: RunResult) => {
@@ -366,21 +431,9 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
       device.mute();
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
-      void (async () => {
-        await device.stop();
-        try {
-          sink.close();
-        } catch {
-          /* the output is gone */
-        }
-        if (device.coverageReport) say(device.coverageReport);
-        await Promise.allSettled([web?.close(), platform?.stop(), dap?.close()]);
-        outEmitter.off?.('error', onOutError);
-        if (outGone) out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
-        resolve(r);
-      })();
+      void teardownRun(parts).then(() => resolve(r));
     };
-    outClosed = () => finish({ code: 0, reason: 'the output was closed' });
+    output.onClosed = () => finish({ code: 0, reason: 'the output was closed' });
     const off = sink.on((_r, text) => {
       for (const f of o.fail) {
         if (text.includes(f)) return finish({ code: 1, reason: `fail text appeared: ${f}` });
@@ -398,39 +451,51 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
     device.on('stopped', (r: StopReason) => {
       if (done) return;
       // let the listeners see the last lines first
-      setImmediate(() => {
-        // the board ends the run with a code (pc: os.exit(n), rtos.reboot(n), 1 after a VM exit)
-        if (r.code !== undefined) return finish({ code: r.code, reason: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' ? `the script ended the run with code ${r.code}` : `the VM ended (${r.exit?.kind ?? r.kind}): exit code ${r.code}`, scriptExit: r.exit?.kind === 'exit' || r.exit?.kind === 'reboot' });
-        if (r.kind === 'load-error' || r.kind === 'no-main') return finish({ code: 1, reason: 'the script could not load' });
-        if (r.kind === 'exit') {
-          if (r.exit && r.exit.kind !== 'reboot') return finish({ code: 1, reason: `the VM ended (${r.exit.kind})` });
-          return finish({ code: pendingExpect.size > 0 ? 1 : 0, reason: 'rebooted under --reboot exit' });
-        }
-        if (r.kind === 'max-boots') return finish({ code: 1, reason: 'boot limit reached' });
-        finish({ code: pendingExpect.size > 0 ? 42 : 0, reason: 'stopped' });
-      });
+      setImmediate(() => finish(stoppedResult(r, pendingExpect.size > 0)));
     });
     device.on('timeout', () => {
       if (pendingExpect.size > 0) finish({ code: 42, reason: `timeout: not seen: ${[...pendingExpect].join(' | ')}` });
       else finish({ code: 0, reason: 'timeout' });
     });
-    // --fault: a line where it runs (in the log's order: the worker's messages keep theirs);
-    // on stderr under --format jsonl, whose stdout is one JSON record a line
-    const note = (t: string) => {
-      if (o.format === 'jsonl') return void process.stderr.write(t);
-      sink.flush(); // the lines before it first (the sink batches its writes)
-      say(t);
-    };
-    device.on('scheduled-fault', (x: { fault: ScheduledFault; phase: string; error?: string }) => {
-      if (done) return;
-      if (x.phase === 'start') note(`luatos: fault at ${x.fault.atMs} ms: ${[x.fault.name, ...x.fault.args].join(' ')}\n`);
-      else if (x.phase === 'error') note(`luatos: WARNING: --fault '${x.fault.text}' could not run: ${x.error}\n`);
-    });
+    noteScheduledFaults(o, parts, () => done);
     device.on('usage-error', (m: string) => finish({ code: 2, reason: `${m}\nTry 'luatos --help'.` }));
     // the reason goes to stderr (main prints it): `luatos: cannot start the device: ...`
     device.on('start-error', (e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
     device.start().catch((e: Error) => finish({ code: 1, reason: `cannot start the device: ${e.message}` }));
   });
+}
+
+/**
+ * --fault: a line where it runs (in the log's order: the worker's messages keep theirs);
+ * on stderr under --format jsonl, whose stdout is one JSON record a line
+ */
+function noteScheduledFaults(o: RunOptions, parts: RunParts, isDone: () => boolean): void {
+  const { device, sink, output } = parts;
+  const note = (t: string) => {
+    if (o.format === 'jsonl') return void process.stderr.write(t);
+    sink.flush(); // the lines before it first (the sink batches its writes)
+    output.say(t);
+  };
+  device.on('scheduled-fault', (x: { fault: ScheduledFault; phase: string; error?: string }) => {
+    if (isDone()) return;
+    if (x.phase === 'start') note(`luatos: fault at ${x.fault.atMs} ms: ${[x.fault.name, ...x.fault.args].join(' ')}\n`);
+    else if (x.phase === 'error') note(`luatos: WARNING: --fault '${x.fault.text}' could not run: ${x.error}\n`);
+  });
+}
+
+/** The end of a run: the device stopped, the log closed, the coverage report, the services stopped. */
+async function teardownRun(parts: RunParts): Promise<void> {
+  const { device, sink, output } = parts;
+  await device.stop();
+  try {
+    sink.close();
+  } catch {
+    /* the output is gone */
+  }
+  if (device.coverageReport) output.say(device.coverageReport);
+  await Promise.allSettled([parts.web?.close(), parts.platform?.stop(), parts.dap?.close()]);
+  output.release();
+  if (output.gone) output.out.on?.('error', () => undefined); // late writes of a closed pipe stay quiet
 }
 
 const CAMERAS_HELP = `luatos cameras — list the cameras this PC has (for luatos run --camera)

@@ -18,10 +18,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
-import { createDevice } from '../../boards/device';
+import { createBoardDevice } from '../../boards/device';
 import { LogSink, type LogRecord } from '../../core/log';
 import { RealClock, VirtualClock } from '../../core/clock';
-import { boardNetwork, getBoard, setupBoard } from '../../boards';
+import { getBoard } from '../../boards';
 import { deviceRowFigures } from '../status';
 import { CAMERA_POOL_KEY, CameraPool } from '../../media/camera/camera-pool';
 import { childPidsReporter } from '../worker/children';
@@ -74,7 +74,7 @@ function main(): void {
     const sink = new LogSink({ stream: null });
     let device: Device;
     try {
-      device = createDevice({
+      device = createBoardDevice(board, {
         scripts: data.scripts,
         libDirs: data.libDirs,
         engine: data.engine,
@@ -84,11 +84,10 @@ function main(): void {
         reboot: data.reboot,
         maxBoots: data.maxBoots,
         clock: data.clock === 'virtual' ? new VirtualClock() : new RealClock(),
-        network: boardNetwork(board, profile, { ...data.net, mac: spec.mac }),
+        net: { ...data.net, mac: spec.mac },
         shared,
         isolatedEngine: data.isolatedEngines,
       });
-      setupBoard(board, device);
     } catch (e) {
       post({ t: 'start-error', message: `${spec.name}: ${(e as Error).message}` });
       return;

@@ -23,11 +23,11 @@
 import * as path from 'node:path';
 import type { Clock } from '../../core/clock';
 import { Device } from '../../core/device';
-import { createDevice } from '../../boards/device';
+import { createBoardDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
 import type { DeviceProfile } from '../../core/profile';
 import type { EngineName } from '../../core/device';
-import { boardNetwork, getBoard, setupBoard } from '../../boards';
+import { getBoard } from '../../boards';
 import { CAMERA_POOL_KEY, CameraPool } from '../../media/camera/camera-pool';
 import { fleetMembers, fleetProfile, type FleetMember } from '../fleet/names';
 import { makeLogLine, matches, type LinePattern, type LogLine } from './pattern';
@@ -69,7 +69,7 @@ export class ScenarioFleet {
     for (const m of fleetMembers(o.prefix, o.devices)) {
       const profile = fleetProfile(o.profile, m);
       const sink = new LogSink({ stream: null });
-      const device = createDevice({
+      const device = createBoardDevice(board, {
         scripts: o.scripts,
         engine: o.engine,
         profile,
@@ -77,10 +77,9 @@ export class ScenarioFleet {
         dataDir: path.join(o.dataDir, m.name, 'fs'),
         reboot: 'restart',
         clock: o.clock,
-        network: boardNetwork(board, profile, { wifi: o.wifi, map: o.map, mac: m.mac }),
+        net: { wifi: o.wifi, map: o.map, mac: m.mac },
         shared,
       });
-      setupBoard(board, device);
       const mem: Member = { ...m, device, lines: [], seen: new Set() };
       sink.on((r) => {
         const l = makeLogLine(r, mem.lines.length + 1, 0);

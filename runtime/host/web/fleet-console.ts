@@ -25,6 +25,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { FaultError } from '../../core/faults';
 import type { FleetHost } from '../fleet/fleet-host';
@@ -84,191 +85,232 @@ export function pickPercent<T>(all: readonly T[], percent: number, rand: () => n
   return a.slice(0, n);
 }
 
-export async function startFleetConsole(opts: FleetConsoleOptions): Promise<FleetConsole> {
-  const fleet = opts.fleet;
-  const bindHost = opts.host ?? '127.0.0.1';
-  const loopback = isLoopbackHost(bindHost);
-  const staticDir = opts.staticDir ?? defaultStaticDir();
-  const token = crypto.randomBytes(24).toString('hex');
-  let allowed = new Set<string>();
-  const relays = new Set<VideoRelay>();
+/** What the fleet console's routes share. */
+interface FleetCtx {
+  fleet: FleetHost;
+  opts: FleetConsoleOptions;
+  loopback: boolean;
+  staticDir: string;
+  token: string;
+  /** the Host headers that name the console (known once it listens) */
+  allowed: Set<string>;
+  relays: Set<VideoRelay>;
+}
 
-  const hostOk = (req: http.IncomingMessage): string | null => {
-    const h = req.headers.host;
-    if (!h || !HOST_HEADER_RE.test(h)) return null;
-    if (loopback && !allowed.has(h.toLowerCase())) return null;
-    return h;
-  };
-  const originOk = (req: http.IncomingMessage, host: string) => req.headers.origin === `http://${host}`;
-  const send = (res: http.ServerResponse, host: string, status: number, type: string, body: string | Buffer) => {
-    res.writeHead(status, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-    res.end(body);
-  };
-  const json = (res: http.ServerResponse, host: string, status: number, o: unknown) => send(res, host, status, 'application/json; charset=utf-8', JSON.stringify(o));
-  const plain = (res: http.ServerResponse, status: number, text: string) => {
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
-    res.end(text);
-  };
-  const serveFile = (req: http.IncomingMessage, res: http.ServerResponse, host: string, file: string, type: string) => {
-    fs.readFile(file, (err, data) => {
-      if (err) return plain(res, 404, 'not found\n');
-      res.writeHead(200, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : data);
-    });
-  };
-  const deviceIndex = (name: string | null): number | undefined => (name ? fleet.indexOf(name) : undefined);
+function hostOk(ctx: FleetCtx, req: http.IncomingMessage): string | null {
+  const h = req.headers.host;
+  if (!h || !HOST_HEADER_RE.test(h)) return null;
+  if (ctx.loopback && !ctx.allowed.has(h.toLowerCase())) return null;
+  return h;
+}
 
-  const fleetState = () => ({
-    token,
+function originOk(req: http.IncomingMessage, host: string): boolean {
+  return req.headers.origin === `http://${host}`;
+}
+
+function send(res: http.ServerResponse, host: string, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, host: string, status: number, o: unknown): void {
+  send(res, host, status, 'application/json; charset=utf-8', JSON.stringify(o));
+}
+
+function plain(res: http.ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+function serveFile(req: http.IncomingMessage, res: http.ServerResponse, host: string, file: string, type: string): void {
+  fs.readFile(file, (err, data) => {
+    if (err) return plain(res, 404, 'not found\n');
+    res.writeHead(200, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : data);
+  });
+}
+
+function deviceIndex(fleet: FleetHost, name: string | null): number | undefined {
+  return name ? fleet.indexOf(name) : undefined;
+}
+
+/** GET /api/fleet */
+function fleetState(ctx: FleetCtx): unknown {
+  const { fleet, opts } = ctx;
+  return {
+    token: ctx.token,
     now: Date.now(),
     devices: [...fleet.names.keys()].map((i) => fleet.rows.get(i) ?? { index: i, name: fleet.names.get(i), wifi: 'unknown', rtmp: null, kbps: 0, dropped: 0, boots: fleet.boots.get(i) ?? 0, lastError: null }),
     faults: fleet.faultList(),
     encoders: fleet.encoders(),
     ingest: opts.platform ? { state: opts.platform.ingestState, publishing: opts.platform.publishing().length } : null,
-  });
-
-  const readBody = (req: http.IncomingMessage): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const parts: Buffer[] = [];
-      let n = 0;
-      req.on('data', (d: Buffer) => {
-        n += d.length;
-        if (n > MAX_BODY) {
-          reject(new Error('request body too large'));
-          req.destroy();
-          return;
-        }
-        parts.push(d);
-      });
-      req.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
-        } catch {
-          reject(new Error('the body is not JSON'));
-        }
-      });
-      req.on('error', reject);
-    });
-
-  /** the devices a request names: `devices: [names]`, `percent: P` of all, or all */
-  const selection = (b: Record<string, unknown>): number[] => {
-    const all = [...fleet.names.keys()];
-    if (Array.isArray(b.devices)) {
-      const out: number[] = [];
-      for (const n of b.devices.slice(0, all.length)) {
-        const i = typeof n === 'string' ? fleet.indexOf(n) : undefined;
-        if (i !== undefined) out.push(i);
-      }
-      return out;
-    }
-    if (typeof b.percent === 'number' && b.percent > 0 && b.percent <= 100) return pickPercent(all, b.percent);
-    return all;
   };
+}
 
-  const post = async (req: http.IncomingMessage, res: http.ServerResponse, host: string, pathname: string) => {
-    if (!originOk(req, host) || !(req.headers['content-type'] ?? '').startsWith('application/json') || req.headers['x-console-token'] !== token) return plain(res, 403, 'forbidden\n');
-    let body: Record<string, unknown>;
-    try {
-      const b = await readBody(req);
-      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new Error('the body must be a JSON object');
-      body = b as Record<string, unknown>;
-    } catch (e) {
-      return json(res, host, 400, { ok: false, error: (e as Error).message });
-    }
-    const sel = selection(body);
-    if (pathname === '/api/reboot') {
-      fleet.reboot(sel, 'web console reset');
-      return json(res, host, 200, { ok: true, devices: sel.length });
-    }
-    const name = typeof body.name === 'string' ? body.name : '';
-    const args = Array.isArray(body.args) ? body.args.filter((a): a is string => typeof a === 'string').slice(0, 16) : [];
-    try {
-      const errors = await fleet.runFault(sel, name, args);
-      return json(res, host, 200, { ok: true, devices: fleet.hostFaults.has(name) ? 0 : sel.length, errors: errors.map(([d, m]) => [fleet.names.get(d), m]) });
-    } catch (e) {
-      return json(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: (e as Error).message });
-    }
-  };
-
-  const server = http.createServer((req, res) => {
-    const host = hostOk(req);
-    if (!host) return plain(res, 403, 'unknown Host\n');
-    const u = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'POST') {
-      if (u.pathname === '/api/fault' || u.pathname === '/api/reboot') return void post(req, res, host, u.pathname);
-      return plain(res, 404, 'not found\n');
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
-    switch (u.pathname) {
-      case '/':
-        return serveFile(req, res, host, resolveStaticOr(staticDir, '/fleet.html'), 'text/html; charset=utf-8');
-      case '/api/fleet':
-        return json(res, host, 200, fleetState());
-      case '/api/device/log': {
-        const i = deviceIndex(u.searchParams.get('name'));
-        if (i === undefined || !opts.logDir) return plain(res, 404, 'no such device\n');
-        const file = `${opts.logDir}/${fleet.names.get(i)}.log`;
-        fs.open(file, 'r', (err, fd) => {
-          if (err) return send(res, host, 200, 'text/plain; charset=utf-8', '');
-          fs.fstat(fd, (e2, st) => {
-            if (e2) {
-              fs.close(fd, () => undefined);
-              return plain(res, 500, 'cannot read\n');
-            }
-            const len = Math.min(st.size, LOG_TAIL_BYTES);
-            const buf = Buffer.alloc(len);
-            fs.read(fd, buf, 0, len, st.size - len, () => {
-              fs.close(fd, () => undefined);
-              send(res, host, 200, 'text/plain; charset=utf-8', buf);
-            });
-          });
-        });
+/** A JSON body of at most MAX_BODY bytes. */
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    req.on('data', (d: Buffer) => {
+      n += d.length;
+      if (n > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
         return;
       }
-      case '/vendor/mpegts.js':
-        if (!MPEGTS_FILE) return plain(res, 404, 'mpegts.js is not installed\n');
-        return serveFile(req, res, host, MPEGTS_FILE, 'text/javascript; charset=utf-8');
-    }
-    const r = resolveStatic(staticDir, u.pathname);
-    if (!r.ok) return plain(res, r.status, r.status === 400 ? 'bad request\n' : 'not found\n');
-    serveFile(req, res, host, r.file, r.type);
+      parts.push(d);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(parts).toString('utf8')));
+      } catch {
+        reject(new Error('the body is not JSON'));
+      }
+    });
+    req.on('error', reject);
   });
+}
 
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 });
-  server.on('upgrade', (req, socket, head) => {
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
-    };
-    socket.on('error', () => {});
-    const host = hostOk(req);
-    if (!host || !originOk(req, host)) return refuse(403, 'Forbidden');
-    const u = new URL(req.url ?? '/', 'http://x');
-    if (u.pathname !== '/video') return refuse(404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('message', () => {});
-      const i = deviceIndex(u.searchParams.get('name'));
-      const row = i !== undefined ? fleet.rows.get(i) : undefined;
-      const p = opts.platform;
-      if (!p || !row) return ws.close(VIDEO_CLOSE.NO_STREAM, 'no stream for this device');
-      const relay = relayVideo(ws, p.wsFlvUrl(row.mac));
-      relays.add(relay);
-      ws.on('close', () => relays.delete(relay));
+/** the devices a request names: `devices: [names]`, `percent: P` of all, or all */
+function selection(fleet: FleetHost, b: Record<string, unknown>): number[] {
+  const all = [...fleet.names.keys()];
+  if (Array.isArray(b.devices)) {
+    const out: number[] = [];
+    for (const n of b.devices.slice(0, all.length)) {
+      const i = typeof n === 'string' ? fleet.indexOf(n) : undefined;
+      if (i !== undefined) out.push(i);
+    }
+    return out;
+  }
+  if (typeof b.percent === 'number' && b.percent > 0 && b.percent <= 100) return pickPercent(all, b.percent);
+  return all;
+}
+
+/** POST /api/fault, /api/reboot */
+async function post(ctx: FleetCtx, req: http.IncomingMessage, res: http.ServerResponse, host: string, pathname: string): Promise<void> {
+  const { fleet } = ctx;
+  if (!originOk(req, host) || !(req.headers['content-type'] ?? '').startsWith('application/json') || req.headers['x-console-token'] !== ctx.token) return plain(res, 403, 'forbidden\n');
+  let body: Record<string, unknown>;
+  try {
+    const b = await readBody(req);
+    if (!b || typeof b !== 'object' || Array.isArray(b)) throw new Error('the body must be a JSON object');
+    body = b as Record<string, unknown>;
+  } catch (e) {
+    return json(res, host, 400, { ok: false, error: (e as Error).message });
+  }
+  const sel = selection(fleet, body);
+  if (pathname === '/api/reboot') {
+    fleet.reboot(sel, 'web console reset');
+    return json(res, host, 200, { ok: true, devices: sel.length });
+  }
+  const name = typeof body.name === 'string' ? body.name : '';
+  const args = Array.isArray(body.args) ? body.args.filter((a): a is string => typeof a === 'string').slice(0, 16) : [];
+  try {
+    const errors = await fleet.runFault(sel, name, args);
+    return json(res, host, 200, { ok: true, devices: fleet.hostFaults.has(name) ? 0 : sel.length, errors: errors.map(([d, m]) => [fleet.names.get(d), m]) });
+  } catch (e) {
+    return json(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: (e as Error).message });
+  }
+}
+
+/** GET /api/device/log?name=N: the last LOG_TAIL_BYTES of the device's log file */
+function deviceLog(ctx: FleetCtx, res: http.ServerResponse, host: string, name: string | null): void {
+  const i = deviceIndex(ctx.fleet, name);
+  if (i === undefined || !ctx.opts.logDir) return plain(res, 404, 'no such device\n');
+  const file = `${ctx.opts.logDir}/${ctx.fleet.names.get(i)}.log`;
+  fs.open(file, 'r', (err, fd) => {
+    if (err) return send(res, host, 200, 'text/plain; charset=utf-8', '');
+    fs.fstat(fd, (e2, st) => {
+      if (e2) {
+        fs.close(fd, () => undefined);
+        return plain(res, 500, 'cannot read\n');
+      }
+      const len = Math.min(st.size, LOG_TAIL_BYTES);
+      const buf = Buffer.alloc(len);
+      fs.read(fd, buf, 0, len, st.size - len, () => {
+        fs.close(fd, () => undefined);
+        send(res, host, 200, 'text/plain; charset=utf-8', buf);
+      });
     });
   });
+}
+
+function handleRequest(ctx: FleetCtx, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const host = hostOk(ctx, req);
+  if (!host) return plain(res, 403, 'unknown Host\n');
+  const u = new URL(req.url ?? '/', 'http://x');
+  if (req.method === 'POST') {
+    if (u.pathname === '/api/fault' || u.pathname === '/api/reboot') return void post(ctx, req, res, host, u.pathname);
+    return plain(res, 404, 'not found\n');
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
+  switch (u.pathname) {
+    case '/':
+      return serveFile(req, res, host, resolveStaticOr(ctx.staticDir, '/fleet.html'), 'text/html; charset=utf-8');
+    case '/api/fleet':
+      return json(res, host, 200, fleetState(ctx));
+    case '/api/device/log':
+      return deviceLog(ctx, res, host, u.searchParams.get('name'));
+    case '/vendor/mpegts.js':
+      if (!MPEGTS_FILE) return plain(res, 404, 'mpegts.js is not installed\n');
+      return serveFile(req, res, host, MPEGTS_FILE, 'text/javascript; charset=utf-8');
+  }
+  const r = resolveStatic(ctx.staticDir, u.pathname);
+  if (!r.ok) return plain(res, r.status, r.status === 400 ? 'bad request\n' : 'not found\n');
+  serveFile(req, res, host, r.file, r.type);
+}
+
+/** /video?name=N: the device's live FLV from the local platform */
+function handleUpgrade(ctx: FleetCtx, wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  const refuse = (code: number, text: string) => {
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  };
+  socket.on('error', () => {});
+  const host = hostOk(ctx, req);
+  if (!host || !originOk(req, host)) return refuse(403, 'Forbidden');
+  const u = new URL(req.url ?? '/', 'http://x');
+  if (u.pathname !== '/video') return refuse(404, 'Not Found');
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('message', () => {});
+    const i = deviceIndex(ctx.fleet, u.searchParams.get('name'));
+    const row = i !== undefined ? ctx.fleet.rows.get(i) : undefined;
+    const p = ctx.opts.platform;
+    if (!p || !row) return ws.close(VIDEO_CLOSE.NO_STREAM, 'no stream for this device');
+    const relay = relayVideo(ws, p.wsFlvUrl(row.mac));
+    ctx.relays.add(relay);
+    ws.on('close', () => ctx.relays.delete(relay));
+  });
+}
+
+export async function startFleetConsole(opts: FleetConsoleOptions): Promise<FleetConsole> {
+  const bindHost = opts.host ?? '127.0.0.1';
+  const ctx: FleetCtx = {
+    fleet: opts.fleet,
+    opts,
+    loopback: isLoopbackHost(bindHost),
+    staticDir: opts.staticDir ?? defaultStaticDir(),
+    token: crypto.randomBytes(24).toString('hex'),
+    allowed: new Set<string>(),
+    relays: new Set<VideoRelay>(),
+  };
+  const server = http.createServer((req, res) => handleRequest(ctx, req, res));
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 });
+  server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, bindHost, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  ctx.allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
   const urlHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   return {
     url: `http://${urlHost}:${port}/`,
     port,
     close: async () => {
-      for (const r of relays) r.close();
+      for (const r of ctx.relays) r.close();
       for (const c of wss.clients) c.terminate();
       wss.close();
       server.closeAllConnections();

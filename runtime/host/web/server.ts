@@ -37,20 +37,27 @@
  *     /api/info in `X-Console-Token` (a cross-site page can neither send the first two without a
  *     preflight nor read the token);
  *   - files only from the static folder (static-files.ts); CSP and the usual security headers.
+ *
+ * The parts: http-util.ts (the checks, headers, responses, body reader), log-feed.ts (the log
+ * sockets), debug-api.ts (the Debug panel), video-proxy.ts; here the routes and the wiring.
  */
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import type { StopReason } from '../../core/device';
-import type { LogLevel, LogRecord, LogSink } from '../../core/log';
+import type { LogSink } from '../../core/log';
 import { FaultError, type FaultInfo } from '../../core/faults';
-import { entryFileLines, LogHistory, toWire, type WireLine } from './log-history';
+import { entryFileLines, LogHistory } from './log-history';
 import { defaultStaticDir, resolveStatic } from './static-files';
 import { relayVideo, VIDEO_CLOSE, type VideoRelay } from './video-proxy';
 import type { DeviceStatus } from './status-model';
 import type { DebugChannel } from '../debug/channel';
+import { hostForUrl, isLoopbackHost, plain, readJsonBody, RequestChecks, securityHeaders, sendJson, serveFile } from './http-util';
+import { LogFeed } from './log-feed';
+import { debugApi } from './debug-api';
 
 // ------------------------------------------------------------------------------ status model
 
@@ -128,20 +135,7 @@ export interface WebConsole {
 
 // ------------------------------------------------------------------------------ helpers
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
-  if (/^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
-  return false;
-}
-
-function hostForUrl(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-const HOST_HEADER_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+export { isLoopbackHost };
 
 const MPEGTS_FILE = (() => {
   try {
@@ -151,450 +145,304 @@ const MPEGTS_FILE = (() => {
   }
 })();
 
-function securityHeaders(hostHeader: string): Record<string, string> {
-  return {
-    'Content-Security-Policy':
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-      `connect-src 'self' ws://${hostHeader} wss://${hostHeader}; media-src 'self' blob:; worker-src 'self' blob:; ` +
-      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
-  };
-}
-
 function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-interface LogClient {
-  ws: WebSocket;
-  missed: number;
+/** What the routes share: one console's state. */
+interface ConsoleContext {
+  device: ConsoleDevice;
+  checks: RequestChecks;
+  feed: LogFeed;
+  history: LogHistory;
+  clientLines: number;
+  /** identifies this server run, so a reconnecting page knows whether its sequence numbers still apply */
+  session: string;
+  staticDir: string;
+  debug: ((o: Record<string, unknown>) => Promise<unknown>) | null;
+  relays: Set<VideoRelay>;
+  getStatus(): DeviceStatus;
+  getVideo(): string | null;
 }
 
-const MAX_BUFFERED = 16 * 1024 * 1024;
-const HISTORY_CHUNK = 2000;
-
-// ------------------------------------------------------------------------------ the server
-
-export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConsole> {
+/** The status (a provider that throws: the basic one, with the error) and the video URL. */
+function statusSources(opts: WebConsoleOptions): Pick<ConsoleContext, 'getStatus' | 'getVideo'> {
   const device = opts.device;
-  const bindHost = opts.host ?? '127.0.0.1';
-  const loopback = isLoopbackHost(bindHost);
-  const staticDir = opts.staticDir ?? defaultStaticDir();
-  const history = new LogHistory(opts.historyLines ?? 50_000);
-  const clientLines = opts.clientLines ?? 50_000;
-  const batchMs = opts.batchMs ?? 100;
-  const token = crypto.randomBytes(24).toString('hex');
-  /** identifies this server run, so a reconnecting page knows whether its sequence numbers still apply */
-  const session = crypto.randomBytes(8).toString('hex');
-  const warnings: string[] = [];
-  const logClients = new Set<LogClient>();
-  const relays = new Set<VideoRelay>();
-  let allowedHosts = new Set<string>();
-
-  // ---- log capture and batching
-  let pending: WireLine[] = [];
-  let batchTimer: NodeJS.Timeout | null = null;
-  const flush = () => {
-    if (batchTimer) clearTimeout(batchTimer);
-    batchTimer = null;
-    if (!pending.length) return;
-    const lines = pending;
-    pending = [];
-    if (!logClients.size) return;
-    const msg = JSON.stringify({ t: 'log', lines });
-    for (const c of logClients) {
-      if (c.ws.readyState !== WebSocket.OPEN) continue;
-      if (c.ws.bufferedAmount > MAX_BUFFERED) {
-        c.missed += lines.length;
-        continue;
+  return {
+    getStatus: (): DeviceStatus => {
+      try {
+        return opts.status ? opts.status() : basicStatus(device);
+      } catch (e) {
+        const s = basicStatus(device);
+        (s as DeviceStatus & { error?: string }).error = (e as Error).message;
+        return s;
       }
-      if (c.missed) {
-        c.ws.send(JSON.stringify({ t: 'gap', n: c.missed }));
-        c.missed = 0;
+    },
+    getVideo: (): string | null => {
+      try {
+        return opts.videoUrl?.() ?? null;
+      } catch {
+        return null;
       }
-      c.ws.send(msg);
-    }
+    },
   };
-  const unsubscribeLog = device.logSink.on((r: LogRecord, text: string) => {
-    const e = history.push(r, text);
-    if (!logClients.size) return;
-    pending.push(toWire(e));
-    if (!batchTimer) batchTimer = setTimeout(flush, batchMs);
+}
+
+function deviceInfo(device: ConsoleDevice): { name: string; bsp: string; version: string } {
+  return { name: device.profile.name, bsp: device.profile.bsp, version: device.profile.version };
+}
+
+// ------------------------------------------------------------------------------ HTTP routes
+
+/** GET /api/log: the history as a Luatools `.log` file, streamed with back-pressure. */
+function downloadLog(history: LogHistory, res: http.ServerResponse, host: string): void {
+  const entries = history.since(0);
+  res.writeHead(200, {
+    ...securityHeaders(host),
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Disposition': `attachment; filename="luatos-${stamp()}.log"`,
+    'Cache-Control': 'no-store',
   });
-
-  const broadcast = (o: unknown) => {
-    if (!logClients.size) return;
-    const msg = JSON.stringify(o);
-    for (const c of logClients) if (c.ws.readyState === WebSocket.OPEN && c.ws.bufferedAmount < MAX_BUFFERED) c.ws.send(msg);
+  let i = 0;
+  const pump = () => {
+    while (i < entries.length) {
+      const parts: Buffer[] = [];
+      const end = Math.min(entries.length, i + 500);
+      for (; i < end; i++) parts.push(entryFileLines(entries[i]));
+      if (!res.write(Buffer.concat(parts))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
   };
-  const note = (text: string, level: Exclude<LogLevel, 'D'> = 'I') => {
-    flush(); // keep notes in order with the lines around them
-    broadcast({ t: 'note', text, level, time: Date.now() });
-  };
+  res.on('close', () => {
+    i = entries.length;
+  });
+  pump();
+}
 
-  const onBoot = (n: number) => note(`device boot #${n}`);
-  const onStopped = (r: StopReason) => note(`device stopped (${r.kind})`, 'W');
-  device.on('boot', onBoot);
-  device.on('stopped', onStopped);
-
-  // ---- status
-  const getStatus = (): DeviceStatus => {
+/** POST /api/fault: {"name": string, "args": string[]} -> device.faults.run. */
+function postFault(ctx: ConsoleContext, req: http.IncomingMessage, res: http.ServerResponse, host: string): void {
+  const refused = ctx.checks.postRefusal(req, host);
+  if (refused) return sendJson(res, host, refused[0], { ok: false, error: refused[1] });
+  readJsonBody(req, res, host, 8192, async (o) => {
+    // (null has no fields: a bad body like one that does not parse)
+    if (o === null) return sendJson(res, host, 400, { ok: false, error: 'bad JSON' });
+    const name = (o as { name?: unknown }).name;
+    const given = (o as { args?: unknown }).args;
+    const args = given === undefined ? [] : given;
+    if (typeof name !== 'string' || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+      return sendJson(res, host, 400, { ok: false, error: 'expected {"name": string, "args": string[]}' });
+    }
+    const what = [name, ...(args as string[])].join(' ');
+    ctx.feed.note(`fault: ${what}`, 'W');
     try {
-      return opts.status ? opts.status() : basicStatus(device);
+      await ctx.device.faults.run(name, args as string[]);
+      sendJson(res, host, 200, { ok: true });
     } catch (e) {
-      const s = basicStatus(device);
-      (s as DeviceStatus & { error?: string }).error = (e as Error).message;
-      return s;
+      const msg = (e as Error).message;
+      ctx.feed.note(`fault ${what} failed: ${msg}`, 'E');
+      sendJson(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: msg });
     }
-  };
-  const getVideo = (): string | null => {
+  });
+}
+
+/** POST /api/debug: one Debug panel operation (debug-api.ts). */
+function postDebug(ctx: ConsoleContext, req: http.IncomingMessage, res: http.ServerResponse, host: string): void {
+  const refused = ctx.checks.postRefusal(req, host);
+  if (refused) return sendJson(res, host, refused[0], { ok: false, error: refused[1] });
+  const op = ctx.debug ?? debugApi(null);
+  readJsonBody(req, res, host, 65536, async (o) => {
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return sendJson(res, host, 400, { ok: false, error: 'a JSON object expected' });
     try {
-      return opts.videoUrl?.() ?? null;
-    } catch {
-      return null;
+      const body = await op(Object.assign(Object.create(null), o) as Record<string, unknown>);
+      sendJson(res, host, 200, { ok: true, body: body ?? null });
+    } catch (e) {
+      sendJson(res, host, 200, { ok: false, error: (e as Error).message });
     }
-  };
-  const faultList = (): FaultInfo[] => device.faults.list();
-  let lastFaults = JSON.stringify(faultList());
-  const statusTimer = setInterval(() => {
-    if (!logClients.size) return;
-    const f = JSON.stringify(faultList());
-    if (f !== lastFaults) {
-      lastFaults = f;
-      broadcast({ t: 'faults', faults: JSON.parse(f) });
-    }
-    broadcast({ t: 'status', s: getStatus(), video: getVideo(), now: Date.now() });
-  }, opts.statusIntervalMs ?? 1000);
-
-  // ---- request checks
-  const hostOk = (req: http.IncomingMessage): string | null => {
-    const h = req.headers.host;
-    if (!h || !HOST_HEADER_RE.test(h)) return null;
-    if (loopback && !allowedHosts.has(h.toLowerCase())) return null;
-    return h;
-  };
-  const originOk = (req: http.IncomingMessage, host: string): boolean => req.headers.origin === `http://${host}`;
-
-  const send = (res: http.ServerResponse, host: string, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...extra });
-    res.end(body);
-  };
-  const sendJson = (res: http.ServerResponse, host: string, status: number, o: unknown) => send(res, host, status, 'application/json; charset=utf-8', JSON.stringify(o));
-  const plain = (res: http.ServerResponse, status: number, text: string) => {
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
-    res.end(text);
-  };
-
-  const serveFile = (req: http.IncomingMessage, res: http.ServerResponse, host: string, file: string, type: string) => {
-    fs.readFile(file, (err, data) => {
-      if (err) return plain(res, 404, 'not found\n');
-      res.writeHead(200, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : data);
-    });
-  };
-
-  const downloadLog = (res: http.ServerResponse, host: string) => {
-    const entries = history.since(0);
-    res.writeHead(200, {
-      ...securityHeaders(host),
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Disposition': `attachment; filename="luatos-${stamp()}.log"`,
-      'Cache-Control': 'no-store',
-    });
-    let i = 0;
-    const pump = () => {
-      while (i < entries.length) {
-        const parts: Buffer[] = [];
-        const end = Math.min(entries.length, i + 500);
-        for (; i < end; i++) parts.push(entryFileLines(entries[i]));
-        if (!res.write(Buffer.concat(parts))) {
-          res.once('drain', pump);
-          return;
-        }
-      }
-      res.end();
-    };
-    res.on('close', () => {
-      i = entries.length;
-    });
-    pump();
-  };
-
-  const runFault = (req: http.IncomingMessage, res: http.ServerResponse, host: string) => {
-    if (!originOk(req, host)) return sendJson(res, host, 403, { ok: false, error: 'cross-origin request refused' });
-    if (req.headers['x-console-token'] !== token) return sendJson(res, host, 403, { ok: false, error: 'missing or wrong console token' });
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, host, 415, { ok: false, error: 'JSON body expected' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > 8192) tooBig = true;
-      else chunks.push(d);
-    });
-    req.on('end', async () => {
-      if (tooBig) return sendJson(res, host, 413, { ok: false, error: 'body too large' });
-      let name: unknown;
-      let args: unknown;
-      try {
-        ({ name, args } = JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        return sendJson(res, host, 400, { ok: false, error: 'bad JSON' });
-      }
-      if (args === undefined) args = [];
-      if (typeof name !== 'string' || !Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
-        return sendJson(res, host, 400, { ok: false, error: 'expected {"name": string, "args": string[]}' });
-      }
-      const what = [name, ...(args as string[])].join(' ');
-      note(`fault: ${what}`, 'W');
-      try {
-        await device.faults.run(name, args as string[]);
-        sendJson(res, host, 200, { ok: true });
-      } catch (e) {
-        const msg = (e as Error).message;
-        note(`fault ${what} failed: ${msg}`, 'E');
-        sendJson(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: msg });
-      }
-    });
-  };
-
-  // ---- the Debug panel's API
-  const dbg = opts.debug ?? null;
-  let dbgFiles: Map<string, string> | null = null;
-  const MAX_SOURCE = 4 * 1024 * 1024;
-  const debugOp = async (o: Record<string, unknown>): Promise<unknown> => {
-    if (!dbg) throw new Error('the device runs without a debugger (luatos run --inspect)');
-    const num = (k: string): number => {
-      const v = o[k];
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`${k}: a whole number expected`);
-      return v;
-    };
-    const str = (k: string): string => {
-      const v = o[k];
-      if (typeof v !== 'string') throw new Error(`${k}: a string expected`);
-      return v;
-    };
-    switch (o.op) {
-      case 'status':
-        return { paused: dbg.paused, stop: dbg.stop };
-      case 'state': {
-        const st = await dbg.state();
-        dbgFiles = new Map(st.files.map((f) => [f.path, f.name]));
-        return st;
-      }
-      case 'source': {
-        const p = str('path');
-        if (!dbgFiles) dbgFiles = new Map((await dbg.state()).files.map((f) => [f.path, f.name]));
-        // only the device's own files
-        if (!dbgFiles.has(p)) throw new Error('not a file of the device');
-        const st = await fs.promises.stat(p);
-        if (st.size > MAX_SOURCE) throw new Error('file too large to show');
-        return { text: await fs.promises.readFile(p, 'utf8'), breakpoints: dbg.breakpointsOf(p).map((b) => b.line) };
-      }
-      case 'threads':
-        return dbg.threads();
-      case 'stack':
-        return dbg.stack(num('thread'));
-      case 'scopes':
-        return dbg.scopes(num('frame'));
-      case 'variables':
-        return dbg.variables(num('ref'));
-      case 'evaluate':
-        return dbg.evaluate(str('expression'), o.frame === undefined ? undefined : num('frame'));
-      case 'continue':
-        return dbg.continue();
-      case 'next':
-        return dbg.next(num('thread'));
-      case 'stepIn':
-        return dbg.stepIn(num('thread'));
-      case 'stepOut':
-        return dbg.stepOut(num('thread'));
-      case 'pause':
-        return dbg.pause();
-      case 'setBreakpoints': {
-        const lines = o.lines;
-        if (!Array.isArray(lines) || lines.length > 10000 || !lines.every((l) => Number.isInteger(l) && l > 0)) throw new Error('lines: whole numbers expected');
-        const p = str('path');
-        const keep = new Map(dbg.breakpointsOf(p).map((b) => [b.line, b]));
-        return dbg.setBreakpoints(p, (lines as number[]).map((line) => keep.get(line) ?? { line }));
-      }
-      default:
-        throw new Error('unknown op');
-    }
-  };
-  const runDebug = (req: http.IncomingMessage, res: http.ServerResponse, host: string) => {
-    if (!originOk(req, host)) return sendJson(res, host, 403, { ok: false, error: 'cross-origin request refused' });
-    if (req.headers['x-console-token'] !== token) return sendJson(res, host, 403, { ok: false, error: 'missing or wrong console token' });
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return sendJson(res, host, 415, { ok: false, error: 'JSON body expected' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > 65536) tooBig = true;
-      else chunks.push(d);
-    });
-    req.on('end', async () => {
-      if (tooBig) return sendJson(res, host, 413, { ok: false, error: 'body too large' });
-      let o: unknown;
-      try {
-        o = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        return sendJson(res, host, 400, { ok: false, error: 'bad JSON' });
-      }
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) return sendJson(res, host, 400, { ok: false, error: 'a JSON object expected' });
-      try {
-        const body = await debugOp(Object.assign(Object.create(null), o) as Record<string, unknown>);
-        sendJson(res, host, 200, { ok: true, body: body ?? null });
-      } catch (e) {
-        sendJson(res, host, 200, { ok: false, error: (e as Error).message });
-      }
-    });
-  };
-
-  const server = http.createServer((req, res) => {
-    const host = hostOk(req);
-    if (!host) return plain(res, 403, 'unknown Host\n');
-    const rawUrl = req.url ?? '/';
-    const q = rawUrl.indexOf('?');
-    const pathname = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
-    if (req.method === 'POST') {
-      if (pathname === '/api/fault') return runFault(req, res, host);
-      if (pathname === '/api/debug') return runDebug(req, res, host);
-      return plain(res, 404, 'not found\n');
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
-    switch (pathname) {
-      case '/api/info':
-        return sendJson(res, host, 200, {
-          token,
-          faults: faultList(),
-          clientLines,
-          historyLines: history.capacity,
-          firstSeq: history.firstSeq,
-          lastSeq: history.lastSeq,
-          device: { name: device.profile.name, bsp: device.profile.bsp, version: device.profile.version },
-          debug: dbg !== null,
-        });
-      case '/api/status':
-        return sendJson(res, host, 200, { s: getStatus(), video: getVideo(), now: Date.now() });
-      case '/api/log':
-        return downloadLog(res, host);
-      case '/vendor/mpegts.js':
-        if (!MPEGTS_FILE) return plain(res, 404, 'mpegts.js is not installed (npm install mpegts.js)\n');
-        return serveFile(req, res, host, MPEGTS_FILE, 'text/javascript; charset=utf-8');
-    }
-    const r = resolveStatic(staticDir, pathname);
-    if (!r.ok) return plain(res, r.status, r.status === 400 ? 'bad request\n' : 'not found\n');
-    serveFile(req, res, host, r.file, r.type);
   });
+}
 
-  // ---- WebSockets
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
-  server.on('upgrade', (req, socket, head) => {
-    const refuse = (code: number, text: string) => {
-      socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
-      socket.destroy();
-    };
-    socket.on('error', () => {});
-    const host = hostOk(req);
-    if (!host) return refuse(403, 'Forbidden');
-    if (!originOk(req, host)) return refuse(403, 'Forbidden');
-    const u = new URL(req.url ?? '/', 'http://x');
-    if (u.pathname !== '/ws' && u.pathname !== '/video') return refuse(404, 'Not Found');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (u.pathname === '/video') return onVideo(ws);
-      onLogClient(ws, u.searchParams.get('session') === session ? Number(u.searchParams.get('since') ?? '0') || 0 : 0);
-    });
-  });
-
-  const onLogClient = (ws: WebSocket, since: number) => {
-    const c: LogClient = { ws, missed: 0 };
-    flush(); // lines pending so far reach the others first; this page gets them from history
-    logClients.add(c);
-    ws.on('close', () => logClients.delete(c));
-    ws.on('error', () => logClients.delete(c));
-    ws.on('message', () => {}); // the page does not talk on this socket
-    ws.send(
-      JSON.stringify({
-        t: 'hello',
-        session,
-        faults: faultList(),
-        clientLines,
+/** GET/HEAD: the API's reads, the vendored player, the page's files. */
+function getRoute(ctx: ConsoleContext, req: http.IncomingMessage, res: http.ServerResponse, host: string, pathname: string): void {
+  const { history } = ctx;
+  switch (pathname) {
+    case '/api/info':
+      return sendJson(res, host, 200, {
+        token: ctx.checks.token,
+        faults: ctx.device.faults.list(),
+        clientLines: ctx.clientLines,
         historyLines: history.capacity,
         firstSeq: history.firstSeq,
         lastSeq: history.lastSeq,
-        device: { name: device.profile.name, bsp: device.profile.bsp, version: device.profile.version },
-        gap: since > 0 && since < history.firstSeq - 1 ? history.firstSeq - 1 - since : 0,
-      }),
-    );
-    const entries = history.since(since);
-    for (let i = 0; i < entries.length; i += HISTORY_CHUNK) {
-      ws.send(JSON.stringify({ t: 'log', history: true, lines: entries.slice(i, i + HISTORY_CHUNK).map(toWire) }));
-    }
-    ws.send(JSON.stringify({ t: 'status', s: getStatus(), video: getVideo(), now: Date.now() }));
-  };
+        device: deviceInfo(ctx.device),
+        debug: ctx.debug !== null,
+      });
+    case '/api/status':
+      return sendJson(res, host, 200, { s: ctx.getStatus(), video: ctx.getVideo(), now: Date.now() });
+    case '/api/log':
+      return downloadLog(history, res, host);
+    case '/vendor/mpegts.js':
+      if (!MPEGTS_FILE) return plain(res, 404, 'mpegts.js is not installed (npm install mpegts.js)\n');
+      return serveFile(req, res, host, MPEGTS_FILE, 'text/javascript; charset=utf-8');
+  }
+  const r = resolveStatic(ctx.staticDir, pathname);
+  if (!r.ok) return plain(res, r.status, r.status === 400 ? 'bad request\n' : 'not found\n');
+  serveFile(req, res, host, r.file, r.type);
+}
 
-  const onVideo = (ws: WebSocket) => {
-    ws.on('message', () => {});
-    const url = getVideo();
-    if (!url) {
-      ws.close(VIDEO_CLOSE.NO_STREAM, 'no stream yet');
-      return;
-    }
-    const relay = relayVideo(ws, url);
-    relays.add(relay);
-    ws.on('close', () => relays.delete(relay));
-  };
+function handleRequest(ctx: ConsoleContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const host = ctx.checks.host(req);
+  if (!host) return plain(res, 403, 'unknown Host\n');
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const pathname = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  if (req.method === 'POST') {
+    if (pathname === '/api/fault') return postFault(ctx, req, res, host);
+    if (pathname === '/api/debug') return postDebug(ctx, req, res, host);
+    return plain(res, 404, 'not found\n');
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed\n');
+  getRoute(ctx, req, res, host, pathname);
+}
 
-  // ---- listen
-  await new Promise<void>((resolve, reject) => {
+// ------------------------------------------------------------------------------ WebSockets
+
+function handleUpgrade(ctx: ConsoleContext, wss: WebSocketServer, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  const refuse = (code: number, text: string) => {
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+    socket.destroy();
+  };
+  socket.on('error', () => {});
+  const host = ctx.checks.host(req);
+  if (!host) return refuse(403, 'Forbidden');
+  if (!ctx.checks.origin(req, host)) return refuse(403, 'Forbidden');
+  const u = new URL(req.url ?? '/', 'http://x');
+  if (u.pathname !== '/ws' && u.pathname !== '/video') return refuse(404, 'Not Found');
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    if (u.pathname === '/video') return onVideo(ctx, ws);
+    onLogClient(ctx, ws, u.searchParams.get('session') === ctx.session ? Number(u.searchParams.get('since') ?? '0') || 0 : 0);
+  });
+}
+
+function onLogClient(ctx: ConsoleContext, ws: WebSocket, since: number): void {
+  const { history } = ctx;
+  const hello = {
+    t: 'hello',
+    session: ctx.session,
+    faults: ctx.device.faults.list(),
+    clientLines: ctx.clientLines,
+    historyLines: history.capacity,
+    firstSeq: history.firstSeq,
+    lastSeq: history.lastSeq,
+    device: deviceInfo(ctx.device),
+  };
+  ctx.feed.add(ws, since, hello, () => ({ t: 'status', s: ctx.getStatus(), video: ctx.getVideo(), now: Date.now() }));
+}
+
+/** /video: the live FLV relayed from `videoUrl()` (video-proxy.ts). */
+function onVideo(ctx: ConsoleContext, ws: WebSocket): void {
+  ws.on('message', () => {});
+  const url = ctx.getVideo();
+  if (!url) {
+    ws.close(VIDEO_CLOSE.NO_STREAM, 'no stream yet');
+    return;
+  }
+  const relay = relayVideo(ws, url);
+  ctx.relays.add(relay);
+  ws.on('close', () => ctx.relays.delete(relay));
+}
+
+/** Once a second to the pages: the fault list when it changed, the status. */
+function startStatusPush(ctx: ConsoleContext, intervalMs: number): NodeJS.Timeout {
+  const faultList = (): FaultInfo[] => ctx.device.faults.list();
+  let lastFaults = JSON.stringify(faultList());
+  return setInterval(() => {
+    if (!ctx.feed.size) return;
+    const f = JSON.stringify(faultList());
+    if (f !== lastFaults) {
+      lastFaults = f;
+      ctx.feed.broadcast({ t: 'faults', faults: JSON.parse(f) });
+    }
+    ctx.feed.broadcast({ t: 'status', s: ctx.getStatus(), video: ctx.getVideo(), now: Date.now() });
+  }, intervalMs);
+}
+
+// ------------------------------------------------------------------------------ the server
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, bindHost, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
+}
+
+/** The warning of a bind that is not loopback only (to `onWarning`, default stderr); null on loopback. */
+function bindWarning(opts: WebConsoleOptions, bindHost: string, port: number): string | null {
+  if (isLoopbackHost(bindHost)) return null;
+  const w =
+    `warning: the web console listens on ${bindHost}:${port}, not only on loopback: anyone who can reach this ` +
+    'address can read the device log, watch the video and inject faults. Use --web-host 127.0.0.1 unless you mean it.';
+  if (opts.onWarning) opts.onWarning(w);
+  else process.stderr.write(w + '\n');
+  return w;
+}
+
+export async function startWebConsole(opts: WebConsoleOptions): Promise<WebConsole> {
+  const device = opts.device;
+  const bindHost = opts.host ?? '127.0.0.1';
+  const history = new LogHistory(opts.historyLines ?? 50_000);
+  const feed = new LogFeed(device.logSink, history, opts.batchMs ?? 100);
+  const ctx: ConsoleContext = {
+    device,
+    checks: new RequestChecks(isLoopbackHost(bindHost), crypto.randomBytes(24).toString('hex')),
+    feed,
+    history,
+    clientLines: opts.clientLines ?? 50_000,
+    session: crypto.randomBytes(8).toString('hex'),
+    staticDir: opts.staticDir ?? defaultStaticDir(),
+    debug: opts.debug ? debugApi(opts.debug) : null,
+    relays: new Set<VideoRelay>(),
+    ...statusSources(opts),
+  };
+  const onBoot = (n: number) => feed.note(`device boot #${n}`);
+  const onStopped = (r: StopReason) => feed.note(`device stopped (${r.kind})`, 'W');
+  device.on('boot', onBoot);
+  device.on('stopped', onStopped);
+  const statusTimer = startStatusPush(ctx, opts.statusIntervalMs ?? 1000);
+
+  const server = http.createServer((req, res) => handleRequest(ctx, req, res));
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, wss, req, socket, head));
+  await listen(server, opts.port ?? 0, bindHost);
   const port = (server.address() as AddressInfo).port;
-  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${hostForUrl(bindHost).toLowerCase()}:${port}`]);
-  const url = `http://${hostForUrl(bindHost)}:${port}/`;
-  if (!loopback) {
-    const w =
-      `warning: the web console listens on ${bindHost}:${port}, not only on loopback: anyone who can reach this ` +
-      'address can read the device log, watch the video and inject faults. Use --web-host 127.0.0.1 unless you mean it.';
-    warnings.push(w);
-    if (opts.onWarning) opts.onWarning(w);
-    else process.stderr.write(w + '\n');
-  }
+  ctx.checks.listening(bindHost, port);
+  const warning = bindWarning(opts, bindHost, port);
 
   let closed = false;
   return {
-    url,
+    url: `http://${hostForUrl(bindHost)}:${port}/`,
     host: bindHost,
     port,
-    warnings,
+    warnings: warning ? [warning] : [],
     history,
     get clients() {
-      return logClients.size;
+      return feed.size;
     },
     async close() {
       if (closed) return;
       closed = true;
-      unsubscribeLog();
+      feed.close();
       device.off('boot', onBoot);
       device.off('stopped', onStopped);
       clearInterval(statusTimer);
-      if (batchTimer) clearTimeout(batchTimer);
-      batchTimer = null;
-      pending = [];
-      for (const r of relays) r.close();
-      for (const c of logClients) c.ws.terminate();
+      for (const r of ctx.relays) r.close();
+      feed.terminateAll();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => {

@@ -18,10 +18,10 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
-import { createDevice } from '../../boards/device';
+import { createBoardDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
 import { holdIfSlow, RealClock, VirtualClock } from '../../core/clock';
-import { boardNetwork, getBoard, setupBoard } from '../../boards';
+import { getBoard } from '../../boards';
 import { statusProvider } from '../status';
 import { FaultError } from '../../core/faults';
 import { childPidsReporter } from './children';
@@ -45,7 +45,7 @@ function main(): void {
   });
   let device: Device;
   try {
-    device = createDevice({
+    device = createBoardDevice(getBoard(o.board), {
       scripts: o.scripts,
       libDirs: o.libDirs,
       engine: o.engine,
@@ -56,9 +56,8 @@ function main(): void {
       maxBoots: o.maxBoots,
       clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
       coverage: o.coverage,
-      network: boardNetwork(getBoard(o.board), o.profile, o.net),
+      net: o.net,
     });
-    setupBoard(getBoard(o.board), device);
   } catch (e) {
     post({ t: 'start-error', message: (e as Error).message });
     return;
