@@ -514,13 +514,29 @@ function writableHost(vfs: Vfs, p: string): string {
   return r.host;
 }
 
-function memOp(m: { fs: MemFs; rel: string }, op: (f: MemFs, rel: string) => void): void {
-  if (m.rel === '/') throw new FsError('EACCES');
+/** Run a file-system call, turning what it throws into an FsError. */
+function fsCall<R>(f: () => R): R {
   try {
-    op(m.fs, m.rel);
+    return f();
   } catch (e) {
     throw FsError.from(e);
   }
+}
+
+/** A change on the host tree: errors as FsError, and the volume's block count recounted afterwards. */
+function hostChange(vfs: Vfs, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    throw FsError.from(e);
+  } finally {
+    vfs.root.invalidate();
+  }
+}
+
+function memOp(m: { fs: MemFs; rel: string }, op: (f: MemFs, rel: string) => void): void {
+  if (m.rel === '/') throw new FsError('EACCES');
+  fsCall(() => op(m.fs, m.rel));
 }
 
 export function makeDir(vfs: Vfs, p: string): void {
@@ -529,33 +545,15 @@ export function makeDir(vfs: Vfs, p: string): void {
   const host = writableHost(vfs, p);
   const v = vfs.root;
   if (v.usedBlocks() + 2 > v.totalBlocks || !roomForEntry(v)) throw new FsError('ENOSPC');
-  try {
-    fs.mkdirSync(host);
-  } catch (e) {
-    throw FsError.from(e);
-  } finally {
-    v.invalidate();
-  }
+  hostChange(vfs, () => fs.mkdirSync(host));
 }
 
 export function removeDir(vfs: Vfs, p: string): void {
   const m = mem(vfs, p);
   if (m) return memOp(m, (f, rel) => f.rmdir(rel));
   const host = writableHost(vfs, p);
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(host);
-  } catch (e) {
-    throw FsError.from(e);
-  }
-  if (!st.isDirectory()) throw new FsError('ENOTDIR');
-  try {
-    fs.rmdirSync(host);
-  } catch (e) {
-    throw FsError.from(e);
-  } finally {
-    vfs.root.invalidate();
-  }
+  if (!fsCall(() => fs.lstatSync(host)).isDirectory()) throw new FsError('ENOTDIR');
+  hostChange(vfs, () => fs.rmdirSync(host));
 }
 
 /** C remove(): a file or an empty directory. */
@@ -563,20 +561,8 @@ export function removePath(vfs: Vfs, p: string): void {
   const m = mem(vfs, p);
   if (m) return memOp(m, (f, rel) => f.remove(rel));
   const host = writableHost(vfs, p);
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(host);
-  } catch (e) {
-    throw FsError.from(e);
-  }
-  try {
-    if (st.isDirectory()) fs.rmdirSync(host);
-    else fs.unlinkSync(host);
-  } catch (e) {
-    throw FsError.from(e);
-  } finally {
-    vfs.root.invalidate();
-  }
+  const st = fsCall(() => fs.lstatSync(host));
+  hostChange(vfs, () => (st.isDirectory() ? fs.rmdirSync(host) : fs.unlinkSync(host)));
 }
 
 export function renamePath(vfs: Vfs, from: string, to: string): void {
@@ -589,22 +575,11 @@ export function renamePath(vfs: Vfs, from: string, to: string): void {
       throw new FsError('EXDEV');
     }
     if (ma.rel === '/' || mb.rel === '/') throw new FsError('EACCES');
-    try {
-      ma.fs.rename(ma.rel, mb.rel);
-    } catch (e) {
-      throw FsError.from(e);
-    }
-    return;
+    return fsCall(() => ma.fs.rename(ma.rel, mb.rel));
   }
   const a = resolveHost(vfs, from);
   if (a.readonly) throw new FsError(a.host ? 'EROFS' : 'ENOENT');
   const b = writableHost(vfs, to);
   if (a.vpath === '/') throw new FsError('EACCES');
-  try {
-    fs.renameSync(a.host as string, b);
-  } catch (e) {
-    throw FsError.from(e);
-  } finally {
-    vfs.root.invalidate();
-  }
+  hostChange(vfs, () => fs.renameSync(a.host as string, b));
 }

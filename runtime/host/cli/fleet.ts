@@ -22,10 +22,8 @@
  * Exit codes as `luatos run`: 0 ok, 1 failure, 2 usage error, 42 timeout with expectations
  * unmet; Ctrl-C / SIGTERM: 0, everything stopped (threads, ffmpeg, the ingest) within ~2 s.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadProfileFile } from '../../core/profile';
-import { boardNetwork, boardProfile, DEFAULT_BOARD, getBoard } from '../../boards';
+import { boardNetwork } from '../../boards';
 import { LocalPlatform, startLocalPlatform } from '../platform';
 import type { NetworkCliOptions } from '../../net/options';
 import { FleetHost } from '../fleet/fleet-host';
@@ -33,32 +31,10 @@ import { FleetLog } from '../fleet/fleet-log';
 import { fleetMembers, MAX_FLEET_DEVICES, NAME_PREFIX_RE, parseShard, type ShardSpec } from '../fleet/names';
 import { startFleetConsole, type FleetConsole } from '../web/fleet-console';
 import { UsageError } from '../util/usage-error';
-import type { EngineName } from '../../core/device';
+import { runProfile, type RunCommonOptions } from './run-options';
 
 /** What the fleet takes of `luatos run`'s parsed options (main.ts RunOptions has them all). */
-export interface RunOptions {
-  targets: string[];
-  board?: string;
-  engine: EngineName;
-  libDirs: string[];
-  profileFile?: string;
-  stateDir?: string;
-  logLevel: 'D' | 'I' | 'W' | 'E';
-  format: 'text' | 'jsonl';
-  timeoutSec?: number;
-  expect: string[];
-  fail: string[];
-  reboot: 'restart' | 'exit';
-  maxBoots: number;
-  runawayMs?: number;
-  clock: 'real' | 'virtual';
-  net: NetworkCliOptions;
-  camera?: string;
-  platform: 'local' | 'none';
-  platformConfig?: string;
-  web?: number;
-  webHost?: string;
-}
+export type RunOptions = RunCommonOptions;
 
 export interface RunResult {
   code: number;
@@ -201,13 +177,7 @@ export interface FleetRunResult extends RunResult {
 export async function runFleet(fo: FleetOptions, parsers: RunParsers, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<FleetRunResult> {
   const o = fo.run;
   const scripts = parsers.resolveScripts(o.targets);
-  for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
-  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
-  const overrides: Record<string, unknown> = {};
-  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
-  if (o.camera) overrides.camera = { source: o.camera };
-  const board = getBoard(o.board ?? DEFAULT_BOARD);
-  const profile = boardProfile(board, fileProfile, overrides);
+  const { board, profile } = runProfile(o);
   const members = fleetMembers(fo.prefix, fo.devices, fo.shard);
   const note = (t: string) => {
     try {

@@ -15,9 +15,8 @@ import * as path from 'node:path';
 import type { StopReason } from '../../core/device';
 import { DeviceHost } from '../worker/device-host';
 import { startDapServer, type DapServer } from '../debug/dap-server';
-import { DEFAULT_ENGINE, ENGINE_NAMES, EngineName } from '../../core/device';
-import { LogSink, type LogLevel } from '../../core/log';
-import { loadProfileFile } from '../../core/profile';
+import { DEFAULT_ENGINE, ENGINE_NAMES } from '../../core/device';
+import { LogSink } from '../../core/log';
 import { logsCommand } from '../logs/command';
 import { NetworkCliOptions } from '../../net/options';
 import { listCameras } from '../../media/camera/sources';
@@ -28,8 +27,9 @@ import { testCommand } from '../scenario/command';
 import { checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
 import { flag, help, list, number, oneOf, optional, readArgs, value, type Values } from '../util/args';
 import { FLEET_HELP, parseFleetArgs, runFleet } from './fleet';
+import { runProfile, type RunCommonOptions } from './run-options';
 import type { ScheduledFault } from '../worker/protocol';
-import { boardNames, boardNetwork, boardProfile, DEFAULT_BOARD, findBoard, formatBoardList, getBoard } from '../../boards';
+import { boardNames, boardNetwork, findBoard, formatBoardList } from '../../boards';
 
 import { UsageError } from '../util/usage-error';
 import { withMapRules } from '../util/map-rules';
@@ -101,32 +101,11 @@ the script is stuck in one Lua call (the device runs in its own thread).
 --board pc: the code of os.exit(n) / rtos.reboot(n), 1 after a VM exit.
 `;
 
-export interface RunOptions {
-  targets: string[];
-  /** --board NAME (runtime/boards/); default air8101 */
-  board?: string;
-  engine: EngineName;
-  libDirs: string[];
-  profileFile?: string;
+/** `luatos run`'s options: the ones a fleet takes too (run-options.ts) and one device's own. */
+export interface RunOptions extends RunCommonOptions {
   name?: string;
-  stateDir?: string;
   logFile?: string;
-  logLevel: LogLevel;
-  format: 'text' | 'jsonl';
-  timeoutSec?: number;
-  expect: string[];
-  fail: string[];
-  reboot: 'restart' | 'exit';
-  maxBoots: number;
-  runawayMs?: number;
-  clock: 'real' | 'virtual';
   coverage: boolean;
-  net: NetworkCliOptions;
-  camera?: string;
-  platform: 'local' | 'none';
-  platformConfig?: string;
-  web?: number;
-  webHost?: string;
   /** --inspect / --inspect-brk PORT (0: ephemeral) */
   inspect?: number;
   inspectBrk?: boolean;
@@ -260,7 +239,6 @@ export interface RunResult {
  */
 export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = process.stdout): Promise<RunResult> {
   const scripts = resolveScripts(o.targets);
-  for (const d of o.libDirs) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`--lib folder not found: ${d}`);
   const { board, profile } = runProfile(o);
   const output = new RunOutput(out);
   const platform = await startRunPlatform(o, output);
@@ -296,17 +274,6 @@ export async function runDevice(o: RunOptions, out: NodeJS.WritableStream = proc
   platform?.registerFaults(device.faults);
   const web = await startRunConsole(o, device, platform, dap, output);
   return await waitForRun(o, { device, sink, output, platform, dap, web });
-}
-
-/** The board and the device profile: board preset < --profile file < --name, --runaway-ms, --camera. */
-function runProfile(o: RunOptions): { board: ReturnType<typeof getBoard>; profile: ReturnType<typeof boardProfile> } {
-  const fileProfile = o.profileFile ? loadProfileFile(o.profileFile) : {};
-  const overrides: Record<string, unknown> = {};
-  if (o.name) overrides.name = o.name;
-  if (o.runawayMs) overrides.runawayMs = o.runawayMs;
-  if (o.camera) overrides.camera = { source: o.camera };
-  const board = getBoard(o.board ?? DEFAULT_BOARD);
-  return { board, profile: boardProfile(board, fileProfile, overrides) };
 }
 
 /** The run's output: it may close under us (`| head`), which ends the run quietly. */

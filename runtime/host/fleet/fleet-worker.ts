@@ -18,10 +18,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
-import { createBoardDevice } from '../../boards/device';
 import { LogSink, type LogRecord } from '../../core/log';
-import { RealClock, VirtualClock } from '../../core/clock';
-import { getBoard } from '../../boards';
+import { buildBoardDevice } from '../worker/board-device';
 import { deviceRowFigures } from '../status';
 import { CAMERA_POOL_KEY, CameraPool } from '../../media/camera/camera-pool';
 import { childPidsReporter } from '../worker/children';
@@ -45,7 +43,6 @@ function main(): void {
   const data = workerData as FleetWorkerData;
   const post = (m: FromFleetWorker) => port.postMessage(m);
   const hb = new Float64Array(data.heartbeat);
-  const board = getBoard(data.board);
   const pool = new CameraPool(); // its encoders end with the thread: the host kills their pids
   const shared = new Map<string, unknown>();
   if (data.shareCamera) shared.set(CAMERA_POOL_KEY, pool);
@@ -74,7 +71,8 @@ function main(): void {
     const sink = new LogSink({ stream: null });
     let device: Device;
     try {
-      device = createBoardDevice(board, {
+      device = buildBoardDevice({
+        board: data.board,
         scripts: data.scripts,
         libDirs: data.libDirs,
         engine: data.engine,
@@ -83,7 +81,7 @@ function main(): void {
         dataDir: spec.dataDir,
         reboot: data.reboot,
         maxBoots: data.maxBoots,
-        clock: data.clock === 'virtual' ? new VirtualClock() : new RealClock(),
+        clock: data.clock,
         net: { ...data.net, mac: spec.mac },
         shared,
         isolatedEngine: data.isolatedEngines,

@@ -10,6 +10,7 @@ import type { NetworkCliOptions } from '../../net/options';
 import type { StopReason } from '../../core/device';
 import type { VmExit } from '../../core/device';
 import type { WireRecord } from '../worker/protocol';
+import type { DeviceRowFigures } from '../status';
 
 /** One device of a worker. */
 export interface FleetWorkerDevice {
@@ -46,25 +47,13 @@ export interface FleetWorkerData {
   heartbeat: SharedArrayBuffer;
 }
 
-/** One row of the fleet table (web console, `fleet.status()`). */
-export interface FleetRow {
+/** One row of the fleet table (web console, `fleet.status()`): the device's figures (status.ts) and its place in the fleet. */
+export interface FleetRow extends Omit<DeviceRowFigures, 'encoderKey'> {
   index: number;
   name: string;
   mac: string;
-  /** 'off' | 'disconnected' | 'connecting' | 'connected' | 'unknown' */
-  wifi: string;
-  ip: string | null;
-  /** RtmpState number, null: no rtmp object */
-  rtmp: number | null;
-  kbps: number;
-  dropped: number;
-  videoFrames: number;
-  queueMs: number;
-  boots: number;
-  uptimeMs: number;
   /** the last E line (text), null when none */
   lastError: string | null;
-  stopped: boolean;
   /** the shared encoder this device takes frames from (its key), null: none / its own */
   encoder: string | null;
 }

@@ -18,10 +18,9 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Device } from '../../core/device';
-import { createBoardDevice } from '../../boards/device';
 import { LogSink } from '../../core/log';
-import { holdIfSlow, RealClock, VirtualClock } from '../../core/clock';
-import { getBoard } from '../../boards';
+import { holdIfSlow } from '../../core/clock';
+import { buildBoardDevice } from './board-device';
 import { statusProvider } from '../status';
 import { FaultError } from '../../core/faults';
 import { childPidsReporter } from './children';
@@ -45,19 +44,7 @@ function main(): void {
   });
   let device: Device;
   try {
-    device = createBoardDevice(getBoard(o.board), {
-      scripts: o.scripts,
-      libDirs: o.libDirs,
-      engine: o.engine,
-      profile: o.profile,
-      log: sink,
-      dataDir: o.dataDir,
-      reboot: o.reboot,
-      maxBoots: o.maxBoots,
-      clock: o.clock === 'virtual' ? new VirtualClock() : new RealClock(),
-      coverage: o.coverage,
-      net: o.net,
-    });
+    device = buildBoardDevice({ ...o, log: sink });
   } catch (e) {
     post({ t: 'start-error', message: (e as Error).message });
     return;

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LogLevel } from '../types';
 import { SendQueue, type MediaKind, type QueuedMedia } from './send-queue';
-import { RateWindow } from './stats';
+import { RateWindow, type RtmpStats } from './stats';
 
 /**
  * What the publisher needs from a socket: a Duplex (net.Socket, tls.TLSSocket or a simulated link).
@@ -56,20 +56,21 @@ export interface RtmpTransportOptions {
   statsWindowMs: number;
 }
 
-/** Counters (cumulative over the transport's life). */
-export interface TransportCounters {
-  bytesSent: number;
-  packets: number;
-  videoFrames: number;
-  audioFrames: number;
-  iFrames: number;
-  iBytes: number;
-  pFrames: number;
-  pBytes: number;
-  droppedFrames: number;
-  droppedBytes: number;
-  acksSent: number;
-}
+/** Counters (cumulative over the transport's life): the cumulative fields of RtmpStats. */
+export type TransportCounters = Pick<
+  RtmpStats,
+  | 'bytesSent'
+  | 'packets'
+  | 'videoFrames'
+  | 'audioFrames'
+  | 'iFrames'
+  | 'iBytes'
+  | 'pFrames'
+  | 'pBytes'
+  | 'droppedFrames'
+  | 'droppedBytes'
+  | 'acksSent'
+>;
 
 export class RtmpTransport {
   readonly st: TransportCounters = {
