@@ -16,7 +16,7 @@
  * The broker is mosquitto (a separate process) when installed, else aedes in this process.
  */
 import { createDevice } from '../../runtime/boards/device';
-import { EngineName } from '../../runtime/core/engine';
+import { DEFAULT_ENGINE, EngineName } from '../../runtime/core/engine';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
 import { DirectNetwork } from '../../runtime/net/direct';
@@ -226,7 +226,7 @@ export async function mqttRows(opts: MqttBenchOptions = {}): Promise<NetBenchRow
   const runs = opts.runs ?? 3;
   const n = opts.messages ?? 10000;
   const m = opts.roundTrips ?? 300;
-  const engines = opts.engines ?? ['wasmoon', 'fengari'];
+  const engines = opts.engines ?? [...new Set<EngineName>([DEFAULT_ENGINE, 'wasmoon'])];
   const log = opts.log ?? (() => undefined);
   const nw = Math.max(1000, Math.floor(n / 10));
   const mw = Math.max(10, Math.floor(m / 10));
