@@ -8,8 +8,13 @@
  *   That JS side never lets a JS exception into wasm: it returns the result count or a code
  *   (-1 raise the value on top, -2 raise the message on top with the caller's position, -3 yield
  *   with the count and continuation id written to the glue's yield slot), and the C side does
- *   `lua_error` / `return lua_yieldk(...)` itself. `error(L)` and `yieldk` therefore throw JS
- *   sentinels that only the dispatcher catches.
+ *   `lua_error` / `return lua_yieldk(...)` itself. `error(L)` therefore throws a JS sentinel
+ *   that only the dispatcher catches. `yieldk` does not throw: it records the yield (a flag the
+ *   dispatcher reads when the host function returns) and returns a marker, which every caller
+ *   returns at once (`return e.yieldk(...)`, as the interface asks). A JS throw costs V8 a
+ *   message object with the throw site's location on every call (the host's top-level
+ *   v8::TryCatch is verbose), several µs at the depth of a device's resume: the cost of every
+ *   `sys.wait` and every message the VM receives.
  * - Lua's own non-local exits are native wasm exceptions (C++ throw). One raised in a Lua call
  *   made from a host function (`call`) passes through the JS frames as a
  *   `WebAssembly.Exception` and is rethrown untouched (`isUnwind`).
@@ -103,6 +108,8 @@ export class Lua53Engine implements LuaEngine {
   private liveFns = 0;
   private readonly conts = new Map<number, { k: Continuation; g: number }>();
   private nextCont = 1;
+  /** set by yieldk, read (and cleared) by the dispatcher that called the host function */
+  private yieldPending = false;
   private readonly hooks = new Map<number, HookFunction>();
   private readonly cstrings = new Map<string, number>();
   private readonly typenames: string[] = [];
@@ -180,12 +187,22 @@ export class Lua53Engine implements LuaEngine {
 
   private hostCall(L: number, id: number): number {
     const fn = this.fns[id];
+    this.yieldPending = false;
     try {
       if (!fn || this.fnOwner[id] !== this.stateOf(L)) throw new LuaError('host function was released');
-      return fn(T(L));
+      const n = fn(T(L));
+      return this.takeYield() ? YIELD : n;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, true);
     }
+  }
+
+  /** whether the host function just run called yieldk (cleared) */
+  private takeYield(): boolean {
+    if (!this.yieldPending) return false;
+    this.yieldPending = false;
+    return true;
   }
 
   private hostK(L: number, status: number, ctx: number): number {
@@ -193,8 +210,11 @@ export class Lua53Engine implements LuaEngine {
     this.conts.delete(ctx);
     try {
       if (!c || c.g !== this.stateOf(L)) throw new LuaError('continuation lost');
-      return c.k(T(L), status);
+      this.yieldPending = false;
+      const n = c.k(T(L), status);
+      return this.takeYield() ? YIELD : n;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -202,10 +222,12 @@ export class Lua53Engine implements LuaEngine {
   private hostHook(L: number, event: number, line: number): number {
     const h = this.hooks.get(this.stateOf(L));
     if (!h) return 0;
+    this.yieldPending = false;
     try {
       h(T(L), event, line);
-      return 0;
+      return this.takeYield() ? YIELD : 0;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, false);
     }
   }
@@ -549,7 +571,9 @@ export class Lua53Engine implements LuaEngine {
     this.conts.set(ctx, { k, g: this.stateOf(S(L)) });
     this.m.HEAP32[this.yieldSlot >> 2] = nresults;
     this.m.HEAP32[(this.yieldSlot >> 2) + 1] = ctx;
-    throw YIELD_SIGNAL;
+    this.yieldPending = true;
+    // the caller returns this at once (`return e.yieldk(...)`); the dispatcher sees the flag
+    return YIELD_SIGNAL as never;
   }
   isyieldable(L: LuaState): boolean {
     return this.m._lua_isyieldable(S(L)) !== 0;
