@@ -1,6 +1,7 @@
 /**
  * Hostile HTTP servers against the device's http client: time to the result and peak RSS
- * growth of this process (medians of 3 runs, wasmoon). Run: `npx tsc -p . && node dist/scripts/bench-http.js`.
+ * growth of this process (medians of 3 runs, on the default engine DEFAULT_ENGINE, or
+ * `--engine <name>`). Run: `npx tsc -p . && node dist/scripts/bench-http.js [--engine wasmoon]`.
  *
  * Cases: endless 1-byte chunks; a 500 MB Content-Length body; a body until close that never
  * ends; 20 000 interim `100 Continue` heads in one read. Every case prints the result code
@@ -10,6 +11,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { runLua } from '../test/helpers/run-lua';
 import { mappedNetwork } from '../test/http/servers';
+import { engineArgs } from './bench/engines';
+
+const ENGINE = engineArgs(process.argv)[0];
 
 interface Case {
   name: string;
@@ -74,7 +78,7 @@ sys.taskInit(function()
 end)
 sys.run()
 `;
-  const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', timeoutMs: 90000, device: { network: mappedNetwork(port) } });
+  const r = await runLua({ 'main.lua': src }, { engine: ENGINE, until: 'I/user.DONE', timeoutMs: 90000, device: { network: mappedNetwork(port) } });
   const ms = performance.now() - t0;
   fs.rmSync(r.dir, { recursive: true, force: true });
   fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });

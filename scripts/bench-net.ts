@@ -24,7 +24,8 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { runLua } from '../test/helpers/run-lua';
 import { WifiNetwork } from '../runtime/net/model';
-import { DEFAULT_ENGINE, ENGINE_NAMES, type EngineName } from '../runtime/core/engine';
+import { type EngineName } from '../runtime/core/engine';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
 import { mqttRows, type NetBenchRow } from './bench/net-mqtt';
 
 export interface BenchResult {
@@ -205,21 +206,9 @@ function printMqtt(rows: NetBenchRow[]): void {
   for (const n of new Set(rows.map((r) => r.note))) console.log(`note: ${n}`);
 }
 
-/** `--engine X` (repeatable); default: the default engine, then wasmoon (for the ratio) */
-function engines(): EngineName[] {
-  const picked: EngineName[] = [];
-  for (let i = 0; i < process.argv.length - 1; i++) {
-    if (process.argv[i] !== '--engine') continue;
-    const e = process.argv[i + 1] as EngineName;
-    if (!ENGINE_NAMES.includes(e)) throw new Error(`unknown engine '${e}' (use ${ENGINE_NAMES.join(', ')})`);
-    if (!picked.includes(e)) picked.push(e);
-  }
-  return picked.length ? picked : [...new Set<EngineName>([DEFAULT_ENGINE, 'wasmoon'])];
-}
-
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '3')) || 3);
-  const list = engines();
+  const list = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
   const mb = Math.max(1, Number(arg('mb', '64')) || 64);
   if (!process.argv.includes('--skip-mqtt')) {
     console.log(`bench:net — MQTT (engines ${list.join(', ')}; default engine ${DEFAULT_ENGINE})`);

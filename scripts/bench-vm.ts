@@ -17,7 +17,7 @@
  * `--debugger`: the CPU suite and the timer benchmark run by a device in a worker thread (as
  * `luatos run`), without and with a debugger attached (`--inspect`, a DAP client connected, no
  * breakpoints), each in a fresh process, interleaved; prints the medians and the ratio
- * (issue 18's target: <= 1.3x).
+ * (issue 18's target: <= 1.3x), on every engine (or only `--engine <name>`).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -317,7 +317,7 @@ async function debuggerRows(): Promise<void> {
     if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
     return r.stdout;
   };
-  for (const e of ['wasmoon', 'fengari'] as EngineName[]) {
+  for (const e of ENGINES) {
     const plain: Results = new Map();
     const dbg: Results = new Map();
     for (let i = 0; i < RUNS; i++) {
