@@ -6,7 +6,8 @@
  * ratio baseline-time / device-time (1.0 = as fast as plain Node; higher is better). Add rows to
  * ROWS (other modules: MQTT, ...). Options: `--runs N` (3), `--engine <name>` (repeatable; one of
  * ENGINE_NAMES; default: the default engine DEFAULT_ENGINE and wasmoon, so one run shows both and
- * their ratio), `--mb N` (64). A quarter-size warm-up run of each row comes first and is not
+ * their ratio), `--mb N` (256: a 64 MB run lasts ~100 ms, within the scheduling noise of a
+ * loaded machine; 256 MB runs last about half a second). A quarter-size warm-up run of each row comes first and is not
  * counted. Engines are interleaved run by run, so load changes on the machine hit them alike.
  *
  * Rows:
@@ -209,7 +210,7 @@ function printMqtt(rows: NetBenchRow[]): void {
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '3')) || 3);
   const list = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
-  const mb = Math.max(1, Number(arg('mb', '64')) || 64);
+  const mb = Math.max(1, Number(arg('mb', '256')) || 256);
   if (!process.argv.includes('--skip-mqtt')) {
     console.log(`bench:net — MQTT (engines ${list.join(', ')}; default engine ${DEFAULT_ENGINE})`);
     printMqtt(
