@@ -434,7 +434,7 @@ async function virtualTimerRows(engines: EngineName[]): Promise<void> {
       cpu.get(e)!.push(r.cpu);
     }
   }
-  console.log(`\nsys timer events/s under the VirtualClock (200 tasks on sys.wait(1), ${TIMER_SECONDS} device s after 1 device s of warm-up; engines interleaved, median of 3): per CPU second of this process (the figure; per wall second in brackets)`);
+  console.log(`\nsys timer events/s under the VirtualClock (200 tasks on sys.wait(1), ${TIMER_SECONDS} device s after 1 device s of warm-up; engines interleaved, median of 3): per CPU second of this process (the figure) and per wall second; single runs in brackets`);
   const has = engines.includes('wasmoon');
   const baseCpu = has ? median(cpu.get('wasmoon')!) : NaN;
   const baseWall = has ? median(wall.get('wasmoon')!) : NaN;
