@@ -15,7 +15,9 @@
  *    throughput from a Lua loop vs the same loop on MQTT.js (the reference; rows marked
  *    "vs mqtt-packet" compare with a plain mqtt-packet client, information only), and the
  *    QoS 1 round trip p50/p95, against a mosquitto started on 127.0.0.1 (skipped with a reason
- *    when mosquitto is absent). `--skip-mqtt` / `--skip-socket` run one part.
+ *    when mosquitto is absent). `--skip-mqtt` / `--skip-socket` run one part; `--messages N`
+ *    (10000 QoS 0 publishes), `--round-trips N` (1000 QoS 1 round trips per run: a run of a few
+ *    tens of ms would let one descheduling of a loaded machine move its p50).
  *  - socket TCP echo, 64 KB writes: the script sends 64 KB with socket.tx, reads the echo back
  *    with socket.rx into a zbuff until all 64 KB came back, repeated for N MB; the baseline is
  *    a Node net.Socket doing the same write-then-read-back rounds. Target ≥ 0.5x.
@@ -217,7 +219,7 @@ async function main(): Promise<void> {
       await mqttRows({
         runs,
         messages: Number(arg('messages', '10000')) || 10000,
-        roundTrips: Number(arg('round-trips', '300')) || 300,
+        roundTrips: Number(arg('round-trips', '1000')) || 1000,
         engines: list,
         log: (t) => console.log(t),
       }),
