@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { runLua } from '../test/helpers/run-lua';
 import { mappedNetwork } from '../test/http/servers';
-import { engineArgs } from './bench/engines';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
 
-const ENGINE = engineArgs(process.argv)[0];
+let ENGINE = DEFAULT_ENGINE;
 
 interface Case {
   name: string;
@@ -92,6 +92,8 @@ sys.run()
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
+  ENGINE = engineArgs(process.argv)[0];
+  console.log(`engine ${ENGINE}`);
   console.log('case                                 result           median ms   median peak RSS growth (MB)');
   for (const c of CASES) {
     const runs = [];
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e) => {
-    console.error(e);
+    console.error(e instanceof Error ? e.message : e);
     process.exit(1);
   },
 );

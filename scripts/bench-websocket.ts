@@ -11,7 +11,6 @@ import { HOST, startWsServer, wsNetwork } from '../test/websocket/ws-helpers';
 import type { EngineName } from '../runtime/core/engine';
 import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
 
-const ENGINES = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
 
 const RUNS = 5;
 const SIZES = [16, 1024, 32768];
@@ -79,13 +78,14 @@ async function plain(size: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const engines = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
   console.log('websocket echo round trips per second (one in flight), median of', RUNS);
   for (const size of SIZES) {
     const base: number[] = [];
     for (let i = 0; i < RUNS; i++) base.push(await plain(size));
     const b = median(base);
     console.log(`${String(size).padStart(6)} B  node ws client ${b.toFixed(0).padStart(7)}/s`);
-    for (const engine of ENGINES) {
+    for (const engine of engines) {
       const xs: number[] = [];
       for (let i = 0; i < RUNS; i++) xs.push(await device(engine, size));
       const m = median(xs);
