@@ -167,6 +167,7 @@ async function timerEvents(engine: EngineName): Promise<number> {
       const m = /count (\d+)/.exec(r.payload.toString());
       if (m) {
         dev.dispose();
+        fs.rmSync(dir, { recursive: true, force: true });
         resolve(Number(m[1]) / TIMER_SECONDS);
       }
     });
