@@ -1,6 +1,7 @@
 /**
  * Hostile HTTP servers against the device's http client: time to the result and peak RSS
- * growth of this process (medians of 3 runs, wasmoon). Run: `npx tsc -p . && node dist/scripts/bench-http.js`.
+ * growth of this process (medians of 3 runs, on the default engine DEFAULT_ENGINE, or
+ * `--engine <name>`). Run: `npx tsc -p . && node dist/scripts/bench-http.js [--engine wasmoon]`.
  *
  * Cases: endless 1-byte chunks; a 500 MB Content-Length body; a body until close that never
  * ends; 20 000 interim `100 Continue` heads in one read. Every case prints the result code
@@ -10,6 +11,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { runLua } from '../test/helpers/run-lua';
 import { mappedNetwork } from '../test/http/servers';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
+
+let ENGINE = DEFAULT_ENGINE;
 
 interface Case {
   name: string;
@@ -74,7 +78,7 @@ sys.taskInit(function()
 end)
 sys.run()
 `;
-  const r = await runLua({ 'main.lua': src }, { engine: 'wasmoon', until: 'I/user.DONE', timeoutMs: 90000, device: { network: mappedNetwork(port) } });
+  const r = await runLua({ 'main.lua': src }, { engine: ENGINE, until: 'I/user.DONE', timeoutMs: 90000, device: { network: mappedNetwork(port) } });
   const ms = performance.now() - t0;
   fs.rmSync(r.dir, { recursive: true, force: true });
   fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
@@ -88,6 +92,8 @@ sys.run()
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
+  ENGINE = engineArgs(process.argv)[0];
+  console.log(`engine ${ENGINE}`);
   console.log('case                                 result           median ms   median peak RSS growth (MB)');
   for (const c of CASES) {
     const runs = [];
@@ -99,7 +105,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e) => {
-    console.error(e);
+    console.error(e instanceof Error ? e.message : e);
     process.exit(1);
   },
 );

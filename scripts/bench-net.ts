@@ -4,15 +4,20 @@
  * A table of named rows; each row measures the device side (a Lua script on the runtime) and a
  * plain Node baseline doing the same exchange, 3 runs each, and prints the medians and the
  * ratio baseline-time / device-time (1.0 = as fast as plain Node; higher is better). Add rows to
- * ROWS (other modules: MQTT, ...). Options: `--runs N` (3), `--engine wasmoon|fengari`, `--mb N`
- * (64). A quarter-size warm-up run of each row comes first and is not counted.
+ * ROWS (other modules: MQTT, ...). Options: `--runs N` (3), `--engine <name>` (repeatable; one of
+ * ENGINE_NAMES; default: the default engine DEFAULT_ENGINE and wasmoon, so one run shows both and
+ * their ratio), `--mb N` (256: a 64 MB run lasts ~100 ms, within the scheduling noise of a
+ * loaded machine; 256 MB runs last about half a second). A quarter-size warm-up run of each row comes first and is not
+ * counted. Engines are interleaved run by run, so load changes on the machine hit them alike.
  *
  * Rows:
  *  - MQTT (scripts/bench/net-mqtt.ts, its own table before the socket rows): QoS 0 publish
  *    throughput from a Lua loop vs the same loop on MQTT.js (the reference; rows marked
  *    "vs mqtt-packet" compare with a plain mqtt-packet client, information only), and the
  *    QoS 1 round trip p50/p95, against a mosquitto started on 127.0.0.1 (skipped with a reason
- *    when mosquitto is absent). `--skip-mqtt` / `--skip-socket` run one part.
+ *    when mosquitto is absent). `--skip-mqtt` / `--skip-socket` run one part; `--messages N`
+ *    (10000 QoS 0 publishes), `--round-trips N` (1000 QoS 1 round trips per run: a run of a few
+ *    tens of ms would let one descheduling of a loaded machine move its p50).
  *  - socket TCP echo, 64 KB writes: the script sends 64 KB with socket.tx, reads the echo back
  *    with socket.rx into a zbuff until all 64 KB came back, repeated for N MB; the baseline is
  *    a Node net.Socket doing the same write-then-read-back rounds. Target ≥ 0.5x.
@@ -22,6 +27,8 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { runLua } from '../test/helpers/run-lua';
 import { WifiNetwork } from '../runtime/net/model';
+import { type EngineName } from '../runtime/core/engine';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
 import { mqttRows, type NetBenchRow } from './bench/net-mqtt';
 
 export interface BenchResult {
@@ -29,17 +36,22 @@ export interface BenchResult {
   device: number;
   /** ms of the plain Node baseline */
   baseline: number;
+  /** ms of process CPU time (user + system) of each side, when measured: the cost, less sensitive to other load on the machine than wall time */
+  deviceCpu?: number;
+  baselineCpu?: number;
   /** shown next to the figures (bytes moved, ...) */
   note?: string;
 }
 
 export interface BenchRow {
   name: string;
+  /** printed next to the medians: label and check of the ratio baseline/device */
+  target?: { label: string; met: (ratio: number) => boolean };
   run(opts: BenchOptions): Promise<BenchResult>;
 }
 
 export interface BenchOptions {
-  engine: 'wasmoon' | 'fengari';
+  engine: EngineName;
   mb: number;
 }
 
@@ -65,13 +77,18 @@ async function echoServer(): Promise<{ port: number; close: () => void }> {
   };
 }
 
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}
+
 /** plain Node: write 64 KB, wait until 64 KB came back, repeat */
-async function nodeEcho(port: number, total: number): Promise<number> {
+async function nodeEcho(port: number, total: number): Promise<{ ms: number; cpu: number }> {
   const c = net.connect(port, '127.0.0.1');
   c.setNoDelay(true);
   await once(c, 'connect');
   const chunk = Buffer.alloc(CHUNK, 0x61);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let got = 0;
   let sent = 0;
   await new Promise<void>((resolve) => {
@@ -87,8 +104,9 @@ async function nodeEcho(port: number, total: number): Promise<number> {
     next();
   });
   const ms = performance.now() - t0;
+  const cpu = cpuMs(process.cpuUsage(c0));
   c.destroy();
-  return ms;
+  return { ms, cpu };
 }
 
 const LUA_ECHO = (port: number, total: number) => `
@@ -123,13 +141,16 @@ sys.run()
 export const ROWS: BenchRow[] = [
   {
     name: 'socket TCP echo, 64 KB writes (socket.tx/rx vs net.Socket)',
+    target: { label: '>= 0.5x', met: (r) => r >= 0.5 },
     run: async (o) => {
       const srv = await echoServer();
       const total = o.mb * 1024 * 1024;
       try {
-        const baseline = await nodeEcho(srv.port, total);
+        const base = await nodeEcho(srv.port, total);
         let t0 = 0;
         let t1 = 0;
+        let c0: NodeJS.CpuUsage | null = null;
+        let cpu = 0;
         let got = '';
         const model = new WifiNetwork({ timing: { assocMs: 10, dhcpMs: 10 } });
         const r = await runLua(
@@ -141,10 +162,14 @@ export const ROWS: BenchRow[] = [
             device: { network: model },
             onDevice: (d) =>
               d.logSink.on((_r, text) => {
-                if (text.includes('I/user.BENCH START')) t0 = performance.now();
+                if (text.includes('I/user.BENCH START')) {
+                  t0 = performance.now();
+                  c0 = process.cpuUsage();
+                }
                 const m = /I\/user\.BENCH END (\d+)/.exec(text);
                 if (m) {
                   t1 = performance.now();
+                  cpu = c0 ? cpuMs(process.cpuUsage(c0)) : 0;
                   got = m[1];
                 }
               }),
@@ -153,7 +178,7 @@ export const ROWS: BenchRow[] = [
         fs.rmSync(r.dir, { recursive: true, force: true });
         fs.rmSync(r.device.vfs.dataDir, { recursive: true, force: true });
         if (!t0 || !t1) throw new Error(`the script did not finish:\n${r.lines.slice(-10).join('\n')}`);
-        return { device: t1 - t0, baseline, note: `${got} bytes echoed` };
+        return { device: t1 - t0, baseline: base.ms, deviceCpu: cpu, baselineCpu: base.cpu, note: `${got} bytes echoed` };
       } finally {
         srv.close();
       }
@@ -186,39 +211,60 @@ function printMqtt(rows: NetBenchRow[]): void {
 
 async function main(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '3')) || 3);
-  const engine = arg('engine', 'wasmoon') === 'fengari' ? 'fengari' : 'wasmoon';
-  const mb = Math.max(1, Number(arg('mb', '64')) || 64);
+  const list = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
+  const mb = Math.max(1, Number(arg('mb', '256')) || 256);
   if (!process.argv.includes('--skip-mqtt')) {
-    console.log('bench:net — MQTT');
+    console.log(`bench:net — MQTT (engines ${list.join(', ')}; default engine ${DEFAULT_ENGINE})`);
     printMqtt(
       await mqttRows({
         runs,
         messages: Number(arg('messages', '10000')) || 10000,
-        roundTrips: Number(arg('round-trips', '300')) || 300,
-        engines: process.argv.includes('--engine') ? [engine] : undefined,
+        roundTrips: Number(arg('round-trips', '1000')) || 1000,
+        engines: list,
         log: (t) => console.log(t),
       }),
     );
   }
   if (process.argv.includes('--skip-socket')) return;
-  console.log(`bench:net — ${runs} runs per row, engine ${engine}, ${mb} MB per socket run; ratio = baseline / device (higher is better)`);
-  console.log(`${'row'.padEnd(62)} ${'device ms'.padStart(10)} ${'node ms'.padStart(10)} ${'ratio'.padStart(7)}  MB/s device`);
+  console.log(`bench:net — ${runs} runs per row and engine (interleaved), engines ${list.join(', ')}, ${mb} MB per socket run; ratio = baseline / device (higher is better)`);
+  console.log(`${'row'.padEnd(72)} ${'device ms'.padStart(10)} ${'node ms'.padStart(10)} ${'ratio'.padStart(7)}  MB/s device`);
   for (const row of ROWS) {
-    const dev: number[] = [];
-    const base: number[] = [];
+    const dev = new Map<EngineName, number[]>(list.map((e) => [e, []]));
+    const base = new Map<EngineName, number[]>(list.map((e) => [e, []]));
+    const paired = new Map<EngineName, number[]>(list.map((e) => [e, []]));
+    const cpuRatio = new Map<EngineName, number[]>(list.map((e) => [e, []]));
     let note = '';
-    // one discarded warm-up run (JIT, module loading), a quarter of the size
-    await row.run({ engine, mb: Math.max(1, Math.floor(mb / 4)) });
+    // one discarded warm-up run per engine (JIT, module loading), a quarter of the size
+    for (const engine of list) await row.run({ engine, mb: Math.max(1, Math.floor(mb / 4)) });
     for (let i = 0; i < runs; i++) {
-      const r = await row.run({ engine, mb });
-      dev.push(r.device);
-      base.push(r.baseline);
-      note = r.note ?? '';
+      for (const engine of list) {
+        const r = await row.run({ engine, mb });
+        dev.get(engine)!.push(r.device);
+        base.get(engine)!.push(r.baseline);
+        paired.get(engine)!.push(r.baseline / r.device);
+        const cr = r.deviceCpu && r.baselineCpu ? r.baselineCpu / r.deviceCpu : NaN;
+        if (!Number.isNaN(cr)) cpuRatio.get(engine)!.push(cr);
+        note = r.note ?? '';
+        const cpuText = Number.isNaN(cr) ? '' : `; CPU device ${r.deviceCpu!.toFixed(0)} ms, node ${r.baselineCpu!.toFixed(0)} ms, ratio ${cr.toFixed(2)}x`;
+        console.log(`  ${engine} run ${i + 1}: device ${r.device.toFixed(0)} ms, node ${r.baseline.toFixed(0)} ms, ratio ${(r.baseline / r.device).toFixed(2)}x${cpuText}`);
+      }
     }
-    const d = median(dev);
-    const b = median(base);
-    const mbps = ((mb * 2) / (d / 1000)).toFixed(1);
-    console.log(`${row.name.padEnd(62)} ${d.toFixed(0).padStart(10)} ${b.toFixed(0).padStart(10)} ${(b / d).toFixed(2).padStart(6)}x  ${mbps} (${note})`);
+    const medians = new Map<EngineName, number>();
+    for (const engine of list) {
+      const d = median(dev.get(engine)!);
+      const b = median(base.get(engine)!);
+      medians.set(engine, d);
+      const mbps = ((mb * 2) / (d / 1000)).toFixed(1);
+      const name = `${row.name} [${engine}]`;
+      const met = row.target ? `  target ${row.target.label}: ${row.target.met(b / d) ? 'yes' : 'NO'}` : '';
+      console.log(`${name.padEnd(72)} ${d.toFixed(0).padStart(10)} ${b.toFixed(0).padStart(10)} ${(b / d).toFixed(2).padStart(6)}x  ${mbps} (${note})${met}`);
+      const cr = cpuRatio.get(engine)!;
+      console.log(`  ${engine}: median of the per-run ratios (each run's device and baseline back to back) ${median(paired.get(engine)!).toFixed(2)}x${cr.length ? `; CPU-time ratio node/device, median ${median(cr).toFixed(2)}x` : ''}`);
+    }
+    const first = list[0];
+    for (const other of list.slice(1)) {
+      console.log(`  device time ${first}/${other}: ${(medians.get(first)! / medians.get(other)!).toFixed(2)}x (lower is faster)`);
+    }
   }
 }
 

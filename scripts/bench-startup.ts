@@ -3,13 +3,16 @@
  * on a one-line script to the first log line on its stdout — for each engine: wall time, and the
  * CPU time (user + system, /proc, 10 ms steps; Linux only) the process used until then, which a
  * loaded machine disturbs much less. Prints medians (of --runs, default 5) and the single runs;
- * nothing is asserted.
+ * nothing is asserted. Engines: `--engine <name>` (repeatable); default all of ENGINE_NAMES
+ * (the default engine first).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { procCpuSeconds } from './bench/util';
+import { ENGINE_NAMES } from '../runtime/core/engine';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'luatos.js');
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(scripts);
     fs.writeFileSync(path.join(scripts, 'main.lua'), 'log.info("bench", "up")\n');
     console.log(`luatos run: spawn -> first log line, median of ${RUNS} (ms)`);
-    for (const engine of ['wasmoon', 'fengari']) {
+    for (const engine of engineArgs(process.argv, [DEFAULT_ENGINE, ...ENGINE_NAMES])) {
       const runs: Sample[] = [];
       await firstLine(scripts, path.join(tmp, 'state'), engine); // warm the file cache
       for (let i = 0; i < RUNS; i++) runs.push(await firstLine(scripts, path.join(tmp, 'state'), engine));

@@ -1,14 +1,16 @@
 /**
  * WebSocket echo round trips (one message in flight) against a `ws` echo server on 127.0.0.1:
- * a Lua script on the device (websocket binding, both engines) next to a plain Node `ws` client
- * doing the same, medians of 5 runs and the ratio. Run:
- * `npx tsc -p . && node dist/scripts/bench-websocket.js`.
+ * a Lua script on the device (websocket binding; the default engine DEFAULT_ENGINE and wasmoon,
+ * or `--engine <name>`, repeatable) next to a plain Node `ws` client doing the same, medians of 5
+ * runs and the ratio. Run: `npx tsc -p . && node dist/scripts/bench-websocket.js`.
  */
 import * as fs from 'node:fs';
 import { WebSocket } from 'ws';
 import { runLua } from '../test/helpers/run-lua';
 import { HOST, startWsServer, wsNetwork } from '../test/websocket/ws-helpers';
 import type { EngineName } from '../runtime/core/engine';
+import { DEFAULT_ENGINE, engineArgs } from './bench/engines';
+
 
 const RUNS = 5;
 const SIZES = [16, 1024, 32768];
@@ -76,13 +78,14 @@ async function plain(size: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const engines = engineArgs(process.argv, [DEFAULT_ENGINE, 'wasmoon']);
   console.log('websocket echo round trips per second (one in flight), median of', RUNS);
   for (const size of SIZES) {
     const base: number[] = [];
     for (let i = 0; i < RUNS; i++) base.push(await plain(size));
     const b = median(base);
     console.log(`${String(size).padStart(6)} B  node ws client ${b.toFixed(0).padStart(7)}/s`);
-    for (const engine of ['wasmoon', 'fengari'] as EngineName[]) {
+    for (const engine of engines) {
       const xs: number[] = [];
       for (let i = 0; i < RUNS; i++) xs.push(await device(engine, size));
       const m = median(xs);

@@ -1,7 +1,7 @@
 /**
  * Soak check for per-boot leaks (issue "Hardening", item 5):
  *
- *   node dist/scripts/soak-reboots.js [--boots 1000] [--engine wasmoon|fengari] [--max-growth-mb 5]
+ *   node dist/scripts/soak-reboots.js [--boots 1000] [--engine lua53|wasmoon|fengari (default: the default engine)] [--max-growth-mb 5]
  *
  * Boots one device --boots times on a tiny main.lua that calls `rtos.reboot()` after a short
  * `sys.wait`, prints RSS (after a full JS collection) and the engine's live host-function count
@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vmod from 'node:vm';
 import { createDevice } from '../runtime/boards/device';
-import { EngineName } from '../runtime/core/engine';
+import { DEFAULT_ENGINE, EngineName } from '../runtime/core/engine';
 import { LogSink } from '../runtime/core/log';
 import { makeProfile } from '../runtime/core/profile';
 
@@ -31,7 +31,7 @@ function arg(name: string, def: string): string {
 }
 
 const BOOTS = Number(arg('--boots', '1000'));
-const ENGINE = arg('--engine', 'wasmoon') as EngineName;
+const ENGINE = arg('--engine', DEFAULT_ENGINE) as EngineName;
 const MAX_GROWTH_MB = Number(arg('--max-growth-mb', '5'));
 const WARM = Math.min(100, BOOTS);
 

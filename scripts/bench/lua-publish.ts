@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDevice } from '../../runtime/boards/device';
+import { DEFAULT_ENGINE } from '../../runtime/core/engine';
 import { DeviceHost } from '../../runtime/host/worker/device-host';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
@@ -64,11 +65,11 @@ async function once(mode: 'in-process' | 'worker', port: number, seconds: number
     });
     let stop: () => Promise<void>;
     if (mode === 'in-process') {
-      const dev = createDevice({ scripts: dir, engine: 'wasmoon', profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', network: createNetworkFromOptions(profile, {}) });
+      const dev = createDevice({ scripts: dir, engine: DEFAULT_ENGINE, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', network: createNetworkFromOptions(profile, {}) });
       void dev.start();
       stop = async () => dev.dispose();
     } else {
-      const host = new DeviceHost({ scripts: dir, libDirs: [], engine: 'wasmoon', profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false });
+      const host = new DeviceHost({ scripts: dir, libDirs: [], engine: DEFAULT_ENGINE, profile, log: sink, dataDir: path.join(dir, 'data'), reboot: 'exit', maxBoots: 0, clock: 'real', coverage: false, net: {}, status: false });
       await host.start();
       stop = () => host.stop();
     }

@@ -26,13 +26,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDevice } from '../../runtime/boards/device';
-import { EngineName } from '../../runtime/core/engine';
+import { DEFAULT_ENGINE, EngineName } from '../../runtime/core/engine';
 import { LogSink } from '../../runtime/core/log';
 import { makeProfile } from '../../runtime/core/profile';
 import type { VmExit } from '../../runtime/core/vm/vm';
 import { argFlag, argNum, argStr, bump, Failure, fmtCounts, printResult, Progress } from '../soak/common';
 
-const ENGINE = argStr('--engine', 'wasmoon') as EngineName;
+const ENGINE = argStr('--engine', DEFAULT_ENGINE) as EngineName;
 const SEED = argNum('--seed', 1) >>> 0;
 const FROM = argNum('--from', 0);
 const COUNT = argNum('--count', 100_000);

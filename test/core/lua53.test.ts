@@ -126,6 +126,53 @@ test('lua53: each state has its own allocator budget; past it Lua raises "not en
   assert.equal(e.broken, false);
 });
 
+test('lua53: yieldk returns to the host function (no JS throw, which costs V8 a message per call); the yield happens when it returns, and an error raised after it wins', async () => {
+  const e = await createEngine('lua53', { isolated: true });
+  const L = e.newstate();
+  e.openlibs(L);
+  let threw = false;
+  let after = 0;
+  e.pushfunction(L, (L1) => {
+    let marker: number;
+    try {
+      marker = e.yieldk(L1, 0, (L2) => {
+        e.pushstring(L2, 'resumed');
+        return 1;
+      });
+    } catch {
+      threw = true;
+      return 0;
+    }
+    after++;
+    return marker;
+  });
+  e.setglobal(L, 'y');
+  // a host function that asks for a yield and then raises: the error is what Lua sees, and the
+  // pending yield does not leak into the next host call
+  e.pushfunction(L, (L1) => {
+    e.yieldk(L1, 0, () => 0);
+    e.pushstring(L1, 'boom');
+    return e.error(L1);
+  });
+  e.setglobal(L, 'yboom');
+  e.pushfunction(L, (L1) => {
+    e.pushinteger(L1, 7);
+    return 1;
+  });
+  e.setglobal(L, 'seven');
+  const r = run(e, L, `
+    local co = coroutine.wrap(function() return y() end)
+    local first = co()
+    local second = co()
+    local co2 = coroutine.create(function() return yboom() end)
+    local ok, err = coroutine.resume(co2)
+    return table.concat({tostring(first), second, tostring(ok), err, seven()}, ',')`);
+  assert.equal(threw, false);
+  assert.equal(after, 1);
+  assert.deepEqual(r, { status: LUA_OK, msg: 'nil,resumed,false,boom,7' });
+  e.close(L);
+});
+
 test('lua53: a host function yielding from a coroutine resumes through its continuation, also when the continuation yields again', async () => {
   const e = await createEngine('lua53', { isolated: true });
   const L = e.newstate();

@@ -8,8 +8,13 @@
  *   That JS side never lets a JS exception into wasm: it returns the result count or a code
  *   (-1 raise the value on top, -2 raise the message on top with the caller's position, -3 yield
  *   with the count and continuation id written to the glue's yield slot), and the C side does
- *   `lua_error` / `return lua_yieldk(...)` itself. `error(L)` and `yieldk` therefore throw JS
- *   sentinels that only the dispatcher catches.
+ *   `lua_error` / `return lua_yieldk(...)` itself. `error(L)` therefore throws a JS sentinel
+ *   that only the dispatcher catches. `yieldk` does not throw: it records the yield (a flag the
+ *   dispatcher reads when the host function returns) and returns a marker, which every caller
+ *   returns at once (`return e.yieldk(...)`, as the interface asks). A JS throw costs V8 a
+ *   message object with the throw site's location on every call (the host's top-level
+ *   v8::TryCatch is verbose), several µs at the depth of a device's resume: the cost of every
+ *   `sys.wait` and every message the VM receives.
  * - Lua's own non-local exits are native wasm exceptions (C++ throw). One raised in a Lua call
  *   made from a host function (`call`) passes through the JS frames as a
  *   `WebAssembly.Exception` and is rethrown untouched (`isUnwind`).
@@ -70,6 +75,8 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
   readonly name = 'lua53' as const;
   readonly luaVersion = '5.3';
 
+  /** set by yieldk, read (and cleared) by the dispatcher that called the host function */
+  private yieldPending = false;
   private readonly typenames: string[] = [];
   private readonly yieldSlot: number;
 
@@ -121,17 +128,30 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
   }
 
   private hostCall(L: number, id: number): number {
+    this.yieldPending = false;
     try {
-      return this.hostFunction(L, id)(T(L));
+      const n = this.hostFunction(L, id)(T(L));
+      return this.takeYield() ? YIELD : n;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
 
+  /** whether the host function just run called yieldk (cleared) */
+  private takeYield(): boolean {
+    if (!this.yieldPending) return false;
+    this.yieldPending = false;
+    return true;
+  }
+
   private hostK(L: number, status: number, ctx: number): number {
     try {
-      return this.takeContinuation(L, ctx)(T(L), status);
+      this.yieldPending = false;
+      const n = this.takeContinuation(L, ctx)(T(L), status);
+      return this.takeYield() ? YIELD : n;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -139,10 +159,12 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
   private hostHook(L: number, event: number, line: number): number {
     const h = this.hooks.get(this.stateOf(L));
     if (!h) return 0;
+    this.yieldPending = false;
     try {
       h(T(L), event, line);
-      return 0;
+      return this.takeYield() ? YIELD : 0;
     } catch (e) {
+      this.yieldPending = false;
       return this.signal(L, e, false);
     }
   }
@@ -213,7 +235,9 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
     const ctx = this.newContinuation(L, k);
     this.m.HEAP32[this.yieldSlot >> 2] = nresults;
     this.m.HEAP32[(this.yieldSlot >> 2) + 1] = ctx;
-    throw YIELD_SIGNAL;
+    this.yieldPending = true;
+    // the caller returns this at once (`return e.yieldk(...)`); the dispatcher sees the flag
+    return YIELD_SIGNAL as never;
   }
 
   sethook(L: LuaState, mask: number, count: number, fn: HookFunction | null): void {

@@ -192,7 +192,11 @@ export interface LuaEngine {
   /** resume a thread: status and the number of values it yielded or returned */
   resume(L: LuaState, from: LuaState | null, nargs: number): { status: number; nres: number };
   status(L: LuaState): number;
-  /** yield from a host function, with a continuation run on resume; never returns */
+  /**
+   * Yield from a host function, with a continuation run on resume. Call it as
+   * `return e.yieldk(...)`: an engine may unwind with a throw (wasmoon) or return a marker
+   * that the host function must return at once (lua53, which spares a JS throw per yield).
+   */
   yieldk(L: LuaState, nresults: number, k: Continuation): never;
   isyieldable(L: LuaState): boolean;
   /** luaL_traceback of L1 pushed on L */
