@@ -57,9 +57,12 @@ export class RealClock implements Clock {
   /** ms the device was paused in the debugger, taken off performance.now() */
   private pausedTotal = 0;
   private pausedAt: number | null = null;
+  /** the due time of the latest timer that fired: device time never reads earlier (see arm) */
+  private floor = 0;
 
   now(): number {
-    return (this.pausedAt ?? performance.now()) - this.pausedTotal;
+    const t = (this.pausedAt ?? performance.now()) - this.pausedTotal;
+    return t < this.floor ? this.floor : t;
   }
   wallNow(): number {
     return Date.now() + this.wallOffset;
@@ -75,11 +78,14 @@ export class RealClock implements Clock {
   /**
    * Node's timers count in whole ms of a loop time taken at the start of the loop's turn, so
    * one may run up to about 1 ms before performance.now() reaches its due time; a device timer
-   * never fires early (a 300 ms timer read 299 ms of mcu.ticks): an early one is re-armed.
+   * never fires early (a 300 ms timer must not read 299 ms of mcu.ticks). Re-arming an early
+   * one would cost a second timer for most short waits (halving sys.wait(1) throughput), so
+   * instead device time moves up to the due time of the timer that fires (`floor`): it stays
+   * monotonic and no timer is seen early.
    */
   private arm(id: number, due: number, fn: () => void): void {
     const t = setTimeout(() => {
-      if (this.pausedAt === null && due - this.now() > 0) return this.arm(id, due, fn);
+      if (this.pausedAt === null && due > this.floor) this.floor = due;
       this.timers.delete(id);
       fn();
     }, Math.max(0, Math.ceil(due - this.now())));
