@@ -177,6 +177,11 @@ export class Device extends EventEmitter implements VmHost {
     return this.liveVm()?.luaHeapBytes() ?? null;
   }
 
+  /** The boot number of the running VM (null: no VM runs). */
+  liveBoot(): number | null {
+    return this.liveVm()?.bootNo ?? null;
+  }
+
   /** The timers of the running VM (none when no VM runs). */
   luaTimers(): LuaTimer[] {
     return this.liveVm()?.timerList() ?? [];

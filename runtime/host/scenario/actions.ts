@@ -148,7 +148,7 @@ function faultStep(run: RunState, step: Step, a: ActionOf<'fault'>): void {
   const { device } = run;
   run.cursor = run.lines.length;
   run.marks.push({ after: run.lines.length, t: run.now(), text: `step ${step.index}: ${[a.fault, ...a.args].join(' ')}` });
-  if (a.fault === 'reboot') run.hostRebootBoot = device.vm && !device.vm.isDead ? device.vm.bootNo : null;
+  if (a.fault === 'reboot') run.hostRebootBoot = device.liveBoot();
   let p: Promise<void>;
   try {
     p = device.faults.run(a.fault, a.args);

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENGINE_NAMES, EngineName } from '../../core/device';
+import { DEFAULT_ENGINE, ENGINE_NAMES, EngineName } from '../../core/device';
 import { failureReport, junitXml, resultLine } from './report';
 import type { RunScenarioOptions, ScenarioResult } from './runner';
 import { errorResult } from './result';
@@ -155,7 +155,7 @@ export async function testCommand(args: string[], out: NodeJS.WritableStream): P
         r = errorResult(
           { file, name: path.basename(file).replace(/\.ya?ml$/i, '') },
           `internal error: ${(e as Error).stack ?? e}`,
-          o.engine ?? 'lua53',
+          o.engine ?? DEFAULT_ENGINE,
           o.clock ?? 'virtual',
         );
       }

@@ -39,6 +39,7 @@
  * the step sequence, the device's events), ./actions.ts (the step actions, faults included),
  * ./expect.ts (matching and the failure texts).
  */
+import { DEFAULT_ENGINE } from '../../core/device';
 import * as path from 'node:path';
 import { Clock, RealClock, VirtualClock } from '../../core/clock';
 import type { LocalPlatform } from './platform';
@@ -59,7 +60,7 @@ function scenarioOf(input: Scenario | string, opts: RunScenarioOptions): Scenari
   } catch (e) {
     const file = path.resolve(input);
     const msg = e instanceof ScenarioError ? e.message : (e as Error).message;
-    return errorResult({ file, name: path.basename(file).replace(/\.ya?ml$/i, '') }, `invalid scenario: ${msg}`, opts.engine ?? 'lua53', opts.clock ?? 'virtual');
+    return errorResult({ file, name: path.basename(file).replace(/\.ya?ml$/i, '') }, `invalid scenario: ${msg}`, opts.engine ?? DEFAULT_ENGINE, opts.clock ?? 'virtual');
   }
 }
 

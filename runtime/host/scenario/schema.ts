@@ -41,7 +41,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from 'yaml';
-import { ENGINE_NAMES, EngineName } from '../../core/device';
+import { DEFAULT_ENGINE, ENGINE_NAMES, EngineName } from '../../core/device';
 import { boardNames, findBoard } from '../../boards';
 import { compilePattern, Level, LinePattern, parseLevel } from './pattern';
 
@@ -391,7 +391,7 @@ function parseStep(ctx: Ctx, n: Node, index: number): Step {
 function parseOptions(ctx: Ctx, n: Node | null): ScenarioOptions {
   const o: ScenarioOptions = {
     platform: 'none',
-    engine: 'lua53',
+    engine: DEFAULT_ENGINE,
     clock: 'virtual',
     timeoutMs: 60000,
     wallTimeoutMs: 0,

@@ -15,6 +15,7 @@
  *
  * In-process runScenario() (tests, `onDevice` hooks) is unchanged.
  */
+import { DEFAULT_ENGINE } from '../../core/device';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -76,7 +77,7 @@ export function startScenarioInWorker(file: string, opts: Pick<RunScenarioOption
     let name = path.basename(file).replace(/\.ya?ml$/i, '');
     let steps: ScenarioResult['steps'] = [];
     let clock: 'virtual' | 'real' = opts.clock ?? 'virtual';
-    let engine: string = opts.engine ?? 'lua53';
+    let engine: string = opts.engine ?? DEFAULT_ENGINE;
     try {
       const sc = loadScenario(file);
       name = sc.name;
