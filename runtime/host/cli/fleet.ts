@@ -24,14 +24,14 @@
  */
 import * as path from 'node:path';
 import { boardNetwork } from '../../boards';
-import { LocalPlatform, startLocalPlatform } from '../platform';
 import type { NetworkCliOptions } from '../../net/options';
 import { FleetHost } from '../fleet/fleet-host';
 import { FleetLog } from '../fleet/fleet-log';
 import { fleetMembers, MAX_FLEET_DEVICES, NAME_PREFIX_RE, parseShard, type ShardSpec } from '../fleet/names';
 import { startFleetConsole, type FleetConsole } from '../web/fleet-console';
 import { UsageError } from '../util/usage-error';
-import { runProfile, type RunCommonOptions } from './run-options';
+import { runProfile, startCliPlatform, type RunCommonOptions } from './run-options';
+import { withMapRules } from '../util/map-rules';
 
 /** What the fleet takes of `luatos run`'s parsed options (main.ts RunOptions has them all). */
 export type RunOptions = RunCommonOptions;
@@ -190,16 +190,8 @@ export async function runFleet(fo: FleetOptions, parsers: RunParsers, out: NodeJ
     note(`luatos: fleet: shard ${fo.shard?.index}/${fo.shard?.count} of ${fo.devices} devices is empty\n`);
     return { code: 0, reason: 'empty shard', devices: 0, booted: 0 };
   }
-  let platform: LocalPlatform | null = null;
-  if (o.platform === 'local') {
-    try {
-      platform = await startLocalPlatform({ config: o.platformConfig });
-    } catch (e) {
-      throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
-    }
-    note(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
-  }
-  const net: NetworkCliOptions = { ...o.net, map: [...(o.net.map ?? []), ...(platform ? platform.mapRuleStrings() : [])] };
+  const platform = await startCliPlatform(o, note);
+  const net: NetworkCliOptions = withMapRules(o.net, platform ? platform.mapRules() : []);
   try {
     boardNetwork(board, profile, net);
   } catch (e) {

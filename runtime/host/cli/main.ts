@@ -21,13 +21,13 @@ import { logsCommand } from '../logs/command';
 import { NetworkCliOptions } from '../../net/options';
 import { listCameras } from '../../media/camera/sources';
 import { locateFfmpeg } from '../../media/ffmpeg/locate';
-import { LocalPlatform, startLocalPlatform } from '../platform';
+import type { LocalPlatform } from '../platform';
 import { startWebConsole, WebConsole } from '../web';
 import { testCommand } from '../scenario/command';
 import { checkRunOptions, MAX_FAULTS, parseFaultSpec } from './args';
 import { flag, help, list, number, oneOf, optional, readArgs, value, type Values } from '../util/args';
 import { FLEET_HELP, parseFleetArgs, runFleet } from './fleet';
-import { runProfile, type RunCommonOptions } from './run-options';
+import { runProfile, startCliPlatform, type RunCommonOptions } from './run-options';
 import type { ScheduledFault } from '../worker/protocol';
 import { boardNames, boardNetwork, findBoard, formatBoardList } from '../../boards';
 
@@ -307,16 +307,12 @@ class RunOutput {
 
 /** --platform local: the local platform, its addresses said; null without it. */
 async function startRunPlatform(o: RunOptions, output: RunOutput): Promise<LocalPlatform | null> {
-  if (o.platform !== 'local') return null;
-  let platform: LocalPlatform;
   try {
-    platform = await startLocalPlatform({ config: o.platformConfig });
+    return await startCliPlatform(o, (t) => output.say(t));
   } catch (e) {
     output.release();
-    throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
-  output.say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
-  return platform;
 }
 
 /** --inspect: the DAP server on the device's debugger; null without it. */

@@ -10,6 +10,7 @@ import { loadProfileFile, type DeviceProfile } from '../../core/profile';
 import type { NetworkCliOptions } from '../../net/options';
 import { boardProfile, DEFAULT_BOARD, getBoard, type Board } from '../../boards';
 import { UsageError } from '../util/usage-error';
+import { LocalPlatform, startLocalPlatform } from '../platform';
 
 /** The options of `luatos run` that a fleet takes too (main.ts RunOptions adds one device's own). */
 export interface RunCommonOptions {
@@ -50,4 +51,20 @@ export function runProfile(o: RunCommonOptions & { name?: string }): { board: Bo
   if (o.camera) overrides.camera = { source: o.camera };
   const board = getBoard(o.board ?? DEFAULT_BOARD);
   return { board, profile: boardProfile(board, fileProfile, overrides) };
+}
+
+/**
+ * `--platform local`: start the local video platform and say where it is (run and fleet);
+ * null for `--platform none`. A failure is a readable Error.
+ */
+export async function startCliPlatform(o: Pick<RunCommonOptions, 'platform' | 'platformConfig'>, say: (text: string) => void): Promise<LocalPlatform | null> {
+  if (o.platform !== 'local') return null;
+  let platform: LocalPlatform;
+  try {
+    platform = await startLocalPlatform({ config: o.platformConfig });
+  } catch (e) {
+    throw new Error(`cannot start the local platform: ${(e as Error).message}`, { cause: e });
+  }
+  say(`luatos: local platform: device API ${platform.apiUrl('<deviceId>')} (also https), RTMP ingest rtmp://127.0.0.1:${platform.rtmpBase().port}/\n`);
+  return platform;
 }
