@@ -270,16 +270,7 @@ function getRoute(ctx: ConsoleContext, req: http.IncomingMessage, res: http.Serv
   const { history } = ctx;
   switch (pathname) {
     case '/api/info':
-      return sendJson(res, host, 200, {
-        token: ctx.checks.token,
-        faults: ctx.device.faults.list(),
-        clientLines: ctx.clientLines,
-        historyLines: history.capacity,
-        firstSeq: history.firstSeq,
-        lastSeq: history.lastSeq,
-        device: deviceInfo(ctx.device),
-        debug: ctx.debug !== null,
-      });
+      return sendJson(res, host, 200, { token: ctx.checks.token, ...consoleSummary(ctx), debug: ctx.debug !== null });
     case '/api/status':
       return sendJson(res, host, 200, { s: ctx.getStatus(), video: ctx.getVideo(), now: Date.now() });
     case '/api/log':
@@ -327,11 +318,10 @@ function handleUpgrade(ctx: ConsoleContext, wss: WebSocketServer, req: http.Inco
   });
 }
 
-function onLogClient(ctx: ConsoleContext, ws: WebSocket, since: number): void {
+/** What /api/info and the log socket's hello both tell: the faults, the log window, the device. */
+function consoleSummary(ctx: ConsoleContext) {
   const { history } = ctx;
-  const hello = {
-    t: 'hello',
-    session: ctx.session,
+  return {
     faults: ctx.device.faults.list(),
     clientLines: ctx.clientLines,
     historyLines: history.capacity,
@@ -339,6 +329,10 @@ function onLogClient(ctx: ConsoleContext, ws: WebSocket, since: number): void {
     lastSeq: history.lastSeq,
     device: deviceInfo(ctx.device),
   };
+}
+
+function onLogClient(ctx: ConsoleContext, ws: WebSocket, since: number): void {
+  const hello = { t: 'hello', session: ctx.session, ...consoleSummary(ctx) };
   ctx.feed.add(ws, since, hello, () => ({ t: 'status', s: ctx.getStatus(), video: ctx.getVideo(), now: Date.now() }));
 }
 
