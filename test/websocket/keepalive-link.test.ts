@@ -60,8 +60,11 @@ sys.run()
     const srv = await startWsServer();
     let model: WifiNetwork | null = null;
     let dropped = false;
+    // the link drops once the device has the echo of n1 (its log line), not when the server has n1:
+    // the echo would otherwise race the link loss on a loaded machine
+    let echoed = false;
     const watch = setInterval(() => {
-      if (!dropped && model && srv.messages.some(([, d]) => d.toString() === 'n1')) {
+      if (!dropped && model && echoed) {
         dropped = true;
         model.linkDown();
         setTimeout(() => model?.linkUp(), 1500);
@@ -96,6 +99,9 @@ sys.run()
           profile: { network: { hosts: { [HOST]: `127.0.0.1:${srv.port}` } } },
           onDevice: (d) => {
             model = d.net as WifiNetwork;
+            d.logSink.on((rec) => {
+              if (rec.payload.toString('latin1').endsWith('ev recv n1')) echoed = true;
+            });
           },
         },
       );
