@@ -18,41 +18,15 @@
 import { createHash } from 'node:crypto';
 import { LUA_TBOOLEAN, LUA_TNUMBER, LUA_TSTRING } from '../runtime/core/engine/types';
 import type { BindingFn, Vm } from '../runtime/core/vm/vm';
-import { CellularModem, modemOf } from '../runtime/net/cellular';
+import { CellularModem, digits, modemOf } from '../runtime/net/cellular';
+import { luhn } from '../runtime/net/luhn';
 import { wifiOf } from './shared/net-events';
 import { LWIP_GP } from '../runtime/net/adapters';
 import { uniqueId } from './mcu';
 
-function digits(seed: string, n: number): string {
-  let out = '';
-  let k = 0;
-  while (out.length < n) {
-    const h = createHash('sha256').update(`${seed}:${k++}`).digest();
-    for (const b of h) {
-      if (b < 250) out += String(b % 10);
-      if (out.length >= n) break;
-    }
-  }
-  return out;
-}
-
-/** Luhn check digit for a digit string. */
-export function luhnDigit(body: string): number {
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = Number(body[body.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
 export function deriveImei(name: string): string {
   const body = '86' + digits('imei:' + name, 12);
-  return body + luhnDigit(body);
+  return body + luhn(body);
 }
 
 interface MobileProfile {

@@ -111,7 +111,8 @@ export interface ModemOptions {
   timing: ModemTiming;
 }
 
-function digits(seed: string, n: number): string {
+/** `n` decimal digits derived from `seed` (stable per seed): the modem's and the `mobile` stub's identities. */
+export function digits(seed: string, n: number): string {
   let out = '';
   let k = 0;
   while (out.length < n) {

@@ -3,7 +3,8 @@ import * as assert from 'node:assert/strict';
 import { ENGINE_NAMES } from '../../runtime/core/engine';
 import { runLua } from '../helpers/run-lua';
 import { runSuite } from './suite';
-import { deriveImei, luhnDigit } from '../../luatos-api/mobile';
+import { deriveImei } from '../../luatos-api/mobile';
+import { luhn as luhnDigit } from '../../runtime/net/luhn';
 
 const BODY = String.raw`
 eq("pm consts", table.concat({pm.NONE, pm.IDLE, pm.LIGHT, pm.DEEP, pm.HIB}, ","), "0,1,2,3,4")
