@@ -46,6 +46,7 @@ import { LuaError, LuaState, LUA_TBOOLEAN, LUA_TFUNCTION, LUA_TNUMBER, LUA_TSTRI
 import type { Args } from '../runtime/core/vm/lua-value';
 import type { Vm } from '../runtime/core/vm/vm';
 import { ADAPTER_QTY } from '../runtime/net/adapters';
+import { isIpHost } from '../runtime/net/tls-upgrade';
 import { startHttpRequest, HttpExchange } from '../runtime/http/client';
 import { deviceBodyLimit, FileSink, FotaSink, MemorySink, ZbuffSink } from '../runtime/http/sinks';
 import { BodySink, HttpEnv, HttpTls, HTTP_ERROR_CONNECT } from '../runtime/http/types';
@@ -142,7 +143,7 @@ function httpEnv(vm: Vm): HttpEnv {
       vm.log('D', 'net', `dns udp sendto ${dns}:53 from ${ip}`);
     };
     env.logConnected = (host, ip, port, adapter) => {
-      if (!/^[0-9.]+$/.test(host) && !host.includes(':')) vm.log('I', 'DNS', 'dns all done ,now stop');
+      if (!isIpHost(host)) vm.log('I', 'DNS', 'dns all done ,now stop');
       vm.log('D', 'net', `adapter ${adapter} connect ${ip.replace(/^::ffff:/, '')}:${port} TCP`);
     };
   }

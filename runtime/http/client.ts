@@ -216,7 +216,7 @@ class Exchange {
   private async run(): Promise<void> {
     const { spec, env } = this;
     const adapter = spec.adapter ?? env.net.defaultAdapter();
-    const isName = !/^[0-9.]+$/.test(spec.url.host) && !spec.url.host.includes(':');
+    const isName = !isIpHost(spec.url.host);
     if (isName) env.logDnsStart?.(spec.url.host, adapter);
     let raw: net.Socket;
     try {
