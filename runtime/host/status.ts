@@ -23,6 +23,11 @@ const RETRY_MIN_MS = 1000;
 /** E/W lines remembered for that (bounded: a flood of errors costs nothing more) */
 const TROUBLE_KEPT = 1000;
 
+/** The station's phase as the console and the fleet table name it. */
+function wifiState(phase: ReturnType<WifiNetwork['status']>['phase']): string {
+  return phase === 'up' ? 'connected' : phase === 'idle' ? 'disconnected' : 'connecting';
+}
+
 export function statusProvider(device: Device): () => DeviceStatus {
   // the recent E/W lines (uptime of their boot) — a sleep armed right after one is a retry wait
   const trouble: { boot: number; ms: number }[] = [];
@@ -60,8 +65,7 @@ export function statusProvider(device: Device): () => DeviceStatus {
       };
     } else if (net instanceof WifiNetwork) {
       const s = net.status();
-      const state = s.phase === 'up' ? 'connected' : s.phase === 'idle' ? 'disconnected' : 'connecting';
-      wifi = { state, ssid: s.ssid, ip: s.ip };
+      wifi = { state: wifiState(s.phase), ssid: s.ssid, ip: s.ip };
     }
     let rtmp: DeviceStatus['rtmp'] = { state: null, stats: null };
     const tracked = device.statusSection('rtmp');
@@ -158,7 +162,7 @@ export function deviceRowFigures(device: Device): DeviceRowFigures {
   let ip: string | null = null;
   if (device.net instanceof WifiNetwork) {
     const s = device.net.status();
-    wifi = s.phase === 'up' ? 'connected' : s.phase === 'idle' ? 'disconnected' : 'connecting';
+    wifi = wifiState(s.phase);
     ip = s.ip;
   }
   const rtmp = device.statusSection('rtmp');

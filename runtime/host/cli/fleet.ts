@@ -263,16 +263,19 @@ export async function runFleet(fo: FleetOptions, parsers: RunParsers, out: NodeJ
         resolve({ ...r, devices: members.length, booted });
       })();
     };
-    log.on((d, name, _r, text) => {
-      for (const x of o.fail) if (text.includes(x)) return finish({ code: 1, reason: `fail text appeared on ${name}: ${x}` });
-      const p = pending.get(d);
-      if (!p) return;
-      for (const x of p) if (text.includes(x)) p.delete(x);
-      if (p.size === 0) {
-        pending.delete(d);
-        if (pending.size === 0) finish({ code: 0, reason: `all expectations met on all ${members.length} devices` });
-      }
-    });
+    // only with --fail or --expect: a listener makes the fleet log format every line as text
+    if (o.fail.length || o.expect.length) {
+      log.on((d, name, _r, text) => {
+        for (const x of o.fail) if (text.includes(x)) return finish({ code: 1, reason: `fail text appeared on ${name}: ${x}` });
+        const p = pending.get(d);
+        if (!p) return;
+        for (const x of p) if (text.includes(x)) p.delete(x);
+        if (p.size === 0) {
+          pending.delete(d);
+          if (pending.size === 0) finish({ code: 0, reason: `all expectations met on all ${members.length} devices` });
+        }
+      });
+    }
     const onSig = () => finish({ code: 130, reason: 'interrupted' });
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);

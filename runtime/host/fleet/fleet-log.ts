@@ -34,7 +34,20 @@ const NL = Buffer.from('\n');
 
 /** The merged form of one record: `[stamp] <name> luat:...` */
 export function formatMergedRecord(name: string, r: LogRecord): Buffer {
-  return Buffer.concat([Buffer.from(`[${formatStamp(r.wall)}] <${name}> `), formatRecordBody(r)]);
+  return formatBoth(name, r, false, true).merged as Buffer;
+}
+
+/**
+ * Both lines of one record from one stamp and one body (per log line: each was formatted twice
+ * when the per-device line came from formatRecord and the merged one from formatMergedRecord).
+ */
+function formatBoth(name: string, r: LogRecord, own: boolean, merged: boolean): { own: Buffer | null; merged: Buffer | null } {
+  const stamp = `[${formatStamp(r.wall)}] `;
+  const body = formatRecordBody(r);
+  return {
+    own: own ? Buffer.concat([Buffer.from(stamp), body]) : null,
+    merged: merged ? Buffer.concat([Buffer.from(`${stamp}<${name}> `), body]) : null,
+  };
 }
 
 export class FleetLog {
@@ -78,12 +91,13 @@ export class FleetLog {
     const toTerm = this.opts.stream && (r.kind === 'U' || LEVEL_ORDER[r.kind] >= this.minRuntime);
     for (const p of parts) {
       const rec = parts.length === 1 ? r : { ...r, payload: p };
-      if (this.opts.dir) {
+      const lines = formatBoth(name, rec, !!this.opts.dir, this.mergedFd !== null || (!!toTerm && this.opts.format !== 'jsonl'));
+      if (lines.own) {
         let q = this.perDevice.get(d);
         if (!q) this.perDevice.set(d, (q = []));
-        q.push(formatRecord(rec), NL);
+        q.push(lines.own, NL);
       }
-      const line = this.mergedFd !== null || (toTerm && this.opts.format !== 'jsonl') ? formatMergedRecord(name, rec) : null;
+      const line = lines.merged;
       if (this.mergedFd !== null) this.merged.push(line!, NL);
       if (toTerm) {
         if (this.opts.format === 'jsonl') this.term.push(Buffer.from(JSON.stringify({ device: name, ...toJsonRecord(rec) }) + '\n'));

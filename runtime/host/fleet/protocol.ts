@@ -3,13 +3,10 @@
  * host on the main thread (fleet-host.ts). Everything survives structured cloning. Devices are
  * named by their fleet-wide index (`d`).
  */
-import type { EngineName } from '../../core/device';
 import type { FaultInfo } from '../../core/faults';
-import type { DeviceProfile } from '../../core/profile';
-import type { NetworkCliOptions } from '../../net/options';
 import type { StopReason } from '../../core/device';
 import type { VmExit } from '../../core/device';
-import type { WireRecord } from '../worker/protocol';
+import type { WireRecord, WorkerDeviceOptions } from '../worker/protocol';
 import type { DeviceRowFigures } from '../status';
 
 /** One device of a worker. */
@@ -23,17 +20,12 @@ export interface FleetWorkerDevice {
   bootAtMs: number;
 }
 
-export interface FleetWorkerData {
-  board?: string;
-  scripts: string | string[];
-  libDirs: string[];
-  engine: EngineName;
-  /** the common profile; name and network.mac are set per device */
-  profile: DeviceProfile;
-  reboot: 'restart' | 'exit';
-  maxBoots: number;
-  clock: 'real' | 'virtual';
-  net: NetworkCliOptions;
+/**
+ * What a fleet worker builds its devices from: the options a single device's worker takes
+ * (worker/protocol.ts), shared by all its devices (`profile` is the common one: name and
+ * network.mac are set per device), and the fleet's own.
+ */
+export interface FleetWorkerData extends Pick<WorkerDeviceOptions, 'board' | 'scripts' | 'libDirs' | 'engine' | 'profile' | 'reboot' | 'maxBoots' | 'clock' | 'net'> {
   /** share one ffmpeg encoder between devices whose camera source and settings are equal */
   shareCamera: boolean;
   /** one engine instance per device instead of one per thread (for measuring; bench:fleet) */

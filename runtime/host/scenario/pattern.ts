@@ -45,7 +45,6 @@ export interface LogLine {
 }
 
 export function makeLogLine(r: LogRecord, no: number, t: number): LogLine {
-  const j = toJsonRecord(r);
   return {
     no,
     t,
@@ -53,7 +52,8 @@ export function makeLogLine(r: LogRecord, no: number, t: number): LogLine {
     bootMs: r.ms,
     body: formatRecordBody(r).toString('utf8'),
     level: recordLevel(r),
-    tag: r.kind === 'U' ? j.tag : (r.module ?? null),
+    // only Lua output needs the JSON form's parse (its `X/user.<tag>`); firmware lines name their module
+    tag: r.kind === 'U' ? toJsonRecord(r).tag : (r.module ?? null),
     record: r,
   };
 }

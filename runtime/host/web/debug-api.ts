@@ -10,7 +10,9 @@ const MAX_SOURCE = 4 * 1024 * 1024;
 
 /** The panel's operations for `dbg` (null: every operation says the device has no debugger). */
 export function debugApi(dbg: DebugChannel | null): (o: Record<string, unknown>) => Promise<unknown> {
-  let dbgFiles: Map<string, string> | null = null;
+  /** the device's own files (paths), from the last `state` */
+  let dbgFiles: Set<string> | null = null;
+  const filesOf = (st: Awaited<ReturnType<DebugChannel['state']>>): Set<string> => new Set(st.files.map((f) => f.path));
   return async (o) => {
     if (!dbg) throw new Error('the device runs without a debugger (luatos run --inspect)');
     const num = (k: string): number => {
@@ -28,12 +30,12 @@ export function debugApi(dbg: DebugChannel | null): (o: Record<string, unknown>)
         return { paused: dbg.paused, stop: dbg.stop };
       case 'state': {
         const st = await dbg.state();
-        dbgFiles = new Map(st.files.map((f) => [f.path, f.name]));
+        dbgFiles = filesOf(st);
         return st;
       }
       case 'source': {
         const p = str('path');
-        if (!dbgFiles) dbgFiles = new Map((await dbg.state()).files.map((f) => [f.path, f.name]));
+        if (!dbgFiles) dbgFiles = filesOf(await dbg.state());
         // only the device's own files
         if (!dbgFiles.has(p)) throw new Error('not a file of the device');
         const st = await fs.promises.stat(p);

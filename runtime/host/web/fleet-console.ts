@@ -30,7 +30,7 @@ import { WebSocketServer } from 'ws';
 import { FaultError } from '../../core/faults';
 import type { FleetHost } from '../fleet/fleet-host';
 import type { LocalPlatform } from '../platform';
-import { isLoopbackHost } from './server';
+import { hostForUrl, isLoopbackHost, MPEGTS_FILE, plain, RequestChecks, send, sendJson, serveFile } from './http-util';
 import { defaultStaticDir, resolveStatic } from './static-files';
 import { relayVideo, VIDEO_CLOSE, type VideoRelay } from './video-proxy';
 
@@ -50,29 +50,8 @@ export interface FleetConsole {
   close(): Promise<void>;
 }
 
-const HOST_HEADER_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const LOG_TAIL_BYTES = 64 * 1024;
 const MAX_BODY = 256 * 1024;
-
-const MPEGTS_FILE = (() => {
-  try {
-    return require.resolve('mpegts.js/dist/mpegts.js');
-  } catch {
-    return null;
-  }
-})();
-
-function securityHeaders(hostHeader: string): Record<string, string> {
-  return {
-    'Content-Security-Policy':
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-      `connect-src 'self' ws://${hostHeader}; media-src 'self' blob:; worker-src 'self' blob:; ` +
-      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-  };
-}
 
 /** A random `percent` % of `all` (at least one when percent > 0), without repeats. */
 export function pickPercent<T>(all: readonly T[], percent: number, rand: () => number = Math.random): T[] {
@@ -89,45 +68,10 @@ export function pickPercent<T>(all: readonly T[], percent: number, rand: () => n
 interface FleetCtx {
   fleet: FleetHost;
   opts: FleetConsoleOptions;
-  loopback: boolean;
   staticDir: string;
-  token: string;
-  /** the Host headers that name the console (known once it listens) */
-  allowed: Set<string>;
+  /** Host and Origin checks, the per-run token (http-util.ts, shared with the device console) */
+  checks: RequestChecks;
   relays: Set<VideoRelay>;
-}
-
-function hostOk(ctx: FleetCtx, req: http.IncomingMessage): string | null {
-  const h = req.headers.host;
-  if (!h || !HOST_HEADER_RE.test(h)) return null;
-  if (ctx.loopback && !ctx.allowed.has(h.toLowerCase())) return null;
-  return h;
-}
-
-function originOk(req: http.IncomingMessage, host: string): boolean {
-  return req.headers.origin === `http://${host}`;
-}
-
-function send(res: http.ServerResponse, host: string, status: number, type: string, body: string | Buffer): void {
-  res.writeHead(status, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-  res.end(body);
-}
-
-function json(res: http.ServerResponse, host: string, status: number, o: unknown): void {
-  send(res, host, status, 'application/json; charset=utf-8', JSON.stringify(o));
-}
-
-function plain(res: http.ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'X-Content-Type-Options': 'nosniff' });
-  res.end(text);
-}
-
-function serveFile(req: http.IncomingMessage, res: http.ServerResponse, host: string, file: string, type: string): void {
-  fs.readFile(file, (err, data) => {
-    if (err) return plain(res, 404, 'not found\n');
-    res.writeHead(200, { ...securityHeaders(host), 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
-    res.end(req.method === 'HEAD' ? undefined : data);
-  });
 }
 
 function deviceIndex(fleet: FleetHost, name: string | null): number | undefined {
@@ -138,7 +82,7 @@ function deviceIndex(fleet: FleetHost, name: string | null): number | undefined 
 function fleetState(ctx: FleetCtx): unknown {
   const { fleet, opts } = ctx;
   return {
-    token: ctx.token,
+    token: ctx.checks.token,
     now: Date.now(),
     devices: [...fleet.names.keys()].map((i) => fleet.rows.get(i) ?? { index: i, name: fleet.names.get(i), wifi: 'unknown', rtmp: null, kbps: 0, dropped: 0, boots: fleet.boots.get(i) ?? 0, lastError: null }),
     faults: fleet.faultList(),
@@ -190,27 +134,27 @@ function selection(fleet: FleetHost, b: Record<string, unknown>): number[] {
 /** POST /api/fault, /api/reboot */
 async function post(ctx: FleetCtx, req: http.IncomingMessage, res: http.ServerResponse, host: string, pathname: string): Promise<void> {
   const { fleet } = ctx;
-  if (!originOk(req, host) || !(req.headers['content-type'] ?? '').startsWith('application/json') || req.headers['x-console-token'] !== ctx.token) return plain(res, 403, 'forbidden\n');
+  if (!ctx.checks.origin(req, host) || !(req.headers['content-type'] ?? '').startsWith('application/json') || req.headers['x-console-token'] !== ctx.checks.token) return plain(res, 403, 'forbidden\n');
   let body: Record<string, unknown>;
   try {
     const b = await readBody(req);
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw new Error('the body must be a JSON object');
     body = b as Record<string, unknown>;
   } catch (e) {
-    return json(res, host, 400, { ok: false, error: (e as Error).message });
+    return sendJson(res, host, 400, { ok: false, error: (e as Error).message });
   }
   const sel = selection(fleet, body);
   if (pathname === '/api/reboot') {
     fleet.reboot(sel, 'web console reset');
-    return json(res, host, 200, { ok: true, devices: sel.length });
+    return sendJson(res, host, 200, { ok: true, devices: sel.length });
   }
   const name = typeof body.name === 'string' ? body.name : '';
   const args = Array.isArray(body.args) ? body.args.filter((a): a is string => typeof a === 'string').slice(0, 16) : [];
   try {
     const errors = await fleet.runFault(sel, name, args);
-    return json(res, host, 200, { ok: true, devices: fleet.hostFaults.has(name) ? 0 : sel.length, errors: errors.map(([d, m]) => [fleet.names.get(d), m]) });
+    return sendJson(res, host, 200, { ok: true, devices: fleet.hostFaults.has(name) ? 0 : sel.length, errors: errors.map(([d, m]) => [fleet.names.get(d), m]) });
   } catch (e) {
-    return json(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: (e as Error).message });
+    return sendJson(res, host, e instanceof FaultError ? 404 : 500, { ok: false, error: (e as Error).message });
   }
 }
 
@@ -237,7 +181,7 @@ function deviceLog(ctx: FleetCtx, res: http.ServerResponse, host: string, name: 
 }
 
 function handleRequest(ctx: FleetCtx, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const host = hostOk(ctx, req);
+  const host = ctx.checks.host(req);
   if (!host) return plain(res, 403, 'unknown Host\n');
   const u = new URL(req.url ?? '/', 'http://x');
   if (req.method === 'POST') {
@@ -249,7 +193,7 @@ function handleRequest(ctx: FleetCtx, req: http.IncomingMessage, res: http.Serve
     case '/':
       return serveFile(req, res, host, resolveStaticOr(ctx.staticDir, '/fleet.html'), 'text/html; charset=utf-8');
     case '/api/fleet':
-      return json(res, host, 200, fleetState(ctx));
+      return sendJson(res, host, 200, fleetState(ctx));
     case '/api/device/log':
       return deviceLog(ctx, res, host, u.searchParams.get('name'));
     case '/vendor/mpegts.js':
@@ -268,8 +212,8 @@ function handleUpgrade(ctx: FleetCtx, wss: WebSocketServer, req: http.IncomingMe
     socket.destroy();
   };
   socket.on('error', () => {});
-  const host = hostOk(ctx, req);
-  if (!host || !originOk(req, host)) return refuse(403, 'Forbidden');
+  const host = ctx.checks.host(req);
+  if (!host || !ctx.checks.origin(req, host)) return refuse(403, 'Forbidden');
   const u = new URL(req.url ?? '/', 'http://x');
   if (u.pathname !== '/video') return refuse(404, 'Not Found');
   wss.handleUpgrade(req, socket, head, (ws) => {
@@ -289,10 +233,8 @@ export async function startFleetConsole(opts: FleetConsoleOptions): Promise<Flee
   const ctx: FleetCtx = {
     fleet: opts.fleet,
     opts,
-    loopback: isLoopbackHost(bindHost),
     staticDir: opts.staticDir ?? defaultStaticDir(),
-    token: crypto.randomBytes(24).toString('hex'),
-    allowed: new Set<string>(),
+    checks: new RequestChecks(isLoopbackHost(bindHost), crypto.randomBytes(24).toString('hex')),
     relays: new Set<VideoRelay>(),
   };
   const server = http.createServer((req, res) => handleRequest(ctx, req, res));
@@ -304,10 +246,9 @@ export async function startFleetConsole(opts: FleetConsoleOptions): Promise<Flee
     server.listen(opts.port ?? 0, bindHost, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  ctx.allowed = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  const urlHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  ctx.checks.listening(bindHost, port);
   return {
-    url: `http://${urlHost}:${port}/`,
+    url: `http://${hostForUrl(bindHost)}:${port}/`,
     port,
     close: async () => {
       for (const r of ctx.relays) r.close();

@@ -20,6 +20,15 @@ export function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** mpegts.js for the page's player (`/vendor/mpegts.js`), null when it is not installed */
+export const MPEGTS_FILE = ((): string | null => {
+  try {
+    return require.resolve('mpegts.js/dist/mpegts.js');
+  } catch {
+    return null;
+  }
+})();
+
 const HOST_HEADER_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /**

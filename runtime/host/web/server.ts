@@ -55,7 +55,7 @@ import { defaultStaticDir, resolveStatic } from './static-files';
 import { relayVideo, VIDEO_CLOSE, type VideoRelay } from './video-proxy';
 import type { DeviceStatus } from './status-model';
 import type { DebugChannel } from '../debug/channel';
-import { hostForUrl, isLoopbackHost, plain, readJsonBody, RequestChecks, securityHeaders, sendJson, serveFile } from './http-util';
+import { hostForUrl, isLoopbackHost, MPEGTS_FILE, plain, readJsonBody, RequestChecks, securityHeaders, sendJson, serveFile } from './http-util';
 import { LogFeed } from './log-feed';
 import { debugApi } from './debug-api';
 
@@ -136,14 +136,6 @@ export interface WebConsole {
 // ------------------------------------------------------------------------------ helpers
 
 export { isLoopbackHost };
-
-const MPEGTS_FILE = (() => {
-  try {
-    return require.resolve('mpegts.js/dist/mpegts.js');
-  } catch {
-    return null;
-  }
-})();
 
 function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
