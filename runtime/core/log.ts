@@ -39,7 +39,8 @@ export interface LogRecord {
 
 export const PRINT_RECORD_BYTES = 512;
 
-const LEVEL_ORDER: Record<string, number> = { D: 1, I: 2, W: 3, E: 4 };
+/** The rank of a firmware level (log.setLevel's numbers: D 1 .. E 4); one table for the sink and the device. */
+export const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { D: 1, I: 2, W: 3, E: 4 };
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
@@ -152,7 +153,7 @@ export class LogSink {
     this.stream = opts.stream === undefined ? process.stdout : opts.stream;
     const s = this.stream as NodeJS.WriteStream | null;
     this.color = opts.color ?? !!(s && s.isTTY);
-    this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
+    this.minRuntime = LEVEL_RANK[opts.minRuntimeLevel ?? 'D'];
     this.format = opts.format ?? 'text';
     this.style = opts.style ?? 'luatools';
     if (opts.file) this.fileFd = fs.openSync(opts.file, 'a');
@@ -167,7 +168,7 @@ export class LogSink {
   write(r: LogRecord): void {
     const text = recordText(r);
     // --log-level hides firmware lines from the terminal only; the log file keeps everything
-    const toStream = r.kind === 'U' || LEVEL_ORDER[r.kind] >= this.minRuntime;
+    const toStream = r.kind === 'U' || LEVEL_RANK[r.kind] >= this.minRuntime;
     const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
     for (const p of parts) {
       const rec = parts.length === 1 ? r : { ...r, payload: p };
