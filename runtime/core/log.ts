@@ -166,7 +166,6 @@ export class LogSink {
 
   /** Emit one logical line. U payloads longer than 512 bytes become several records. */
   write(r: LogRecord): void {
-    const text = recordText(r);
     // --log-level hides firmware lines from the terminal only; the log file keeps everything
     const toStream = r.kind === 'U' || LEVEL_RANK[r.kind] >= this.minRuntime;
     const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
@@ -174,6 +173,9 @@ export class LogSink {
       const rec = parts.length === 1 ? r : { ...r, payload: p };
       this.queueOut(rec, toStream);
     }
+    if (this.listeners.size === 0) return;
+    // the listeners' text is formatted only when someone listens (every line passes here)
+    const text = recordText(r);
     for (const l of this.listeners) {
       try {
         l(r, text);
