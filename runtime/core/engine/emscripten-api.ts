@@ -309,10 +309,8 @@ export abstract class EmscriptenLuaEngine {
     return v;
   }
   tobytes(L: LuaState, idx: number): Uint8Array | null {
-    const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
-    if (!p) return null;
-    const len = this.m.HEAPU32[this.lenPtr >> 2];
-    return Buffer.from(this.m.HEAPU8.subarray(p, p + len));
+    const v = this.tobytesView(L, idx);
+    return v && Buffer.from(v);
   }
   tobytesView(L: LuaState, idx: number): Uint8Array | null {
     const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
@@ -320,10 +318,8 @@ export abstract class EmscriptenLuaEngine {
     return this.m.HEAPU8.subarray(p, p + this.m.HEAPU32[this.lenPtr >> 2]);
   }
   tostring(L: LuaState, idx: number): string | null {
-    const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
-    if (!p) return null;
-    const len = this.m.HEAPU32[this.lenPtr >> 2];
-    return utf8d.decode(this.m.HEAPU8.subarray(p, p + len));
+    const v = this.tobytesView(L, idx);
+    return v && utf8d.decode(v);
   }
   tothread(L: LuaState, idx: number): LuaState | null {
     const t = this.m._lua_tothread(S(L), idx);
