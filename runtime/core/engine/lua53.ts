@@ -114,8 +114,12 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
     this.m._glue_close(L);
   }
 
-  /** What a caught JS value means for the C side: a code, or rethrown (Lua exits, traps). */
+  /**
+   * What a caught JS value means for the C side: a code, or rethrown (Lua exits, traps). A
+   * yield recorded before the throw is dropped.
+   */
   private signal(L: number, e: unknown, where: boolean): number {
+    this.yieldPending = false;
     if (e === RAISE_SIGNAL) return RAISE;
     if (e === YIELD_SIGNAL) return YIELD;
     if (isWasmException(e)) throw e; // a Lua error of a nested call: let it unwind
@@ -133,7 +137,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
       const n = this.hostFunction(L, id)(T(L));
       return this.takeYield() ? YIELD : n;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -146,12 +149,11 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
   }
 
   private hostK(L: number, status: number, ctx: number): number {
+    this.yieldPending = false;
     try {
-      this.yieldPending = false;
       const n = this.takeContinuation(L, ctx)(T(L), status);
       return this.takeYield() ? YIELD : n;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -164,7 +166,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
       h(T(L), event, line);
       return this.takeYield() ? YIELD : 0;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, false);
     }
   }
