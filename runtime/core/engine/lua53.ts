@@ -77,7 +77,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
 
   /** set by yieldk, read (and cleared) by the dispatcher that called the host function */
   private yieldPending = false;
-  private readonly typenames: string[] = [];
   private readonly yieldSlot: number;
 
   static async create(): Promise<Lua53Engine> {
@@ -184,15 +183,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
 
   remove(L: LuaState, idx: number): void {
     this.m._glue_remove(S(L), idx);
-  }
-  typename(L: LuaState, idx: number): string {
-    const t = this.m._lua_type(S(L), idx) as number;
-    let s = this.typenames[t + 1];
-    if (s === undefined) {
-      s = this.readCString(this.m._lua_typename(S(L), t));
-      this.typenames[t + 1] = s;
-    }
-    return s;
   }
 
   pushinteger(L: LuaState, n: number): void {
