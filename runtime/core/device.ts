@@ -229,8 +229,13 @@ export class Device extends EventEmitter implements VmHost {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine });
+    if (!this.engine || this.engine.broken) this.engine = await this.newEngine();
     this.bootOnce();
+  }
+
+  /** The engine this device asked for (DeviceOptions.engine, isolatedEngine): shared or its own. */
+  private newEngine(): Promise<LuaEngine> {
+    return createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine });
   }
 
   /**
@@ -244,7 +249,7 @@ export class Device extends EventEmitter implements VmHost {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine }).then(
+    this.newEngine().then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;
