@@ -125,6 +125,9 @@ export interface LogOutputOptions {
 }
 
 const COLORS: Record<string, string> = { D: '\x1b[90m', I: '', W: '\x1b[33m', E: '\x1b[31m' };
+/** line ends, shared by every queued line (Buffer.concat and the queues only read them) */
+const NEWLINE = Buffer.from('\n');
+const COLOR_END = Buffer.from('\x1b[0m\n');
 
 /** Level letter of a record: firmware level, or the `X/user.` letter inside a U payload. */
 export function recordLevel(r: LogRecord): LogKind {
@@ -187,16 +190,16 @@ export class LogSink {
 
   private queueOut(r: LogRecord, toStream: boolean): void {
     const line = this.style === 'pc' ? formatPcRecord(r) : formatRecord(r);
-    if (this.fileFd !== null) this.pendingFile.push(line, Buffer.from('\n'));
+    if (this.fileFd !== null) this.pendingFile.push(line, NEWLINE);
     if (this.stream && toStream) {
       if (this.format === 'jsonl') {
         this.pending.push(Buffer.from(JSON.stringify(toJsonRecord(r)) + '\n'));
       } else if (this.color) {
         const lv = recordLevel(r);
         const c = COLORS[lv === 'U' ? 'I' : lv];
-        this.pending.push(c ? Buffer.concat([Buffer.from(c), line, Buffer.from('\x1b[0m\n')]) : Buffer.concat([line, Buffer.from('\n')]));
+        this.pending.push(c ? Buffer.concat([Buffer.from(c), line, COLOR_END]) : Buffer.concat([line, NEWLINE]));
       } else {
-        this.pending.push(line, Buffer.from('\n'));
+        this.pending.push(line, NEWLINE);
       }
     }
     if (!this.flushScheduled) {
