@@ -189,9 +189,12 @@ export class LogSink {
   }
 
   private queueOut(r: LogRecord, toStream: boolean): void {
+    const toOut = this.stream !== null && toStream;
+    // a sink without file or (for this line) terminal formats nothing (a fleet's or a test's)
+    if (this.fileFd === null && !toOut) return;
     const line = this.style === 'pc' ? formatPcRecord(r) : formatRecord(r);
     if (this.fileFd !== null) this.pendingFile.push(line, NEWLINE);
-    if (this.stream && toStream) {
+    if (toOut) {
       if (this.format === 'jsonl') {
         this.pending.push(Buffer.from(JSON.stringify(toJsonRecord(r)) + '\n'));
       } else if (this.color) {
