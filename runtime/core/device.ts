@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Clock, RealClock, TimerHandle } from './clock';
 import { createEngine, DEFAULT_ENGINE, EngineName } from './engine';
 import { LuaEngine } from './engine/types';
-import { LogKind, LogLevel, LogRecord, LogSink } from './log';
+import { LEVEL_RANK, LogKind, LogLevel, LogRecord, LogSink } from './log';
 import { DeviceProfile, makeProfile } from './profile';
 import { Vfs } from './fs/vfs';
 import { FaultRegistry } from './faults';
@@ -214,8 +214,7 @@ export class Device extends EventEmitter implements VmHost {
 
   /** A firmware line `luat:<L>(ms):<module>:<message>`; log.setLevel gates it as on the device. */
   logRuntime(level: LogLevel, module: string, message: string, _vm?: Vm): void {
-    const lv = { D: 1, I: 2, W: 3, E: 4 }[level];
-    if (lv < this.logLevel) return;
+    if (LEVEL_RANK[level] < this.logLevel) return;
     this.logSink.write(this.record(level, Buffer.from(message), module));
   }
 
@@ -230,8 +229,13 @@ export class Device extends EventEmitter implements VmHost {
   /** Boot (or reboot) the device. */
   async start(): Promise<void> {
     if (this.stoppedFlag) return;
-    if (!this.engine || this.engine.broken) this.engine = await createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine });
+    if (!this.engine || this.engine.broken) this.engine = await this.newEngine();
     this.bootOnce();
+  }
+
+  /** The engine this device asked for (DeviceOptions.engine, isolatedEngine): shared or its own. */
+  private newEngine(): Promise<LuaEngine> {
+    return createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine });
   }
 
   /**
@@ -245,7 +249,7 @@ export class Device extends EventEmitter implements VmHost {
       return;
     }
     this.engine = null;
-    createEngine(this.opts.engine ?? DEFAULT_ENGINE, { isolated: this.opts.isolatedEngine }).then(
+    this.newEngine().then(
       (e) => {
         if (this.stoppedFlag) return;
         this.engine = e;

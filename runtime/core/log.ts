@@ -39,7 +39,8 @@ export interface LogRecord {
 
 export const PRINT_RECORD_BYTES = 512;
 
-const LEVEL_ORDER: Record<string, number> = { D: 1, I: 2, W: 3, E: 4 };
+/** The rank of a firmware level (log.setLevel's numbers: D 1 .. E 4); one table for the sink and the device. */
+export const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { D: 1, I: 2, W: 3, E: 4 };
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');
@@ -124,6 +125,9 @@ export interface LogOutputOptions {
 }
 
 const COLORS: Record<string, string> = { D: '\x1b[90m', I: '', W: '\x1b[33m', E: '\x1b[31m' };
+/** line ends, shared by every queued line (Buffer.concat and the queues only read them) */
+const NEWLINE = Buffer.from('\n');
+const COLOR_END = Buffer.from('\x1b[0m\n');
 
 /** Level letter of a record: firmware level, or the `X/user.` letter inside a U payload. */
 export function recordLevel(r: LogRecord): LogKind {
@@ -152,7 +156,7 @@ export class LogSink {
     this.stream = opts.stream === undefined ? process.stdout : opts.stream;
     const s = this.stream as NodeJS.WriteStream | null;
     this.color = opts.color ?? !!(s && s.isTTY);
-    this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
+    this.minRuntime = LEVEL_RANK[opts.minRuntimeLevel ?? 'D'];
     this.format = opts.format ?? 'text';
     this.style = opts.style ?? 'luatools';
     if (opts.file) this.fileFd = fs.openSync(opts.file, 'a');
@@ -165,14 +169,16 @@ export class LogSink {
 
   /** Emit one logical line. U payloads longer than 512 bytes become several records. */
   write(r: LogRecord): void {
-    const text = recordText(r);
     // --log-level hides firmware lines from the terminal only; the log file keeps everything
-    const toStream = r.kind === 'U' || LEVEL_ORDER[r.kind] >= this.minRuntime;
+    const toStream = r.kind === 'U' || LEVEL_RANK[r.kind] >= this.minRuntime;
     const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
     for (const p of parts) {
       const rec = parts.length === 1 ? r : { ...r, payload: p };
       this.queueOut(rec, toStream);
     }
+    if (this.listeners.size === 0) return;
+    // the listeners' text is formatted only when someone listens (every line passes here)
+    const text = recordText(r);
     for (const l of this.listeners) {
       try {
         l(r, text);
@@ -183,17 +189,20 @@ export class LogSink {
   }
 
   private queueOut(r: LogRecord, toStream: boolean): void {
+    const toOut = this.stream !== null && toStream;
+    // a sink without file or (for this line) terminal formats nothing (a fleet's or a test's)
+    if (this.fileFd === null && !toOut) return;
     const line = this.style === 'pc' ? formatPcRecord(r) : formatRecord(r);
-    if (this.fileFd !== null) this.pendingFile.push(line, Buffer.from('\n'));
-    if (this.stream && toStream) {
+    if (this.fileFd !== null) this.pendingFile.push(line, NEWLINE);
+    if (toOut) {
       if (this.format === 'jsonl') {
         this.pending.push(Buffer.from(JSON.stringify(toJsonRecord(r)) + '\n'));
       } else if (this.color) {
         const lv = recordLevel(r);
         const c = COLORS[lv === 'U' ? 'I' : lv];
-        this.pending.push(c ? Buffer.concat([Buffer.from(c), line, Buffer.from('\x1b[0m\n')]) : Buffer.concat([line, Buffer.from('\n')]));
+        this.pending.push(c ? Buffer.concat([Buffer.from(c), line, COLOR_END]) : Buffer.concat([line, NEWLINE]));
       } else {
-        this.pending.push(line, Buffer.from('\n'));
+        this.pending.push(line, NEWLINE);
       }
     }
     if (!this.flushScheduled) {

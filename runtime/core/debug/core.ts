@@ -53,7 +53,6 @@ const SCOPE_BASE = 1_000_000;
 const MAX_BREAKPOINTS = 10_000;
 const MAX_EXPR = 10_000;
 
-let bpSeq = 1;
 
 /** `hitCondition` as VS Code writes it: `N` (>= N), `>= N`, `> N`, `== N`, `= N`, `% N`. */
 export function hitConditionMet(cond: string, hits: number): boolean {
@@ -85,6 +84,8 @@ export class DebugCore implements VmDebugger {
   /** host path -> the breakpoints as the client set them (kept across boots) */
   private readonly clientBps = new Map<string, SourceBreakpoint[]>();
   private bpLines = new Set<number>();
+  /** breakpoint ids of this session (DAP: unique per debug session, so per core, not per process) */
+  private bpSeq = 1;
   private step: Step | null = null;
   private exceptions = false;
   private inPause = false;
@@ -455,19 +456,19 @@ export class DebugCore implements VmDebugger {
     const old = source ? this.bps.get(source) : undefined;
     const result: BreakpointState[] = [];
     if (!source) {
-      for (const b of list) result.push({ id: bpSeq++, line: Number(b.line) || 0, verified: false, message: 'not a file of the device (the script folder or a --lib folder)' });
+      for (const b of list) result.push({ id: this.bpSeq++, line: Number(b.line) || 0, verified: false, message: 'not a file of the device (the script folder or a --lib folder)' });
       return result;
     }
     const m = new Map<number, Bp>();
     for (const b of list) {
       const line = Math.trunc(Number(b.line));
       if (!(line >= 1)) {
-        result.push({ id: bpSeq++, line: 0, verified: false, message: 'bad line' });
+        result.push({ id: this.bpSeq++, line: 0, verified: false, message: 'bad line' });
         continue;
       }
       const prev = old?.get(line);
       const bp: Bp = {
-        id: prev?.id ?? bpSeq++,
+        id: prev?.id ?? this.bpSeq++,
         line,
         condition: typeof b.condition === 'string' && b.condition.trim() ? b.condition.slice(0, MAX_EXPR) : undefined,
         hitCondition: typeof b.hitCondition === 'string' && b.hitCondition.trim() ? b.hitCondition : undefined,

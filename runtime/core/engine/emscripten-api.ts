@@ -56,6 +56,7 @@ export abstract class EmscriptenLuaEngine {
   protected readonly lenPtr: number;
   protected readonly isnumPtr: number;
   protected brokenFlag = false;
+  private readonly typenames: string[] = [];
 
   protected constructor(module: Module) {
     this.m = module;
@@ -189,7 +190,7 @@ export abstract class EmscriptenLuaEngine {
     }
   }
 
-  protected readCString(p: number): string {
+  private readCString(p: number): string {
     const h: Uint8Array = this.m.HEAPU8;
     let e = p;
     while (h[e] !== 0) e++;
@@ -268,6 +269,16 @@ export abstract class EmscriptenLuaEngine {
   type(L: LuaState, idx: number): number {
     return this.m._lua_type(S(L), idx);
   }
+  /** lua_typename of the value at idx (the names are the build's constants: read once per type) */
+  typename(L: LuaState, idx: number): string {
+    const t = this.m._lua_type(S(L), idx) as number;
+    let s = this.typenames[t + 1];
+    if (s === undefined) {
+      s = this.readCString(this.m._lua_typename(S(L), t));
+      this.typenames[t + 1] = s;
+    }
+    return s;
+  }
   isinteger(L: LuaState, idx: number): boolean {
     return this.m._lua_isinteger(S(L), idx) !== 0;
   }
@@ -309,10 +320,8 @@ export abstract class EmscriptenLuaEngine {
     return v;
   }
   tobytes(L: LuaState, idx: number): Uint8Array | null {
-    const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
-    if (!p) return null;
-    const len = this.m.HEAPU32[this.lenPtr >> 2];
-    return Buffer.from(this.m.HEAPU8.subarray(p, p + len));
+    const v = this.tobytesView(L, idx);
+    return v && Buffer.from(v);
   }
   tobytesView(L: LuaState, idx: number): Uint8Array | null {
     const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
@@ -320,10 +329,8 @@ export abstract class EmscriptenLuaEngine {
     return this.m.HEAPU8.subarray(p, p + this.m.HEAPU32[this.lenPtr >> 2]);
   }
   tostring(L: LuaState, idx: number): string | null {
-    const p = this.m._lua_tolstring(S(L), idx, this.lenPtr);
-    if (!p) return null;
-    const len = this.m.HEAPU32[this.lenPtr >> 2];
-    return utf8d.decode(this.m.HEAPU8.subarray(p, p + len));
+    const v = this.tobytesView(L, idx);
+    return v && utf8d.decode(v);
   }
   tothread(L: LuaState, idx: number): LuaState | null {
     const t = this.m._lua_tothread(S(L), idx);

@@ -77,7 +77,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
 
   /** set by yieldk, read (and cleared) by the dispatcher that called the host function */
   private yieldPending = false;
-  private readonly typenames: string[] = [];
   private readonly yieldSlot: number;
 
   static async create(): Promise<Lua53Engine> {
@@ -114,8 +113,12 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
     this.m._glue_close(L);
   }
 
-  /** What a caught JS value means for the C side: a code, or rethrown (Lua exits, traps). */
+  /**
+   * What a caught JS value means for the C side: a code, or rethrown (Lua exits, traps). A
+   * yield recorded before the throw is dropped.
+   */
   private signal(L: number, e: unknown, where: boolean): number {
+    this.yieldPending = false;
     if (e === RAISE_SIGNAL) return RAISE;
     if (e === YIELD_SIGNAL) return YIELD;
     if (isWasmException(e)) throw e; // a Lua error of a nested call: let it unwind
@@ -133,7 +136,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
       const n = this.hostFunction(L, id)(T(L));
       return this.takeYield() ? YIELD : n;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -146,12 +148,11 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
   }
 
   private hostK(L: number, status: number, ctx: number): number {
+    this.yieldPending = false;
     try {
-      this.yieldPending = false;
       const n = this.takeContinuation(L, ctx)(T(L), status);
       return this.takeYield() ? YIELD : n;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, true);
     }
   }
@@ -164,7 +165,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
       h(T(L), event, line);
       return this.takeYield() ? YIELD : 0;
     } catch (e) {
-      this.yieldPending = false;
       return this.signal(L, e, false);
     }
   }
@@ -183,15 +183,6 @@ export class Lua53Engine extends EmscriptenLuaEngine implements LuaEngine {
 
   remove(L: LuaState, idx: number): void {
     this.m._glue_remove(S(L), idx);
-  }
-  typename(L: LuaState, idx: number): string {
-    const t = this.m._lua_type(S(L), idx) as number;
-    let s = this.typenames[t + 1];
-    if (s === undefined) {
-      s = this.readCString(this.m._lua_typename(S(L), t));
-      this.typenames[t + 1] = s;
-    }
-    return s;
   }
 
   pushinteger(L: LuaState, n: number): void {

@@ -150,10 +150,6 @@ export class WasmoonEngine extends EmscriptenLuaEngine implements LuaEngine {
     this.m._lua_rotate(S(L), idx, -1);
     this.m._lua_settop(S(L), -2);
   }
-  typename(L: LuaState, idx: number): string {
-    const p = this.m._lua_typename(S(L), this.m._lua_type(S(L), idx));
-    return this.m.UTF8ToString ? this.m.UTF8ToString(p) : this.readCString(p);
-  }
 
   pushinteger(L: LuaState, n: number): void {
     this.m._lua_pushinteger(S(L), BigInt(Math.trunc(n)));
