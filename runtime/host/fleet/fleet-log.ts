@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatRecord, formatRecordBody, formatStamp, recordLevel, splitPayload, toJsonRecord, type LogLevel, type LogRecord } from '../../core/log';
+import { LEVEL_RANK, formatRecord, formatRecordBody, formatStamp, recordLevel, splitPayload, toJsonRecord, type LogLevel, type LogRecord } from '../../core/log';
 
 export const MERGED_LOG_NAME = 'fleet.log';
 
@@ -29,7 +29,6 @@ export interface FleetLogOptions {
 
 export type FleetLogListener = (d: number, name: string, r: LogRecord, text: string) => void;
 
-const LEVEL_ORDER: Record<string, number> = { D: 1, I: 2, W: 3, E: 4 };
 const NL = Buffer.from('\n');
 
 /** The merged form of one record: `[stamp] <name> luat:...` */
@@ -67,7 +66,7 @@ export class FleetLog {
     opts: FleetLogOptions = {},
   ) {
     this.opts = { ...opts };
-    this.minRuntime = LEVEL_ORDER[opts.minRuntimeLevel ?? 'D'];
+    this.minRuntime = LEVEL_RANK[opts.minRuntimeLevel ?? 'D'];
     if (opts.dir) {
       fs.mkdirSync(opts.dir, { recursive: true });
       this.mergedFd = fs.openSync(path.join(opts.dir, MERGED_LOG_NAME), 'a');
@@ -88,7 +87,7 @@ export class FleetLog {
     if (this.closed) return;
     const name = this.names.get(d) ?? `#${d}`;
     const parts = r.kind === 'U' ? splitPayload(r.payload) : [r.payload];
-    const toTerm = this.opts.stream && (r.kind === 'U' || LEVEL_ORDER[r.kind] >= this.minRuntime);
+    const toTerm = this.opts.stream && (r.kind === 'U' || LEVEL_RANK[r.kind] >= this.minRuntime);
     for (const p of parts) {
       const rec = parts.length === 1 ? r : { ...r, payload: p };
       const lines = formatBoth(name, rec, !!this.opts.dir, this.mergedFd !== null || (!!toTerm && this.opts.format !== 'jsonl'));
